@@ -1,0 +1,101 @@
+/* smb.conf-syntax configuration (parsed with inih) turned into an immutable
+ * snapshot.  A reload builds a new snapshot and swaps the pointer; readers
+ * hold a reference while they use one (conf_get / conf_put). */
+#ifndef SMB3D_CONF_H
+#define SMB3D_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum conf_tristate { CONF_OFF = 0, CONF_AUTO = 1, CONF_DESIRED = 1, CONF_MANDATORY = 2, CONF_REQUIRED = 2 };
+enum conf_map_to_guest { MAP_GUEST_NEVER = 0, MAP_GUEST_BAD_USER, MAP_GUEST_BAD_PASSWORD };
+enum conf_io_backend { IO_BACKEND_URING = 0, IO_BACKEND_THREADS };
+
+/* SMB dialect numbers as on the wire: 0x0202 0x0210 0x0300 0x0302 0x0311 */
+
+struct conf_share {
+	char *name;        /* section name as written (case kept; lookups ignore case) */
+	char *path;        /* absolute; NULL for IPC$ */
+	char *comment;
+	bool ipc;          /* the built-in IPC$ share */
+	bool read_only;    /* "read only" (default yes, as Samba); "writable"/"writeable"/"write ok" invert it */
+	bool guest_ok;     /* "guest ok" / "public" */
+	bool browseable;   /* "browseable" / "browsable" (default yes) */
+	int smb_encrypt;   /* -1 = inherit global, else enum conf_tristate (off/desired/required) */
+	char **valid_users; /* NULL = everyone; entries as written (user names; "@group" kept as is) */
+	size_t n_valid_users;
+	bool case_insensitive; /* "case sensitive = no" (default) -> true */
+};
+
+struct conf_iface {        /* one entry of "interfaces" */
+	char *name;        /* interface name, IP address or CIDR as written, quotes removed */
+	uint32_t if_index; /* 0 = not given */
+	uint64_t speed;    /* bits/s, 0 = not given */
+	bool rss, rdma;    /* "capability=RSS" / "capability=RDMA" */
+};
+
+struct conf {
+	char *path;                 /* file it was read from */
+	/* [global] */
+	char *netbios_name;         /* "netbios name", default: hostname upper-cased, max 15 */
+	char *workgroup;            /* "workgroup", default WORKGROUP */
+	char *server_string;        /* "server string", default "smb3d" */
+	uint16_t ports[8];          /* "smb ports", default 445 */
+	size_t n_ports;
+	struct conf_iface *ifaces;  /* "interfaces" */
+	size_t n_ifaces;
+	bool bind_interfaces_only;
+	uint16_t min_protocol;      /* "server min protocol": SMB2_02, SMB2_10, SMB3_00, SMB3_02, SMB3_11,
+	                               also SMB2 (=2.0.2 min / 3.1.1 max), SMB3 (=3.0 min / 3.1.1 max); default SMB2_02 */
+	uint16_t max_protocol;      /* default SMB3_11 */
+	int server_signing;         /* auto (default) / mandatory / disabled(=off); "required" = mandatory */
+	int smb_encrypt;            /* off / desired / required (default off); "auto"/"default" = off,
+	                               "mandatory" = required, "if_required" = desired */
+	bool multi_channel;         /* "server multi channel support", default yes */
+	char *passdb_path;          /* from "passdb backend = smbpasswd:PATH"; default /etc/smb3d/smbpasswd */
+	int map_to_guest;           /* "Never" (default) / "Bad User" / "Bad Password" */
+	char *guest_account;        /* default "nobody" */
+	int log_level;              /* 0 error,1 warn(default)... as Samba's "log level" first number */
+	int io_backend;             /* "io backend": io_uring (default) / threads */
+	int workers;                /* "worker threads", 0 = one per CPU */
+	uint32_t max_credits;       /* "smb2 max credits", default 8192 */
+	uint32_t max_io_size;       /* "smb2 max read/write/trans", default 8 MiB */
+	int max_connections;        /* "max connections", 0 = unlimited (default) */
+	int deadtime;               /* "deadtime" minutes idle before disconnect with no opens, 0 = never (default) */
+	int negotiate_timeout;      /* "negotiate timeout" seconds, default 20 */
+	bool null_session;          /* "restrict anonymous" = 0 (default) allows anonymous sessions */
+	char *control_socket;       /* "control socket", default /run/smb3d/control.sock */
+	int metrics_port;           /* "metrics port", 0 = off */
+	bool case_insensitive_default;
+	/* shares; index 0 is always IPC$ (added automatically if not declared) */
+	struct conf_share *shares;
+	size_t n_shares;
+};
+
+/* Parse `path`.  On success returns a snapshot (refcount 1).  On failure
+ * returns NULL and writes one line per error, each naming the file and line
+ * ("smb.conf:12: unknown value 'maybe' for 'read only'"), to `err`.
+ * Unknown options produce a warning line on `warn` (may be NULL) and are
+ * otherwise ignored. */
+struct conf *conf_load(const char *path, FILE *err, FILE *warn);
+/* Same from a string (for tests); `name` is used in messages. */
+struct conf *conf_load_string(const char *text, const char *name, FILE *err, FILE *warn);
+void conf_free(struct conf *c);
+
+/* Print the effective settings in smb.conf syntax, like `testparm -s`. */
+void conf_dump(const struct conf *c, FILE *out);
+
+/* Case-insensitive share lookup; NULL if absent. */
+const struct conf_share *conf_share_find(const struct conf *c, const char *name);
+/* Is `user` allowed by the share's "valid users" (NULL list = yes)? */
+bool conf_share_user_ok(const struct conf_share *s, const char *user);
+
+/* The process-wide current snapshot, reference counted so a reload can swap
+ * it while requests still use the old one. */
+struct conf *conf_current_get(void);   /* takes a reference */
+void conf_current_put(struct conf *c); /* drops it */
+void conf_current_set(struct conf *c); /* installs c (takes ownership) and drops the old */
+
+#endif

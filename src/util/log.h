@@ -1,0 +1,24 @@
+/* Logging to stderr with a level (journald picks stderr up under systemd). */
+#ifndef SMB3D_LOG_H
+#define SMB3D_LOG_H
+
+enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_NOTICE = 2, LOG_INFO = 3, LOG_DEBUG = 4, LOG_TRACE = 5 };
+
+extern int log_level_current;
+void log_set_level(int level);
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_NOTICE, __VA_ARGS__)
+#define log_info(...) do { if (log_level_current >= LOG_INFO) log_msg(LOG_INFO, __VA_ARGS__); } while (0)
+#define log_debug(...) do { if (log_level_current >= LOG_DEBUG) log_msg(LOG_DEBUG, __VA_ARGS__); } while (0)
+#define log_trace(...) do { if (log_level_current >= LOG_TRACE) log_msg(LOG_TRACE, __VA_ARGS__); } while (0)
+
+/* Assertions with levels (CONVENTIONS rule 12): BUG_ON aborts, WARN_ON logs. */
+#define BUG_ON(cond) do { if (__builtin_expect(!!(cond), 0)) { \
+	log_msg(LOG_ERR, "BUG at %s:%d: %s", __FILE__, __LINE__, #cond); __builtin_trap(); } } while (0)
+#define WARN_ON(cond) ({ int __w = !!(cond); if (__builtin_expect(__w, 0)) \
+	log_msg(LOG_WARN, "WARNING at %s:%d: %s", __FILE__, __LINE__, #cond); __w; })
+
+#endif
