@@ -1,1 +1,276 @@
-/* stub: being written */
+/* SESSION_SETUP ([MS-SMB2] 3.3.5.5): new sessions, re-authentication and
+ * channel binding (3.3.5.5.2), with the 3.1.1 preauth hash chain and the key
+ * derivation of 3.3.5.5.3. */
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "cmd/cmd.h"
+#include "crypto/crypto.h"
+#include "net/conn.h"
+#include "proto/signing.h"
+#include "proto/srv.h"
+#include "util/log.h"
+#include "wire/session_setup.h"
+
+struct setup_ctx {
+	struct auth_config acfg;
+	struct srv_passdb *db;
+};
+
+static bool any_guest_share(const struct conf *cf)
+{
+	for (size_t i = 0; i < cf->n_shares; i++)
+		if (cf->shares[i].guest_ok)
+			return true;
+	return false;
+}
+
+static struct auth_ctx *start_auth(struct smb_conn *sc, struct setup_ctx *x)
+{
+	const struct conf *cf = sc->conf;
+	x->db = srv_passdb_get();
+	memset(&x->acfg, 0, sizeof(x->acfg));
+	x->acfg.netbios_name = cf->netbios_name;
+	x->acfg.domain = cf->workgroup;
+	x->acfg.dns_name = NULL;
+	x->acfg.db = x->db ? x->db->db : NULL;
+	x->acfg.map_to_guest = cf->map_to_guest;
+	x->acfg.guest_allowed = any_guest_share(cf);
+	x->acfg.anonymous_allowed = cf->null_session;
+	x->acfg.guest_account = cf->guest_account;
+	return auth_start(&x->acfg);
+}
+
+/* The authentication context and the config it borrows live together. */
+struct auth_holder {
+	struct setup_ctx x;
+	struct auth_ctx *a;
+};
+
+static struct auth_holder *holder_new(struct smb_conn *sc)
+{
+	struct auth_holder *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->a = start_auth(sc, &h->x);
+	if (!h->a) {
+		srv_passdb_put(h->x.db);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+static void holder_free(struct auth_holder *h)
+{
+	if (!h)
+		return;
+	auth_free(h->a);
+	srv_passdb_put(h->x.db);
+	free(h);
+}
+
+static void set_identity(struct session *s, const struct auth_result *r, const struct conf *cf)
+{
+	free(s->user);
+	free(s->domain);
+	s->user = strdup(r->user ? r->user : "");
+	s->domain = strdup(r->domain ? r->domain : "");
+	s->guest = r->guest;
+	s->anonymous = r->anonymous;
+	const char *unix_name = (r->guest || r->anonymous) ? cf->guest_account : r->user;
+	struct passwd pw, *pwp = NULL;
+	char buf[4096];
+	s->uid = r->guest || r->anonymous ? 65534 : r->uid;
+	s->gid = 65534;
+	if (unix_name && getpwnam_r(unix_name, &pw, buf, sizeof(buf), &pwp) == 0 && pwp) {
+		if (r->guest || r->anonymous)
+			s->uid = pwp->pw_uid;
+		s->gid = pwp->pw_gid;
+		int ng = 64;
+		gid_t *groups = malloc(sizeof(gid_t) * (size_t)ng);
+		if (groups && getgrouplist(unix_name, pwp->pw_gid, groups, &ng) < 0) {
+			gid_t *g2 = realloc(groups, sizeof(gid_t) * (size_t)ng);
+			if (g2) {
+				groups = g2;
+				if (getgrouplist(unix_name, pwp->pw_gid, groups, &ng) < 0)
+					ng = 0;
+			}
+		}
+		free(s->groups);
+		s->groups = groups;
+		s->n_groups = groups ? ng : 0;
+	}
+}
+
+/* MS-SMB2 3.3.5.5.3: the session is established; derive keys and decide
+ * signing and encryption. */
+static NTSTATUS finish_session(struct smb2_req *req, struct session *s, const struct auth_result *r,
+			       uint8_t sec_mode, uint16_t *flags)
+{
+	struct smb_conn *sc = req->sc;
+	const struct conf *cf = sc->conf;
+	bool reauth = s->state != SESSION_IN_PROGRESS;
+	if (reauth && s->user && !s->anonymous && !r->anonymous && r->user && strcasecmp(s->user, r->user) != 0)
+		return STATUS_ACCESS_DENIED; /* 3.3.5.5.3: re-auth must be the same user */
+	set_identity(s, r, cf);
+	*flags = 0;
+	if (r->anonymous)
+		*flags |= SMB2_SESSION_FLAG_IS_NULL;
+	else if (r->guest)
+		*flags |= SMB2_SESSION_FLAG_IS_GUEST;
+	bool keyless = r->anonymous || r->guest || !r->have_session_key;
+	if (!keyless && !reauth) {
+		memcpy(s->session_key, r->session_key, 16);
+		s->cipher = sc->dialect >= SMB2_DIALECT_300 ? sc->cipher : 0;
+		s->signing_alg = sc->signing_alg;
+		smb_derive_keys(s, sc->dialect, s->cipher, s->preauth);
+		struct session_channel *ch = session_channel_find(s, req->conn);
+		if (ch)
+			memcpy(ch->signing_key, s->signing_key, 16);
+		s->signing_required = sc->signing_required || (sec_mode & SMB2_NEGOTIATE_SIGNING_REQUIRED);
+	}
+	if (cf->smb_encrypt == CONF_REQUIRED) {
+		if (keyless || !s->cipher)
+			return STATUS_ACCESS_DENIED;
+		s->encrypt_data = true;
+	} else if (cf->smb_encrypt == CONF_DESIRED && !keyless && s->cipher) {
+		s->encrypt_data = true;
+	}
+	if (s->encrypt_data)
+		*flags |= SMB2_SESSION_FLAG_ENCRYPT_DATA;
+	/* Sign the final response with the new key (3.3.5.5.3) unless it is
+	 * about to be encrypted or there is no key. */
+	if (!keyless && (sc->dialect >= SMB2_DIALECT_300 || s->signing_required || (req->hdr.flags & SMB2_FLAGS_SIGNED)))
+		req->sign = true;
+	s->state = SESSION_VALID;
+	req->conn->deadline = 0; /* authenticated: the negotiate timeout is over */
+	if (cf->deadtime > 0)
+		req->conn->deadline = 0;
+	return STATUS_SUCCESS;
+}
+
+static NTSTATUS reply(struct smb2_req *req, uint16_t flags, const uint8_t *tok, size_t tok_len)
+{
+	if (tok_len > 0xFFFF)
+		return STATUS_INTERNAL_ERROR;
+	if (req_out_reserve(req, 16 + tok_len) < 0)
+		return STATUS_NO_MEMORY;
+	sess_setup_resp_encode(&req->out, flags, tok, (uint16_t)tok_len);
+	return STATUS_SUCCESS;
+}
+
+/* Channel binding (MS-SMB2 3.3.5.5.2) is the multichannel issue's. */
+static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_req *q)
+{
+	(void)q;
+	if (req->sc->dialect < SMB2_DIALECT_300 || !req->sc->conf->multi_channel)
+		return STATUS_REQUEST_NOT_ACCEPTED;
+	return STATUS_REQUEST_NOT_ACCEPTED;
+}
+
+NTSTATUS cmd_session_setup(struct smb2_req *req)
+{
+	struct smb_conn *sc = req->sc;
+	struct sess_setup_req q;
+	if (!sc->negotiated)
+		return STATUS_INVALID_PARAMETER;
+	if (sess_setup_req_decode(&req->in, &q) < 0)
+		return STATUS_INVALID_PARAMETER;
+	if (q.flags & SMB2_SESSION_FLAG_BINDING)
+		return cmd_session_bind(req, &q);
+
+	struct session *s;
+	bool fresh = req->hdr.session_id == 0;
+	if (fresh) {
+		s = session_new(sc->dialect, sc->client);
+		if (!s)
+			return STATUS_INSUFFICIENT_RESOURCES;
+		if (!session_channel_add(s, req->conn)) {
+			session_destroy(s);
+			session_put(s);
+			return STATUS_INSUFFICIENT_RESOURCES;
+		}
+		memcpy(s->preauth, sc->preauth, 64);
+		req->session = s; /* the reference moves to the request */
+		req->hdr.session_id = s->id;
+	} else {
+		s = session_lookup(req->hdr.session_id);
+		if (!s)
+			return STATUS_USER_SESSION_DELETED;
+		req->session = s;
+		pthread_mutex_lock(&s->lock);
+		bool on_channel = session_channel_find(s, req->conn) != NULL;
+		pthread_mutex_unlock(&s->lock);
+		if (!on_channel)
+			return STATUS_USER_SESSION_DELETED;
+		if (s->dialect != sc->dialect)
+			return STATUS_USER_SESSION_DELETED;
+	}
+
+	pthread_mutex_lock(&s->lock);
+	if (!s->auth) {
+		/* New authentication (first, or re-authentication of a valid or
+		 * expired session: MS-SMB2 3.3.5.5.2). */
+		s->auth = holder_new(sc);
+		s->auth_free = (void (*)(void *))holder_free;
+		if (s->state != SESSION_IN_PROGRESS)
+			memcpy(s->preauth, sc->preauth, 64);
+	}
+	struct auth_holder *h = s->auth;
+	pthread_mutex_unlock(&s->lock);
+	if (!h)
+		return STATUS_NO_MEMORY;
+
+	if (sc->dialect == SMB2_DIALECT_311)
+		smb_preauth_update(s->preauth, req->in_msg, req->in_len);
+
+	uint8_t *tok = NULL;
+	size_t tok_len = 0;
+	enum auth_status as = auth_step(h->a, q.sec_buf, q.sec_len, &tok, &tok_len);
+	NTSTATUS st;
+	uint16_t flags = 0;
+	switch (as) {
+	case AUTH_CONTINUE:
+		st = reply(req, 0, tok, tok_len);
+		if (st == STATUS_SUCCESS) {
+			st = STATUS_MORE_PROCESSING_REQUIRED;
+			if (sc->dialect == SMB2_DIALECT_311)
+				req->preauth_hash = s->preauth;
+		}
+		break;
+	case AUTH_OK:
+		pthread_mutex_lock(&s->lock);
+		st = finish_session(req, s, auth_result(h->a), q.security_mode, &flags);
+		s->auth = NULL;
+		pthread_mutex_unlock(&s->lock);
+		if (st == STATUS_SUCCESS)
+			st = reply(req, flags, tok, tok_len);
+		holder_free(h);
+		if (st == STATUS_SUCCESS) {
+			log_info("session %llx: user %s%s", (unsigned long long)s->id, s->user,
+				 s->guest ? " (guest)" : s->anonymous ? " (anonymous)" : "");
+		}
+		break;
+	case AUTH_LOGON_FAILURE:
+	case AUTH_INVALID:
+	case AUTH_NO_MEMORY:
+	default:
+		st = as == AUTH_INVALID ? STATUS_INVALID_PARAMETER
+		   : as == AUTH_NO_MEMORY ? STATUS_NO_MEMORY : STATUS_LOGON_FAILURE;
+		pthread_mutex_lock(&s->lock);
+		s->auth = NULL;
+		pthread_mutex_unlock(&s->lock);
+		holder_free(h);
+		break;
+	}
+	free(tok);
+	if (nt_is_error(st) && st != STATUS_MORE_PROCESSING_REQUIRED) {
+		/* MS-SMB2 3.3.5.5.3: a failed authentication removes the session. */
+		session_destroy(s);
+	}
+	return st;
+}

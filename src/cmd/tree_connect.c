@@ -1,1 +1,94 @@
-/* stub: being written */
+/* TREE_CONNECT ([MS-SMB2] 3.3.5.7) */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "util/log.h"
+#include "util/utf16.h"
+#include "wire/tree.h"
+
+/* Access masks granted on a share ([MS-SMB2] 2.2.10 MaximalAccess). */
+#define ACCESS_FULL 0x001F01FFu
+#define ACCESS_READ 0x001200A9u
+
+/* "\\server\share" -> "share" (a pointer into `path`), or NULL. */
+static const char *share_name_of(const char *path)
+{
+	if (path[0] != '\\' || path[1] != '\\')
+		return NULL;
+	const char *s = strchr(path + 2, '\\');
+	if (!s || !s[1] || strchr(s + 1, '\\'))
+		return NULL;
+	return s + 1;
+}
+
+NTSTATUS cmd_tree_connect(struct smb2_req *req)
+{
+	struct tree_connect_req q;
+	if (tree_connect_req_decode(&req->in, &q) < 0)
+		return STATUS_INVALID_PARAMETER;
+	char *path = NULL;
+	if (utf16le_to_utf8(q.path, q.path_len, &path, NULL) < 0)
+		return STATUS_BAD_NETWORK_NAME;
+	NTSTATUS st = STATUS_BAD_NETWORK_NAME;
+	struct conf *cf = conf_current_get(); /* new shares appear after a reload */
+	const char *name = share_name_of(path);
+	const struct conf_share *sh = name ? conf_share_find(cf, name) : NULL;
+	struct session *s = req->session;
+	int fd = -1;
+	if (!sh)
+		goto out;
+	/* Who may connect: guests and anonymous only where "guest ok" (IPC$
+	 * always), everyone else per "valid users". */
+	st = STATUS_ACCESS_DENIED;
+	if ((s->guest || s->anonymous) && !sh->guest_ok && !sh->ipc)
+		goto out;
+	if (!s->guest && !s->anonymous && !sh->ipc && !conf_share_user_ok(sh, s->user))
+		goto out;
+	/* Encryption per share ("smb encrypt" inherits the global value). */
+	int enc = sh->smb_encrypt >= 0 ? sh->smb_encrypt : cf->smb_encrypt;
+	bool encrypt = false;
+	if (enc == CONF_REQUIRED) {
+		if (!s->cipher || s->guest || s->anonymous)
+			goto out;
+		encrypt = true;
+	} else if (enc == CONF_DESIRED && s->cipher && !s->guest && !s->anonymous) {
+		encrypt = true;
+	}
+	if (!sh->ipc) {
+		fd = open(sh->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			log_warn("share [%s]: cannot open path %s: %m", sh->name, sh->path);
+			st = STATUS_BAD_NETWORK_NAME;
+			goto out;
+		}
+	}
+	struct tree *t = tree_new(s, sh, fd);
+	if (!t) {
+		st = STATUS_INSUFFICIENT_RESOURCES;
+		goto out;
+	}
+	fd = -1;
+	t->read_only = sh->read_only;
+	t->encrypt = encrypt;
+	t->maximal_access = sh->ipc ? ACCESS_FULL : sh->read_only ? ACCESS_READ : ACCESS_FULL;
+	req->hdr.tree_id = t->id; /* the response carries the new TreeId */
+	struct tree_connect_resp p = {
+		.share_type = sh->ipc ? SMB2_SHARE_TYPE_PIPE : SMB2_SHARE_TYPE_DISK,
+		.share_flags = encrypt ? SMB2_SHAREFLAG_ENCRYPT_DATA : 0,
+		.capabilities = 0,
+		.maximal_access = t->maximal_access,
+	};
+	tree_connect_resp_encode(&req->out, &p);
+	log_debug("session %llx: tree %u -> [%s]", (unsigned long long)s->id, t->id, sh->name);
+	st = STATUS_SUCCESS;
+out:
+	if (fd >= 0)
+		close(fd);
+	conf_current_put(cf);
+	free(path);
+	return st;
+}

@@ -1,1 +1,344 @@
-/* stub: being written */
+#include "net/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+#define RBUF_SIZE (64 * 1024)
+/* A PDU larger than this is received into a buffer of its own rather than
+ * through the staging buffer (no copy of large WRITE payloads). */
+#define BIG_PDU (16 * 1024)
+
+struct send_item {
+	struct send_item *next;
+	uint8_t frame[4];
+	struct iovec iov[CONN_MAX_IOV + 1];
+	int n;            /* iovecs left to send, starting at iov + first */
+	int first;
+	send_done_fn done;
+	void *arg;
+};
+
+static _Atomic uint64_t conn_ids;
+
+static void conn_recv_arm(struct conn *c);
+static void conn_send_next(struct conn *c);
+
+const char *conn_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+		port = ntohs(s->sin_port);
+		snprintf(buf, len, "%s:%u", ip, port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+		port = ntohs(s->sin6_port);
+		snprintf(buf, len, "[%s]:%u", ip, port);
+	} else {
+		snprintf(buf, len, "?");
+	}
+	return buf;
+}
+
+void conn_get(struct conn *c)
+{
+	c->refs++;
+}
+
+static void conn_free(struct conn *c)
+{
+	struct worker *w = c->w;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	w->n_conns--;
+	if (c->ops->freed)
+		c->ops->freed(c);
+	close(c->fd);
+	free(c->rbuf);
+	free(c->big);
+	free(c);
+}
+
+void conn_put(struct conn *c)
+{
+	BUG_ON(c->refs <= 0);
+	if (--c->refs == 0)
+		conn_free(c);
+}
+
+/* Once a dead connection has no receive and no send in flight, tell the
+ * SMB layer and drop the reference the socket held (exactly once). */
+static void conn_maybe_release(struct conn *c)
+{
+	if (!c->dead || c->recv_armed || c->sending || c->closed_called)
+		return;
+	c->closed_called = true;
+	if (c->ops->closed)
+		c->ops->closed(c);
+	conn_put(c);
+}
+
+void conn_shutdown(struct conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	char a[64];
+	log_debug("connection %llu from %s closing: %s", (unsigned long long)c->id,
+		  conn_addr_str(&c->peer, a, sizeof(a)), why);
+	c->dead = true;
+	/* Unblock a pending recv: shutdown makes it complete with 0. */
+	shutdown(c->fd, SHUT_RDWR);
+	/* Queued sends that are not in flight fail now. */
+	struct send_item *it = c->sending ? c->sq_head->next : c->sq_head;
+	if (c->sending)
+		c->sq_head->next = NULL, c->sq_tail = c->sq_head;
+	else
+		c->sq_head = c->sq_tail = NULL;
+	while (it) {
+		struct send_item *next = it->next;
+		if (it->done)
+			it->done(it->arg, -ECONNRESET);
+		free(it);
+		it = next;
+	}
+	conn_maybe_release(c);
+}
+
+/* ---- receive ---- */
+
+/* Hand every complete PDU in the staging buffer to the SMB layer. */
+static int conn_parse(struct conn *c)
+{
+	size_t off = 0;
+	while (!c->dead && c->rbuf_len - off >= 4) {
+		const uint8_t *h = c->rbuf + off;
+		/* MS-SMB2 2.1: the first byte is zero, then a 24-bit length.  Samba
+		 * allows 0x00 only; anything else is not SMB over direct TCP. */
+		if (h[0] != 0)
+			return -EPROTO;
+		size_t len = ((size_t)h[1] << 16) | ((size_t)h[2] << 8) | h[3];
+		if (len == 0) {
+			off += 4; /* keep-alive */
+			continue;
+		}
+		if (len > c->max_pdu)
+			return -EMSGSIZE;
+		size_t have = c->rbuf_len - off - 4;
+		if (have >= len) {
+			uint8_t *pdu = malloc(len);
+			if (!pdu)
+				return -ENOMEM;
+			memcpy(pdu, h + 4, len);
+			off += 4 + len;
+			c->bytes_in += 4 + len;
+			c->ops->pdu(c, pdu, len);
+			continue;
+		}
+		if (len > BIG_PDU) {
+			/* Receive the rest straight into the PDU's own buffer. */
+			c->big = malloc(len);
+			if (!c->big)
+				return -ENOMEM;
+			memcpy(c->big, h + 4, have);
+			c->big_len = len;
+			c->big_have = have;
+			off = c->rbuf_len;
+		}
+		break;
+	}
+	memmove(c->rbuf, c->rbuf + off, c->rbuf_len - off);
+	c->rbuf_len -= off;
+	return 0;
+}
+
+static void conn_recv_done(struct uring_op *op, int res, unsigned flags)
+{
+	struct conn *c = (struct conn *)((char *)op - offsetof(struct conn, recv_op));
+	c->recv_armed = false;
+	if (c->dead || res <= 0) {
+		if (!c->dead)
+			conn_shutdown(c, res == 0 ? "peer closed" : strerror(-res));
+		conn_maybe_release(c);
+		return;
+	}
+	if (c->big) {
+		c->big_have += (size_t)res;
+		if (c->big_have == c->big_len) {
+			uint8_t *pdu = c->big;
+			size_t len = c->big_len;
+			c->big = NULL;
+			c->bytes_in += 4 + len;
+			c->ops->pdu(c, pdu, len);
+		}
+	} else {
+		c->rbuf_len += (size_t)res;
+		int err = conn_parse(c);
+		if (err) {
+			conn_shutdown(c, err == -EMSGSIZE ? "PDU too large" : "bad framing");
+			return;
+		}
+	}
+	if (c->dead) {
+		conn_maybe_release(c);
+		return;
+	}
+	conn_recv_arm(c);
+}
+
+static void conn_recv_arm(struct conn *c)
+{
+	struct io_uring_sqe *sqe = worker_sqe(c->w, &c->recv_op);
+	if (c->big)
+		io_uring_prep_recv(sqe, c->fd, c->big + c->big_have, c->big_len - c->big_have, 0);
+	else
+		io_uring_prep_recv(sqe, c->fd, c->rbuf + c->rbuf_len, c->rbuf_cap - c->rbuf_len, 0);
+	c->recv_armed = true;
+}
+
+/* ---- send ---- */
+
+static void conn_send_done(struct uring_op *op, int res, unsigned flags)
+{
+	struct conn *c = (struct conn *)((char *)op - offsetof(struct conn, send_op));
+	struct send_item *it = c->sq_head;
+	c->sending = false;
+	if (res < 0 && res != -EAGAIN && res != -EINTR) {
+		c->sq_head = it->next;
+		if (!c->sq_head)
+			c->sq_tail = NULL;
+		if (it->done)
+			it->done(it->arg, res);
+		free(it);
+		conn_shutdown(c, "send failed");
+		conn_maybe_release(c);
+		return;
+	}
+	size_t sent = res > 0 ? (size_t)res : 0;
+	c->bytes_out += sent;
+	/* Short send: skip what went out and send the rest before anything
+	 * queued after it, so PDUs never interleave on the stream. */
+	while (it->n && sent >= it->iov[it->first].iov_len) {
+		sent -= it->iov[it->first].iov_len;
+		it->first++;
+		it->n--;
+	}
+	if (it->n) {
+		it->iov[it->first].iov_base = (char *)it->iov[it->first].iov_base + sent;
+		it->iov[it->first].iov_len -= sent;
+	} else {
+		c->sq_head = it->next;
+		if (!c->sq_head)
+			c->sq_tail = NULL;
+		if (it->done)
+			it->done(it->arg, 0);
+		free(it);
+	}
+	if (c->dead) {
+		/* conn_shutdown failed everything queued behind this one; an
+		 * unfinished one fails too. */
+		while ((it = c->sq_head)) {
+			c->sq_head = it->next;
+			if (it->done)
+				it->done(it->arg, -ECONNRESET);
+			free(it);
+		}
+		c->sq_tail = NULL;
+		conn_maybe_release(c);
+		return;
+	}
+	conn_send_next(c);
+}
+
+static void conn_send_next(struct conn *c)
+{
+	struct send_item *it = c->sq_head;
+	if (c->sending || !it)
+		return;
+	memset(&c->send_msg, 0, sizeof(c->send_msg));
+	c->send_msg.msg_iov = it->iov + it->first;
+	c->send_msg.msg_iovlen = (size_t)it->n;
+	struct io_uring_sqe *sqe = worker_sqe(c->w, &c->send_op);
+	io_uring_prep_sendmsg(sqe, c->fd, &c->send_msg, MSG_NOSIGNAL);
+	c->sending = true;
+}
+
+int conn_send(struct conn *c, const struct iovec *iov, int n, send_done_fn done, void *arg)
+{
+	if (c->dead)
+		return -ECONNRESET;
+	if (n > CONN_MAX_IOV)
+		return -EINVAL;
+	struct send_item *it = calloc(1, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	size_t len = 0;
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	if (len > 0xFFFFFF) {
+		free(it);
+		return -EMSGSIZE;
+	}
+	it->frame[0] = 0;
+	it->frame[1] = (uint8_t)(len >> 16);
+	it->frame[2] = (uint8_t)(len >> 8);
+	it->frame[3] = (uint8_t)len;
+	it->iov[0].iov_base = it->frame;
+	it->iov[0].iov_len = 4;
+	memcpy(it->iov + 1, iov, sizeof(*iov) * (size_t)n);
+	it->n = n + 1;
+	it->done = done;
+	it->arg = arg;
+	if (c->sq_tail)
+		c->sq_tail->next = it;
+	else
+		c->sq_head = it;
+	c->sq_tail = it;
+	conn_send_next(c);
+	return 0;
+}
+
+struct conn *conn_new(struct worker *w, int fd, const struct conn_ops *ops, size_t max_pdu)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->rbuf = malloc(RBUF_SIZE);
+	if (!c->rbuf) {
+		free(c);
+		return NULL;
+	}
+	c->rbuf_cap = RBUF_SIZE;
+	c->w = w;
+	c->fd = fd;
+	c->refs = 1; /* held by the socket until it is closed */
+	c->id = ++conn_ids;
+	c->ops = ops;
+	c->max_pdu = max_pdu;
+	c->recv_op.cb = conn_recv_done;
+	c->send_op.cb = conn_send_done;
+	socklen_t sl = sizeof(c->local);
+	getsockname(fd, (struct sockaddr *)&c->local, &sl);
+	sl = sizeof(c->peer);
+	getpeername(fd, (struct sockaddr *)&c->peer, &sl);
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->n_conns++;
+	conn_recv_arm(c);
+	return c;
+}

@@ -1,1 +1,109 @@
-/* stub: being written */
+#include "net/listener.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+struct listener {
+	struct uring_op op;
+	struct worker *w;
+	int fd;
+	bool armed;
+	const struct conn_ops *ops;
+	size_t max_pdu;
+	struct listener *next;
+};
+
+int listener_socket(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) < 0 || listen(fd, 1024) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void listener_arm(struct listener *l);
+
+static void listener_accepted(struct uring_op *op, int res, unsigned flags)
+{
+	struct listener *l = (struct listener *)op;
+	struct worker *w = l->w;
+	if (res >= 0) {
+		int fd = res;
+		if (w->stopping) {
+			close(fd);
+		} else {
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			struct conn *c = conn_new(w, fd, l->ops, l->max_pdu);
+			if (!c)
+				close(fd);
+			else if (l->ops->accepted && l->ops->accepted(c) < 0)
+				conn_shutdown(c, "refused");
+		}
+	} else if (res != -ECANCELED && res != -EBADF && res != -EINVAL) {
+		log_warn("accept: %s", strerror(-res));
+	}
+	if (!(flags & IORING_CQE_F_MORE)) {
+		l->armed = false;
+		/* The kernel ended the multishot (error, or no more resources):
+		 * re-arm unless we are stopping. */
+		if (!w->stopping && l->fd >= 0 && res != -ECANCELED)
+			listener_arm(l);
+	}
+}
+
+static void listener_arm(struct listener *l)
+{
+	struct io_uring_sqe *sqe = worker_sqe(l->w, &l->op);
+	io_uring_prep_multishot_accept(sqe, l->fd, NULL, NULL, SOCK_CLOEXEC);
+	l->armed = true;
+}
+
+int listener_add(struct worker *w, int fd, const struct conn_ops *ops, size_t max_pdu)
+{
+	struct listener *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->op.cb = listener_accepted;
+	l->w = w;
+	l->fd = fd;
+	l->ops = ops;
+	l->max_pdu = max_pdu;
+	l->next = w->listeners;
+	w->listeners = l;
+	return 0;
+}
+
+void listener_worker_start(struct worker *w)
+{
+	for (struct listener *l = w->listeners; l; l = l->next)
+		listener_arm(l);
+}
+
+void listener_worker_stop(struct worker *w)
+{
+	for (struct listener *l = w->listeners; l; l = l->next) {
+		if (l->fd >= 0) {
+			/* shutdown() makes the pending multishot accept complete. */
+			shutdown(l->fd, SHUT_RDWR);
+			close(l->fd);
+			l->fd = -1;
+		}
+	}
+}

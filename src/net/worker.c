@@ -1,1 +1,266 @@
-/* stub: being written */
+#include "net/worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/conn.h"
+#include "net/listener.h"
+#include "util/coro.h"
+#include "util/log.h"
+
+struct mbox_item {
+	void (*fn)(void *arg);
+	void *arg;
+	struct mbox_item *next;
+};
+
+static __thread struct worker *self;
+
+struct worker *worker_self(void)
+{
+	return self;
+}
+
+uint64_t worker_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+struct io_uring_sqe *worker_sqe(struct worker *w, struct uring_op *op)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+	while (!sqe) {
+		/* SQ full: push what is queued to the kernel and retry. */
+		io_uring_submit(&w->ring);
+		sqe = io_uring_get_sqe(&w->ring);
+	}
+	io_uring_sqe_set_data(sqe, op);
+	w->in_flight++;
+	return sqe;
+}
+
+/* ---- mailbox ---- */
+
+static void mbox_arm(struct worker *w);
+
+static void mbox_drain(struct worker *w)
+{
+	pthread_mutex_lock(&w->mbox_lock);
+	struct mbox_item *it = w->mbox_head;
+	w->mbox_head = w->mbox_tail = NULL;
+	pthread_mutex_unlock(&w->mbox_lock);
+	while (it) {
+		struct mbox_item *next = it->next;
+		it->fn(it->arg);
+		free(it);
+		it = next;
+	}
+}
+
+static void mbox_done(struct uring_op *op, int res, unsigned flags)
+{
+	struct worker *w = (struct worker *)((char *)op - offsetof(struct worker, efd_op));
+	mbox_drain(w);
+	mbox_arm(w);
+}
+
+static void mbox_arm(struct worker *w)
+{
+	struct io_uring_sqe *sqe = worker_sqe(w, &w->efd_op);
+	io_uring_prep_read(sqe, w->efd, &w->efd_val, sizeof(w->efd_val), 0);
+}
+
+int worker_post(struct worker *w, void (*fn)(void *arg), void *arg)
+{
+	struct mbox_item *it = malloc(sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	it->fn = fn;
+	it->arg = arg;
+	it->next = NULL;
+	pthread_mutex_lock(&w->mbox_lock);
+	if (w->mbox_tail)
+		w->mbox_tail->next = it;
+	else
+		w->mbox_head = it;
+	w->mbox_tail = it;
+	pthread_mutex_unlock(&w->mbox_lock);
+	uint64_t one = 1;
+	if (write(w->efd, &one, sizeof(one)) < 0)
+		log_warn("worker %d: mailbox eventfd write: %s", w->id, strerror(errno));
+	return 0;
+}
+
+/* ---- waiting from a coroutine ---- */
+
+struct co_wait {
+	struct uring_op op;
+	struct coro *co;
+	int res;
+};
+
+static void co_wait_done(struct uring_op *op, int res, unsigned flags)
+{
+	struct co_wait *cw = (struct co_wait *)op;
+	cw->res = res;
+	coro_resume(cw->co);
+}
+
+int worker_sqe_wait(struct worker *w, struct io_uring_sqe *sqe)
+{
+	/* The co_wait lives on the coroutine's stack, which stays valid until
+	 * the CQE resumes us: in-flight I/O pins its memory (CONVENTIONS 9). */
+	struct co_wait cw = { .op.cb = co_wait_done, .co = coro_self(), .res = 0 };
+	BUG_ON(cw.co == NULL);
+	io_uring_sqe_set_data(sqe, &cw.op);
+	coro_yield();
+	return cw.res;
+}
+
+/* ---- timeouts ---- */
+
+static void tick_arm(struct worker *w);
+
+static void tick_done(struct uring_op *op, int res, unsigned flags)
+{
+	struct worker *w = (struct worker *)((char *)op - offsetof(struct worker, tick_op));
+	w->now = worker_now();
+	for (struct conn *c = w->conns, *next; c; c = next) {
+		next = c->next;
+		if (!c->dead && c->deadline && w->now >= c->deadline)
+			conn_shutdown(c, "timeout");
+	}
+	if (!w->stopped)
+		tick_arm(w);
+}
+
+static void tick_arm(struct worker *w)
+{
+	w->tick_ts.tv_sec = 1;
+	w->tick_ts.tv_nsec = 0;
+	struct io_uring_sqe *sqe = worker_sqe(w, &w->tick_op);
+	io_uring_prep_timeout(sqe, &w->tick_ts, 0, 0);
+}
+
+/* ---- the loop ---- */
+
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	self = w;
+	coro_thread_init();
+	w->now = worker_now();
+	mbox_arm(w);
+	tick_arm(w);
+	listener_worker_start(w);
+	uint64_t stop_deadline = 0;
+	for (;;) {
+		if (w->stopping && !stop_deadline) {
+			/* Stop accepting; let running requests finish for a bounded time. */
+			listener_worker_stop(w);
+			stop_deadline = worker_now() + 5;
+		}
+		if (stop_deadline) {
+			bool idle = true;
+			for (struct conn *c = w->conns; c; c = c->next)
+				if (c->refs > 1 || c->sq_head)
+					idle = false;
+			if (idle || worker_now() >= stop_deadline) {
+				for (struct conn *c = w->conns, *next; c; c = next) {
+					next = c->next;
+					conn_shutdown(c, "server stopping");
+				}
+				if (!w->conns)
+					break;
+			}
+		}
+		struct io_uring_cqe *cqe;
+		int ret = io_uring_submit_and_wait(&w->ring, 1);
+		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
+			log_err("worker %d: io_uring_submit_and_wait: %s", w->id, strerror(-ret));
+			break;
+		}
+		/* Copy each CQE and mark it seen before its callback runs: the
+		 * callback may submit, wait in a coroutine, or post more work. */
+		while (io_uring_peek_cqe(&w->ring, &cqe) == 0) {
+			struct uring_op *op = io_uring_cqe_get_data(cqe);
+			int res = cqe->res;
+			unsigned flags = cqe->flags;
+			io_uring_cqe_seen(&w->ring, cqe);
+			if (!(flags & IORING_CQE_F_MORE))
+				w->in_flight--;
+			if (op && op->cb)
+				op->cb(op, res, flags);
+		}
+	}
+	w->stopped = true;
+	coro_thread_fini();
+	return NULL;
+}
+
+int worker_init(struct worker *w, int id, unsigned ring_entries)
+{
+	memset(w, 0, sizeof(*w));
+	w->id = id;
+	pthread_mutex_init(&w->mbox_lock, NULL);
+	w->efd_op.cb = mbox_done;
+	w->tick_op.cb = tick_done;
+	w->efd = eventfd(0, EFD_CLOEXEC);
+	if (w->efd < 0)
+		return -errno;
+	struct io_uring_params p = { 0 };
+	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+	int ret = io_uring_queue_init_params(ring_entries, &w->ring, &p);
+	if (ret < 0) {
+		/* Older kernels: retry without the optional flags. */
+		memset(&p, 0, sizeof(p));
+		ret = io_uring_queue_init_params(ring_entries, &w->ring, &p);
+	}
+	if (ret < 0) {
+		close(w->efd);
+		return ret;
+	}
+	w->ring_ok = true;
+	return 0;
+}
+
+int worker_start(struct worker *w)
+{
+	int ret = pthread_create(&w->thread, NULL, worker_main, w);
+	return ret ? -ret : 0;
+}
+
+static void worker_stop_cb(void *arg)
+{
+	struct worker *w = arg;
+	w->stopping = true;
+}
+
+void worker_stop(struct worker *w)
+{
+	worker_post(w, worker_stop_cb, w);
+}
+
+void worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+void worker_fini(struct worker *w)
+{
+	if (w->ring_ok)
+		io_uring_queue_exit(&w->ring);
+	w->ring_ok = false;
+	if (w->efd >= 0)
+		close(w->efd);
+	w->efd = -1;
+	mbox_drain(w);
+	pthread_mutex_destroy(&w->mbox_lock);
+}

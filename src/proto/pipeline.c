@@ -1,1 +1,728 @@
-/* stub: being written */
+/* The request pipeline (DESIGN.md src/proto/):
+ *
+ *   smb_pdu()            on the connection's worker, in arrival order:
+ *     TRANSFORM?  -> decrypt with the session's key (failure: disconnect)
+ *     SMB1?       -> multi-protocol negotiate upgrade
+ *     split the compound, consume credits for every element (a bad
+ *     MessageId breaks the connection), handle CANCEL at once
+ *     start a coroutine for the chain
+ *   chain_run()          in the coroutine, element after element:
+ *     resolve session / tree (related ones inherit), verify the signature,
+ *     call the handler from the dispatch table, build the response header,
+ *     grant credits, sign
+ *   chain_send()         one response message per chain (compound replies
+ *     padded to 8 bytes), encrypted when the request was
+ *
+ * This is the only place that sends anything to a client: interim
+ * responses and, later, break notifications use chain_send_one(). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "net/conn.h"
+#include "proto/credits.h"
+#include "proto/pipeline.h"
+#include "proto/signing.h"
+#include "proto/smb.h"
+#include "util/coro.h"
+#include "util/log.h"
+#include "wire/negotiate.h"
+
+#define CHAIN_MAX 64
+#define OUT_INITIAL 1024
+
+struct smb2_chain {
+	struct smb_conn *sc;
+	struct conn *conn;
+	uint8_t *pdu;                 /* the received buffer (owned) */
+	uint8_t *msg;                 /* start of the plain SMB2 message(s) */
+	size_t msg_len;
+	bool encrypted;
+	uint64_t tf_session_id;
+	unsigned n, sent;             /* elements, elements already sent */
+	struct smb2_req reqs[];       /* n of them */
+};
+
+/* ---- response memory ---- */
+
+int req_out_reserve(struct smb2_req *req, size_t body)
+{
+	size_t used = wr_pos(&req->out);
+	size_t need = used + body + 8; /* + compound padding */
+	if (need <= req->out_cap)
+		return 0;
+	size_t cap = req->out_cap ? req->out_cap : OUT_INITIAL;
+	while (cap < need)
+		cap *= 2;
+	uint8_t *nb = realloc(req->out_buf, cap);
+	if (!nb)
+		return -ENOMEM;
+	req->out_buf = nb;
+	req->out_cap = cap;
+	req->out.base = nb;
+	req->out.p = nb + used;
+	req->out.end = nb + cap - 8;
+	return 0;
+}
+
+void req_add_data(struct smb2_req *req, void *buf, size_t len)
+{
+	BUG_ON(req->n_data >= (int)(sizeof(req->data) / sizeof(req->data[0])));
+	req->data[req->n_data].iov_base = buf;
+	req->data[req->n_data].iov_len = len;
+	req->n_data++;
+}
+
+static void req_release(struct smb2_req *req)
+{
+	free(req->out_buf);
+	req->out_buf = NULL;
+	if (req->data_free)
+		req->data_free(req->data_free_arg);
+	req->data_free = NULL;
+	req->n_data = 0;
+	if (req->tree)
+		tree_put(req->tree);
+	req->tree = NULL;
+	if (req->session)
+		session_put(req->session);
+	req->session = NULL;
+}
+
+/* ---- building and sending responses ---- */
+
+static size_t req_out_len(const struct smb2_req *req)
+{
+	size_t len = wr_pos(&req->out);
+	for (int i = 0; i < req->n_data; i++)
+		len += req->data[i].iov_len;
+	return len;
+}
+
+struct send_ctx {
+	struct smb2_chain *chain;     /* NULL for a standalone message */
+	unsigned from, to;            /* elements of the chain in this message */
+	uint8_t *tf;                  /* transform header, when sealed */
+	uint8_t *standalone;          /* interim or notification buffer */
+	struct conn *conn;
+};
+
+static void chain_free(struct smb2_chain *ch);
+
+static void send_done(void *arg, int err)
+{
+	struct send_ctx *sx = arg;
+	struct smb2_chain *ch = sx->chain;
+	if (ch) {
+		for (unsigned i = sx->from; i < sx->to; i++)
+			req_release(&ch->reqs[i]);
+		ch->sent += sx->to - sx->from;
+		if (ch->sent == ch->n)
+			chain_free(ch);
+	}
+	free(sx->tf);
+	free(sx->standalone);
+	conn_put(sx->conn);
+	free(sx);
+}
+
+/* Seal the iovecs with the session's encryption key (MS-SMB2 3.1.4.3). */
+static int seal(struct smb_conn *sc, struct session *s, struct iovec *iov, int n, uint8_t **tf_out)
+{
+	uint8_t *tf = malloc(SMB2_TF_HDR_SIZE);
+	if (!tf)
+		return -ENOMEM;
+	size_t len = 0;
+	for (int i = 1; i < n; i++)
+		len += iov[i].iov_len;
+	struct smb2_tf_hdr t = { 0 };
+	crypto_random(t.nonce, crypto_cipher_noncelen((enum crypto_cipher)s->cipher));
+	t.orig_size = (uint32_t)len;
+	t.flags = 1; /* Encrypted (3.1.1) / EncryptionAlgorithm AES-128-CCM (3.0) */
+	t.session_id = s->id;
+	struct wr w = wr_init(tf, SMB2_TF_HDR_SIZE);
+	smb2_tf_hdr_encode(&w, &t);
+	uint8_t tag[16];
+	int ret = crypto_encrypt((enum crypto_cipher)s->cipher, s->enc_key, t.nonce, tf + 20, iov + 1, n - 1, tag);
+	if (ret) {
+		free(tf);
+		return ret;
+	}
+	memcpy(tf + 4, tag, 16);
+	iov[0].iov_base = tf;
+	iov[0].iov_len = SMB2_TF_HDR_SIZE;
+	*tf_out = tf;
+	(void)sc;
+	return 0;
+}
+
+/* Send elements [from, to) of a chain as one message. */
+static void chain_send_range(struct smb2_chain *ch, unsigned from, unsigned to, struct session *seal_with)
+{
+	struct iovec iov[CONN_MAX_IOV];
+	int n = 1; /* iov[0] reserved for the transform header */
+	for (unsigned i = from; i < to; i++) {
+		struct smb2_req *req = &ch->reqs[i];
+		if (n + 1 + req->n_data > CONN_MAX_IOV)
+			break; /* cannot happen: CHAIN_MAX elements are copied below */
+		iov[n].iov_base = req->out_buf;
+		iov[n].iov_len = wr_pos(&req->out);
+		n++;
+		for (int d = 0; d < req->n_data; d++)
+			iov[n++] = req->data[d];
+	}
+	struct send_ctx *sx = calloc(1, sizeof(*sx));
+	if (!sx)
+		goto drop;
+	sx->chain = ch;
+	sx->from = from;
+	sx->to = to;
+	sx->conn = ch->conn;
+	conn_get(ch->conn);
+	struct iovec *first = iov + 1;
+	int cnt = n - 1;
+	if (seal_with) {
+		if (seal(ch->sc, seal_with, iov, n, &sx->tf) < 0) {
+			send_done(sx, -EIO);
+			return;
+		}
+		first = iov;
+		cnt = n;
+	}
+	if (conn_send(ch->conn, first, cnt, send_done, sx) < 0)
+		send_done(sx, -ECONNRESET);
+	return;
+drop:
+	for (unsigned i = from; i < to; i++)
+		req_release(&ch->reqs[i]);
+	ch->sent += to - from;
+	if (ch->sent == ch->n)
+		chain_free(ch);
+}
+
+/* Send one self-contained message (an interim response; later, an oplock or
+ * lease break).  `buf` is malloc'd and owned from here on. */
+int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct session *seal_with)
+{
+	struct conn *c = sc->conn;
+	struct send_ctx *sx = calloc(1, sizeof(*sx));
+	if (!sx) {
+		free(buf);
+		return -ENOMEM;
+	}
+	sx->standalone = buf;
+	sx->conn = c;
+	conn_get(c);
+	struct iovec iov[2] = { { NULL, 0 }, { buf, len } };
+	struct iovec *first = iov + 1;
+	int cnt = 1;
+	if (seal_with) {
+		if (seal(sc, seal_with, iov, 2, &sx->tf) < 0) {
+			send_done(sx, -EIO);
+			return -EIO;
+		}
+		first = iov;
+		cnt = 2;
+	}
+	if (conn_send(c, first, cnt, send_done, sx) < 0) {
+		send_done(sx, -ECONNRESET);
+		return -ECONNRESET;
+	}
+	return 0;
+}
+
+/* ---- per element ---- */
+
+static void req_response_header(struct smb2_req *req, NTSTATUS status, uint16_t credits)
+{
+	struct smb2_hdr h = { 0 };
+	h.credit_charge = req->hdr.credit_charge;
+	h.status = status;
+	h.command = req->hdr.command;
+	h.credits = credits;
+	h.flags = SMB2_FLAGS_SERVER_TO_REDIR | (req->hdr.flags & (SMB2_FLAGS_RELATED_OPERATIONS | SMB2_FLAGS_PRIORITY_MASK));
+	h.message_id = req->hdr.message_id;
+	if (req->is_async) {
+		h.flags |= SMB2_FLAGS_ASYNC_COMMAND;
+		h.async_id = req->async_id;
+	} else {
+		h.process_id = req->hdr.process_id;
+		h.tree_id = req->hdr.tree_id;
+	}
+	h.session_id = req->hdr.session_id;
+	struct wr w = wr_init(req->out_buf, SMB2_HDR_SIZE);
+	smb2_hdr_encode(&w, &h);
+}
+
+/* Which key signs this response, or NULL for none (MS-SMB2 3.3.4.1.1). */
+static const uint8_t *req_signing_key(struct smb2_req *req, int *alg)
+{
+	struct session *s = req->session;
+	if (!s || req->encrypted || s->anonymous || s->guest)
+		return NULL;
+	if (!req->sign && !(req->hdr.flags & SMB2_FLAGS_SIGNED) && !s->signing_required)
+		return NULL;
+	if (s->state != SESSION_VALID && !req->sign)
+		return NULL;
+	*alg = s->signing_alg;
+	pthread_mutex_lock(&s->lock);
+	struct session_channel *ch = session_channel_find(s, req->conn);
+	const uint8_t *key = ch ? ch->signing_key : s->signing_key;
+	pthread_mutex_unlock(&s->lock);
+	return key;
+}
+
+static void req_sign(struct smb2_req *req)
+{
+	int alg;
+	const uint8_t *key = req_signing_key(req, &alg);
+	if (!key)
+		return;
+	struct iovec iov[1 + 4];
+	int n = 0;
+	iov[n].iov_base = req->out_buf;
+	iov[n].iov_len = wr_pos(&req->out);
+	n++;
+	for (int d = 0; d < req->n_data; d++)
+		iov[n++] = req->data[d];
+	smb_sign(alg, key, iov, n);
+}
+
+uint64_t req_go_async(struct smb2_req *req)
+{
+	struct smb_conn *sc = req->sc;
+	if (req->is_async)
+		return req->async_id;
+	req->is_async = true;
+	req->async_id = ++sc->next_async_id;
+	req->async_next = sc->async_list;
+	req->async_prev = NULL;
+	if (sc->async_list)
+		sc->async_list->async_prev = req;
+	sc->async_list = req;
+	/* Interim response: STATUS_PENDING, the credits of the request, and an
+	 * empty error body (MS-SMB2 3.3.4.2). */
+	uint8_t *buf = malloc(SMB2_HDR_SIZE + 9);
+	if (!buf)
+		return req->async_id;
+	uint8_t *save_buf = req->out_buf;
+	size_t save_cap = req->out_cap;
+	struct wr save_out = req->out;
+	req->out_buf = buf;
+	req_response_header(req, STATUS_PENDING, credits_grant(sc, req->hdr.credits));
+	struct wr w = wr_init(buf + SMB2_HDR_SIZE, 9);
+	smb2_error_encode(&w, NULL, 0);
+	put_le32(buf + 20, get_le32(buf + 20) & ~SMB2_FLAGS_RELATED_OPERATIONS);
+	req->out = wr_init(buf, SMB2_HDR_SIZE + 9);
+	req->out.p = buf + SMB2_HDR_SIZE + 9;
+	int saved_n = req->n_data;
+	req->n_data = 0;
+	req_sign(req);
+	req->n_data = saved_n;
+	req->out_buf = save_buf;
+	req->out_cap = save_cap;
+	req->out = save_out;
+	bool seal_it = req->encrypted && req->session && req->session->cipher;
+	smb_send_standalone(sc, buf, SMB2_HDR_SIZE + 9, seal_it ? req->session : NULL);
+	return req->async_id;
+}
+
+static void async_unlink(struct smb2_req *req)
+{
+	struct smb_conn *sc = req->sc;
+	if (!req->is_async)
+		return;
+	if (req->async_prev)
+		req->async_prev->async_next = req->async_next;
+	else if (sc->async_list == req)
+		sc->async_list = req->async_next;
+	if (req->async_next)
+		req->async_next->async_prev = req->async_prev;
+	req->async_next = req->async_prev = NULL;
+}
+
+static void wake_cb(void *arg)
+{
+	struct smb2_req *req = arg;
+	coro_resume(req->co);
+}
+
+void req_wait(struct smb2_req *req)
+{
+	req->co = coro_self();
+	coro_yield();
+}
+
+void req_wake(struct smb2_req *req)
+{
+	struct worker *w = req->conn->w;
+	if (worker_self() == w && !coro_self())
+		coro_resume(req->co);
+	else
+		worker_post(w, wake_cb, req);
+}
+
+/* MS-SMB2 3.3.5.16: cancel the request with this MessageId (sync) or
+ * AsyncId (async) from the same connection. */
+static void smb_cancel(struct smb_conn *sc, const struct smb2_hdr *h)
+{
+	for (struct smb2_req *r = sc->async_list; r; r = r->async_next) {
+		bool match = (h->flags & SMB2_FLAGS_ASYNC_COMMAND) ? r->async_id == h->async_id
+								   : r->hdr.message_id == h->message_id;
+		if (match && !r->cancelled) {
+			r->cancelled = true;
+			if (r->cancel_fn)
+				r->cancel_fn(r);
+			return;
+		}
+	}
+}
+
+/* ---- the chain ---- */
+
+static void chain_free(struct smb2_chain *ch)
+{
+	struct conn *c = ch->conn;
+	ch->sc->running--;
+	free(ch->pdu);
+	free(ch);
+	conn_put(c);
+}
+
+static NTSTATUS req_check_session(struct smb2_req *req, const struct smb2_cmd_desc *d)
+{
+	struct session *s = session_lookup(req->hdr.session_id);
+	if (!s)
+		return STATUS_USER_SESSION_DELETED;
+	req->session = s;
+	pthread_mutex_lock(&s->lock);
+	bool on_channel = session_channel_find(s, req->conn) != NULL;
+	enum session_state st = s->state;
+	pthread_mutex_unlock(&s->lock);
+	/* A session is usable only on its bound channels (3.3.5.2.9). */
+	if (!on_channel && req->hdr.command != SMB2_SESSION_SETUP)
+		return STATUS_USER_SESSION_DELETED;
+	if (st == SESSION_IN_PROGRESS && !d->allow_in_progress)
+		return STATUS_USER_SESSION_DELETED;
+	if (st == SESSION_EXPIRED && req->hdr.command != SMB2_SESSION_SETUP &&
+	    req->hdr.command != SMB2_LOGOFF && req->hdr.command != SMB2_CLOSE)
+		return STATUS_NETWORK_SESSION_EXPIRED;
+	return STATUS_SUCCESS;
+}
+
+/* MS-SMB2 3.3.5.2.4: a signed request must verify; a session that requires
+ * signing rejects unsigned requests.  Encrypted requests need neither. */
+static NTSTATUS req_check_signature(struct smb2_req *req)
+{
+	struct session *s = req->session;
+	if (req->encrypted) {
+		return STATUS_SUCCESS;
+	}
+	if (s->encrypt_data && s->state == SESSION_VALID && req->hdr.command != SMB2_SESSION_SETUP)
+		return STATUS_ACCESS_DENIED;
+	if (req->hdr.flags & SMB2_FLAGS_SIGNED) {
+		int alg = s->signing_alg;
+		uint8_t key[16];
+		pthread_mutex_lock(&s->lock);
+		struct session_channel *ch = session_channel_find(s, req->conn);
+		bool have = ch && (s->state == SESSION_VALID || ch->binding == false);
+		memcpy(key, ch ? ch->signing_key : s->signing_key, 16);
+		bool keyless = s->anonymous || s->guest || s->state == SESSION_IN_PROGRESS;
+		pthread_mutex_unlock(&s->lock);
+		if (keyless && req->hdr.command == SMB2_SESSION_SETUP)
+			return STATUS_SUCCESS; /* binding requests are checked by the handler */
+		if (!have || keyless || !smb_verify(alg, key, (uint8_t *)req->in_msg, req->in_len))
+			return STATUS_ACCESS_DENIED;
+		req->signed_ok = true;
+		return STATUS_SUCCESS;
+	}
+	if (s->signing_required && s->state == SESSION_VALID && !s->anonymous && !s->guest &&
+	    req->hdr.command != SMB2_SESSION_SETUP)
+		return STATUS_ACCESS_DENIED;
+	return STATUS_SUCCESS;
+}
+
+static NTSTATUS req_prepare(struct smb2_req *req, struct smb2_req *prev, NTSTATUS prev_status)
+{
+	const struct smb2_cmd_desc *d = &smb2_cmds[req->hdr.command];
+	bool related = req->hdr.flags & SMB2_FLAGS_RELATED_OPERATIONS;
+	if (related) {
+		if (!prev)
+			return STATUS_INVALID_PARAMETER;
+		/* MS-SMB2 3.3.5.2.7.2: related operations use the previous
+		 * element's session, tree and file. */
+		req->hdr.session_id = prev->hdr.session_id;
+		req->hdr.tree_id = prev->hdr.tree_id;
+		req->file_id_persistent = prev->file_id_persistent;
+		req->file_id_volatile = prev->file_id_volatile;
+	} else {
+		req->file_id_persistent = req->file_id_volatile = UINT64_MAX;
+	}
+	/* The fixed part of the body must be there (3.3.5.2.6). */
+	if (rd_left(&req->in) < 2 || rd_left(&req->in) < (size_t)(d->body_size & ~1u) ||
+	    (d->body_size && get_le16(req->in.p) != d->body_size))
+		return STATUS_INVALID_PARAMETER; /* body_size 0: the handler checks (several forms) */
+	if (d->need_session) {
+		NTSTATUS st = req_check_session(req, d);
+		if (st)
+			return st;
+		st = req_check_signature(req);
+		if (st)
+			return st;
+	}
+	if (related && nt_is_error(prev_status) && prev->hdr.command == SMB2_CREATE)
+		return prev_status;
+	if (d->need_tree) {
+		struct tree *t = tree_lookup(req->session, req->hdr.tree_id);
+		if (!t)
+			return STATUS_NETWORK_NAME_DELETED;
+		req->tree = t;
+		if (t->encrypt && !req->encrypted)
+			return STATUS_ACCESS_DENIED;
+	}
+	return STATUS_SUCCESS;
+}
+
+static void chain_run(void *arg)
+{
+	struct smb2_chain *ch = arg;
+	struct smb_conn *sc = ch->sc;
+	NTSTATUS prev_status = STATUS_SUCCESS;
+	struct session *seal_with = NULL;
+	for (unsigned i = 0; i < ch->n; i++) {
+		struct smb2_req *req = &ch->reqs[i];
+		struct smb2_req *prev = i ? &ch->reqs[i - 1] : NULL;
+		req->co = coro_self();
+		NTSTATUS st = STATUS_NO_MEMORY;
+		if (req_out_reserve(req, 256) == 0) {
+			req->out.p = req->out_buf + SMB2_HDR_SIZE;
+			if (req->hdr.command >= SMB2_N_COMMANDS || !smb2_cmds[req->hdr.command].fn) {
+				st = STATUS_INVALID_PARAMETER; /* unknown command, as Windows */
+			} else {
+				st = req_prepare(req, prev, prev_status);
+				if (st == STATUS_SUCCESS)
+					st = smb2_cmds[req->hdr.command].fn(req);
+			}
+		}
+		req->status = st;
+		prev_status = st;
+		async_unlink(req);
+		if (!req->out_buf)
+			continue;
+		/* An error without a body gets the error response body (2.2.2). */
+		if (wr_pos(&req->out) == SMB2_HDR_SIZE || (nt_is_error(st) && st != STATUS_MORE_PROCESSING_REQUIRED &&
+		    !(req->hdr.command == SMB2_IOCTL && st == STATUS_BUFFER_OVERFLOW) && req->out.p == req->out_buf + SMB2_HDR_SIZE)) {
+			req->out.p = req->out_buf + SMB2_HDR_SIZE;
+			if (req->data_free)
+				req->data_free(req->data_free_arg);
+			req->data_free = NULL;
+			req->n_data = 0;
+			smb2_error_encode(&req->out, NULL, 0);
+		}
+		if (req->out.err) {
+			log_warn("%s response overflowed its buffer", smb2_command_name(req->hdr.command));
+			req->out.err = false;
+			req->out.p = req->out_buf + SMB2_HDR_SIZE;
+			smb2_error_encode(&req->out, NULL, 0);
+			req->status = st = STATUS_INTERNAL_ERROR;
+		}
+		uint16_t credits = req->is_async ? 0 : credits_grant(sc, req->hdr.credits);
+		req_response_header(req, st, credits);
+		/* 3.1.1 preauth integrity: NEGOTIATE and SESSION_SETUP responses
+		 * (before signing) extend the hash their handler chose. */
+		if (req->preauth_hash)
+			smb_preauth_update(req->preauth_hash, req->out_buf, wr_pos(&req->out));
+		/* Compound responses are 8-byte aligned; NextCommand links them. */
+		if (i + 1 < ch->n) {
+			wr_align(&req->out, 8);
+			put_le32(req->out_buf + 20, (uint32_t)req_out_len(req));
+		}
+		if (req->encrypted || (req->session && (req->session->encrypt_data || (req->tree && req->tree->encrypt))))
+			if (req->session && req->session->cipher && req->session->state == SESSION_VALID)
+				seal_with = req->session;
+		req_sign(req);
+		/* An async element ends a compound: what came before goes out now. */
+		if (req->is_async && i + 1 < ch->n) {
+			/* not expected: the handler went async in the middle */
+		}
+	}
+	if (ch->encrypted && !seal_with) {
+		/* Encrypted request on a session that has since gone: drop. */
+		struct session *s = session_lookup(ch->tf_session_id);
+		if (s) {
+			seal_with = s;
+			session_put(s); /* the chain's requests do not hold it; fine
+					   because sealing happens below at once */
+		}
+	}
+	if (conn_is_dead(ch->conn)) {
+		for (unsigned i = 0; i < ch->n; i++)
+			req_release(&ch->reqs[i]);
+		ch->sent = ch->n;
+		chain_free(ch);
+		return;
+	}
+	unsigned from = 0;
+	for (unsigned i = 0; i < ch->n; i++) {
+		if (ch->reqs[i].no_response) {
+			if (from < i)
+				chain_send_range(ch, from, i, seal_with);
+			req_release(&ch->reqs[i]);
+			ch->sent++;
+			from = i + 1;
+		}
+	}
+	if (from < ch->n)
+		chain_send_range(ch, from, ch->n, seal_with);
+	else if (ch->sent == ch->n)
+		chain_free(ch);
+}
+
+/* ---- entry from the net layer ---- */
+
+static void smb_protocol_error(struct smb_conn *sc, const char *why)
+{
+	conn_shutdown(sc->conn, why);
+}
+
+static int decrypt_pdu(struct smb_conn *sc, uint8_t *pdu, size_t len, uint64_t *sid)
+{
+	struct rd r = rd_init(pdu, len);
+	struct smb2_tf_hdr t;
+	if (smb2_tf_hdr_decode(&r, &t) < 0 || t.orig_size != len - SMB2_TF_HDR_SIZE || t.orig_size < SMB2_HDR_SIZE)
+		return -EINVAL;
+	if (sc->dialect < SMB2_DIALECT_300 || t.flags != 1)
+		return -EINVAL;
+	struct session *s = session_lookup(t.session_id);
+	if (!s)
+		return -ENOENT;
+	int ret = -EINVAL;
+	if (s->cipher && s->state != SESSION_IN_PROGRESS) {
+		struct iovec iov = { pdu + SMB2_TF_HDR_SIZE, t.orig_size };
+		ret = crypto_decrypt((enum crypto_cipher)s->cipher, s->dec_key, t.nonce, pdu + 20, &iov, 1, t.signature);
+	}
+	session_put(s);
+	*sid = t.session_id;
+	return ret;
+}
+
+void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
+{
+	struct smb_conn *sc = c->proto;
+	if (len < 4) {
+		free(pdu);
+		smb_protocol_error(sc, "short PDU");
+		return;
+	}
+	uint32_t proto = get_le32(pdu);
+	size_t off = 0;
+	bool encrypted = false;
+	uint64_t tf_sid = 0;
+	if (proto == SMB1_PROTOCOL_ID) {
+		smb_smb1_negotiate(sc, pdu, len);
+		free(pdu);
+		return;
+	}
+	if (proto == SMB2_TF_PROTOCOL_ID) {
+		/* MS-SMB2 3.3.5.2.1.1: a message that does not decrypt ends the
+		 * connection. */
+		if (decrypt_pdu(sc, pdu, len, &tf_sid) < 0) {
+			free(pdu);
+			smb_protocol_error(sc, "decryption failed");
+			return;
+		}
+		off = SMB2_TF_HDR_SIZE;
+		encrypted = true;
+	} else if (proto != SMB2_PROTOCOL_ID) {
+		free(pdu);
+		smb_protocol_error(sc, "not SMB2");
+		return;
+	}
+	/* Split the compound and check every element's framing and credits
+	 * now, in arrival order. */
+	struct smb2_hdr hdrs[CHAIN_MAX];
+	size_t starts[CHAIN_MAX], lens[CHAIN_MAX];
+	unsigned n = 0;
+	size_t pos = off;
+	for (;;) {
+		if (n == CHAIN_MAX)
+			goto broken;
+		struct rd r = rd_init(pdu + pos, len - pos);
+		if (smb2_hdr_decode(&r, &hdrs[n]) < 0)
+			goto broken;
+		uint32_t next = hdrs[n].next_command;
+		size_t elen = len - pos;
+		if (next) {
+			/* 3.3.5.2.7: NextCommand is 8-byte aligned and inside the PDU */
+			if (next % 8 || next < SMB2_HDR_SIZE || next >= len - pos)
+				goto broken;
+			elen = next;
+		}
+		starts[n] = pos;
+		lens[n] = elen;
+		n++;
+		if (!next)
+			break;
+		pos += next;
+	}
+	/* CANCEL is answered by nobody and consumes no credit (3.3.5.16). */
+	if (hdrs[0].command == SMB2_CANCEL && n == 1) {
+		smb_cancel(sc, &hdrs[0]);
+		free(pdu);
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t charge = hdrs[i].credit_charge;
+		if (!(sc->client_caps & SMB2_GLOBAL_CAP_LARGE_MTU) || sc->dialect == SMB2_DIALECT_202)
+			charge = 1;
+		if (hdrs[i].command == SMB2_CANCEL)
+			continue;
+		if (hdrs[i].flags & SMB2_FLAGS_SERVER_TO_REDIR)
+			goto broken;
+		if (credits_consume(sc, hdrs[i].message_id, charge) < 0) {
+			log_info("message id %llu outside the credit window",
+				 (unsigned long long)hdrs[i].message_id);
+			goto broken;
+		}
+	}
+	struct smb2_chain *ch = calloc(1, sizeof(*ch) + n * sizeof(struct smb2_req));
+	if (!ch)
+		goto broken;
+	ch->sc = sc;
+	ch->conn = c;
+	conn_get(c);
+	ch->pdu = pdu;
+	ch->msg = pdu + off;
+	ch->msg_len = len - off;
+	ch->encrypted = encrypted;
+	ch->tf_session_id = tf_sid;
+	ch->n = n;
+	for (unsigned i = 0; i < n; i++) {
+		struct smb2_req *req = &ch->reqs[i];
+		req->sc = sc;
+		req->conn = c;
+		req->chain = ch;
+		req->hdr = hdrs[i];
+		req->in_msg = pdu + starts[i];
+		req->in_len = lens[i];
+		req->in = rd_init(req->in_msg, lens[i]);
+		req->in.p += SMB2_HDR_SIZE;
+		req->encrypted = encrypted;
+	}
+	sc->running++;
+	sc->requests++;
+	struct coro *co = coro_new(chain_run, ch);
+	if (!co) {
+		sc->running--;
+		ch->pdu = NULL;
+		free(ch);
+		conn_put(c);
+		goto broken;
+	}
+	coro_resume(co);
+	return;
+broken:
+	free(pdu);
+	smb_protocol_error(sc, "malformed SMB2 message");
+}

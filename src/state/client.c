@@ -1,1 +1,96 @@
-/* stub: being written */
+/* Clients by ClientGUID (MS-SMB2 3.3.1.7 GlobalClientTable).  Looking a
+ * client up and attaching a connection happen under one lock, so two
+ * channels of one client arriving at once cannot race (Samba bug 14433). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state/state.h"
+
+static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct smb_client **clients;
+static size_t n_clients, cap_clients;
+
+struct smb_client *client_get_or_create(const uint8_t guid[16], uint16_t dialect, uint32_t caps, uint16_t sec_mode)
+{
+	pthread_mutex_lock(&clients_lock);
+	for (size_t i = 0; i < n_clients; i++) {
+		struct smb_client *cl = clients[i];
+		if (memcmp(cl->guid, guid, 16) == 0) {
+			atomic_fetch_add(&cl->refs, 1);
+			pthread_mutex_unlock(&clients_lock);
+			return cl;
+		}
+	}
+	struct smb_client *cl = calloc(1, sizeof(*cl));
+	if (!cl || (n_clients == cap_clients && !(cap_clients = cap_clients ? cap_clients * 2 : 16,
+		    clients = realloc(clients, cap_clients * sizeof(*clients))))) {
+		pthread_mutex_unlock(&clients_lock);
+		free(cl);
+		return NULL;
+	}
+	memcpy(cl->guid, guid, 16);
+	cl->dialect = dialect;
+	cl->capabilities = caps;
+	cl->security_mode = sec_mode;
+	pthread_mutex_init(&cl->lock, NULL);
+	atomic_init(&cl->refs, 2); /* the table's and the caller's */
+	clients[n_clients++] = cl;
+	pthread_mutex_unlock(&clients_lock);
+	return cl;
+}
+
+void client_put(struct smb_client *cl)
+{
+	if (!cl)
+		return;
+	pthread_mutex_lock(&clients_lock);
+	int left = atomic_fetch_sub(&cl->refs, 1) - 1;
+	if (left == 1 && cl->n_channels == 0) {
+		/* only the table holds it: forget the client */
+		for (size_t i = 0; i < n_clients; i++) {
+			if (clients[i] == cl) {
+				clients[i] = clients[--n_clients];
+				break;
+			}
+		}
+		atomic_fetch_sub(&cl->refs, 1);
+		left = 0;
+	}
+	pthread_mutex_unlock(&clients_lock);
+	if (left == 0) {
+		pthread_mutex_destroy(&cl->lock);
+		free(cl->channels);
+		free(cl);
+	}
+}
+
+int client_attach(struct smb_client *cl, struct conn *c)
+{
+	pthread_mutex_lock(&cl->lock);
+	if (cl->n_channels == cl->cap_channels) {
+		unsigned ncap = cl->cap_channels ? cl->cap_channels * 2 : 4;
+		struct conn **n = realloc(cl->channels, ncap * sizeof(*n));
+		if (!n) {
+			pthread_mutex_unlock(&cl->lock);
+			return -ENOMEM;
+		}
+		cl->channels = n;
+		cl->cap_channels = ncap;
+	}
+	cl->channels[cl->n_channels++] = c;
+	pthread_mutex_unlock(&cl->lock);
+	return 0;
+}
+
+void client_detach(struct smb_client *cl, struct conn *c)
+{
+	pthread_mutex_lock(&cl->lock);
+	for (unsigned i = 0; i < cl->n_channels; i++) {
+		if (cl->channels[i] == c) {
+			cl->channels[i] = cl->channels[--cl->n_channels];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cl->lock);
+}

@@ -1,1 +1,1 @@
-/* stub: being written */
+/* opens: written with the file service */

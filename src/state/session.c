@@ -1,1 +1,190 @@
-/* stub: being written */
+/* Sessions (MS-SMB2 3.3.1.8 GlobalSessionTable).  A session belongs to no
+ * connection: it lists the channels bound to it and lives while one of them
+ * does (or until LOGOFF / a failed authentication). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/crypto.h"
+#include "state/state.h"
+
+static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct idtable sessions;
+static bool sessions_init;
+
+void (*state_close_opens_of_tree)(struct session *s, struct tree *t);
+
+struct session *session_new(uint16_t dialect, struct smb_client *cl)
+{
+	struct session *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	atomic_init(&s->refs, 2); /* the table's and the caller's */
+	pthread_mutex_init(&s->lock, NULL);
+	s->dialect = dialect;
+	s->state = SESSION_IN_PROGRESS;
+	idtable_init(&s->trees, 1);
+	idtable_init(&s->opens, 1);
+	if (cl) {
+		atomic_fetch_add(&cl->refs, 1);
+		s->client = cl;
+	}
+	pthread_mutex_lock(&sessions_lock);
+	if (!sessions_init) {
+		uint64_t start = 0;
+		crypto_random(&start, sizeof(start));
+		/* ids look like Windows': a high part and a counter */
+		idtable_init(&sessions, ((start & 0xFFFF) << 32) | 1);
+		sessions_init = true;
+	}
+	s->id = idtable_alloc(&sessions, s, UINT64_MAX - 1);
+	pthread_mutex_unlock(&sessions_lock);
+	if (!s->id) {
+		session_put(s);
+		session_put(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct session *session_lookup(uint64_t id)
+{
+	pthread_mutex_lock(&sessions_lock);
+	struct session *s = sessions_init ? idtable_find(&sessions, id) : NULL;
+	if (s)
+		atomic_fetch_add(&s->refs, 1);
+	pthread_mutex_unlock(&sessions_lock);
+	return s;
+}
+
+void session_get(struct session *s)
+{
+	atomic_fetch_add(&s->refs, 1);
+}
+
+void session_put(struct session *s)
+{
+	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+		return;
+	if (s->auth && s->auth_free)
+		s->auth_free(s->auth);
+	for (unsigned i = 0; i < s->n_channels; i++)
+		if (s->channels[i].auth && s->auth_free)
+			s->auth_free(s->channels[i].auth);
+	idtable_fini(&s->trees);
+	idtable_fini(&s->opens);
+	if (s->client) {
+		extern void client_put(struct smb_client *cl);
+		client_put(s->client);
+	}
+	free(s->user);
+	free(s->domain);
+	free(s->groups);
+	/* keys do not outlive the session in memory */
+	explicit_bzero(s->session_key, sizeof(s->session_key));
+	explicit_bzero(s->signing_key, sizeof(s->signing_key));
+	explicit_bzero(s->enc_key, sizeof(s->enc_key));
+	explicit_bzero(s->dec_key, sizeof(s->dec_key));
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void session_destroy(struct session *s)
+{
+	pthread_mutex_lock(&sessions_lock);
+	bool present = idtable_find(&sessions, s->id) == s;
+	if (present)
+		idtable_remove(&sessions, s->id);
+	pthread_mutex_unlock(&sessions_lock);
+	if (!present)
+		return;
+	/* Disconnect every tree (which closes their opens). */
+	pthread_mutex_lock(&s->lock);
+	s->state = SESSION_EXPIRED;
+	size_t pos = 0;
+	uint64_t id;
+	uint32_t ids[256];
+	unsigned n = 0;
+	while (idtable_next(&s->trees, &pos, &id, NULL) && n < 256)
+		ids[n++] = (uint32_t)id;
+	s->n_channels = 0;
+	pthread_mutex_unlock(&s->lock);
+	for (unsigned i = 0; i < n; i++)
+		tree_disconnect(s, ids[i]);
+	session_put(s); /* the table's reference */
+}
+
+struct session_channel *session_channel_find(struct session *s, const struct conn *c)
+{
+	for (unsigned i = 0; i < s->n_channels; i++)
+		if (s->channels[i].conn == c)
+			return &s->channels[i];
+	return NULL;
+}
+
+struct session_channel *session_channel_add(struct session *s, struct conn *c)
+{
+	pthread_mutex_lock(&s->lock);
+	struct session_channel *ch = session_channel_find(s, c);
+	if (!ch && s->n_channels < SESSION_MAX_CHANNELS) {
+		ch = &s->channels[s->n_channels++];
+		memset(ch, 0, sizeof(*ch));
+		ch->conn = c;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ch;
+}
+
+void session_conn_closed(struct conn *c)
+{
+	/* Collect the sessions this connection is a channel of. */
+	struct session *list[64];
+	unsigned n = 0;
+	bool more = true;
+	while (more) {
+		more = false;
+		n = 0;
+		pthread_mutex_lock(&sessions_lock);
+		size_t pos = 0;
+		void *v;
+		while (sessions_init && idtable_next(&sessions, &pos, NULL, &v)) {
+			struct session *s = v;
+			pthread_mutex_lock(&s->lock);
+			bool mine = session_channel_find(s, c) != NULL;
+			pthread_mutex_unlock(&s->lock);
+			if (!mine)
+				continue;
+			if (n == 64) {
+				more = true;
+				break;
+			}
+			atomic_fetch_add(&s->refs, 1);
+			list[n++] = s;
+		}
+		pthread_mutex_unlock(&sessions_lock);
+		for (unsigned i = 0; i < n; i++) {
+			struct session *s = list[i];
+			pthread_mutex_lock(&s->lock);
+			struct session_channel *ch = session_channel_find(s, c);
+			if (ch) {
+				if (ch->auth && s->auth_free)
+					s->auth_free(ch->auth);
+				*ch = s->channels[--s->n_channels];
+			}
+			bool last = s->n_channels == 0;
+			pthread_mutex_unlock(&s->lock);
+			/* The last channel gone: the session goes (durable opens will
+			 * survive this in the next issue). */
+			if (last)
+				session_destroy(s);
+			session_put(s);
+		}
+	}
+}
+
+unsigned session_count(void)
+{
+	pthread_mutex_lock(&sessions_lock);
+	unsigned n = sessions_init ? (unsigned)sessions.n : 0;
+	pthread_mutex_unlock(&sessions_lock);
+	return n;
+}

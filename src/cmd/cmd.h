@@ -1,0 +1,27 @@
+/* One handler per SMB2 command, one file each (src/cmd/<command>.c). */
+#ifndef SMB3D_CMD_H
+#define SMB3D_CMD_H
+
+#include "proto/smb.h"
+
+NTSTATUS cmd_negotiate(struct smb2_req *req);
+NTSTATUS cmd_session_setup(struct smb2_req *req);
+NTSTATUS cmd_logoff(struct smb2_req *req);
+NTSTATUS cmd_tree_connect(struct smb2_req *req);
+NTSTATUS cmd_tree_disconnect(struct smb2_req *req);
+NTSTATUS cmd_create(struct smb2_req *req);
+NTSTATUS cmd_close(struct smb2_req *req);
+NTSTATUS cmd_flush(struct smb2_req *req);
+NTSTATUS cmd_read(struct smb2_req *req);
+NTSTATUS cmd_write(struct smb2_req *req);
+NTSTATUS cmd_lock(struct smb2_req *req);
+NTSTATUS cmd_ioctl(struct smb2_req *req);
+NTSTATUS cmd_cancel(struct smb2_req *req);
+NTSTATUS cmd_echo(struct smb2_req *req);
+NTSTATUS cmd_query_directory(struct smb2_req *req);
+NTSTATUS cmd_change_notify(struct smb2_req *req);
+NTSTATUS cmd_query_info(struct smb2_req *req);
+NTSTATUS cmd_set_info(struct smb2_req *req);
+NTSTATUS cmd_oplock_break(struct smb2_req *req);
+
+#endif

@@ -1,0 +1,87 @@
+/* A TCP connection (one SMB channel) on its worker's ring: direct-TCP
+ * framing (MS-SMB2 2.1: 4-byte header, 0x00 + 24-bit big-endian length),
+ * receive of whole PDUs, and an ordered send queue that handles short sends.
+ * The SMB layer above sees whole PDUs through conn_ops and replies with
+ * conn_send(); it never touches the socket. */
+#ifndef SMB3D_NET_CONN_H
+#define SMB3D_NET_CONN_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "net/worker.h"
+
+struct conn;
+
+/* Called on the connection's worker thread. */
+struct conn_ops {
+	/* A new connection: set up c->proto; a negative return refuses it
+	 * (connection limit) and the socket is closed at once. */
+	int (*accepted)(struct conn *c);
+	/* A whole PDU (without the 4-byte framing) in a malloc'd buffer whose
+	 * ownership passes to the callee. */
+	void (*pdu)(struct conn *c, uint8_t *buf, size_t len);
+	/* The connection is gone (peer closed, error, timeout, shutdown); no
+	 * more pdu calls follow.  Requests still running keep their reference. */
+	void (*closed)(struct conn *c);
+	/* The last reference is gone: free c->proto. */
+	void (*freed)(struct conn *c);
+};
+
+struct send_item;
+typedef void (*send_done_fn)(void *arg, int err);
+
+struct conn {
+	struct worker *w;
+	int fd;
+	int refs;                  /* touched on the worker thread only */
+	uint64_t id;               /* server-wide unique, for status output */
+	struct sockaddr_storage local, peer;
+	const struct conn_ops *ops;
+	void *proto;               /* the SMB layer's per-connection state */
+	/* receive */
+	struct uring_op recv_op;
+	uint8_t *rbuf;             /* small-PDU staging buffer */
+	size_t rbuf_cap, rbuf_len;
+	uint8_t *big;              /* large PDU received straight into its own buffer */
+	size_t big_len, big_have;
+	size_t max_pdu;
+	bool recv_armed;
+	/* send */
+	struct uring_op send_op;
+	struct send_item *sq_head, *sq_tail;
+	struct msghdr send_msg;
+	bool sending;
+	/* lifetime */
+	bool dead;                 /* no more receive; sends are dropped */
+	bool closed_called;
+	uint64_t deadline;         /* monotonic seconds; 0 = none; past it the conn is closed */
+	uint64_t bytes_in, bytes_out;
+	struct conn *next, *prev;  /* worker's list */
+};
+
+/* Take over an accepted socket on worker w (on w's thread). */
+struct conn *conn_new(struct worker *w, int fd, const struct conn_ops *ops, size_t max_pdu);
+void conn_get(struct conn *c);
+void conn_put(struct conn *c);
+
+/* Queue iov[0..n) for sending after everything queued before.  The framing
+ * header is added here.  The iovecs' memory must stay valid until done(arg,
+ * err) is called (err = 0 sent, -errno failed or the connection died).
+ * `n` at most CONN_MAX_IOV.  May be called from the conn's worker only. */
+#define CONN_MAX_IOV 16
+int conn_send(struct conn *c, const struct iovec *iov, int n, send_done_fn done, void *arg);
+
+static inline bool conn_is_dead(const struct conn *c) { return c->dead; }
+
+/* Stop receiving, fail queued sends, and close when the last reference goes. */
+void conn_shutdown(struct conn *c, const char *why);
+
+/* Format an address "ip:port" into buf. */
+const char *conn_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,76 @@
+/* A worker: one thread, one io_uring ring, the connections assigned to it.
+ *
+ * Everything submitted on the ring carries a `struct uring_op *` as
+ * user_data; the loop calls op->cb with the CQE's result.  Work for this
+ * worker from other threads goes through worker_post() (a mailbox drained
+ * when its eventfd fires), so a connection's state is only ever touched by
+ * its own worker thread. */
+#ifndef SMB3D_NET_WORKER_H
+#define SMB3D_NET_WORKER_H
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct uring_op;
+typedef void (*uring_cb)(struct uring_op *op, int res, unsigned cqe_flags);
+struct uring_op {
+	uring_cb cb;
+};
+
+struct mbox_item;
+struct conn;
+struct listener;
+
+struct worker {
+	int id;
+	pthread_t thread;
+	struct io_uring ring;
+	bool ring_ok;
+	unsigned in_flight;        /* SQEs submitted whose CQE has not arrived */
+	/* mailbox */
+	int efd;
+	uint64_t efd_val;
+	struct uring_op efd_op;
+	pthread_mutex_t mbox_lock;
+	struct mbox_item *mbox_head, *mbox_tail;
+	/* 1-second tick for timeouts */
+	struct __kernel_timespec tick_ts;
+	struct uring_op tick_op;
+	/* connections owned by this worker (intrusive list) */
+	struct conn *conns;
+	unsigned n_conns;
+	/* listening sockets: one SO_REUSEPORT socket per address per worker */
+	struct listener *listeners;
+	volatile bool stopping;    /* set by worker_stop: close listeners, drain */
+	volatile bool stopped;
+	uint64_t now;              /* monotonic seconds, updated every loop */
+	void *user;                /* the server */
+};
+
+int worker_init(struct worker *w, int id, unsigned ring_entries);
+int worker_start(struct worker *w);
+/* Ask the worker to stop accepting and drain; thread-safe. */
+void worker_stop(struct worker *w);
+void worker_join(struct worker *w);
+void worker_fini(struct worker *w);
+
+/* The worker running on this thread, or NULL. */
+struct worker *worker_self(void);
+
+/* Get an SQE on w's ring (submitting pending ones first when the SQ is
+ * full).  Must be called on w's thread.  Never returns NULL. */
+struct io_uring_sqe *worker_sqe(struct worker *w, struct uring_op *op);
+
+/* Run fn(arg) on w's thread soon.  Thread-safe; returns -ENOMEM. */
+int worker_post(struct worker *w, void (*fn)(void *arg), void *arg);
+
+/* From inside a coroutine on a worker: submit `sqe` (already prepared with
+ * worker_sqe(w, NULL)) and wait for its completion; returns cqe->res. */
+int worker_sqe_wait(struct worker *w, struct io_uring_sqe *sqe);
+
+/* Monotonic clock in seconds. */
+uint64_t worker_now(void);
+
+#endif

@@ -1,0 +1,149 @@
+/* The SMB layer's side of a connection: set-up at accept (configuration
+ * snapshot, credits, negotiate timeout, connection limit) and tear-down. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/crypto.h"
+#include "net/conn.h"
+#include "proto/credits.h"
+#include "proto/pipeline.h"
+#include "proto/smb.h"
+#include "proto/srv.h"
+#include "util/log.h"
+#include "util/nttime.h"
+
+struct srv_globals srv;
+static pthread_mutex_t passdb_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct srv_passdb *passdb_cur;
+
+void srv_init(void)
+{
+	crypto_random(srv.server_guid, 16);
+	srv.start_time = nttime_now();
+	gethostname(srv.hostname, sizeof(srv.hostname) - 1);
+}
+
+int srv_passdb_load(const char *path)
+{
+	struct passdb *db = NULL;
+	int bad_line = 0;
+	int ret = passdb_load(path, &db, &bad_line);
+	if (ret == -ENOENT) {
+		db = calloc(1, sizeof(*db));
+		ret = db ? 0 : -ENOMEM;
+	}
+	if (ret < 0) {
+		if (bad_line)
+			log_err("%s:%d: malformed smbpasswd line", path, bad_line);
+		return ret;
+	}
+	struct srv_passdb *p = calloc(1, sizeof(*p));
+	if (!p) {
+		passdb_free(db);
+		return -ENOMEM;
+	}
+	p->db = db;
+	atomic_init(&p->refs, 1);
+	pthread_mutex_lock(&passdb_lock);
+	struct srv_passdb *old = passdb_cur;
+	passdb_cur = p;
+	pthread_mutex_unlock(&passdb_lock);
+	if (old)
+		srv_passdb_put(old);
+	return 0;
+}
+
+struct srv_passdb *srv_passdb_get(void)
+{
+	pthread_mutex_lock(&passdb_lock);
+	struct srv_passdb *p = passdb_cur;
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	pthread_mutex_unlock(&passdb_lock);
+	return p;
+}
+
+void srv_passdb_put(struct srv_passdb *p)
+{
+	if (p && atomic_fetch_sub(&p->refs, 1) == 1) {
+		passdb_free(p->db);
+		free(p);
+	}
+}
+
+void srv_passdb_fini(void)
+{
+	pthread_mutex_lock(&passdb_lock);
+	struct srv_passdb *p = passdb_cur;
+	passdb_cur = NULL;
+	pthread_mutex_unlock(&passdb_lock);
+	srv_passdb_put(p);
+}
+
+static int smb_accepted(struct conn *c)
+{
+	struct smb_conn *sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	sc->conn = c;
+	c->proto = sc;
+	sc->conf = conf_current_get();
+	if (credits_init(sc, sc->conf->max_credits) < 0)
+		return -ENOMEM;
+	int n = atomic_fetch_add(&srv.n_conns, 1) + 1;
+	if (sc->conf->max_connections && n > sc->conf->max_connections) {
+		log_warn("connection refused: %d connections is the limit (max connections)",
+			 sc->conf->max_connections);
+		return -EMFILE;
+	}
+	/* A client must negotiate and authenticate within the negotiate timeout. */
+	if (sc->conf->negotiate_timeout > 0)
+		c->deadline = c->w->now + (uint64_t)sc->conf->negotiate_timeout;
+	char a[64];
+	log_info("connection %llu from %s", (unsigned long long)c->id, conn_addr_str(&c->peer, a, sizeof(a)));
+	return 0;
+}
+
+static void smb_closed(struct conn *c)
+{
+	struct smb_conn *sc = c->proto;
+	if (!sc)
+		return;
+	/* Sessions lose this channel; requests still running finish and
+	 * their replies are dropped (nothing is cancelled, Samba bug 14449). */
+	session_conn_closed(c);
+	if (sc->client) {
+		client_detach(sc->client, c);
+	}
+}
+
+static void smb_freed(struct conn *c)
+{
+	struct smb_conn *sc = c->proto;
+	if (!sc)
+		return;
+	atomic_fetch_sub(&srv.n_conns, 1);
+	if (sc->client)
+		client_put(sc->client);
+	if (sc->conf)
+		conf_current_put(sc->conf);
+	free(sc->used);
+	free(sc);
+	c->proto = NULL;
+}
+
+const struct conn_ops smb_conn_ops = {
+	.accepted = smb_accepted,
+	.pdu = smb_pdu,
+	.closed = smb_closed,
+	.freed = smb_freed,
+};
+
+void smb_preauth_update(uint8_t hash[64], const uint8_t *msg, size_t len)
+{
+	struct iovec iov = { (void *)msg, len };
+	crypto_preauth_update(hash, &iov, 1);
+}

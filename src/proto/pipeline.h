@@ -1,0 +1,18 @@
+#ifndef SMB3D_PROTO_PIPELINE_H
+#define SMB3D_PROTO_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conn;
+struct smb_conn;
+struct session;
+
+/* A whole PDU from the net layer (buffer ownership passes). */
+void smb_pdu(struct conn *c, uint8_t *pdu, size_t len);
+/* Send one self-contained SMB2 message (buf is malloc'd; ownership passes). */
+int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct session *seal_with);
+/* SMB1 multi-protocol negotiate (src/cmd/negotiate.c). */
+void smb_smb1_negotiate(struct smb_conn *sc, const uint8_t *pdu, size_t len);
+
+#endif

@@ -1,0 +1,137 @@
+/* The request pipeline's view of a connection and of one request.
+ *
+ * decrypt -> split compound -> check credits -> verify signature -> dispatch
+ * -> sign -> encrypt -> send.  Handlers in src/cmd/ see `struct smb2_req`:
+ * they parse req->in (a reader positioned at their body), look up what they
+ * need, act, and write their response body into req->out.  A handler that
+ * waits (vfs I/O, a blocking lock, a notify) simply calls a function that
+ * yields its coroutine; one that waits long first calls req_go_async() so the
+ * client gets an interim STATUS_PENDING answer and can CANCEL it. */
+#ifndef SMB3D_PROTO_SMB_H
+#define SMB3D_PROTO_SMB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "conf/conf.h"
+#include "state/state.h"
+#include "wire/cursor.h"
+#include "wire/ntstatus.h"
+#include "wire/smb2.h"
+
+struct conn;
+struct coro;
+struct open;
+
+/* Per-connection SMB state (conn->proto). */
+struct smb_conn {
+	struct conn *conn;
+	struct conf *conf;            /* snapshot taken at accept */
+	bool negotiated;              /* SMB2 NEGOTIATE done */
+	bool smb1_upgraded;           /* answered an SMB1 multi-protocol negotiate */
+	uint16_t dialect;
+	uint8_t client_guid[16];
+	uint32_t client_caps;
+	uint16_t client_sec_mode;
+	uint32_t server_caps;
+	uint16_t server_sec_mode;
+	bool signing_required;        /* by server config */
+	int signing_alg;              /* enum crypto_sign_alg */
+	int cipher;                   /* enum crypto_cipher; 0 = no encryption */
+	uint16_t preauth_alg;         /* 1 = SHA-512 (3.1.1) */
+	uint8_t preauth[64];          /* connection preauth hash */
+	bool posix_ext;
+	struct smb_client *client;    /* reference, for 3.x with a ClientGUID */
+	/* negotiate request values kept for VALIDATE_NEGOTIATE_INFO */
+	uint16_t neg_dialects[16];
+	unsigned n_neg_dialects;
+	/* credits (MS-SMB2 3.3.1.1): message ids [seq_low, seq_low + window) may be
+	 * used; `used` marks ids consumed ahead of seq_low. */
+	uint64_t seq_low, seq_high;
+	uint8_t *used;                /* bitmap over the window, ring-indexed */
+	uint32_t used_cap;            /* bits */
+	uint32_t max_credits;
+	/* requests */
+	unsigned running;             /* requests in progress on this connection */
+	struct smb2_req *async_list;  /* requests that went async (for CANCEL) */
+	uint64_t next_async_id;
+	uint64_t requests;
+};
+
+/* One SMB2 message of a (possibly compound) request. */
+struct smb2_req {
+	struct smb_conn *sc;
+	struct conn *conn;            /* reference while the request runs */
+	struct smb2_chain *chain;
+	/* input */
+	const uint8_t *in_msg;        /* this element's header */
+	size_t in_len;
+	struct smb2_hdr hdr;
+	struct rd in;                 /* base = in_msg, p = body start */
+	bool encrypted;               /* arrived in a TRANSFORM header */
+	bool signed_ok;               /* signature present and verified */
+	/* context resolved by the dispatcher */
+	struct session *session;      /* reference or NULL */
+	struct tree *tree;            /* reference or NULL */
+	/* output: header + body, plus optional data iovecs after it */
+	uint8_t *out_buf;
+	size_t out_cap;
+	struct wr out;                /* base = response header, p = body */
+	struct iovec data[4];         /* extra payload (READ data) sent after the body */
+	int n_data;
+	void (*data_free)(void *);    /* releases the data iovecs after send */
+	void *data_free_arg;
+	NTSTATUS status;
+	bool sign;                    /* sign the response */
+	bool no_response;             /* e.g. CANCEL, or a dropped request */
+	uint8_t *preauth_hash;        /* 3.1.1: hash to extend with the response */
+	/* async */
+	bool is_async;
+	uint64_t async_id;
+	bool cancelled;
+	struct coro *co;              /* the coroutine running this request */
+	void (*cancel_fn)(struct smb2_req *req); /* set by a handler that can be woken to cancel */
+	struct smb2_req *async_next, *async_prev;
+	/* handler scratch: the open for related compound operations */
+	uint64_t file_id_persistent, file_id_volatile;
+};
+
+/* Handler entry points (src/cmd/<command>.c). */
+typedef NTSTATUS (*smb2_handler)(struct smb2_req *req);
+
+/* The dispatch table entry (CONVENTIONS rule 4). */
+struct smb2_cmd_desc {
+	const char *name;
+	smb2_handler fn;
+	uint16_t body_size;      /* StructureSize; the fixed part that must be present */
+	bool need_session;       /* a valid session */
+	bool need_tree;          /* a tree connect */
+	bool allow_in_progress;  /* allowed on a session still authenticating */
+	bool state_changing;     /* for channel sequence checks / replay (multichannel part 2) */
+};
+extern const struct smb2_cmd_desc smb2_cmds[SMB2_N_COMMANDS];
+
+/* Make room for `body` bytes of response body (beyond what is written). */
+int req_out_reserve(struct smb2_req *req, size_t body);
+/* Attach payload iovecs sent after the response body (READ data). */
+void req_add_data(struct smb2_req *req, void *buf, size_t len);
+
+/* Send an interim STATUS_PENDING response now and make the request
+ * cancellable (MS-SMB2 3.3.4.2).  Returns the async id. */
+uint64_t req_go_async(struct smb2_req *req);
+/* Yield until woken by req_wake() (from any thread) or cancelled. */
+void req_wait(struct smb2_req *req);
+/* Wake a request parked in req_wait (thread-safe). */
+void req_wake(struct smb2_req *req);
+
+/* Preauth hash update helper (3.1.1). */
+void smb_preauth_update(uint8_t hash[64], const uint8_t *msg, size_t len);
+
+/* Server-wide current configuration for handlers. */
+static inline struct conf *req_conf(struct smb2_req *req) { return req->sc->conf; }
+
+/* Called by the net layer (set in src/server.c). */
+extern const struct conn_ops smb_conn_ops;
+
+#endif
