@@ -69,8 +69,25 @@ static inline size_t crypto_cipher_noncelen(enum crypto_cipher c)
  * the 16-byte signature. */
 int crypto_encrypt(enum crypto_cipher c, const uint8_t *key, const uint8_t *nonce, const uint8_t aad[32],
 		   const struct iovec *iov, int iovcnt, uint8_t tag[16]);
-/* Decrypt in place; -EBADMSG when the tag does not verify. */
+/* Decrypt in place; -EBADMSG when the tag does not verify, and then the
+ * iovecs are zeroed (never hand out unauthenticated plaintext).  An empty
+ * message is -EINVAL.  CCM gathers a message of several iovecs into one
+ * temporary buffer (OpenSSL's CCM takes one update call); GCM streams. */
 int crypto_decrypt(enum crypto_cipher c, const uint8_t *key, const uint8_t *nonce, const uint8_t aad[32],
 		   const struct iovec *iov, int iovcnt, const uint8_t tag[16]);
+
+/* ---- building blocks, exported for tests and for callers that need them ----
+ * Each iovec is at most INT_MAX bytes, and so is their sum. */
+/* HMAC-SHA256, the full 32-byte MAC. */
+int crypto_hmac_sha256(const uint8_t *key, size_t keylen, const struct iovec *iov, int iovcnt, uint8_t out[32]);
+/* AES-128-CMAC (RFC 4493). */
+int crypto_cmac(const uint8_t key[16], const struct iovec *iov, int iovcnt, uint8_t out[16]);
+/* AES-128-GMAC (RFC 4543): GCM tag with every byte as AAD, no plaintext. */
+int crypto_gmac(const uint8_t key[16], const uint8_t nonce[12], const struct iovec *iov, int iovcnt, uint8_t out[16]);
+/* Constant-time comparison for signatures: 1 when equal, else 0. */
+int crypto_memeq(const void *a, const void *b, size_t len);
+/* Free the calling thread's cached MAC contexts (a worker calls this before
+ * it exits; threads ending through pthread_exit/return are cleaned anyway). */
+void crypto_thread_cleanup(void);
 
 #endif
