@@ -1,1 +1,207 @@
-/* stub: being written */
+/* smb3ctl user: manage the smbpasswd file (src/auth/passdb.h).
+ *
+ *   user add NAME [--uid N] [-s]   uid defaults to the unix account's
+ *   user del NAME
+ *   user passwd NAME [-s]
+ *   user list
+ *
+ * -s reads the new password twice from stdin, one per line, like
+ * `smbpasswd -s`; otherwise it is asked for twice on the terminal with
+ * echo off. */
+#include "ctl.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "auth/passdb.h"
+#include "crypto/crypto.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: smb3ctl user add NAME [--uid N] [-s]\n"
+		   "       smb3ctl user del NAME\n"
+		   "       smb3ctl user passwd NAME [-s]\n"
+		   "       smb3ctl user list\n");
+}
+
+static bool read_line(FILE *f, char *buf, size_t size)
+{
+	if (!fgets(buf, (int)size, f))
+		return false;
+	buf[strcspn(buf, "\r\n")] = 0;
+	return true;
+}
+
+/* One line, with terminal echo off when reading from a terminal. */
+static bool prompt(FILE *in, const char *text, char *buf, size_t size)
+{
+	struct termios old, quiet;
+	int fd = fileno(in);
+	bool tty = isatty(fd) && tcgetattr(fd, &old) == 0;
+	fputs(text, stderr);
+	if (tty) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	bool ok = read_line(in, buf, size);
+	if (tty) {
+		tcsetattr(fd, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	return ok;
+}
+
+/* The new password, asked for twice; NULL (after a message) on failure. */
+static char *get_password(bool from_stdin)
+{
+	char a[512], b[512];
+	FILE *in = stdin, *tty = NULL;
+	if (!from_stdin) {
+		tty = fopen("/dev/tty", "r+e");
+		if (tty)
+			in = tty;
+	}
+	bool ok = from_stdin ? read_line(in, a, sizeof(a)) && read_line(in, b, sizeof(b))
+			     : prompt(in, "New SMB password: ", a, sizeof(a)) &&
+				       prompt(in, "Retype new SMB password: ", b, sizeof(b));
+	if (tty)
+		fclose(tty);
+	char *pw = NULL;
+	if (!ok)
+		fprintf(stderr, "smb3ctl: could not read the password\n");
+	else if (strcmp(a, b) != 0)
+		fprintf(stderr, "smb3ctl: passwords do not match\n");
+	else if (!(pw = strdup(a)))
+		fprintf(stderr, "smb3ctl: out of memory\n");
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	return pw;
+}
+
+static int report(int rc, const char *what, const char *name, const char *path)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case -EEXIST:
+		fprintf(stderr, "smb3ctl: user '%s' already exists in %s\n", name, path);
+		break;
+	case -ENOENT:
+		if (access(path, F_OK) != 0)
+			fprintf(stderr, "smb3ctl: %s: no such file\n", path);
+		else
+			fprintf(stderr, "smb3ctl: no such user '%s' in %s\n", name, path);
+		break;
+	case -EINVAL:
+		fprintf(stderr, "smb3ctl: %s '%s': invalid name or malformed %s\n", what, name, path);
+		break;
+	default:
+		fprintf(stderr, "smb3ctl: %s '%s': %s: %s\n", what, name, path, strerror(-rc));
+		break;
+	}
+	return 1;
+}
+
+static int cmd_list(const char *path)
+{
+	struct passdb *db;
+	int bad = 0;
+	int rc = passdb_load(path, &db, &bad);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "smb3ctl: %s: no such file\n", path);
+		return 1;
+	}
+	if (rc) {
+		if (bad)
+			fprintf(stderr, "smb3ctl: %s:%d: malformed line\n", path, bad);
+		else
+			fprintf(stderr, "smb3ctl: %s: %s\n", path, strerror(-rc));
+		return 1;
+	}
+	for (size_t i = 0; i < db->n_users; i++) {
+		const struct passdb_entry *e = &db->users[i];
+		printf("%s:%u%s%s\n", e->name, e->uid, e->disabled ? " disabled" : "",
+		       !e->has_nt_hash ? " no-password" : "");
+	}
+	passdb_free(db);
+	return 0;
+}
+
+int ctl_user_main(int argc, char **argv, const char *passdb_path)
+{
+	const char *sub = NULL, *name = NULL, *uid_arg = NULL;
+	bool from_stdin = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-s") == 0) {
+			from_stdin = true;
+		} else if (strcmp(argv[i], "--uid") == 0 && i + 1 < argc) {
+			uid_arg = argv[++i];
+		} else if (strncmp(argv[i], "--uid=", 6) == 0) {
+			uid_arg = argv[i] + 6;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "smb3ctl: unknown option '%s'\n", argv[i]);
+			return 2;
+		} else if (!sub) {
+			sub = argv[i];
+		} else if (!name) {
+			name = argv[i];
+		} else {
+			fprintf(stderr, "smb3ctl: unexpected argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (!sub) {
+		usage(stderr);
+		return 2;
+	}
+	crypto_init();
+	if (strcmp(sub, "list") == 0)
+		return cmd_list(passdb_path);
+	if (!name || (strcmp(sub, "add") && strcmp(sub, "del") && strcmp(sub, "passwd"))) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(sub, "del") == 0)
+		return report(passdb_del(passdb_path, name), "del", name, passdb_path);
+
+	uint32_t uid = 0;
+	if (strcmp(sub, "add") == 0) {
+		if (uid_arg) {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(uid_arg, &end, 10);
+			if (!*uid_arg || *end || errno || v > UINT32_MAX) {
+				fprintf(stderr, "smb3ctl: invalid uid '%s'\n", uid_arg);
+				return 2;
+			}
+			uid = (uint32_t)v;
+		} else {
+			struct passwd *pw = getpwnam(name);
+			if (!pw) {
+				fprintf(stderr, "smb3ctl: no unix user '%s'; give its uid with --uid N\n", name);
+				return 1;
+			}
+			uid = pw->pw_uid;
+		}
+	}
+	char *password = get_password(from_stdin);
+	if (!password)
+		return 1;
+	int rc = strcmp(sub, "add") == 0 ? passdb_add(passdb_path, name, uid, password)
+					 : passdb_set_password(passdb_path, name, password);
+	memset(password, 0, strlen(password));
+	free(password);
+	if (rc == 0)
+		printf("%s user %s.\n", strcmp(sub, "add") == 0 ? "Added" : "Changed password of", name);
+	return report(rc, sub, name, passdb_path);
+}

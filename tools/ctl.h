@@ -1,0 +1,12 @@
+/* Subcommands of smb3ctl.  Each takes argv with argv[0] = the subcommand
+ * name and returns the process exit status. */
+#ifndef SMB3D_TOOLS_CTL_H
+#define SMB3D_TOOLS_CTL_H
+
+/* smb3ctl user add NAME [--uid N] [-s] | del NAME | passwd NAME [-s] | list
+ * on the smbpasswd file at passdb_path. */
+int ctl_user_main(int argc, char **argv, const char *passdb_path);
+/* smb3ctl config ... (tools/ctl_config.c) */
+int ctl_config_main(int argc, char **argv, const char *config_path);
+
+#endif
