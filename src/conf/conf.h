@@ -72,6 +72,8 @@ struct conf {
 	/* shares; index 0 is always IPC$ (added automatically if not declared) */
 	struct conf_share *shares;
 	size_t n_shares;
+	/* private: references held (the loader's, conf_current_*); atomic */
+	unsigned refcount;
 };
 
 /* Parse `path`.  On success returns a snapshot (refcount 1).  On failure

@@ -1,1 +1,691 @@
-/* stub: being written */
+/* Unit tests of src/conf: options, defaults, values, errors with line
+ * numbers, interfaces syntax, continuation lines, shares, dump round trip. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf/conf.h"
+
+/* Messages captured from one load. */
+struct msgs {
+	char *err, *warn;
+	size_t err_len, warn_len;
+};
+
+static struct conf *load_msgs(const char *text, struct msgs *m)
+{
+	FILE *e = open_memstream(&m->err, &m->err_len);
+	FILE *w = open_memstream(&m->warn, &m->warn_len);
+	assert_non_null(e);
+	assert_non_null(w);
+	struct conf *c = conf_load_string(text, "t.conf", e, w);
+	fclose(e);
+	fclose(w);
+	return c;
+}
+
+static void msgs_free(struct msgs *m)
+{
+	free(m->err);
+	free(m->warn);
+}
+
+/* Load text that must be valid and give no message at all. */
+static struct conf *load_ok(const char *text)
+{
+	struct msgs m = { 0 };
+	struct conf *c = load_msgs(text, &m);
+	if (!c || m.err_len || m.warn_len)
+		fprintf(stderr, "unexpected: err=[%s] warn=[%s]\n", m.err, m.warn);
+	assert_non_null(c);
+	assert_int_equal(m.err_len, 0);
+	assert_int_equal(m.warn_len, 0);
+	msgs_free(&m);
+	return c;
+}
+
+/* Load text that must fail with `expect` among the errors. */
+static void load_bad(const char *text, const char *expect)
+{
+	struct msgs m = { 0 };
+	struct conf *c = load_msgs(text, &m);
+	if (c || !strstr(m.err, expect))
+		fprintf(stderr, "expected [%s] in err=[%s]\n", expect, m.err);
+	assert_null(c);
+	assert_non_null(strstr(m.err, expect));
+	msgs_free(&m);
+}
+
+static void test_defaults(void **state)
+{
+	struct conf *c = load_ok("");
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	host[strcspn(host, ".")] = '\0';
+	host[15] = '\0';
+	for (char *p = host; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	assert_string_equal(c->netbios_name, host);
+	assert_string_equal(c->path, "t.conf");
+	assert_string_equal(c->workgroup, "WORKGROUP");
+	assert_string_equal(c->server_string, "smb3d");
+	assert_int_equal(c->n_ports, 1);
+	assert_int_equal(c->ports[0], 445);
+	assert_int_equal(c->n_ifaces, 0);
+	assert_false(c->bind_interfaces_only);
+	assert_int_equal(c->min_protocol, 0x0202);
+	assert_int_equal(c->max_protocol, 0x0311);
+	assert_int_equal(c->server_signing, CONF_AUTO);
+	assert_int_equal(c->smb_encrypt, CONF_OFF);
+	assert_true(c->multi_channel);
+	assert_string_equal(c->passdb_path, "/etc/smb3d/smbpasswd");
+	assert_int_equal(c->map_to_guest, MAP_GUEST_NEVER);
+	assert_string_equal(c->guest_account, "nobody");
+	assert_int_equal(c->log_level, 1);
+	assert_int_equal(c->io_backend, IO_BACKEND_URING);
+	assert_int_equal(c->workers, 0);
+	assert_int_equal(c->max_credits, 8192);
+	assert_int_equal(c->max_io_size, 8 << 20);
+	assert_int_equal(c->max_connections, 0);
+	assert_int_equal(c->deadtime, 0);
+	assert_int_equal(c->negotiate_timeout, 20);
+	assert_true(c->null_session);
+	assert_string_equal(c->control_socket, "/run/smb3d/control.sock");
+	assert_int_equal(c->metrics_port, 0);
+	assert_true(c->case_insensitive_default);
+	/* IPC$ only */
+	assert_int_equal(c->n_shares, 1);
+	assert_true(c->shares[0].ipc);
+	assert_string_equal(c->shares[0].name, "IPC$");
+	assert_null(c->shares[0].path);
+	assert_string_equal(c->shares[0].comment, "IPC Service (smb3d)");
+	conf_free(c);
+}
+
+static void test_every_global_option(void **state)
+{
+	struct conf *c = load_ok(
+		"[global]\n"
+		"  netbios name = fileserver1\n"
+		"  workgroup = example\n"
+		"  server string = Files here\n"
+		"  smb ports = 445, 4450\n"
+		"  interfaces = eth0 192.168.1.0/24\n"
+		"  bind interfaces only = yes\n"
+		"  server min protocol = SMB3_00\n"
+		"  server max protocol = SMB3_02\n"
+		"  server signing = mandatory\n"
+		"  smb encrypt = required\n"
+		"  server multi channel support = no\n"
+		"  passdb backend = smbpasswd:/var/lib/smb3d/passwd\n"
+		"  map to guest = Bad User\n"
+		"  guest account = guest\n"
+		"  log level = 3 auth:5\n"
+		"  io backend = threads\n"
+		"  worker threads = 4\n"
+		"  smb2 max credits = 512\n"
+		"  smb2 max read = 1048576\n"
+		"  max connections = 100\n"
+		"  deadtime = 15\n"
+		"  negotiate timeout = 5\n"
+		"  restrict anonymous = 2\n"
+		"  control socket = /tmp/ctl.sock\n"
+		"  metrics port = 9100\n"
+		"  case sensitive = yes\n");
+	assert_string_equal(c->netbios_name, "FILESERVER1");
+	assert_string_equal(c->workgroup, "EXAMPLE");
+	assert_string_equal(c->server_string, "Files here");
+	assert_int_equal(c->n_ports, 2);
+	assert_int_equal(c->ports[0], 445);
+	assert_int_equal(c->ports[1], 4450);
+	assert_int_equal(c->n_ifaces, 2);
+	assert_string_equal(c->ifaces[0].name, "eth0");
+	assert_string_equal(c->ifaces[1].name, "192.168.1.0/24");
+	assert_true(c->bind_interfaces_only);
+	assert_int_equal(c->min_protocol, 0x0300);
+	assert_int_equal(c->max_protocol, 0x0302);
+	assert_int_equal(c->server_signing, CONF_MANDATORY);
+	assert_int_equal(c->smb_encrypt, CONF_REQUIRED);
+	assert_false(c->multi_channel);
+	assert_string_equal(c->passdb_path, "/var/lib/smb3d/passwd");
+	assert_int_equal(c->map_to_guest, MAP_GUEST_BAD_USER);
+	assert_string_equal(c->guest_account, "guest");
+	assert_int_equal(c->log_level, 3);
+	assert_int_equal(c->io_backend, IO_BACKEND_THREADS);
+	assert_int_equal(c->workers, 4);
+	assert_int_equal(c->max_credits, 512);
+	assert_int_equal(c->max_io_size, 1048576);
+	assert_int_equal(c->max_connections, 100);
+	assert_int_equal(c->deadtime, 15);
+	assert_int_equal(c->negotiate_timeout, 5);
+	assert_false(c->null_session);
+	assert_string_equal(c->control_socket, "/tmp/ctl.sock");
+	assert_int_equal(c->metrics_port, 9100);
+	assert_false(c->case_insensitive_default);
+	assert_string_equal(c->shares[0].comment, "IPC Service (Files here)");
+	conf_free(c);
+}
+
+static void test_enum_values(void **state)
+{
+	struct conf *c = load_ok("map to guest = bad_password\nserver signing = disabled\n"
+	                         "smb encrypt = if_required\nmin protocol = SMB2\nmax protocol = smb3\n"
+	                         "io backend = io_uring\n");
+	assert_int_equal(c->map_to_guest, MAP_GUEST_BAD_PASSWORD);
+	assert_int_equal(c->server_signing, CONF_OFF);
+	assert_int_equal(c->smb_encrypt, CONF_DESIRED);
+	assert_int_equal(c->min_protocol, 0x0202);
+	assert_int_equal(c->max_protocol, 0x0311);
+	assert_int_equal(c->io_backend, IO_BACKEND_URING);
+	conf_free(c);
+	c = load_ok("server signing = required\nsmb encrypt = auto\nmap to guest = never\n"
+	            "server min protocol = SMB3\nserver max protocol = SMB3_11\n");
+	assert_int_equal(c->server_signing, CONF_MANDATORY);
+	assert_int_equal(c->smb_encrypt, CONF_OFF);
+	assert_int_equal(c->min_protocol, 0x0300);
+	conf_free(c);
+	c = load_ok("smb encrypt = mandatory\nsmb2 max write = 65536\nsmb2 max trans = 2097152\n");
+	assert_int_equal(c->smb_encrypt, CONF_REQUIRED);
+	assert_int_equal(c->max_io_size, 2097152);
+	conf_free(c);
+}
+
+static void test_names_case_spaces_underscores(void **state)
+{
+	struct conf *c = load_ok("SMBPORTS = 139\nServer_Multi_Channel_Support = No\n"
+	                         "  bind   interfaces only=yes\n");
+	assert_int_equal(c->n_ports, 1);
+	assert_int_equal(c->ports[0], 139);
+	assert_false(c->multi_channel);
+	assert_true(c->bind_interfaces_only);
+	conf_free(c);
+}
+
+static void test_booleans(void **state)
+{
+	static const char *const yes[] = { "yes", "YES", "true", "True", "1", "on", "ON" };
+	static const char *const no[] = { "no", "No", "false", "FALSE", "0", "off", "Off" };
+	char text[128];
+	for (size_t i = 0; i < 7; i++) {
+		snprintf(text, sizeof(text), "bind interfaces only = %s\n", yes[i]);
+		struct conf *c = load_ok(text);
+		assert_true(c->bind_interfaces_only);
+		conf_free(c);
+		snprintf(text, sizeof(text), "server multi channel support = %s\n", no[i]);
+		c = load_ok(text);
+		assert_false(c->multi_channel);
+		conf_free(c);
+	}
+	load_bad("\n[global]\nbind interfaces only = maybe\n", "t.conf:3: bad boolean 'maybe'");
+}
+
+static void test_bad_values_line_numbers(void **state)
+{
+	load_bad("[global]\n  server signing = sometimes\n", "t.conf:2: unknown value 'sometimes' for 'server signing'");
+	load_bad("# c\n\nsmb encrypt = strong\n", "t.conf:3: unknown value 'strong'");
+	load_bad("map to guest = always\n", "t.conf:1: unknown value 'always' for 'map to guest'");
+	load_bad("\n\nio backend = aio\n", "t.conf:3:");
+	load_bad("x=1\nsmb ports = 445 70000\n", "t.conf:2: port '70000' out of range");
+	load_bad("smb ports = 0\n", "t.conf:1: port '0' out of range");
+	load_bad("smb ports = abc\n", "t.conf:1: port 'abc'");
+	load_bad("smb ports =\n", "t.conf:1:");
+	load_bad("\n\n\nworker threads = -1\n", "t.conf:4: bad value '-1' for 'worker threads'");
+	load_bad("deadtime = 10m\n", "t.conf:1: bad value '10m'");
+	load_bad("log level = loud\n", "t.conf:1: bad value 'loud'");
+	load_bad("netbios name = ABCDEFGHIJKLMNOPQ\n", "t.conf:1: 'netbios name' must be");
+	load_bad("server min protocol = NT1\n", "t.conf:1: 'server min protocol': SMB1");
+	load_bad("server max protocol = SMB4\n", "t.conf:1: unknown value 'SMB4'");
+	load_bad("passdb backend = tdbsam\n", "t.conf:1: passdb backend 'tdbsam' is not supported");
+	load_bad("passdb backend = ldapsam:ldap://x\n", "t.conf:1: passdb backend 'ldapsam'");
+	load_bad("passdb backend = smbpasswd:relative/file\n", "t.conf:1: passdb path 'relative/file' is not absolute");
+	load_bad("restrict anonymous = 5\n", "t.conf:1:");
+	load_bad("[s]\npath = /srv\nread only = perhaps\n", "t.conf:3: bad boolean 'perhaps' for 'read only'");
+	load_bad("just words\n", "t.conf:1: syntax error");
+	load_bad("[broken\n", "t.conf:1: syntax error: missing ']'");
+	/* several errors: every one is reported */
+	struct msgs m = { 0 };
+	assert_null(load_msgs("deadtime = x\n[a]\npath = /a\nguest ok = 2\n", &m));
+	assert_non_null(strstr(m.err, "t.conf:1: "));
+	assert_non_null(strstr(m.err, "t.conf:4: bad boolean '2'"));
+	msgs_free(&m);
+}
+
+static void test_share_validation(void **state)
+{
+	load_bad("[global]\n\n[data]\n  comment = no path\n", "t.conf:3: share [data] has no path");
+	load_bad("[data]\n  path = srv/data\n", "t.conf:2: path 'srv/data' of share [data] is not absolute");
+	load_bad("server min protocol = SMB3_11\nserver max protocol = SMB3_00\n",
+	         "t.conf:2: server min protocol SMB3_11 is above server max protocol SMB3_00");
+	load_bad("server max protocol = SMB2_10\n\nserver min protocol = SMB3_00\n", "t.conf:3: server min protocol");
+}
+
+static void test_min_equal_max_ok(void **state)
+{
+	struct conf *c = load_ok("server max protocol = SMB2_02\n");
+	assert_int_equal(c->max_protocol, 0x0202);
+	conf_free(c);
+}
+
+static void test_shares(void **state)
+{
+	struct conf *c = load_ok(
+		"[global]\n"
+		"workgroup = W\n"
+		"[Data]\n"
+		"  path = /srv/data/\n"
+		"  comment = Team data\n"
+		"  writable = yes\n"
+		"  public = yes\n"
+		"  browsable = no\n"
+		"  smb encrypt = desired\n"
+		"  case sensitive = yes\n"
+		"  valid users = alice, @staff \"Domain User\" bob\n"
+		"[ro]\n"
+		"  directory = /srv/ro\n"
+		"[wo]\n"
+		"  path = /srv/wo\n"
+		"  write ok = yes\n"
+		"[w2]\n"
+		"  path = /srv/w2\n"
+		"  writeable = yes\n"
+		"  read only = yes\n"
+		"  guest ok = yes\n");
+	assert_int_equal(c->n_shares, 5);
+	assert_true(c->shares[0].ipc);
+	const struct conf_share *s = conf_share_find(c, "data");
+	assert_non_null(s);
+	assert_ptr_equal(s, conf_share_find(c, "DATA"));
+	assert_ptr_equal(s, &c->shares[1]);
+	assert_string_equal(s->name, "Data");
+	assert_string_equal(s->path, "/srv/data");
+	assert_string_equal(s->comment, "Team data");
+	assert_false(s->ipc);
+	assert_false(s->read_only);
+	assert_true(s->guest_ok);
+	assert_false(s->browseable);
+	assert_int_equal(s->smb_encrypt, CONF_DESIRED);
+	assert_false(s->case_insensitive);
+	assert_int_equal(s->n_valid_users, 4);
+	assert_string_equal(s->valid_users[0], "alice");
+	assert_string_equal(s->valid_users[1], "@staff");
+	assert_string_equal(s->valid_users[2], "Domain User");
+	assert_string_equal(s->valid_users[3], "bob");
+
+	s = conf_share_find(c, "Ro");
+	assert_non_null(s);
+	assert_string_equal(s->path, "/srv/ro");
+	assert_null(s->comment);
+	assert_true(s->read_only);
+	assert_false(s->guest_ok);
+	assert_true(s->browseable);
+	assert_int_equal(s->smb_encrypt, -1);
+	assert_true(s->case_insensitive);
+	assert_null(s->valid_users);
+	assert_false(conf_share_find(c, "wo")->read_only);
+	assert_true(conf_share_find(c, "w2")->read_only);
+	assert_true(conf_share_find(c, "w2")->guest_ok);
+	assert_non_null(conf_share_find(c, "ipc$"));
+	assert_null(conf_share_find(c, "nope"));
+	assert_null(conf_share_find(c, NULL));
+	conf_free(c);
+}
+
+static void test_share_defaults_from_global_and_merge(void **state)
+{
+	struct conf *c = load_ok("[global]\nread only = no\nguest ok = yes\nvalid users = root\n"
+	                         "[a]\npath = /a\n[b]\npath = /b\nread only = yes\n[A]\ncomment = merged\n");
+	assert_int_equal(c->n_shares, 3);
+	const struct conf_share *a = conf_share_find(c, "a");
+	assert_false(a->read_only);
+	assert_true(a->guest_ok);
+	assert_string_equal(a->comment, "merged");
+	assert_int_equal(a->n_valid_users, 1);
+	assert_true(conf_share_find(c, "b")->read_only);
+	conf_free(c);
+}
+
+static void test_valid_users(void **state)
+{
+	struct conf *c = load_ok("[s]\npath = /s\nvalid users = Alice bob\n[t]\npath = /t\n"
+	                         "[r]\npath = /r\nvalid users = @root\n[e]\npath = /e\nvalid users =\n");
+	const struct conf_share *s = conf_share_find(c, "s");
+	assert_true(conf_share_user_ok(s, "alice"));
+	assert_true(conf_share_user_ok(s, "ALICE"));
+	assert_true(conf_share_user_ok(s, "bob"));
+	assert_false(conf_share_user_ok(s, "carol"));
+	assert_false(conf_share_user_ok(s, NULL));
+	assert_true(conf_share_user_ok(conf_share_find(c, "t"), "anyone"));
+	assert_true(conf_share_user_ok(conf_share_find(c, "e"), "anyone"));
+	/* group membership: root's primary group is root */
+	assert_true(conf_share_user_ok(conf_share_find(c, "r"), "root"));
+	assert_false(conf_share_user_ok(conf_share_find(c, "r"), "no-such-user-x"));
+	conf_free(c);
+}
+
+static void test_ipc(void **state)
+{
+	struct conf *c = load_ok("[a]\npath = /a\n[global]\nserver string = Box\n");
+	assert_int_equal(c->n_shares, 2);
+	assert_true(c->shares[0].ipc);
+	assert_string_equal(c->shares[0].comment, "IPC Service (Box)");
+	conf_free(c);
+	/* a declared [IPC$] stays index 0 */
+	c = load_ok("[a]\npath = /a\n[ipc$]\ncomment = remote ipc\n");
+	assert_int_equal(c->n_shares, 2);
+	assert_true(c->shares[0].ipc);
+	assert_null(c->shares[0].path);
+	assert_string_equal(c->shares[0].comment, "remote ipc");
+	assert_false(c->shares[1].ipc);
+	conf_free(c);
+}
+
+static void test_interfaces_override(void **state)
+{
+	struct conf *c = load_ok(
+		"interfaces = \"eth0;if_index=65,speed=1000000000,capability=RSS\" , "
+		"\"eth1;capability=RSS,capability=RDMA,speed=25000000000\",lo 10.0.0.1\n");
+	assert_int_equal(c->n_ifaces, 4);
+	assert_string_equal(c->ifaces[0].name, "eth0");
+	assert_int_equal(c->ifaces[0].if_index, 65);
+	assert_int_equal(c->ifaces[0].speed, 1000000000ULL);
+	assert_true(c->ifaces[0].rss);
+	assert_false(c->ifaces[0].rdma);
+	assert_string_equal(c->ifaces[1].name, "eth1");
+	assert_int_equal(c->ifaces[1].if_index, 0);
+	assert_int_equal(c->ifaces[1].speed, 25000000000ULL);
+	assert_true(c->ifaces[1].rss);
+	assert_true(c->ifaces[1].rdma);
+	assert_string_equal(c->ifaces[2].name, "lo");
+	assert_int_equal(c->ifaces[2].speed, 0);
+	assert_false(c->ifaces[2].rss);
+	assert_string_equal(c->ifaces[3].name, "10.0.0.1");
+	conf_free(c);
+	load_bad("\ninterfaces = \"eth0;speed=fast\"\n", "t.conf:2: bad speed 'fast'");
+	load_bad("interfaces = \"eth0;capability=TURBO\"\n", "t.conf:1: unknown capability 'TURBO'");
+	load_bad("interfaces = \"eth0;mtu=9000\"\n", "t.conf:1: unknown interface option 'mtu'");
+	load_bad("interfaces = \"eth0;if_index=x\"\n", "t.conf:1: bad if_index");
+	load_bad("interfaces = eth0;if_index=1,speed=1\n", "t.conf:1: bad interface 'speed=1'");
+}
+
+static void test_continuation_lines(void **state)
+{
+	struct conf *c = load_ok(
+		"[global]\n"
+		"  workgroup = ab\\\n"
+		"     cd\n"
+		"  smb ports = 445 \\\n"
+		"\t139\n"
+		"  server min protocol = SMB3_02\n"
+		"[s]\n"
+		"  path = /srv/\\\n"
+		"share\n"
+		"  valid users = a, \\\n"
+		"     b, \\\n"
+		"     c\n");
+	assert_string_equal(c->workgroup, "AB CD");
+	assert_int_equal(c->n_ports, 2);
+	assert_int_equal(c->ports[1], 139);
+	assert_int_equal(c->min_protocol, 0x0302);
+	assert_string_equal(conf_share_find(c, "s")->path, "/srv/share");
+	assert_int_equal(conf_share_find(c, "s")->n_valid_users, 3);
+	conf_free(c);
+	/* an error after a continued line names the right physical line */
+	load_bad("workgroup = a\\\n b\\\n c\nserver signing = bad\n", "t.conf:4: unknown value 'bad'");
+	load_bad("smb ports = 445 \\\n  99999\n", "t.conf:1: port '99999'");
+}
+
+static void test_unknown_option_and_sections(void **state)
+{
+	struct msgs m = { 0 };
+	struct conf *c = load_msgs("[global]\n\n  security = user\n[homes]\n  browseable = no\n"
+	                           "[printers]\n  path = /var/spool\n[s]\n  path = /s\n  foo bar = 1\n"
+	                           "  workgroup = X\n", &m);
+	assert_non_null(c);
+	assert_int_equal(m.err_len, 0);
+	assert_non_null(strstr(m.warn, "t.conf:3: warning: unknown option 'security' ignored\n"));
+	assert_non_null(strstr(m.warn, "t.conf:4: warning: section [homes] is not supported"));
+	assert_non_null(strstr(m.warn, "t.conf:6: warning: section [printers] is not supported"));
+	assert_non_null(strstr(m.warn, "t.conf:10: warning: unknown option 'foo bar' ignored\n"));
+	assert_non_null(strstr(m.warn, "t.conf:11: warning: global option 'workgroup' in share [s]"));
+	assert_int_equal(c->n_shares, 2);
+	assert_null(conf_share_find(c, "homes"));
+	assert_string_equal(c->workgroup, "WORKGROUP");
+	conf_free(c);
+	msgs_free(&m);
+	/* warn stream may be NULL */
+	c = conf_load_string("bogus = 1\n", "x", stderr, NULL);
+	assert_non_null(c);
+	conf_free(c);
+}
+
+static void test_samba_syntax_details(void **state)
+{
+	/* ';' in a value is not a comment (Samba), ':' in a name is fine,
+	 * comments with '#' and ';', CRLF, BOM, long lines */
+	char longval[600];
+	memset(longval, 'x', sizeof(longval) - 1);
+	longval[sizeof(longval) - 1] = '\0';
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	fprintf(f, "\xEF\xBB\xBF# comment\r\n; other comment\r\n[global]\r\n"
+	           "server string = a ; b\r\nidmap config * : backend = tdb\r\n"
+	           "[s]\npath = /%s\ncomment = %s\n", longval, longval);
+	fclose(f);
+	struct msgs m = { 0 };
+	struct conf *c = load_msgs(text, &m);
+	assert_non_null(c);
+	assert_int_equal(m.err_len, 0);
+	assert_string_equal(c->server_string, "a ; b");
+	assert_non_null(strstr(m.warn, "t.conf:5: warning: unknown option 'idmap config * : backend'"));
+	const struct conf_share *s = conf_share_find(c, "s");
+	assert_int_equal(strlen(s->path), strlen(longval) + 1);
+	assert_string_equal(s->comment, longval);
+	conf_free(c);
+	msgs_free(&m);
+	free(text);
+}
+
+static void test_include(void **state)
+{
+	char dir[] = "/tmp/test_conf.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char inc[256], main_path[256];
+	snprintf(inc, sizeof(inc), "%s/inc.conf", dir);
+	snprintf(main_path, sizeof(main_path), "%s/smb.conf", dir);
+	FILE *f = fopen(inc, "w");
+	fputs("workgroup = INCLUDED\n[inc]\npath = /inc\nread only = what\n", f);
+	fclose(f);
+	f = fopen(main_path, "w");
+	fputs("[global]\ninclude = inc.conf\ninclude = missing.conf\n", f);
+	fclose(f);
+	struct msgs m = { 0 };
+	FILE *e = open_memstream(&m.err, &m.err_len), *w = open_memstream(&m.warn, &m.warn_len);
+	struct conf *c = conf_load(main_path, e, w);
+	fclose(e);
+	fclose(w);
+	assert_null(c);
+	char want[300];
+	snprintf(want, sizeof(want), "%s:4: bad boolean 'what'", inc);
+	assert_non_null(strstr(m.err, want));
+	snprintf(want, sizeof(want), "%s:3: warning: cannot read include file", main_path);
+	assert_non_null(strstr(m.warn, want));
+	msgs_free(&m);
+
+	f = fopen(inc, "w");
+	fputs("workgroup = INCLUDED\n[inc]\npath = /inc\n", f);
+	fclose(f);
+	c = conf_load(main_path, NULL, NULL);
+	assert_non_null(c);
+	assert_string_equal(c->workgroup, "INCLUDED");
+	assert_string_equal(c->path, main_path);
+	assert_non_null(conf_share_find(c, "inc"));
+	conf_free(c);
+	/* self include stops at the depth limit */
+	f = fopen(main_path, "w");
+	fputs("include = smb.conf\n", f);
+	fclose(f);
+	assert_null(conf_load(main_path, NULL, NULL));
+	unlink(inc);
+	unlink(main_path);
+	rmdir(dir);
+}
+
+static void test_load_missing_file(void **state)
+{
+	char *err = NULL;
+	size_t len = 0;
+	FILE *e = open_memstream(&err, &len);
+	assert_null(conf_load("/nonexistent/smb.conf", e, NULL));
+	fclose(e);
+	assert_non_null(strstr(err, "/nonexistent/smb.conf: cannot read"));
+	free(err);
+}
+
+static void assert_same_conf(const struct conf *a, const struct conf *b)
+{
+	assert_string_equal(a->netbios_name, b->netbios_name);
+	assert_string_equal(a->workgroup, b->workgroup);
+	assert_string_equal(a->server_string, b->server_string);
+	assert_int_equal(a->n_ports, b->n_ports);
+	assert_memory_equal(a->ports, b->ports, a->n_ports * sizeof(a->ports[0]));
+	assert_int_equal(a->n_ifaces, b->n_ifaces);
+	for (size_t i = 0; i < a->n_ifaces; i++) {
+		assert_string_equal(a->ifaces[i].name, b->ifaces[i].name);
+		assert_int_equal(a->ifaces[i].if_index, b->ifaces[i].if_index);
+		assert_int_equal(a->ifaces[i].speed, b->ifaces[i].speed);
+		assert_int_equal(a->ifaces[i].rss, b->ifaces[i].rss);
+		assert_int_equal(a->ifaces[i].rdma, b->ifaces[i].rdma);
+	}
+	assert_int_equal(a->bind_interfaces_only, b->bind_interfaces_only);
+	assert_int_equal(a->min_protocol, b->min_protocol);
+	assert_int_equal(a->max_protocol, b->max_protocol);
+	assert_int_equal(a->server_signing, b->server_signing);
+	assert_int_equal(a->smb_encrypt, b->smb_encrypt);
+	assert_int_equal(a->multi_channel, b->multi_channel);
+	assert_string_equal(a->passdb_path, b->passdb_path);
+	assert_int_equal(a->map_to_guest, b->map_to_guest);
+	assert_string_equal(a->guest_account, b->guest_account);
+	assert_int_equal(a->log_level, b->log_level);
+	assert_int_equal(a->io_backend, b->io_backend);
+	assert_int_equal(a->workers, b->workers);
+	assert_int_equal(a->max_credits, b->max_credits);
+	assert_int_equal(a->max_io_size, b->max_io_size);
+	assert_int_equal(a->max_connections, b->max_connections);
+	assert_int_equal(a->deadtime, b->deadtime);
+	assert_int_equal(a->negotiate_timeout, b->negotiate_timeout);
+	assert_int_equal(a->null_session, b->null_session);
+	assert_string_equal(a->control_socket, b->control_socket);
+	assert_int_equal(a->metrics_port, b->metrics_port);
+	assert_int_equal(a->case_insensitive_default, b->case_insensitive_default);
+	assert_int_equal(a->n_shares, b->n_shares);
+	for (size_t i = 0; i < a->n_shares; i++) {
+		const struct conf_share *x = &a->shares[i], *y = &b->shares[i];
+		assert_string_equal(x->name, y->name);
+		if (x->path || y->path)
+			assert_string_equal(x->path, y->path);
+		if (x->comment || y->comment)
+			assert_string_equal(x->comment, y->comment);
+		assert_int_equal(x->ipc, y->ipc);
+		assert_int_equal(x->read_only, y->read_only);
+		assert_int_equal(x->guest_ok, y->guest_ok);
+		assert_int_equal(x->browseable, y->browseable);
+		assert_int_equal(x->smb_encrypt, y->smb_encrypt);
+		assert_int_equal(x->case_insensitive, y->case_insensitive);
+		assert_int_equal(x->n_valid_users, y->n_valid_users);
+		for (size_t j = 0; j < x->n_valid_users; j++)
+			assert_string_equal(x->valid_users[j], y->valid_users[j]);
+	}
+}
+
+static void roundtrip(const char *text)
+{
+	struct conf *a = load_ok(text);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	conf_dump(a, f);
+	fclose(f);
+	assert_non_null(strstr(out, "# Global parameters\n[global]\n"));
+	struct conf *b = load_ok(out);
+	assert_same_conf(a, b);
+	conf_free(a);
+	conf_free(b);
+	free(out);
+}
+
+static void test_dump_roundtrip(void **state)
+{
+	roundtrip("");
+	roundtrip("[global]\nnetbios name = nb\nworkgroup = wg\nserver string = My Server\n"
+	          "smb ports = 445 139\n"
+	          "interfaces = \"eth0;if_index=65,speed=1000000000,capability=RSS\" lo "
+	          "\"eth1;capability=RDMA\" \"eth2;speed=10\"\n"
+	          "bind interfaces only = yes\nserver min protocol = SMB2_10\nserver max protocol = SMB3_02\n"
+	          "server signing = mandatory\nsmb encrypt = desired\nserver multi channel support = no\n"
+	          "passdb backend = smbpasswd:/x/y\nmap to guest = bad password\nguest account = g\n"
+	          "log level = 4\nio backend = threads\nworker threads = 3\nsmb2 max credits = 100\n"
+	          "smb2 max read = 131072\nmax connections = 7\ndeadtime = 9\nnegotiate timeout = 11\n"
+	          "restrict anonymous = 1\ncontrol socket = /c.sock\nmetrics port = 9000\n"
+	          "case sensitive = yes\n"
+	          "[IPC$]\ncomment = custom ipc\n"
+	          "[one]\npath = /srv/one\ncomment = first share\nread only = no\nguest ok = yes\n"
+	          "browseable = no\nsmb encrypt = required\ncase sensitive = no\n"
+	          "valid users = alice @staff \"Domain User\"\n"
+	          "[two]\npath = /srv/two\nsmb encrypt = off\n");
+	roundtrip("smb encrypt = required\n[x]\npath = /x\n");
+}
+
+static void test_current_refcount(void **state)
+{
+	assert_null(conf_current_get());
+	struct conf *a = load_ok("workgroup = A\n");
+	conf_current_set(a);
+	struct conf *r1 = conf_current_get();
+	assert_ptr_equal(r1, a);
+	struct conf *b = load_ok("workgroup = B\n");
+	conf_current_set(b); /* a stays alive: r1 still holds it */
+	assert_string_equal(r1->workgroup, "A");
+	struct conf *r2 = conf_current_get();
+	assert_string_equal(r2->workgroup, "B");
+	conf_current_put(r1); /* frees a (ASan checks) */
+	conf_current_put(r2);
+	conf_current_set(NULL); /* frees b */
+	assert_null(conf_current_get());
+	conf_current_put(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_global_option),
+		cmocka_unit_test(test_enum_values),
+		cmocka_unit_test(test_names_case_spaces_underscores),
+		cmocka_unit_test(test_booleans),
+		cmocka_unit_test(test_bad_values_line_numbers),
+		cmocka_unit_test(test_share_validation),
+		cmocka_unit_test(test_min_equal_max_ok),
+		cmocka_unit_test(test_shares),
+		cmocka_unit_test(test_share_defaults_from_global_and_merge),
+		cmocka_unit_test(test_valid_users),
+		cmocka_unit_test(test_ipc),
+		cmocka_unit_test(test_interfaces_override),
+		cmocka_unit_test(test_continuation_lines),
+		cmocka_unit_test(test_unknown_option_and_sections),
+		cmocka_unit_test(test_samba_syntax_details),
+		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_load_missing_file),
+		cmocka_unit_test(test_dump_roundtrip),
+		cmocka_unit_test(test_current_refcount),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

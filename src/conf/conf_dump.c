@@ -1,0 +1,159 @@
+/* conf_dump: the effective settings in smb.conf syntax, laid out like
+ * `testparm -s` ("# Global parameters", [global], then each share, one tab
+ * before each option).  Every setting is written, defaults included, so the
+ * output parses back to the same snapshot. */
+#include "conf/conf_internal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *conf_protocol_name(uint16_t dialect)
+{
+	switch (dialect) {
+	case 0x0202: return "SMB2_02";
+	case 0x0210: return "SMB2_10";
+	case 0x0300: return "SMB3_00";
+	case 0x0302: return "SMB3_02";
+	case 0x0311: return "SMB3_11";
+	default: return "unknown";
+	}
+}
+
+static const char *yes_no(bool b)
+{
+	return b ? "Yes" : "No";
+}
+
+static const char *encrypt_name(int e)
+{
+	switch (e) {
+	case CONF_DESIRED: return "desired";
+	case CONF_REQUIRED: return "required";
+	default: return "off";
+	}
+}
+
+static const char *signing_name(int s)
+{
+	switch (s) {
+	case CONF_OFF: return "disabled";
+	case CONF_MANDATORY: return "mandatory";
+	default: return "auto";
+	}
+}
+
+static const char *map_to_guest_name(int m)
+{
+	switch (m) {
+	case MAP_GUEST_BAD_USER: return "Bad User";
+	case MAP_GUEST_BAD_PASSWORD: return "Bad Password";
+	default: return "Never";
+	}
+}
+
+static void dump_iface(const struct conf_iface *i, FILE *out)
+{
+	if (!i->if_index && !i->speed && !i->rss && !i->rdma) {
+		fputs(i->name, out);
+		return;
+	}
+	const char *sep = ";";
+	fprintf(out, "\"%s", i->name);
+	if (i->if_index) {
+		fprintf(out, "%sif_index=%" PRIu32, sep, i->if_index);
+		sep = ",";
+	}
+	if (i->speed) {
+		fprintf(out, "%sspeed=%" PRIu64, sep, i->speed);
+		sep = ",";
+	}
+	if (i->rss) {
+		fprintf(out, "%scapability=RSS", sep);
+		sep = ",";
+	}
+	if (i->rdma)
+		fprintf(out, "%scapability=RDMA", sep);
+	fputc('"', out);
+}
+
+static void dump_share(const struct conf *c, const struct conf_share *s, FILE *out)
+{
+	fprintf(out, "\n[%s]\n", s->name);
+	if (s->comment)
+		fprintf(out, "\tcomment = %s\n", s->comment);
+	if (s->path)
+		fprintf(out, "\tpath = %s\n", s->path);
+	fprintf(out, "\tread only = %s\n", yes_no(s->read_only));
+	fprintf(out, "\tguest ok = %s\n", yes_no(s->guest_ok));
+	fprintf(out, "\tbrowseable = %s\n", yes_no(s->browseable));
+	fprintf(out, "\tcase sensitive = %s\n", yes_no(!s->case_insensitive));
+	if (s->smb_encrypt >= 0)
+		fprintf(out, "\tsmb encrypt = %s\n", encrypt_name(s->smb_encrypt));
+	if (s->valid_users) {
+		fputs("\tvalid users =", out);
+		for (size_t i = 0; i < s->n_valid_users; i++) {
+			const char *u = s->valid_users[i];
+			fprintf(out, strpbrk(u, " \t,") ? " \"%s\"" : " %s", u);
+		}
+		fputc('\n', out);
+	}
+}
+
+void conf_dump(const struct conf *c, FILE *out)
+{
+	fputs("# Global parameters\n[global]\n", out);
+	fprintf(out, "\tnetbios name = %s\n", c->netbios_name);
+	fprintf(out, "\tworkgroup = %s\n", c->workgroup);
+	fprintf(out, "\tserver string = %s\n", c->server_string);
+	fputs("\tsmb ports =", out);
+	for (size_t i = 0; i < c->n_ports; i++)
+		fprintf(out, " %u", c->ports[i]);
+	fputc('\n', out);
+	if (c->n_ifaces) {
+		fputs("\tinterfaces =", out);
+		for (size_t i = 0; i < c->n_ifaces; i++) {
+			fputc(' ', out);
+			dump_iface(&c->ifaces[i], out);
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "\tbind interfaces only = %s\n", yes_no(c->bind_interfaces_only));
+	fprintf(out, "\tserver min protocol = %s\n", conf_protocol_name(c->min_protocol));
+	fprintf(out, "\tserver max protocol = %s\n", conf_protocol_name(c->max_protocol));
+	fprintf(out, "\tserver signing = %s\n", signing_name(c->server_signing));
+	fprintf(out, "\tsmb encrypt = %s\n", encrypt_name(c->smb_encrypt));
+	fprintf(out, "\tserver multi channel support = %s\n", yes_no(c->multi_channel));
+	fprintf(out, "\tpassdb backend = smbpasswd:%s\n", c->passdb_path);
+	fprintf(out, "\tmap to guest = %s\n", map_to_guest_name(c->map_to_guest));
+	fprintf(out, "\tguest account = %s\n", c->guest_account);
+	fprintf(out, "\tlog level = %d\n", c->log_level);
+	fprintf(out, "\tio backend = %s\n", c->io_backend == IO_BACKEND_THREADS ? "threads" : "io_uring");
+	fprintf(out, "\tworker threads = %d\n", c->workers);
+	fprintf(out, "\tsmb2 max credits = %" PRIu32 "\n", c->max_credits);
+	fprintf(out, "\tsmb2 max read = %" PRIu32 "\n", c->max_io_size);
+	fprintf(out, "\tsmb2 max write = %" PRIu32 "\n", c->max_io_size);
+	fprintf(out, "\tsmb2 max trans = %" PRIu32 "\n", c->max_io_size);
+	fprintf(out, "\tmax connections = %d\n", c->max_connections);
+	fprintf(out, "\tdeadtime = %d\n", c->deadtime);
+	fprintf(out, "\tnegotiate timeout = %d\n", c->negotiate_timeout);
+	fprintf(out, "\trestrict anonymous = %d\n", c->null_session ? 0 : 2);
+	fprintf(out, "\tcontrol socket = %s\n", c->control_socket);
+	fprintf(out, "\tmetrics port = %d\n", c->metrics_port);
+	/* A [global] "case sensitive" is also the default of the shares below;
+	 * each share states its own value, so this one only keeps the global. */
+	fprintf(out, "\tcase sensitive = %s\n", yes_no(!c->case_insensitive_default));
+
+	for (size_t i = 0; i < c->n_shares; i++) {
+		const struct conf_share *s = &c->shares[i];
+		if (s->ipc) {
+			/* IPC$ is implicit; write it only if the file changed its comment */
+			char want[300];
+			snprintf(want, sizeof(want), "IPC Service (%s)", c->server_string);
+			if (s->comment && strcmp(s->comment, want))
+				fprintf(out, "\n[%s]\n\tcomment = %s\n", s->name, s->comment);
+			continue;
+		}
+		dump_share(c, s, out);
+	}
+}

@@ -1,0 +1,619 @@
+/* The option table: every smb.conf option smb3d knows, how its value is
+ * parsed and where it is stored.  Names follow Samba's smb.conf(5); lookups
+ * ignore case, spaces and underscores as Samba does. */
+#include "conf/conf_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <stddef.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum opt_scope {
+	GLOBAL,  /* [global] only; a warning in a share section */
+	SHARE,   /* a share option; in [global] it sets the default of every share */
+};
+
+enum opt_kind {
+	K_BOOL,       /* bool at off */
+	K_BOOL_NOT,   /* bool at off, inverted ("writable" vs "read only") */
+	K_STR,        /* char * at off */
+	K_STR_UPPER,  /* char * at off, upper-cased */
+	K_INT,        /* int at off, in [min, max] */
+	K_U32,        /* uint32_t at off, in [min, max] */
+	K_FN,         /* fn */
+};
+
+struct opt {
+	const char *name;     /* Samba's name, for messages */
+	enum opt_scope scope;
+	enum opt_kind kind;
+	size_t off;           /* in struct conf (GLOBAL) or struct conf_share (SHARE) */
+	long long min, max;
+	void (*fn)(struct pstate *st, const struct opt *o, const char *value);
+};
+
+/* ---- value parsers ---- */
+
+/* 1 / 0, or -1 (not a boolean). */
+static int parse_bool(const char *v)
+{
+	static const char *const yes[] = { "yes", "true", "1", "on" };
+	static const char *const no[] = { "no", "false", "0", "off" };
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i]))
+			return 1;
+		if (!strcasecmp(v, no[i]))
+			return 0;
+	}
+	return -1;
+}
+
+static bool parse_ll(const char *v, long long min, long long max, long long *out)
+{
+	char *end;
+	errno = 0;
+	if (!*v || isspace((unsigned char)*v))
+		return false;
+	long long x = strtoll(v, &end, 10);
+	if (errno || *end || x < min || x > max)
+		return false;
+	*out = x;
+	return true;
+}
+
+struct enum_val {
+	const char *name; /* normalized form */
+	int value;
+};
+
+static bool parse_enum(const struct enum_val *t, const char *v, int *out)
+{
+	char n[64];
+	conf_normalize(v, n, sizeof(n));
+	for (; t->name; t++) {
+		if (!strcmp(t->name, n)) {
+			*out = t->value;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void bad_value(struct pstate *st, const struct opt *o, const char *v)
+{
+	conf_error(st, "unknown value '%s' for '%s'", v, o->name);
+}
+
+/* Split a list on blanks and commas outside double quotes; quotes removed.
+ * Returns the number of items (items freed by the caller). */
+static size_t split_list(const char *v, char ***out)
+{
+	char **items = NULL;
+	size_t n = 0;
+	const char *p = v;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		char *item = conf_xcalloc(strlen(p) + 1, 1);
+		size_t len = 0;
+		bool quoted = false;
+		for (; *p; p++) {
+			if (*p == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (!quoted && (*p == ' ' || *p == '\t' || *p == ','))
+				break;
+			item[len++] = *p;
+		}
+		items = conf_xrealloc(items, (n + 1) * sizeof(char *));
+		items[n++] = item;
+	}
+	*out = items;
+	return n;
+}
+
+static void free_list(char **items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(items[i]);
+	free(items);
+}
+
+/* ---- special options ---- */
+
+static void set_ports(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf *c = conf_pstate_conf(st);
+	char **items;
+	size_t n = split_list(v, &items);
+	uint16_t ports[8];
+	bool ok = true;
+	if (n == 0 || n > 8) {
+		conf_error(st, "'%s' needs 1 to 8 ports", o->name);
+		ok = false;
+	}
+	for (size_t i = 0; ok && i < n; i++) {
+		long long x;
+		if (!parse_ll(items[i], 1, 65535, &x)) {
+			conf_error(st, "port '%s' out of range 1-65535 in '%s'", items[i], o->name);
+			ok = false;
+		} else {
+			ports[i] = (uint16_t)x;
+		}
+	}
+	free_list(items, n);
+	if (ok) {
+		memcpy(c->ports, ports, n * sizeof(ports[0]));
+		c->n_ports = n;
+	}
+}
+
+/* One "interfaces" entry: NAME or "NAME;opt=val,opt=val" (Samba syntax:
+ * if_index=N, speed=BITS_PER_SECOND, capability=RSS|RDMA). */
+static bool parse_iface(struct pstate *st, const char *item, struct conf_iface *ifc)
+{
+	memset(ifc, 0, sizeof(*ifc));
+	const char *semi = strchr(item, ';');
+	size_t nl = semi ? (size_t)(semi - item) : strlen(item);
+	if (nl == 0 || memchr(item, '=', nl)) {
+		conf_error(st, "bad interface '%s' (an entry with options must be quoted: "
+		           "\"eth0;speed=1000000000\")", item);
+		return false;
+	}
+	ifc->name = conf_xstrndup(item, nl);
+	if (!semi)
+		return true;
+	char *opts = conf_xstrdup(semi + 1), *save = NULL;
+	bool ok = true;
+	for (char *kv = strtok_r(opts, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+		long long x;
+		if (!eq) {
+			conf_error(st, "bad interface option '%s' for '%s'", kv, ifc->name);
+			ok = false;
+			continue;
+		}
+		*eq = '\0';
+		char *key = kv, *val = eq + 1;
+		if (!strcasecmp(key, "if_index")) {
+			if (parse_ll(val, 1, UINT32_MAX, &x))
+				ifc->if_index = (uint32_t)x;
+			else {
+				conf_error(st, "bad if_index '%s' for interface '%s'", val, ifc->name);
+				ok = false;
+			}
+		} else if (!strcasecmp(key, "speed")) {
+			if (parse_ll(val, 1, LLONG_MAX, &x))
+				ifc->speed = (uint64_t)x;
+			else {
+				conf_error(st, "bad speed '%s' for interface '%s'", val, ifc->name);
+				ok = false;
+			}
+		} else if (!strcasecmp(key, "capability")) {
+			if (!strcasecmp(val, "RSS"))
+				ifc->rss = true;
+			else if (!strcasecmp(val, "RDMA"))
+				ifc->rdma = true;
+			else {
+				conf_error(st, "unknown capability '%s' for interface '%s'", val, ifc->name);
+				ok = false;
+			}
+		} else {
+			conf_error(st, "unknown interface option '%s' for '%s'", key, ifc->name);
+			ok = false;
+		}
+	}
+	free(opts);
+	if (!ok) {
+		free(ifc->name);
+		ifc->name = NULL;
+	}
+	return ok;
+}
+
+static void set_interfaces(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf *c = conf_pstate_conf(st);
+	char **items;
+	size_t n = split_list(v, &items);
+	struct conf_iface *ifs = conf_xcalloc(n, sizeof(*ifs));
+	bool ok = true;
+	for (size_t i = 0; i < n; i++)
+		ok &= parse_iface(st, items[i], &ifs[i]);
+	free_list(items, n);
+	if (!ok) {
+		for (size_t i = 0; i < n; i++)
+			free(ifs[i].name);
+		free(ifs);
+		return;
+	}
+	for (size_t i = 0; i < c->n_ifaces; i++)
+		free(c->ifaces[i].name);
+	free(c->ifaces);
+	c->ifaces = ifs;
+	c->n_ifaces = n;
+}
+
+static void set_protocol(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf *c = conf_pstate_conf(st);
+	bool is_max = o->min == 1;
+	static const struct enum_val t[] = {
+		{ "smb202", 0x0202 }, { "smb210", 0x0210 }, { "smb300", 0x0300 },
+		{ "smb302", 0x0302 }, { "smb311", 0x0311 }, { NULL, 0 },
+	};
+	int d;
+	char n[64];
+	conf_normalize(v, n, sizeof(n));
+	if (!strcmp(n, "smb2"))
+		d = is_max ? 0x0311 : 0x0202;
+	else if (!strcmp(n, "smb3"))
+		d = is_max ? 0x0311 : 0x0300;
+	else if (!strcmp(n, "default"))
+		d = is_max ? 0x0311 : 0x0202;
+	else if (!parse_enum(t, v, &d)) {
+		if (!strcmp(n, "nt1") || !strcmp(n, "core") || !strncmp(n, "lanman", 6) ||
+		    !strcmp(n, "coreplus"))
+			conf_error(st, "'%s': SMB1 (%s) is not supported", o->name, v);
+		else
+			bad_value(st, o, v);
+		return;
+	}
+	if (is_max)
+		c->max_protocol = (uint16_t)d;
+	else
+		c->min_protocol = (uint16_t)d;
+	conf_pstate_note_protocol(st, is_max);
+}
+
+static void set_signing(struct pstate *st, const struct opt *o, const char *v)
+{
+	static const struct enum_val t[] = {
+		{ "auto", CONF_AUTO }, { "default", CONF_AUTO }, { "ifrequired", CONF_AUTO },
+		{ "mandatory", CONF_MANDATORY }, { "required", CONF_MANDATORY },
+		{ "disabled", CONF_OFF }, { "off", CONF_OFF }, { NULL, 0 },
+	};
+	int x;
+	if (!parse_enum(t, v, &x))
+		bad_value(st, o, v);
+	else
+		conf_pstate_conf(st)->server_signing = x;
+}
+
+static void set_encrypt(struct pstate *st, const struct opt *o, const char *v)
+{
+	static const struct enum_val t[] = {
+		{ "off", CONF_OFF }, { "disabled", CONF_OFF }, { "no", CONF_OFF }, { "false", CONF_OFF },
+		{ "auto", CONF_OFF }, { "default", CONF_OFF },
+		{ "desired", CONF_DESIRED }, { "ifrequired", CONF_DESIRED }, { "enabled", CONF_DESIRED },
+		{ "yes", CONF_DESIRED }, { "true", CONF_DESIRED }, { "on", CONF_DESIRED },
+		{ "required", CONF_REQUIRED }, { "mandatory", CONF_REQUIRED }, { "forced", CONF_REQUIRED },
+		{ NULL, 0 },
+	};
+	int x;
+	if (!parse_enum(t, v, &x)) {
+		bad_value(st, o, v);
+		return;
+	}
+	if (conf_pstate_in_global(st))
+		conf_pstate_conf(st)->smb_encrypt = x;
+	else
+		conf_pstate_share(st)->smb_encrypt = x;
+}
+
+static void set_passdb(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf *c = conf_pstate_conf(st);
+	const char *colon = strchr(v, ':');
+	size_t bl = colon ? (size_t)(colon - v) : strlen(v);
+	if (bl != 9 || strncasecmp(v, "smbpasswd", 9)) {
+		conf_error(st, "passdb backend '%.*s' is not supported (only smbpasswd:PATH)", (int)bl, v);
+		return;
+	}
+	const char *path = colon ? colon + 1 : "";
+	if (!*path)
+		path = CONF_DEFAULT_PASSDB;
+	if (path[0] != '/') {
+		conf_error(st, "passdb path '%s' is not absolute", path);
+		return;
+	}
+	free(c->passdb_path);
+	c->passdb_path = conf_xstrdup(path);
+}
+
+static void set_map_to_guest(struct pstate *st, const struct opt *o, const char *v)
+{
+	static const struct enum_val t[] = {
+		{ "never", MAP_GUEST_NEVER }, { "baduser", MAP_GUEST_BAD_USER },
+		{ "badpassword", MAP_GUEST_BAD_PASSWORD }, { NULL, 0 },
+	};
+	int x;
+	if (!parse_enum(t, v, &x))
+		bad_value(st, o, v);
+	else
+		conf_pstate_conf(st)->map_to_guest = x;
+}
+
+static void set_io_backend(struct pstate *st, const struct opt *o, const char *v)
+{
+	static const struct enum_val t[] = {
+		{ "iouring", IO_BACKEND_URING }, { "uring", IO_BACKEND_URING },
+		{ "threads", IO_BACKEND_THREADS }, { NULL, 0 },
+	};
+	int x;
+	if (!parse_enum(t, v, &x))
+		bad_value(st, o, v);
+	else
+		conf_pstate_conf(st)->io_backend = x;
+}
+
+/* Samba's "log level" is "N [class:N ...]"; smb3d uses the first number. */
+static void set_log_level(struct pstate *st, const struct opt *o, const char *v)
+{
+	char first[32];
+	size_t n = strcspn(v, " \t,");
+	long long x;
+	if (n >= sizeof(first) || (snprintf(first, sizeof(first), "%.*s", (int)n, v), !parse_ll(first, 0, 10, &x))) {
+		conf_error(st, "bad value '%s' for '%s' (0-10)", v, o->name);
+		return;
+	}
+	conf_pstate_conf(st)->log_level = (int)x;
+}
+
+static void set_max_io(struct pstate *st, const struct opt *o, const char *v)
+{
+	long long x;
+	if (!parse_ll(v, 65536, 16 << 20, &x)) {
+		conf_error(st, "bad value '%s' for '%s' (65536-16777216)", v, o->name);
+		return;
+	}
+	conf_pstate_conf(st)->max_io_size = (uint32_t)x;
+}
+
+static void set_restrict_anon(struct pstate *st, const struct opt *o, const char *v)
+{
+	long long x;
+	if (!parse_ll(v, 0, 2, &x)) {
+		conf_error(st, "bad value '%s' for '%s' (0, 1 or 2)", v, o->name);
+		return;
+	}
+	conf_pstate_conf(st)->null_session = x == 0;
+}
+
+static void set_path(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf_share *s = conf_pstate_share(st);
+	if (conf_pstate_in_global(st)) {
+		conf_warning(st, "'%s' in [global] ignored", o->name);
+		return;
+	}
+	if (v[0] != '/') {
+		conf_error(st, "path '%s' of share [%s] is not absolute", v, conf_pstate_share_name(st));
+		return;
+	}
+	free(s->path);
+	size_t n = strlen(v);
+	while (n > 1 && v[n - 1] == '/')
+		n--;
+	s->path = conf_xstrndup(v, n);
+}
+
+static void set_comment(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf_share *s = conf_pstate_share(st);
+	free(s->comment);
+	s->comment = conf_xstrdup(v);
+	conf_pstate_note_comment(st);
+}
+
+static void set_valid_users(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf_share *s = conf_pstate_share(st);
+	for (size_t i = 0; i < s->n_valid_users; i++)
+		free(s->valid_users[i]);
+	free(s->valid_users);
+	s->valid_users = NULL;
+	s->n_valid_users = 0;
+	char **items;
+	size_t n = split_list(v, &items);
+	if (n == 0) { /* "valid users =" : everyone, as Samba */
+		free(items);
+		return;
+	}
+	s->valid_users = items;
+	s->n_valid_users = n;
+}
+
+/* "case sensitive = auto" (Samba's default) acts as "no" here. */
+static void set_case_sensitive(struct pstate *st, const struct opt *o, const char *v)
+{
+	int b = parse_bool(v);
+	if (b < 0 && (!strcasecmp(v, "auto") || !strcasecmp(v, "default")))
+		b = 0;
+	if (b < 0) {
+		conf_error(st, "bad boolean '%s' for '%s'", v, o->name);
+		return;
+	}
+	conf_pstate_share(st)->case_insensitive = !b;
+	if (conf_pstate_in_global(st))
+		conf_pstate_global_case(st, !b);
+}
+
+static void set_include(struct pstate *st, const struct opt *o, const char *v)
+{
+	conf_include(st, v);
+}
+
+/* ---- the table ---- */
+
+#define G(f) offsetof(struct conf, f)
+#define S(f) offsetof(struct conf_share, f)
+
+static const struct opt options[] = {
+	{ "netbios name", GLOBAL, K_STR_UPPER, G(netbios_name), 1, 15, NULL },
+	{ "workgroup", GLOBAL, K_STR_UPPER, G(workgroup), 1, 15, NULL },
+	{ "server string", GLOBAL, K_STR, G(server_string), 0, 256, NULL },
+	{ "smb ports", GLOBAL, K_FN, 0, 0, 0, set_ports },
+	{ "interfaces", GLOBAL, K_FN, 0, 0, 0, set_interfaces },
+	{ "bind interfaces only", GLOBAL, K_BOOL, G(bind_interfaces_only), 0, 0, NULL },
+	{ "server min protocol", GLOBAL, K_FN, 0, 0, 0, set_protocol },
+	{ "min protocol", GLOBAL, K_FN, 0, 0, 0, set_protocol },
+	{ "server max protocol", GLOBAL, K_FN, 0, 1, 0, set_protocol },
+	{ "max protocol", GLOBAL, K_FN, 0, 1, 0, set_protocol },
+	{ "protocol", GLOBAL, K_FN, 0, 1, 0, set_protocol },
+	{ "server signing", GLOBAL, K_FN, 0, 0, 0, set_signing },
+	{ "smb encrypt", SHARE, K_FN, 0, 0, 0, set_encrypt },
+	{ "server smb encrypt", SHARE, K_FN, 0, 0, 0, set_encrypt },
+	{ "server multi channel support", GLOBAL, K_BOOL, G(multi_channel), 0, 0, NULL },
+	{ "passdb backend", GLOBAL, K_FN, 0, 0, 0, set_passdb },
+	{ "map to guest", GLOBAL, K_FN, 0, 0, 0, set_map_to_guest },
+	{ "guest account", GLOBAL, K_STR, G(guest_account), 1, 256, NULL },
+	{ "log level", GLOBAL, K_FN, 0, 0, 0, set_log_level },
+	{ "debug level", GLOBAL, K_FN, 0, 0, 0, set_log_level },
+	{ "io backend", GLOBAL, K_FN, 0, 0, 0, set_io_backend },
+	{ "worker threads", GLOBAL, K_INT, G(workers), 0, 1024, NULL },
+	{ "smb2 max credits", GLOBAL, K_U32, G(max_credits), 1, 65535, NULL },
+	{ "smb2 max read", GLOBAL, K_FN, 0, 0, 0, set_max_io },
+	{ "smb2 max write", GLOBAL, K_FN, 0, 0, 0, set_max_io },
+	{ "smb2 max trans", GLOBAL, K_FN, 0, 0, 0, set_max_io },
+	{ "max connections", GLOBAL, K_INT, G(max_connections), 0, 1000000, NULL },
+	{ "deadtime", GLOBAL, K_INT, G(deadtime), 0, 1000000, NULL },
+	{ "negotiate timeout", GLOBAL, K_INT, G(negotiate_timeout), 1, 3600, NULL },
+	{ "restrict anonymous", GLOBAL, K_FN, 0, 0, 0, set_restrict_anon },
+	{ "control socket", GLOBAL, K_STR, G(control_socket), 1, 107, NULL },
+	{ "metrics port", GLOBAL, K_INT, G(metrics_port), 0, 65535, NULL },
+	{ "include", GLOBAL, K_FN, 0, 0, 0, set_include },
+	{ "path", SHARE, K_FN, 0, 0, 0, set_path },
+	{ "directory", SHARE, K_FN, 0, 0, 0, set_path },
+	{ "comment", SHARE, K_FN, 0, 0, 0, set_comment },
+	{ "read only", SHARE, K_BOOL, S(read_only), 0, 0, NULL },
+	{ "writable", SHARE, K_BOOL_NOT, S(read_only), 0, 0, NULL },
+	{ "writeable", SHARE, K_BOOL_NOT, S(read_only), 0, 0, NULL },
+	{ "write ok", SHARE, K_BOOL_NOT, S(read_only), 0, 0, NULL },
+	{ "guest ok", SHARE, K_BOOL, S(guest_ok), 0, 0, NULL },
+	{ "public", SHARE, K_BOOL, S(guest_ok), 0, 0, NULL },
+	{ "browseable", SHARE, K_BOOL, S(browseable), 0, 0, NULL },
+	{ "browsable", SHARE, K_BOOL, S(browseable), 0, 0, NULL },
+	{ "valid users", SHARE, K_FN, 0, 0, 0, set_valid_users },
+	{ "case sensitive", SHARE, K_FN, 0, 0, 0, set_case_sensitive },
+};
+
+static const struct opt *find_option(const char *name)
+{
+	char want[128], have[128];
+	conf_normalize(name, want, sizeof(want));
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		conf_normalize(options[i].name, have, sizeof(have));
+		if (!strcmp(want, have))
+			return &options[i];
+	}
+	return NULL;
+}
+
+void conf_set_option(struct pstate *st, const char *name, const char *value)
+{
+	if (conf_pstate_ignored(st))
+		return;
+	const struct opt *o = find_option(name);
+	if (!o) {
+		conf_warning(st, "unknown option '%s' ignored", name);
+		return;
+	}
+	bool global = conf_pstate_in_global(st);
+	if (o->scope == GLOBAL && !global && o->fn != set_include) {
+		conf_warning(st, "global option '%s' in share [%s] ignored", o->name, conf_pstate_share_name(st));
+		return;
+	}
+	char *base = o->scope == GLOBAL ? (char *)conf_pstate_conf(st) : (char *)conf_pstate_share(st);
+	long long x;
+	int b;
+	switch (o->kind) {
+	case K_BOOL:
+	case K_BOOL_NOT:
+		b = parse_bool(value);
+		if (b < 0) {
+			conf_error(st, "bad boolean '%s' for '%s'", value, name);
+			return;
+		}
+		*(bool *)(base + o->off) = o->kind == K_BOOL_NOT ? !b : b;
+		return;
+	case K_STR:
+	case K_STR_UPPER: {
+		size_t n = strlen(value);
+		if ((long long)n < o->min || (long long)n > o->max) {
+			conf_error(st, "'%s' must be %lld to %lld characters long", o->name, o->min, o->max);
+			return;
+		}
+		char **p = (char **)(base + o->off);
+		free(*p);
+		*p = conf_xstrdup(value);
+		if (o->kind == K_STR_UPPER)
+			for (char *q = *p; *q; q++)
+				*q = (char)toupper((unsigned char)*q);
+		return;
+	}
+	case K_INT:
+	case K_U32:
+		if (!parse_ll(value, o->min, o->max, &x)) {
+			conf_error(st, "bad value '%s' for '%s' (%lld-%lld)", value, o->name, o->min, o->max);
+			return;
+		}
+		if (o->kind == K_INT)
+			*(int *)(base + o->off) = (int)x;
+		else
+			*(uint32_t *)(base + o->off) = (uint32_t)x;
+		return;
+	case K_FN:
+		o->fn(st, o, value);
+		return;
+	}
+}
+
+/* ---- valid users ---- */
+
+/* Is `user` (a Unix account) a member of `group` (primary or listed)? */
+static bool user_in_group(const char *user, const char *group)
+{
+	char buf[16384];
+	struct group gr, *g = NULL;
+	struct passwd pw, *p = NULL;
+	if (getgrnam_r(group, &gr, buf, sizeof(buf), &g) != 0 || !g)
+		return false;
+	for (char **m = g->gr_mem; m && *m; m++)
+		if (!strcasecmp(*m, user))
+			return true;
+	gid_t gid = g->gr_gid;
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &p) != 0 || !p)
+		return false;
+	return p->pw_gid == gid;
+}
+
+/* Entries are user names, or groups as "@g", "+g" or "&g" (Samba). */
+bool conf_share_user_ok(const struct conf_share *s, const char *user)
+{
+	if (!s || !s->valid_users)
+		return true;
+	if (!user)
+		return false;
+	for (size_t i = 0; i < s->n_valid_users; i++) {
+		const char *e = s->valid_users[i];
+		if (e[0] == '@' || e[0] == '+' || e[0] == '&') {
+			const char *g = e + 1;
+			while (*g == '@' || *g == '+' || *g == '&')
+				g++;
+			if (*g && user_in_group(user, g))
+				return true;
+		} else if (!strcasecmp(e, user)) {
+			return true;
+		}
+	}
+	return false;
+}
