@@ -13,6 +13,7 @@
 #include "proto/signing.h"
 #include "proto/srv.h"
 #include "util/log.h"
+#include "vfs/vfs.h"
 #include "wire/session_setup.h"
 
 struct setup_ctx {
@@ -104,6 +105,9 @@ static void set_identity(struct session *s, const struct auth_result *r, const s
 		s->groups = groups;
 		s->n_groups = groups ? ng : 0;
 	}
+	if (s->ident)
+		vfs_ident_put(s->ident);
+	s->ident = vfs_ident_get(s->uid, s->gid, s->groups, s->n_groups);
 }
 
 /* MS-SMB2 3.3.5.5.3: the session is established; derive keys and decide

@@ -1,1 +1,183 @@
-/* opens: written with the file service */
+/* The global open table and the per-inode file table. */
+#include "state/open.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "state/state.h"
+#include "util/idtable.h"
+
+static pthread_mutex_t open_table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct idtable opens;
+static bool opens_init;
+
+int open_register(struct open *o)
+{
+	atomic_init(&o->refs, 2);
+	pthread_mutex_lock(&open_table_lock);
+	if (!opens_init) {
+		idtable_init(&opens, 1);
+		opens_init = true;
+	}
+	uint64_t id = idtable_alloc(&opens, o, UINT64_MAX - 1);
+	pthread_mutex_unlock(&open_table_lock);
+	if (!id)
+		return -EMFILE;
+	o->volatile_id = id;
+	o->persistent_id = id;
+	return 0;
+}
+
+struct open *open_lookup(uint64_t persistent_id, uint64_t volatile_id, const struct session *s, const struct tree *t)
+{
+	pthread_mutex_lock(&open_table_lock);
+	struct open *o = opens_init ? idtable_find(&opens, volatile_id) : NULL;
+	if (o && (o->closed || o->persistent_id != persistent_id || o->session != s || (t && o->tree != t)))
+		o = NULL;
+	if (o)
+		atomic_fetch_add(&o->refs, 1);
+	pthread_mutex_unlock(&open_table_lock);
+	return o;
+}
+
+void open_get(struct open *o)
+{
+	atomic_fetch_add(&o->refs, 1);
+}
+
+bool open_unregister(struct open *o)
+{
+	pthread_mutex_lock(&open_table_lock);
+	bool present = opens_init && idtable_find(&opens, o->volatile_id) == o;
+	if (present) {
+		idtable_remove(&opens, o->volatile_id);
+		o->closed = true;
+	}
+	pthread_mutex_unlock(&open_table_lock);
+	if (present)
+		open_put(o); /* the table's reference */
+	return present;
+}
+
+struct open **open_list(const struct session *s, const struct tree *t, unsigned *n)
+{
+	pthread_mutex_lock(&open_table_lock);
+	size_t cap = opens_init ? opens.n : 0;
+	struct open **v = calloc(cap + 1, sizeof(*v));
+	unsigned k = 0;
+	size_t pos = 0;
+	void *p;
+	while (v && opens_init && idtable_next(&opens, &pos, NULL, &p)) {
+		struct open *o = p;
+		if ((s && o->session != s) || (t && o->tree != t))
+			continue;
+		atomic_fetch_add(&o->refs, 1);
+		v[k++] = o;
+	}
+	pthread_mutex_unlock(&open_table_lock);
+	*n = k;
+	return v;
+}
+
+unsigned open_count(void)
+{
+	pthread_mutex_lock(&open_table_lock);
+	unsigned n = opens_init ? (unsigned)opens.n : 0;
+	pthread_mutex_unlock(&open_table_lock);
+	return n;
+}
+
+void open_put(struct open *o)
+{
+	if (!o || atomic_fetch_sub(&o->refs, 1) != 1)
+		return;
+	if (o->dir && o->dir_free)
+		o->dir_free(o->dir);
+	if (o->fd >= 0)
+		close(o->fd);
+	if (o->file)
+		file_put(o->file);
+	if (o->tree)
+		tree_put(o->tree);
+	free(o->path);
+	free(o);
+}
+
+/* ---- files by (dev, ino) ---- */
+
+#define FILE_BUCKETS 4096
+static pthread_mutex_t file_table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct file *file_buckets[FILE_BUCKETS];
+
+static unsigned file_hash(dev_t dev, ino_t ino)
+{
+	uint64_t h = (uint64_t)ino * 0x9E3779B97F4A7C15ULL ^ (uint64_t)dev;
+	return (unsigned)(h >> 52) % FILE_BUCKETS;
+}
+
+struct file *file_get(dev_t dev, ino_t ino, bool is_dir)
+{
+	unsigned b = file_hash(dev, ino);
+	pthread_mutex_lock(&file_table_lock);
+	for (struct file *f = file_buckets[b]; f; f = f->hash_next) {
+		if (f->dev == dev && f->ino == ino) {
+			atomic_fetch_add(&f->refs, 1);
+			pthread_mutex_unlock(&file_table_lock);
+			return f;
+		}
+	}
+	struct file *f = calloc(1, sizeof(*f));
+	if (f) {
+		atomic_init(&f->refs, 1);
+		pthread_mutex_init(&f->lock, NULL);
+		f->dev = dev;
+		f->ino = ino;
+		f->is_dir = is_dir;
+		f->hash_next = file_buckets[b];
+		file_buckets[b] = f;
+	}
+	pthread_mutex_unlock(&file_table_lock);
+	return f;
+}
+
+void file_put(struct file *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&file_table_lock);
+	if (atomic_fetch_sub(&f->refs, 1) != 1) {
+		pthread_mutex_unlock(&file_table_lock);
+		return;
+	}
+	unsigned b = file_hash(f->dev, f->ino);
+	for (struct file **pp = &file_buckets[b]; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == f) {
+			*pp = f->hash_next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&file_table_lock);
+	free(f->locks);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+void file_add_open(struct file *f, struct open *o)
+{
+	o->file_next = f->opens;
+	f->opens = o;
+	f->n_opens++;
+}
+
+void file_remove_open(struct file *f, struct open *o)
+{
+	for (struct open **pp = &f->opens; *pp; pp = &(*pp)->file_next) {
+		if (*pp == o) {
+			*pp = o->file_next;
+			f->n_opens--;
+			return;
+		}
+	}
+}

@@ -6,6 +6,7 @@
 
 #include "crypto/crypto.h"
 #include "state/state.h"
+#include "vfs/vfs.h"
 
 static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct idtable sessions;
@@ -79,6 +80,8 @@ void session_put(struct session *s)
 	free(s->user);
 	free(s->domain);
 	free(s->groups);
+	if (s->ident)
+		vfs_ident_put(s->ident);
 	/* keys do not outlive the session in memory */
 	explicit_bzero(s->session_key, sizeof(s->session_key));
 	explicit_bzero(s->signing_key, sizeof(s->signing_key));

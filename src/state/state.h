@@ -24,6 +24,7 @@
 struct conn;
 struct conf_share;
 struct auth_ctx;
+struct vfs_ident;
 
 struct smb_client {
 	atomic_int refs;
@@ -62,6 +63,7 @@ struct session {
 	gid_t gid;
 	gid_t *groups;
 	int n_groups;
+	struct vfs_ident *ident;    /* who file operations run as (vfs_ident_get) */
 	/* keys (MS-SMB2 3.3.1.8) */
 	uint8_t session_key[16];
 	uint8_t signing_key[16];    /* of the first channel; channels carry their own */

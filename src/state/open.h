@@ -1,0 +1,103 @@
+/* Opens (MS-SMB2 3.3.1.10 Open) and the per-inode file object shared by all
+ * opens of one file (share modes, delete-pending, byte-range locks, change
+ * notify watchers).
+ *
+ * FileIds: the volatile id is unique in the server (one global table, so an
+ * id from any channel finds the open); the persistent id equals it until
+ * durable handles (multichannel part 2) give opens a life of their own.
+ *
+ * Locks: open_table_lock -> file->lock.  A handler holds a reference to its
+ * open for as long as it uses it (open_put when done). */
+#ifndef SMB3D_STATE_OPEN_H
+#define SMB3D_STATE_OPEN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct session;
+struct tree;
+struct rpc_pipe;
+
+/* A byte-range lock (MS-FSA 2.1.5.8) */
+struct brl {
+	uint64_t offset, length;
+	bool exclusive;
+	struct open *owner;
+};
+
+struct brl_waiter;            /* a blocked LOCK request (src/cmd/lock.c) */
+struct notify_watch;          /* a pending CHANGE_NOTIFY (src/cmd/change_notify.c) */
+
+struct file {
+	atomic_int refs;
+	pthread_mutex_t lock;
+	dev_t dev;
+	ino_t ino;
+	bool is_dir;
+	bool delete_pending;          /* set by delete-on-close or disposition */
+	struct open *opens;           /* all opens of this file (open->file_next) */
+	unsigned n_opens;
+	struct brl *locks;
+	unsigned n_locks, cap_locks;
+	struct brl_waiter *waiters;   /* blocked lock requests to retry on unlock */
+	struct notify_watch *watches; /* on directories */
+	struct file *hash_next;
+};
+
+struct open {
+	atomic_int refs;
+	uint64_t persistent_id, volatile_id;
+	struct session *session;      /* weak: the open dies with its session */
+	struct tree *tree;            /* reference */
+	struct file *file;            /* reference; NULL for pipes */
+	struct open *file_next;
+	int fd;                       /* -1 for pipes */
+	char *path;                   /* relative to the share root, '/'-separated, "" = root */
+	uint32_t access;              /* granted access mask */
+	uint32_t share_access;        /* FILE_SHARE_READ/WRITE/DELETE */
+	uint32_t create_options;
+	uint32_t create_disposition;
+	bool is_dir;
+	bool delete_on_close;         /* FILE_DELETE_ON_CLOSE on this open */
+	bool write_through;
+	uint8_t oplock_level;
+	uint64_t position;            /* FilePositionInformation */
+	uint32_t mode;                /* FileModeInformation */
+	bool closed;                  /* CLOSE ran; lookups fail */
+	struct rpc_pipe *pipe;        /* IPC$ named pipe */
+	void *dir;                    /* directory enumeration state (cmd/query_directory.c) */
+	void (*dir_free)(void *);
+	uint64_t last_write_nt;       /* for "sticky" write times */
+	/* multichannel part 2 fills these */
+	uint8_t create_guid[16];
+	uint32_t channel_sequence;
+	uint8_t lease_key[16];
+};
+
+/* Register a new open (refs: the table's + the caller's) and assign ids. */
+int open_register(struct open *o);
+/* Look up by FileId for the request's session and tree; takes a reference.
+ * NULL when unknown, closed, or of another session/tree. */
+struct open *open_lookup(uint64_t persistent_id, uint64_t volatile_id, const struct session *s, const struct tree *t);
+void open_get(struct open *o);
+/* Drop a reference; the last one closes the fd and frees the open. */
+void open_put(struct open *o);
+/* Remove from the table (CLOSE, tree disconnect, logoff). Returns false if
+ * it was already gone.  The caller still holds its reference. */
+bool open_unregister(struct open *o);
+/* Every open of (session, tree) or of a session when tree is NULL;
+ * returns a malloc'd array of referenced opens. */
+struct open **open_list(const struct session *s, const struct tree *t, unsigned *n);
+unsigned open_count(void);
+
+/* The per-inode file object; takes a reference. */
+struct file *file_get(dev_t dev, ino_t ino, bool is_dir);
+void file_put(struct file *f);
+/* Link / unlink an open to its file's open list (caller holds f->lock). */
+void file_add_open(struct file *f, struct open *o);
+void file_remove_open(struct file *f, struct open *o);
+
+#endif
