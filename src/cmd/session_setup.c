@@ -167,13 +167,134 @@ static NTSTATUS reply(struct smb2_req *req, uint16_t flags, const uint8_t *tok, 
 	return STATUS_SUCCESS;
 }
 
-/* Channel binding (MS-SMB2 3.3.5.5.2) is the multichannel issue's. */
+/* Channel binding (MS-SMB2 3.3.5.5.2): a new connection joins an existing
+ * session.  Every rejection leaves the target session exactly as it was
+ * (unlike ksmbd's CVE-2026-31476): nothing of the session changes until the
+ * bind has authenticated the same user. */
+static NTSTATUS bind_check(struct smb2_req *req, struct session *s)
+{
+	struct smb_conn *sc = req->sc;
+	if (s->dialect != sc->dialect)
+		return STATUS_INVALID_PARAMETER;
+	if (s->guest || s->anonymous)
+		return STATUS_NOT_SUPPORTED;
+	if (s->state == SESSION_IN_PROGRESS)
+		return STATUS_REQUEST_NOT_ACCEPTED;
+	if (s->state == SESSION_EXPIRED)
+		return STATUS_NETWORK_SESSION_EXPIRED;
+	/* An encrypting session needs the same cipher on every channel. */
+	if (s->encrypt_data && s->cipher != sc->cipher)
+		return STATUS_INVALID_PARAMETER;
+	return STATUS_SUCCESS;
+}
+
 static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_req *q)
 {
-	(void)q;
-	if (req->sc->dialect < SMB2_DIALECT_300 || !req->sc->conf->multi_channel)
+	struct smb_conn *sc = req->sc;
+	if (sc->dialect < SMB2_DIALECT_300 || !sc->conf->multi_channel)
 		return STATUS_REQUEST_NOT_ACCEPTED;
-	return STATUS_REQUEST_NOT_ACCEPTED;
+	struct session *s = session_lookup(req->hdr.session_id);
+	if (!s)
+		return STATUS_USER_SESSION_DELETED;
+	req->session = s;
+	NTSTATUS st = bind_check(req, s);
+	if (st)
+		return st;
+
+	pthread_mutex_lock(&s->lock);
+	struct session_channel *ch = session_channel_find(s, req->conn);
+	bool already = ch && !ch->binding;
+	uint8_t main_key[16];
+	memcpy(main_key, s->signing_key, 16);
+	pthread_mutex_unlock(&s->lock);
+	/* A connection that is already a channel of the session is not bound
+	 * twice; its requests are signed with its own key, which a bind
+	 * request never is (3.3.5.2.4). */
+	if (already)
+		return STATUS_ACCESS_DENIED;
+	/* The bind request is signed with the session's key (3.3.5.5.2). */
+	if (!(req->hdr.flags & SMB2_FLAGS_SIGNED) ||
+	    !smb_verify(sc->signing_alg, main_key, (uint8_t *)req->in_msg, req->in_len))
+		return STATUS_ACCESS_DENIED;
+
+	if (!ch) {
+		ch = session_channel_add(s, req->conn);
+		if (!ch)
+			return STATUS_INSUFFICIENT_RESOURCES;
+		pthread_mutex_lock(&s->lock);
+		ch->binding = true;
+		memcpy(ch->preauth, sc->preauth, 64);
+		ch->auth = holder_new(sc);
+		if (!s->auth_free)
+			s->auth_free = (void (*)(void *))holder_free;
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_lock(&s->lock);
+	struct auth_holder *h = ch->auth;
+	if (sc->dialect == SMB2_DIALECT_311)
+		smb_preauth_update(ch->preauth, req->in_msg, req->in_len);
+	pthread_mutex_unlock(&s->lock);
+	if (!h)
+		goto fail_nomem;
+
+	uint8_t *tok = NULL;
+	size_t tok_len = 0;
+	enum auth_status as = auth_step(h->a, q->sec_buf, q->sec_len, &tok, &tok_len);
+	if (as == AUTH_CONTINUE) {
+		st = reply(req, 0, tok, tok_len);
+		free(tok);
+		if (st)
+			goto fail;
+		/* 3.1.1: the channel's preauth hash takes the response too. */
+		pthread_mutex_lock(&s->lock);
+		ch = session_channel_find(s, req->conn);
+		if (ch && sc->dialect == SMB2_DIALECT_311)
+			req->preauth_hash = ch->preauth;
+		pthread_mutex_unlock(&s->lock);
+		return STATUS_MORE_PROCESSING_REQUIRED;
+	}
+	if (as != AUTH_OK) {
+		free(tok);
+		st = as == AUTH_INVALID ? STATUS_INVALID_PARAMETER : STATUS_LOGON_FAILURE;
+		goto fail;
+	}
+	const struct auth_result *r = auth_result(h->a);
+	/* The same user must authenticate (3.3.5.5.2); guest or anonymous
+	 * answers to a bind are refused the same way. */
+	if (r->guest || r->anonymous || !r->have_session_key || !r->user || !s->user ||
+	    strcasecmp(r->user, s->user) != 0) {
+		free(tok);
+		st = STATUS_ACCESS_DENIED;
+		goto fail;
+	}
+	pthread_mutex_lock(&s->lock);
+	ch = session_channel_find(s, req->conn);
+	if (ch) {
+		smb_derive_signing_key(r->session_key, sc->dialect, ch->preauth, ch->signing_key);
+		ch->binding = false;
+		ch->auth = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	holder_free(h);
+	req->sign = true; /* signed with the new channel's key */
+	st = reply(req, s->encrypt_data ? SMB2_SESSION_FLAG_ENCRYPT_DATA : 0, tok, tok_len);
+	free(tok);
+	log_info("session %llx: channel bound (%u channels)", (unsigned long long)s->id, s->n_channels);
+	return st;
+fail_nomem:
+	st = STATUS_NO_MEMORY;
+fail:
+	/* Forget the half-bound channel; the session is untouched. */
+	pthread_mutex_lock(&s->lock);
+	ch = session_channel_find(s, req->conn);
+	struct auth_holder *dead = NULL;
+	if (ch && ch->binding) {
+		dead = ch->auth;
+		*ch = s->channels[--s->n_channels];
+	}
+	pthread_mutex_unlock(&s->lock);
+	holder_free(dead);
+	return st;
 }
 
 NTSTATUS cmd_session_setup(struct smb2_req *req)
@@ -207,12 +328,22 @@ NTSTATUS cmd_session_setup(struct smb2_req *req)
 			return STATUS_USER_SESSION_DELETED;
 		req->session = s;
 		pthread_mutex_lock(&s->lock);
-		bool on_channel = session_channel_find(s, req->conn) != NULL;
+		struct session_channel *ch = session_channel_find(s, req->conn);
+		bool on_channel = ch && !ch->binding;
+		uint8_t key[16];
+		memcpy(key, ch ? ch->signing_key : s->signing_key, 16);
+		bool keyed = s->state != SESSION_IN_PROGRESS && !s->guest && !s->anonymous;
 		pthread_mutex_unlock(&s->lock);
-		if (!on_channel)
+		if (!on_channel || s->dialect != sc->dialect)
 			return STATUS_USER_SESSION_DELETED;
-		if (s->dialect != sc->dialect)
-			return STATUS_USER_SESSION_DELETED;
+		/* Re-authentication of an established session is signed with the
+		 * channel's key when the session signs (3.3.5.2.4). */
+		if (keyed && (req->hdr.flags & SMB2_FLAGS_SIGNED) &&
+		    !smb_verify(sc->dialect >= SMB2_DIALECT_300 ? sc->signing_alg : s->signing_alg, key,
+				(uint8_t *)req->in_msg, req->in_len))
+			return STATUS_ACCESS_DENIED;
+		if (keyed && !(req->hdr.flags & SMB2_FLAGS_SIGNED) && !req->encrypted && s->signing_required)
+			return STATUS_ACCESS_DENIED;
 	}
 
 	pthread_mutex_lock(&s->lock);

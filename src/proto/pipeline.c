@@ -265,7 +265,9 @@ static const uint8_t *req_signing_key(struct smb2_req *req, int *alg)
 		return NULL;
 	if (s->state != SESSION_VALID && !req->sign)
 		return NULL;
-	*alg = s->signing_alg;
+	/* 3.1.1: each channel signs with the algorithm its connection
+	 * negotiated (smb2.session.bind_negative_smb3signCtoH*). */
+	*alg = req->sc->dialect >= SMB2_DIALECT_300 ? req->sc->signing_alg : s->signing_alg;
 	pthread_mutex_lock(&s->lock);
 	struct session_channel *ch = session_channel_find(s, req->conn);
 	const uint8_t *key = ch ? ch->signing_key : s->signing_key;
@@ -397,7 +399,8 @@ static NTSTATUS req_check_session(struct smb2_req *req, const struct smb2_cmd_de
 		return STATUS_USER_SESSION_DELETED;
 	req->session = s;
 	pthread_mutex_lock(&s->lock);
-	bool on_channel = session_channel_find(s, req->conn) != NULL;
+	struct session_channel *sch = session_channel_find(s, req->conn);
+	bool on_channel = sch && !sch->binding;
 	enum session_state st = s->state;
 	pthread_mutex_unlock(&s->lock);
 	/* A session is usable only on its bound channels (3.3.5.2.9). */
@@ -422,17 +425,14 @@ static NTSTATUS req_check_signature(struct smb2_req *req)
 	if (s->encrypt_data && s->state == SESSION_VALID && req->hdr.command != SMB2_SESSION_SETUP)
 		return STATUS_ACCESS_DENIED;
 	if (req->hdr.flags & SMB2_FLAGS_SIGNED) {
-		int alg = s->signing_alg;
+		int alg = req->sc->dialect >= SMB2_DIALECT_300 ? req->sc->signing_alg : s->signing_alg;
 		uint8_t key[16];
 		pthread_mutex_lock(&s->lock);
 		struct session_channel *ch = session_channel_find(s, req->conn);
-		bool have = ch && (s->state == SESSION_VALID || ch->binding == false);
 		memcpy(key, ch ? ch->signing_key : s->signing_key, 16);
 		bool keyless = s->anonymous || s->guest || s->state == SESSION_IN_PROGRESS;
 		pthread_mutex_unlock(&s->lock);
-		if (keyless && req->hdr.command == SMB2_SESSION_SETUP)
-			return STATUS_SUCCESS; /* binding requests are checked by the handler */
-		if (!have || keyless || !smb_verify(alg, key, (uint8_t *)req->in_msg, req->in_len))
+		if (!ch || keyless || !smb_verify(alg, key, (uint8_t *)req->in_msg, req->in_len))
 			return STATUS_ACCESS_DENIED;
 		req->signed_ok = true;
 		return STATUS_SUCCESS;
@@ -641,30 +641,17 @@ void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
 	}
 	/* Split the compound and check every element's framing and credits
 	 * now, in arrival order. */
+	struct smb2_elem el[CHAIN_MAX];
+	int ne = smb2_compound_split(pdu + off, len - off, el, CHAIN_MAX);
+	if (ne <= 0)
+		goto broken;
+	unsigned n = (unsigned)ne;
 	struct smb2_hdr hdrs[CHAIN_MAX];
 	size_t starts[CHAIN_MAX], lens[CHAIN_MAX];
-	unsigned n = 0;
-	size_t pos = off;
-	for (;;) {
-		if (n == CHAIN_MAX)
-			goto broken;
-		struct rd r = rd_init(pdu + pos, len - pos);
-		if (smb2_hdr_decode(&r, &hdrs[n]) < 0)
-			goto broken;
-		uint32_t next = hdrs[n].next_command;
-		size_t elen = len - pos;
-		if (next) {
-			/* 3.3.5.2.7: NextCommand is 8-byte aligned and inside the PDU */
-			if (next % 8 || next < SMB2_HDR_SIZE || next >= len - pos)
-				goto broken;
-			elen = next;
-		}
-		starts[n] = pos;
-		lens[n] = elen;
-		n++;
-		if (!next)
-			break;
-		pos += next;
+	for (unsigned i = 0; i < n; i++) {
+		hdrs[i] = el[i].hdr;
+		starts[i] = off + el[i].off;
+		lens[i] = el[i].len;
 	}
 	/* CANCEL is answered by nobody and consumes no credit (3.3.5.16). */
 	if (hdrs[0].command == SMB2_CANCEL && n == 1) {

@@ -53,6 +53,32 @@ void smb2_hdr_encode(struct wr *w, const struct smb2_hdr *h)
 	wr_bytes(w, h->signature, 16);
 }
 
+int smb2_compound_split(const uint8_t *msg, size_t len, struct smb2_elem *out, unsigned max)
+{
+	size_t pos = 0;
+	unsigned n = 0;
+	for (;;) {
+		if (n == max)
+			return -E2BIG;
+		struct rd r = rd_init(msg + pos, len - pos);
+		if (smb2_hdr_decode(&r, &out[n].hdr) < 0)
+			return -EINVAL;
+		uint32_t next = out[n].hdr.next_command;
+		size_t elen = len - pos;
+		if (next) {
+			if (next % 8 || next < SMB2_HDR_SIZE || next >= len - pos)
+				return -EINVAL;
+			elen = next;
+		}
+		out[n].off = pos;
+		out[n].len = elen;
+		n++;
+		if (!next)
+			return (int)n;
+		pos += next;
+	}
+}
+
 int smb2_tf_hdr_decode(struct rd *r, struct smb2_tf_hdr *t)
 {
 	if (rd_left(r) < SMB2_TF_HDR_SIZE || rd_le32(r) != SMB2_TF_PROTOCOL_ID)

@@ -126,6 +126,17 @@ struct smb2_tf_hdr {
 int smb2_tf_hdr_decode(struct rd *r, struct smb2_tf_hdr *t);
 void smb2_tf_hdr_encode(struct wr *w, const struct smb2_tf_hdr *t);
 
+/* One element of a compound request (MS-SMB2 3.3.5.2.7). */
+struct smb2_elem {
+	struct smb2_hdr hdr;
+	size_t off, len;          /* of the element within the message */
+};
+/* Split a (possibly compound) message into its elements: every NextCommand
+ * is 8-byte aligned, at least a header long and inside the message.
+ * Returns the number of elements, or -EINVAL (a broken stream: the caller
+ * disconnects), or -E2BIG for more than `max` elements. */
+int smb2_compound_split(const uint8_t *msg, size_t len, struct smb2_elem *out, unsigned max);
+
 /* Error response body (2.2.2): StructureSize 9, no error contexts. */
 void smb2_error_encode(struct wr *w, const uint8_t *data, uint32_t len);
 
