@@ -17,6 +17,8 @@
 #include "crypto/crypto.h"
 #include "net/listener.h"
 #include "net/worker.h"
+#include "proto/control.h"
+#include "vfs/vfs.h"
 #include "proto/smb.h"
 #include "proto/srv.h"
 #include "util/log.h"
@@ -106,6 +108,11 @@ static void reload(const char *path)
 	log_notice("configuration reloaded from %s", path);
 }
 
+static void reload_request(void)
+{
+	kill(getpid(), SIGHUP); /* the main thread reloads */
+}
+
 int server_run(struct conf *cf, const char *conf_path)
 {
 	int rc = 1;
@@ -116,6 +123,7 @@ int server_run(struct conf *cf, const char *conf_path)
 		return 1;
 	}
 	srv_init();
+	vfs_init(cf->io_backend == IO_BACKEND_THREADS ? VFS_THREADS : VFS_URING, 0);
 	if (srv_passdb_load(cf->passdb_path) < 0) {
 		fprintf(stderr, "smb3d: cannot read user database %s\n", cf->passdb_path);
 		conf_free(cf);
@@ -178,6 +186,9 @@ int server_run(struct conf *cf, const char *conf_path)
 			goto out;
 		}
 	}
+	int cret = control_start(cf->control_socket, reload_request);
+	if (cret < 0)
+		log_warn("control socket %s: %s (smb3ctl status will not work)", cf->control_socket, strerror(-cret));
 	log_notice("smb3d %s ready: %d workers, port %u%s", SMB3D_VERSION, n_workers, cf->ports[0],
 		   cf->io_backend == IO_BACKEND_THREADS ? ", io backend threads" : "");
 	for (;;) {
@@ -192,6 +203,7 @@ int server_run(struct conf *cf, const char *conf_path)
 		break;
 	}
 	rc = 0;
+	control_stop();
 out:
 	for (int i = 0; i < started; i++)
 		worker_stop(&workers[i]);
@@ -202,5 +214,6 @@ out:
 	free(workers);
 	conf_current_set(NULL);
 	srv_passdb_fini();
+	vfs_fini();
 	return rc;
 }

@@ -9,4 +9,8 @@ int ctl_user_main(int argc, char **argv, const char *passdb_path);
 /* smb3ctl config ... (tools/ctl_config.c) */
 int ctl_config_main(int argc, char **argv, const char *config_path);
 
+/* `smb3ctl status` / `smb3ctl reload`: talk to the running server over its
+ * control socket (the `control socket` option of the config file). */
+int ctl_control_main(const char *cmd, const char *config_path);
+
 #endif

@@ -28,8 +28,8 @@ static void usage(FILE *out)
 	      "  user del NAME         delete a user\n"
 	      "  user passwd NAME [-s] change a user's password\n"
 	      "  user list             list the users\n"
-	      "  status                show the running server's state (not implemented yet)\n"
-	      "  reload                make the running server reload its configuration (not implemented yet)\n",
+	      "  status                show the running server's clients, channels, sessions and open files\n"
+	      "  reload                make the running server reload its configuration and users\n",
 	      out);
 }
 
@@ -98,10 +98,8 @@ int main(int argc, char **argv)
 		conf_free(c);
 		return rc;
 	}
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "reload")) {
-		fprintf(stderr, "smb3ctl %s: not implemented yet\n", cmd);
-		return 2;
-	}
+	if (!strcmp(cmd, "status") || !strcmp(cmd, "reload"))
+		return ctl_control_main(cmd, config_path);
 	if (!strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,48 @@ struct send_item {
 };
 
 static _Atomic uint64_t conn_ids;
+
+/* Every live connection, for `smb3ctl status` (the workers own them; this
+ * list only lets the control thread look). */
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conn **all;
+static size_t n_all, cap_all;
+
+static void all_add(struct conn *c)
+{
+	pthread_mutex_lock(&all_lock);
+	if (n_all == cap_all) {
+		size_t ncap = cap_all ? cap_all * 2 : 64;
+		struct conn **n = realloc(all, ncap * sizeof(*n));
+		if (n) {
+			all = n;
+			cap_all = ncap;
+		}
+	}
+	if (n_all < cap_all)
+		all[n_all++] = c;
+	pthread_mutex_unlock(&all_lock);
+}
+
+static void all_remove(struct conn *c)
+{
+	pthread_mutex_lock(&all_lock);
+	for (size_t i = 0; i < n_all; i++) {
+		if (all[i] == c) {
+			all[i] = all[--n_all];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&all_lock);
+}
+
+void conn_foreach(void (*fn)(struct conn *c, void *arg), void *arg)
+{
+	pthread_mutex_lock(&all_lock);
+	for (size_t i = 0; i < n_all; i++)
+		fn(all[i], arg);
+	pthread_mutex_unlock(&all_lock);
+}
 
 static void conn_recv_arm(struct conn *c);
 static void conn_send_next(struct conn *c);
@@ -65,6 +108,7 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	w->n_conns--;
+	all_remove(c);
 	if (c->ops->freed)
 		c->ops->freed(c);
 	close(c->fd);
@@ -339,6 +383,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct conn_ops *ops, size
 		w->conns->prev = c;
 	w->conns = c;
 	w->n_conns++;
+	all_add(c);
 	conn_recv_arm(c);
 	return c;
 }

@@ -81,6 +81,11 @@ static inline bool conn_is_dead(const struct conn *c) { return c->dead; }
 /* Stop receiving, fail queued sends, and close when the last reference goes. */
 void conn_shutdown(struct conn *c, const char *why);
 
+/* Call fn for every live connection while holding the registry lock (fn
+ * must be quick and must not call back into conn_*). Fields are read racily:
+ * for status output only. */
+void conn_foreach(void (*fn)(struct conn *c, void *arg), void *arg);
+
 /* Format an address "ip:port" into buf. */
 const char *conn_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);
 

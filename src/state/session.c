@@ -191,3 +191,13 @@ unsigned session_count(void)
 	pthread_mutex_unlock(&sessions_lock);
 	return n;
 }
+
+void session_foreach(void (*fn)(struct session *s, void *arg), void *arg)
+{
+	pthread_mutex_lock(&sessions_lock);
+	size_t pos = 0;
+	void *v;
+	while (sessions_init && idtable_next(&sessions, &pos, NULL, &v))
+		fn(v, arg);
+	pthread_mutex_unlock(&sessions_lock);
+}

@@ -123,6 +123,8 @@ struct session_channel *session_channel_add(struct session *s, struct conn *c);
 void session_conn_closed(struct conn *c);
 /* For smb3ctl status / tests. */
 unsigned session_count(void);
+/* Call fn for every session (the table lock is held; fn must not block). */
+void session_foreach(void (*fn)(struct session *s, void *arg), void *arg);
 
 /* ---- trees ---- */
 struct tree *tree_new(struct session *s, const struct conf_share *share, int root_fd);
