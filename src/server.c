@@ -18,6 +18,7 @@
 #include "net/listener.h"
 #include "net/worker.h"
 #include "proto/control.h"
+#include "proto/metrics_http.h"
 #include "vfs/vfs.h"
 #include "proto/smb.h"
 #include "proto/srv.h"
@@ -189,6 +190,11 @@ int server_run(struct conf *cf, const char *conf_path)
 	int cret = control_start(cf->control_socket, reload_request);
 	if (cret < 0)
 		log_warn("control socket %s: %s (smb3ctl status will not work)", cf->control_socket, strerror(-cret));
+	int mret = metrics_http_start("127.0.0.1", cf->metrics_port);
+	if (mret < 0) {
+		fprintf(stderr, "smb3d: cannot serve metrics on 127.0.0.1:%d: %s\n", cf->metrics_port, strerror(-mret));
+		goto out;
+	}
 	log_notice("smb3d %s ready: %d workers, port %u%s", SMB3D_VERSION, n_workers, cf->ports[0],
 		   cf->io_backend == IO_BACKEND_THREADS ? ", io backend threads" : "");
 	for (;;) {
@@ -204,6 +210,7 @@ int server_run(struct conf *cf, const char *conf_path)
 	}
 	rc = 0;
 	control_stop();
+	metrics_http_stop();
 out:
 	for (int i = 0; i < started; i++)
 		worker_stop(&workers[i]);

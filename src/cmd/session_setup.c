@@ -13,6 +13,7 @@
 #include "proto/signing.h"
 #include "proto/srv.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "vfs/vfs.h"
 #include "wire/session_setup.h"
 
@@ -396,6 +397,7 @@ NTSTATUS cmd_session_setup(struct smb2_req *req)
 	default:
 		st = as == AUTH_INVALID ? STATUS_INVALID_PARAMETER
 		   : as == AUTH_NO_MEMORY ? STATUS_NO_MEMORY : STATUS_LOGON_FAILURE;
+		metrics_add(&metrics.auth_failures, 1);
 		pthread_mutex_lock(&s->lock);
 		s->auth = NULL;
 		pthread_mutex_unlock(&s->lock);

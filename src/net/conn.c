@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/metrics.h"
 
 #define RBUF_SIZE (64 * 1024)
 /* A PDU larger than this is received into a buffer of its own rather than
@@ -219,6 +220,7 @@ static void conn_recv_done(struct uring_op *op, int res, unsigned flags)
 		conn_maybe_release(c);
 		return;
 	}
+	metrics_add(&metrics.net_bytes_in, (unsigned long long)res);
 	if (c->big) {
 		c->big_have += (size_t)res;
 		if (c->big_have == c->big_len) {
@@ -273,6 +275,7 @@ static void conn_send_done(struct uring_op *op, int res, unsigned flags)
 	}
 	size_t sent = res > 0 ? (size_t)res : 0;
 	c->bytes_out += sent;
+	metrics_add(&metrics.net_bytes_out, sent);
 	/* Short send: skip what went out and send the rest before anything
 	 * queued after it, so PDUs never interleave on the stream. */
 	while (it->n && sent >= it->iov[it->first].iov_len) {
@@ -370,6 +373,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct conn_ops *ops, size
 	c->fd = fd;
 	c->refs = 1; /* held by the socket until it is closed */
 	c->id = ++conn_ids;
+	metrics_add(&metrics.connections_total, 1);
 	c->ops = ops;
 	c->max_pdu = max_pdu;
 	c->recv_op.cb = conn_recv_done;

@@ -16,6 +16,7 @@
  * This is the only place that sends anything to a client: interim
  * responses and, later, break notifications use chain_send_one(). */
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@
 #include "proto/smb.h"
 #include "util/coro.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "wire/negotiate.h"
 
 #define CHAIN_MAX 64
@@ -494,6 +496,8 @@ static void chain_run(void *arg)
 		struct smb2_req *req = &ch->reqs[i];
 		struct smb2_req *prev = i ? &ch->reqs[i - 1] : NULL;
 		req->co = coro_self();
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		NTSTATUS st = STATUS_NO_MEMORY;
 		if (req_out_reserve(req, 256) == 0) {
 			req->out.p = req->out_buf + SMB2_HDR_SIZE;
@@ -508,6 +512,13 @@ static void chain_run(void *arg)
 		req->status = st;
 		prev_status = st;
 		async_unlink(req);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		metrics_request(req->hdr.command, st, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
+		if (req->hdr.command == SMB2_READ)
+			for (int d = 0; d < req->n_data; d++)
+				metrics_add(&metrics.bytes_read, req->data[d].iov_len);
+		if (req->hdr.command == SMB2_WRITE && st == STATUS_SUCCESS && req->in_len >= SMB2_HDR_SIZE + 8)
+			metrics_add(&metrics.bytes_written, get_le32(req->in_msg + SMB2_HDR_SIZE + 4));
 		if (!req->out_buf)
 			continue;
 		/* An error without a body gets the error response body (2.2.2). */

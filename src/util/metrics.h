@@ -1,0 +1,38 @@
+/* Server counters for the Prometheus endpoint (`metrics port`).  Plain
+ * relaxed atomics: cheap enough for every request, readable from the
+ * endpoint thread at any time.  Lowest layer, so any layer may count. */
+#ifndef SMB3D_METRICS_H
+#define SMB3D_METRICS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define METRICS_COMMANDS 20   /* SMB2 commands 0..18, 19 = unknown */
+#define METRICS_STATUSES 8    /* status classes, see metrics_status_class() */
+#define METRICS_BUCKETS 14    /* latency buckets: 50us * 2^i, last = +Inf */
+
+struct metrics {
+	atomic_ullong requests[METRICS_COMMANDS][METRICS_STATUSES];
+	atomic_ullong latency_bucket[METRICS_COMMANDS][METRICS_BUCKETS];
+	atomic_ullong latency_sum_us[METRICS_COMMANDS];
+	atomic_ullong bytes_read, bytes_written;      /* file data moved by READ / WRITE */
+	atomic_ullong net_bytes_in, net_bytes_out;
+	atomic_ullong connections_total;
+	atomic_ullong vfs_uring_ops, vfs_pool_ops;    /* operations per engine */
+	atomic_ullong auth_failures;
+};
+extern struct metrics metrics;
+
+static inline void metrics_add(atomic_ullong *c, unsigned long long n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/* Status classes: 0 success, 1 pending(interim), 2 more-processing,
+ * 3 buffer-overflow/warnings, 4 access-denied, 5 not-found, 6 other errors,
+ * 7 cancelled. */
+unsigned metrics_status_class(uint32_t status);
+extern const char *const metrics_status_names[METRICS_STATUSES];
+void metrics_request(unsigned command, uint32_t status, uint64_t usec);
+
+#endif
