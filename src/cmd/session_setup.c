@@ -152,9 +152,11 @@ static NTSTATUS finish_session(struct smb2_req *req, struct session *s, const st
 	if (!keyless && (sc->dialect >= SMB2_DIALECT_300 || s->signing_required || (req->hdr.flags & SMB2_FLAGS_SIGNED)))
 		req->sign = true;
 	s->state = SESSION_VALID;
-	req->conn->deadline = 0; /* authenticated: the negotiate timeout is over */
-	if (cf->deadtime > 0)
+	/* authenticated: the negotiate timeout is over ("deadtime" may follow) */
+	if (req->conn->deadline_negotiate) {
 		req->conn->deadline = 0;
+		req->conn->deadline_negotiate = false;
+	}
 	return STATUS_SUCCESS;
 }
 

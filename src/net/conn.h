@@ -60,6 +60,7 @@ struct conn {
 	bool dead;                 /* no more receive; sends are dropped */
 	bool closed_called;
 	uint64_t deadline;         /* monotonic seconds; 0 = none; past it the conn is closed */
+	bool deadline_negotiate;   /* the deadline is the negotiate timeout */
 	uint64_t bytes_in, bytes_out;
 	struct conn *next, *prev;  /* worker's list */
 };

@@ -100,8 +100,10 @@ static int smb_accepted(struct conn *c)
 		return -EMFILE;
 	}
 	/* A client must negotiate and authenticate within the negotiate timeout. */
-	if (sc->conf->negotiate_timeout > 0)
+	if (sc->conf->negotiate_timeout > 0) {
 		c->deadline = c->w->now + (uint64_t)sc->conf->negotiate_timeout;
+		c->deadline_negotiate = true;
+	}
 	char a[64];
 	log_info("connection %llu from %s", (unsigned long long)c->id, conn_addr_str(&c->peer, a, sizeof(a)));
 	return 0;
