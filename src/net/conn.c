@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,9 +24,19 @@ struct send_item {
 	struct iovec iov[CONN_MAX_IOV + 1];
 	int n;            /* iovecs left to send, starting at iov + first */
 	int first;
+	/* optional file data after the iovecs, moved file -> pipe -> socket
+	 * with IORING_OP_SPLICE so it never passes through user space */
+	int splice_fd;
+	uint64_t splice_off;
+	size_t splice_left;   /* bytes still to move from the file */
+	size_t in_pipe;       /* bytes in the pipe not yet sent */
 	send_done_fn done;
 	void *arg;
 };
+
+/* A frame's length is fixed when it is queued: if the file shrank under a
+ * splice, the rest is filled with zeroes so the stream stays framed. */
+static const uint8_t zeroes[65536];
 
 static _Atomic uint64_t conn_ids;
 
@@ -113,6 +124,10 @@ static void conn_free(struct conn *c)
 	if (c->ops->freed)
 		c->ops->freed(c);
 	close(c->fd);
+	if (c->pipe_fds[0] >= 0) {
+		close(c->pipe_fds[0]);
+		close(c->pipe_fds[1]);
+	}
 	free(c->rbuf);
 	free(c->big);
 	free(c);
@@ -155,6 +170,8 @@ void conn_shutdown(struct conn *c, const char *why)
 		c->sq_head = c->sq_tail = NULL;
 	while (it) {
 		struct send_item *next = it->next;
+		if (it->splice_fd >= 0)
+			close(it->splice_fd);
 		if (it->done)
 			it->done(it->arg, -ECONNRESET);
 		free(it);
@@ -257,57 +274,91 @@ static void conn_recv_arm(struct conn *c)
 
 /* ---- send ---- */
 
+static void send_item_finish(struct conn *c, struct send_item *it, int err)
+{
+	c->sq_head = it->next;
+	if (!c->sq_head)
+		c->sq_tail = NULL;
+	if (it->splice_fd >= 0)
+		close(it->splice_fd);
+	if (it->done)
+		it->done(it->arg, err);
+	free(it);
+}
+
 static void conn_send_done(struct uring_op *op, int res, unsigned flags)
 {
 	struct conn *c = (struct conn *)((char *)op - offsetof(struct conn, send_op));
 	struct send_item *it = c->sq_head;
 	c->sending = false;
 	if (res < 0 && res != -EAGAIN && res != -EINTR) {
-		c->sq_head = it->next;
-		if (!c->sq_head)
-			c->sq_tail = NULL;
-		if (it->done)
-			it->done(it->arg, res);
-		free(it);
+		send_item_finish(c, it, res);
 		conn_shutdown(c, "send failed");
 		conn_maybe_release(c);
 		return;
 	}
-	size_t sent = res > 0 ? (size_t)res : 0;
-	c->bytes_out += sent;
-	metrics_add(&metrics.net_bytes_out, sent);
-	/* Short send: skip what went out and send the rest before anything
-	 * queued after it, so PDUs never interleave on the stream. */
-	while (it->n && sent >= it->iov[it->first].iov_len) {
-		sent -= it->iov[it->first].iov_len;
-		it->first++;
-		it->n--;
+	size_t done = res > 0 ? (size_t)res : 0;
+	switch (c->send_phase) {
+	case SEND_IOV:
+		c->bytes_out += done;
+		metrics_add(&metrics.net_bytes_out, done);
+		/* Short send: skip what went out and send the rest before anything
+		 * queued after it, so PDUs never interleave on the stream. */
+		while (it->n && done >= it->iov[it->first].iov_len) {
+			done -= it->iov[it->first].iov_len;
+			it->first++;
+			it->n--;
+		}
+		if (it->n) {
+			it->iov[it->first].iov_base = (char *)it->iov[it->first].iov_base + done;
+			it->iov[it->first].iov_len -= done;
+		}
+		break;
+	case SEND_SPLICE_IN:
+		if (done == 0 && res >= 0) {
+			/* The file ended early: send zeroes for the rest. */
+			size_t z = it->splice_left < sizeof(zeroes) ? it->splice_left : sizeof(zeroes);
+			it->iov[0].iov_base = (void *)zeroes;
+			it->iov[0].iov_len = z;
+			it->first = 0;
+			it->n = 1;
+			it->splice_left -= z;
+		} else {
+			it->splice_left -= done;
+			it->splice_off += done;
+			it->in_pipe += done;
+		}
+		break;
+	case SEND_SPLICE_OUT:
+		c->bytes_out += done;
+		metrics_add(&metrics.net_bytes_out, done);
+		it->in_pipe -= done;
+		break;
 	}
-	if (it->n) {
-		it->iov[it->first].iov_base = (char *)it->iov[it->first].iov_base + sent;
-		it->iov[it->first].iov_len -= sent;
-	} else {
-		c->sq_head = it->next;
-		if (!c->sq_head)
-			c->sq_tail = NULL;
-		if (it->done)
-			it->done(it->arg, 0);
-		free(it);
-	}
+	if (!it->n && !it->splice_left && !it->in_pipe)
+		send_item_finish(c, it, 0);
 	if (c->dead) {
 		/* conn_shutdown failed everything queued behind this one; an
 		 * unfinished one fails too. */
-		while ((it = c->sq_head)) {
-			c->sq_head = it->next;
-			if (it->done)
-				it->done(it->arg, -ECONNRESET);
-			free(it);
-		}
-		c->sq_tail = NULL;
+		while ((it = c->sq_head))
+			send_item_finish(c, it, -ECONNRESET);
 		conn_maybe_release(c);
 		return;
 	}
 	conn_send_next(c);
+}
+
+/* The pipe used for splicing file data (created on first use). */
+static int conn_pipe(struct conn *c)
+{
+	if (c->pipe_fds[0] >= 0)
+		return 0;
+	if (pipe2(c->pipe_fds, O_CLOEXEC) < 0)
+		return -errno;
+	fcntl(c->pipe_fds[1], F_SETPIPE_SZ, 1 << 20);
+	int sz = fcntl(c->pipe_fds[1], F_GETPIPE_SZ);
+	c->pipe_size = sz > 0 ? (size_t)sz : 65536;
+	return 0;
 }
 
 static void conn_send_next(struct conn *c)
@@ -315,18 +366,40 @@ static void conn_send_next(struct conn *c)
 	struct send_item *it = c->sq_head;
 	if (c->sending || !it)
 		return;
-	memset(&c->send_msg, 0, sizeof(c->send_msg));
-	c->send_msg.msg_iov = it->iov + it->first;
-	c->send_msg.msg_iovlen = (size_t)it->n;
 	struct io_uring_sqe *sqe = worker_sqe(c->w, &c->send_op);
-	io_uring_prep_sendmsg(sqe, c->fd, &c->send_msg, MSG_NOSIGNAL);
+	if (it->n) {
+		memset(&c->send_msg, 0, sizeof(c->send_msg));
+		c->send_msg.msg_iov = it->iov + it->first;
+		c->send_msg.msg_iovlen = (size_t)it->n;
+		/* MSG_MORE: file data follows at once */
+		io_uring_prep_sendmsg(sqe, c->fd, &c->send_msg,
+				      MSG_NOSIGNAL | (it->splice_left || it->in_pipe ? MSG_MORE : 0));
+		c->send_phase = SEND_IOV;
+	} else if (it->in_pipe) {
+		io_uring_prep_splice(sqe, c->pipe_fds[0], -1, c->fd, -1, (unsigned)it->in_pipe,
+				     SPLICE_F_MOVE | (it->splice_left ? SPLICE_F_MORE : 0));
+		c->send_phase = SEND_SPLICE_OUT;
+	} else {
+		size_t chunk = it->splice_left < c->pipe_size ? it->splice_left : c->pipe_size;
+		io_uring_prep_splice(sqe, it->splice_fd, (int64_t)it->splice_off, c->pipe_fds[1], -1,
+				     (unsigned)chunk, SPLICE_F_MOVE);
+		c->send_phase = SEND_SPLICE_IN;
+	}
 	c->sending = true;
 }
 
 int conn_send(struct conn *c, const struct iovec *iov, int n, send_done_fn done, void *arg)
 {
+	return conn_send_file(c, iov, n, -1, 0, 0, done, arg);
+}
+
+int conn_send_file(struct conn *c, const struct iovec *iov, int n, int fd, uint64_t off, size_t flen,
+		   send_done_fn done, void *arg)
+{
 	if (c->dead)
 		return -ECONNRESET;
+	if (fd >= 0 && flen && conn_pipe(c) < 0)
+		return -ENOMEM;
 	if (n > CONN_MAX_IOV)
 		return -EINVAL;
 	struct send_item *it = calloc(1, sizeof(*it));
@@ -335,6 +408,7 @@ int conn_send(struct conn *c, const struct iovec *iov, int n, send_done_fn done,
 	size_t len = 0;
 	for (int i = 0; i < n; i++)
 		len += iov[i].iov_len;
+	len += flen;
 	if (len > 0xFFFFFF) {
 		free(it);
 		return -EMSGSIZE;
@@ -347,6 +421,17 @@ int conn_send(struct conn *c, const struct iovec *iov, int n, send_done_fn done,
 	it->iov[0].iov_len = 4;
 	memcpy(it->iov + 1, iov, sizeof(*iov) * (size_t)n);
 	it->n = n + 1;
+	it->splice_fd = -1;
+	if (fd >= 0 && flen) {
+		/* our own descriptor: the open may be closed before the send */
+		it->splice_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (it->splice_fd < 0) {
+			free(it);
+			return -errno;
+		}
+		it->splice_off = off;
+		it->splice_left = flen;
+	}
 	it->done = done;
 	it->arg = arg;
 	if (c->sq_tail)
@@ -376,6 +461,7 @@ struct conn *conn_new(struct worker *w, int fd, const struct conn_ops *ops, size
 	metrics_add(&metrics.connections_total, 1);
 	c->ops = ops;
 	c->max_pdu = max_pdu;
+	c->pipe_fds[0] = c->pipe_fds[1] = -1;
 	c->recv_op.cb = conn_recv_done;
 	c->send_op.cb = conn_send_done;
 	socklen_t sl = sizeof(c->local);

@@ -56,6 +56,9 @@ struct conn {
 	struct send_item *sq_head, *sq_tail;
 	struct msghdr send_msg;
 	bool sending;
+	enum { SEND_IOV, SEND_SPLICE_IN, SEND_SPLICE_OUT } send_phase;
+	int pipe_fds[2];           /* for splicing file data to the socket */
+	size_t pipe_size;
 	/* lifetime */
 	bool dead;                 /* no more receive; sends are dropped */
 	bool closed_called;
@@ -78,6 +81,12 @@ void conn_put(struct conn *c);
 int conn_send(struct conn *c, const struct iovec *iov, int n, send_done_fn done, void *arg);
 
 static inline bool conn_is_dead(const struct conn *c) { return c->dead; }
+
+/* As conn_send, followed by `flen` bytes of file `fd` from `off`, moved to
+ * the socket with splice (no copy through user space).  The fd is dup'ed;
+ * if the file is shorter, zeroes are sent in its place. */
+int conn_send_file(struct conn *c, const struct iovec *iov, int n, int fd, uint64_t off, size_t flen,
+		   send_done_fn done, void *arg);
 
 /* Stop receiving, fail queued sends, and close when the last reference goes. */
 void conn_shutdown(struct conn *c, const char *why);

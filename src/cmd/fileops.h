@@ -1,0 +1,125 @@
+/* Helpers shared by the file-service handlers (create, close, read, write,
+ * query/set info, query directory, lock, ioctl, notify): open lookup for a
+ * request, client names -> share-relative paths, stat -> FSCC attributes and
+ * times, the access masks and checks, and closing an open. */
+#ifndef SMB3D_CMD_FILEOPS_H
+#define SMB3D_CMD_FILEOPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "proto/smb.h"
+#include "state/open.h"
+
+struct wire_close_rsp;
+
+/* ---- access masks ([MS-SMB2] 2.2.13.1, [MS-DTYP] 2.4.3) ---- */
+#ifndef FILE_READ_DATA
+#define FILE_READ_DATA 0x00000001u         /* dir: FILE_LIST_DIRECTORY */
+#define FILE_WRITE_DATA 0x00000002u        /* dir: FILE_ADD_FILE */
+#define FILE_APPEND_DATA 0x00000004u       /* dir: FILE_ADD_SUBDIRECTORY */
+#define FILE_READ_EA 0x00000008u
+#define FILE_WRITE_EA 0x00000010u
+#define FILE_EXECUTE 0x00000020u           /* dir: FILE_TRAVERSE */
+#define FILE_DELETE_CHILD 0x00000040u
+#define FILE_READ_ATTRIBUTES 0x00000080u
+#define FILE_WRITE_ATTRIBUTES 0x00000100u
+#define DELETE_ACCESS 0x00010000u          /* "DELETE" */
+#define READ_CONTROL 0x00020000u
+#define WRITE_DAC 0x00040000u
+#define WRITE_OWNER 0x00080000u
+#define SYNCHRONIZE 0x00100000u
+#define ACCESS_SYSTEM_SECURITY 0x01000000u
+#define MAXIMUM_ALLOWED 0x02000000u
+#define GENERIC_ALL 0x10000000u
+#define GENERIC_EXECUTE 0x20000000u
+#define GENERIC_WRITE 0x40000000u
+#define GENERIC_READ 0x80000000u
+#endif
+#define FILE_ALL_ACCESS 0x001F01FFu
+#define FILE_GENERIC_READ 0x00120089u
+#define FILE_GENERIC_WRITE 0x00120116u
+#define FILE_GENERIC_EXECUTE 0x001200A0u
+
+/* ShareAccess */
+#ifndef FILE_SHARE_READ
+#define FILE_SHARE_READ 0x1u
+#define FILE_SHARE_WRITE 0x2u
+#define FILE_SHARE_DELETE 0x4u
+#endif
+
+/* Rights that modify the file or its metadata (refused on "read only" shares). */
+#define FILEOPS_WRITE_RIGHTS (FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_WRITE_EA | \
+			      FILE_DELETE_CHILD | FILE_WRITE_ATTRIBUTES | DELETE_ACCESS | \
+			      WRITE_DAC | WRITE_OWNER)
+
+/* ---- opens ---- */
+
+/* The open named by (persistent, volatile) for this request's session and
+ * tree.  (0xFF..FF, 0xFF..FF) in a related compound element means the FileId
+ * of the previous element (req->file_id_*).  On success the id is stored in
+ * req->file_id_* for the next related element and a reference is returned
+ * (open_put when done); NULL -> the handler answers STATUS_FILE_CLOSED. */
+struct open *fileops_lookup(struct smb2_req *req, uint64_t persistent, uint64_t volatile_id);
+
+/* Check that the open was granted all of `needed` (STATUS_ACCESS_DENIED). */
+NTSTATUS fileops_check_access(const struct open *o, uint32_t needed);
+
+/* Close an open (CLOSE, tree disconnect, logoff): unregister it, unlink it
+ * from its file, perform delete-on-close when this was the last open of a
+ * delete-pending file, release pipe state.  When `post` is not NULL the
+ * attributes after close are filled (CLOSE with POSTQUERY_ATTRIB).  Returns
+ * false if the open was already closed.  The caller keeps (and drops) its own
+ * reference. */
+bool fileops_close_open(struct open *o, struct wire_close_rsp *post);
+
+/* Installs state_close_opens_of_tree (called at start-up by a constructor). */
+void fileops_init(void);
+
+/* ---- names ---- */
+
+/* UTF-16LE client name -> share-relative, '/'-separated UTF-8 path ("" =
+ * the share root), malloc'd in *path.  Windows rules: invalid UTF-16, NUL,
+ * control characters and < > " | ? * -> STATUS_OBJECT_NAME_INVALID; a
+ * leading backslash -> STATUS_INVALID_PARAMETER; "." / ".." components ->
+ * STATUS_OBJECT_NAME_INVALID / STATUS_OBJECT_PATH_SYNTAX_BAD; ":" names a
+ * stream: "name::$DATA" is the file itself, other streams are
+ * STATUS_OBJECT_NAME_INVALID (no stream support yet); a trailing backslash
+ * is dropped (*trailing_slash set when not NULL). */
+NTSTATUS fileops_name(struct smb2_req *req, const uint8_t *utf16, size_t len, char **path);
+NTSTATUS fileops_name_ex(struct smb2_req *req, const uint8_t *utf16, size_t len, char **path,
+			 bool *trailing_slash);
+
+/* ---- attributes and times ---- */
+
+struct fileops_attrs {
+	uint64_t create, access, write, change;  /* NT time */
+	uint64_t alloc, eof;
+	uint32_t attrs;                          /* FILE_ATTRIBUTE_* */
+	uint64_t ino, dev;
+	uint32_t nlink;
+	bool is_dir;
+};
+
+/* From a statx (STATX_BASIC_STATS | STATX_BTIME) and the DOS info
+ * (`dos` may be NULL when there is no user.DOSATTRIB). */
+struct vfs_dosinfo;
+void fileops_attrs_from_stat(const struct statx *st, const struct vfs_dosinfo *dos,
+			     struct fileops_attrs *a);
+/* statx + vfs_dos_get of an open's fd (O_PATH fds too). */
+NTSTATUS fileops_stat_open(const struct open *o, struct fileops_attrs *a);
+
+/* ---- access checks ---- */
+
+/* GENERIC_* -> file rights ([MS-SMB2] 3.3.5.9, [MS-DTYP] 2.4.3). */
+uint32_t fileops_map_generic(uint32_t access);
+/* The maximal access of the session on a file with stat `st`, from unix
+ * permission bits (owner: everything; others by rwx), the parent directory
+ * (DELETE when the parent is writable and not sticky-protected; `parent` may
+ * be NULL = allow) and the share (read only). */
+uint32_t fileops_max_access(const struct session *s, const struct tree *t,
+			    const struct statx *st, const struct statx *parent);
+
+#endif
