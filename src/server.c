@@ -150,7 +150,7 @@ int server_run(struct conf *cf, const char *conf_path)
 	if (!workers)
 		goto out;
 	for (; inited < n_workers; inited++) {
-		int ret = worker_init(&workers[inited], inited, 1024);
+		int ret = worker_init(&workers[inited], inited, (unsigned)cf->ring_entries, cf->sqpoll);
 		if (ret < 0) {
 			fprintf(stderr, "smb3d: cannot create an io_uring: %s\n", strerror(-ret));
 			goto out;

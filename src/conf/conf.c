@@ -469,6 +469,8 @@ static void set_defaults(struct conf *c)
 	c->server_signing = CONF_AUTO;
 	c->smb_encrypt = CONF_OFF;
 	c->multi_channel = true;
+	c->use_sendfile = true;
+	c->ring_entries = 1024;
 	c->passdb_path = conf_xstrdup(CONF_DEFAULT_PASSDB);
 	c->map_to_guest = MAP_GUEST_NEVER;
 	c->guest_account = conf_xstrdup("nobody");

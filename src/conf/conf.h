@@ -68,6 +68,9 @@ struct conf {
 	bool null_session;          /* "restrict anonymous" = 0 (default) allows anonymous sessions */
 	char *control_socket;       /* "control socket", default /run/smb3d/control.sock */
 	int metrics_port;           /* "metrics port", 0 = off */
+	bool use_sendfile;          /* "use sendfile": plain READs spliced file -> socket (default yes) */
+	int ring_entries;           /* "io_uring ring size", SQ entries per worker (default 1024) */
+	bool sqpoll;                /* "io_uring sqpoll" (default no) */
 	bool case_insensitive_default;
 	/* shares; index 0 is always IPC$ (added automatically if not declared) */
 	struct conf_share *shares;

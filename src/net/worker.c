@@ -205,7 +205,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int worker_init(struct worker *w, int id, unsigned ring_entries)
+int worker_init(struct worker *w, int id, unsigned ring_entries, bool sqpoll)
 {
 	memset(w, 0, sizeof(*w));
 	w->id = id;
@@ -216,7 +216,14 @@ int worker_init(struct worker *w, int id, unsigned ring_entries)
 	if (w->efd < 0)
 		return -errno;
 	struct io_uring_params p = { 0 };
-	p.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN;
+	p.flags = IORING_SETUP_SUBMIT_ALL;
+	if (sqpoll) {
+		/* a kernel thread polls the SQ: fewer syscalls, one more busy core */
+		p.flags |= IORING_SETUP_SQPOLL;
+		p.sq_thread_idle = 50;
+	} else {
+		p.flags |= IORING_SETUP_COOP_TASKRUN;
+	}
 	int ret = io_uring_queue_init_params(ring_entries, &w->ring, &p);
 	if (ret < 0) {
 		/* Older kernels: retry without the optional flags. */

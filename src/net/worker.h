@@ -49,7 +49,7 @@ struct worker {
 	void *user;                /* the server */
 };
 
-int worker_init(struct worker *w, int id, unsigned ring_entries);
+int worker_init(struct worker *w, int id, unsigned ring_entries, bool sqpoll);
 int worker_start(struct worker *w);
 /* Ask the worker to stop accepting and drain; thread-safe. */
 void worker_stop(struct worker *w);

@@ -79,6 +79,9 @@ struct smb2_req {
 	size_t out_cap;
 	struct wr out;                /* base = response header, p = body */
 	struct iovec data[4];         /* extra payload (READ data) sent after the body */
+	int file_fd;                  /* or: payload spliced from this file (req_add_file_data) */
+	uint64_t file_off;
+	size_t file_len;
 	int n_data;
 	void (*data_free)(void *);    /* releases the data iovecs after send */
 	void *data_free_arg;
@@ -116,6 +119,14 @@ extern const struct smb2_cmd_desc smb2_cmds[SMB2_N_COMMANDS];
 int req_out_reserve(struct smb2_req *req, size_t body);
 /* Attach payload iovecs sent after the response body (READ data). */
 void req_add_data(struct smb2_req *req, void *buf, size_t len);
+
+/* May this response carry file data by splice (no copy through user
+ * space)?  Only when it is neither signed nor sealed, not part of a
+ * compound, and "use sendfile" is on. */
+bool req_zero_copy_ok(const struct smb2_req *req);
+/* Send `len` bytes of file `fd` from `off` after the body (the fd is
+ * duplicated; the caller keeps its own). Only when req_zero_copy_ok(). */
+void req_add_file_data(struct smb2_req *req, int fd, uint64_t off, size_t len);
 
 /* Send an interim STATUS_PENDING response now and make the request
  * cancellable (MS-SMB2 3.3.4.2).  Returns the async id. */
