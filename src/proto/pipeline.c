@@ -29,10 +29,22 @@
 #include "util/coro.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "vfs/vfs.h"
 #include "wire/negotiate.h"
 
 #define CHAIN_MAX 64
 #define OUT_INITIAL 1024
+/* Signing or sealing more than this runs on the thread pool, so large
+ * encrypted or signed transfers use every core instead of serializing all
+ * channels of a worker on one (the worker goes on with other requests). */
+#define CRYPTO_OFFLOAD (256 * 1024)
+
+static long offload(long (*fn)(void *), void *arg, size_t size)
+{
+	if (size >= CRYPTO_OFFLOAD && coro_self())
+		return vfs_call(NULL, fn, arg);
+	return fn(arg);
+}
 
 struct smb2_chain {
 	struct smb_conn *sc;
@@ -150,6 +162,20 @@ static void send_done(void *arg, int err)
 	free(sx);
 }
 
+struct seal_job {
+	struct session *s;
+	const uint8_t *nonce, *aad;
+	const struct iovec *iov;
+	int n;
+	uint8_t tag[16];
+};
+
+static long seal_job_run(void *arg)
+{
+	struct seal_job *j = arg;
+	return crypto_encrypt((enum crypto_cipher)j->s->cipher, j->s->enc_key, j->nonce, j->aad, j->iov, j->n, j->tag);
+}
+
 /* Seal the iovecs with the session's encryption key (MS-SMB2 3.1.4.3). */
 static int seal(struct smb_conn *sc, struct session *s, struct iovec *iov, int n, uint8_t **tf_out)
 {
@@ -166,8 +192,9 @@ static int seal(struct smb_conn *sc, struct session *s, struct iovec *iov, int n
 	t.session_id = s->id;
 	struct wr w = wr_init(tf, SMB2_TF_HDR_SIZE);
 	smb2_tf_hdr_encode(&w, &t);
-	uint8_t tag[16];
-	int ret = crypto_encrypt((enum crypto_cipher)s->cipher, s->enc_key, t.nonce, tf + 20, iov + 1, n - 1, tag);
+	struct seal_job j = { s, t.nonce, tf + 20, iov + 1, n - 1, { 0 } };
+	int ret = (int)offload(seal_job_run, &j, len);
+	uint8_t *tag = j.tag;
 	if (ret) {
 		free(tf);
 		return ret;
@@ -303,6 +330,30 @@ static const uint8_t *req_signing_key(struct smb2_req *req, int *alg)
 	return key;
 }
 
+struct sign_job {
+	int alg;
+	const uint8_t *key;
+	struct iovec *iov;
+	int n;
+	bool verify;         /* verify msg/len instead of signing iov */
+	uint8_t *msg;
+	size_t len;
+};
+
+static long sign_job_run(void *arg)
+{
+	struct sign_job *j = arg;
+	if (j->verify)
+		return smb_verify(j->alg, j->key, j->msg, j->len) ? 1 : 0;
+	return smb_sign(j->alg, j->key, j->iov, j->n);
+}
+
+static bool verify_msg(int alg, const uint8_t *key, uint8_t *msg, size_t len)
+{
+	struct sign_job j = { alg, key, NULL, 0, true, msg, len };
+	return offload(sign_job_run, &j, len) == 1;
+}
+
 static void req_sign(struct smb2_req *req)
 {
 	int alg;
@@ -314,9 +365,13 @@ static void req_sign(struct smb2_req *req)
 	iov[n].iov_base = req->out_buf;
 	iov[n].iov_len = wr_pos(&req->out);
 	n++;
-	for (int d = 0; d < req->n_data; d++)
+	size_t len = 0;
+	for (int d = 0; d < req->n_data; d++) {
 		iov[n++] = req->data[d];
-	smb_sign(alg, key, iov, n);
+		len += req->data[d].iov_len;
+	}
+	struct sign_job j = { alg, key, iov, n, false, NULL, 0 };
+	offload(sign_job_run, &j, len);
 }
 
 uint64_t req_go_async(struct smb2_req *req)
@@ -460,7 +515,7 @@ static NTSTATUS req_check_signature(struct smb2_req *req)
 		memcpy(key, ch ? ch->signing_key : s->signing_key, 16);
 		bool keyless = s->anonymous || s->guest || s->state == SESSION_IN_PROGRESS;
 		pthread_mutex_unlock(&s->lock);
-		if (!ch || keyless || !smb_verify(alg, key, (uint8_t *)req->in_msg, req->in_len))
+		if (!ch || keyless || !verify_msg(alg, key, (uint8_t *)req->in_msg, req->in_len))
 			return STATUS_ACCESS_DENIED;
 		req->signed_ok = true;
 		return STATUS_SUCCESS;
@@ -621,9 +676,49 @@ static void chain_run(void *arg)
 
 /* ---- entry from the net layer ---- */
 
+static int decrypt_pdu(struct smb_conn *sc, uint8_t *pdu, size_t len, uint64_t *sid);
+
 static void smb_protocol_error(struct smb_conn *sc, const char *why)
 {
 	conn_shutdown(sc->conn, why);
+}
+
+struct decrypt_job {
+	struct session *s;
+	const uint8_t *nonce, *aad;
+	const struct iovec *iov;
+	const uint8_t *tag;
+};
+
+static long decrypt_job_run(void *arg)
+{
+	struct decrypt_job *j = arg;
+	return crypto_decrypt((enum crypto_cipher)j->s->cipher, j->s->dec_key, j->nonce, j->aad, j->iov, 1, j->tag);
+}
+
+static void smb_pdu_plain(struct smb_conn *sc, uint8_t *pdu, size_t len, size_t off, bool encrypted, uint64_t tf_sid);
+
+/* A large encrypted PDU is decrypted on the pool, in a coroutine that
+ * then runs the request chain itself. */
+struct decrypt_co {
+	struct smb_conn *sc;
+	uint8_t *pdu;
+	size_t len;
+};
+
+static void decrypt_co_run(void *arg)
+{
+	struct decrypt_co d = *(struct decrypt_co *)arg;
+	free(arg);
+	uint64_t sid = 0;
+	if (decrypt_pdu(d.sc, d.pdu, d.len, &sid) < 0) {
+		free(d.pdu);
+		conn_shutdown(d.sc->conn, "decryption failed");
+	} else {
+		smb_pdu_plain(d.sc, d.pdu, d.len, SMB2_TF_HDR_SIZE, true, sid);
+	}
+	d.sc->running--;
+	conn_put(d.sc->conn);
 }
 
 static int decrypt_pdu(struct smb_conn *sc, uint8_t *pdu, size_t len, uint64_t *sid)
@@ -640,7 +735,8 @@ static int decrypt_pdu(struct smb_conn *sc, uint8_t *pdu, size_t len, uint64_t *
 	int ret = -EINVAL;
 	if (s->cipher && s->state != SESSION_IN_PROGRESS) {
 		struct iovec iov = { pdu + SMB2_TF_HDR_SIZE, t.orig_size };
-		ret = crypto_decrypt((enum crypto_cipher)s->cipher, s->dec_key, t.nonce, pdu + 20, &iov, 1, t.signature);
+		struct decrypt_job j = { s, t.nonce, pdu + 20, &iov, t.signature };
+		ret = (int)offload(decrypt_job_run, &j, t.orig_size);
 	}
 	session_put(s);
 	*sid = t.session_id;
@@ -667,6 +763,23 @@ void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
 		free(pdu);
 		return;
 	}
+	if (proto == SMB2_TF_PROTOCOL_ID && len >= CRYPTO_OFFLOAD) {
+		struct decrypt_co *d = malloc(sizeof(*d));
+		struct coro *co = d ? coro_new(decrypt_co_run, d) : NULL;
+		if (!co) {
+			free(d);
+			free(pdu);
+			smb_protocol_error(sc, "out of memory");
+			return;
+		}
+		d->sc = sc;
+		d->pdu = pdu;
+		d->len = len;
+		sc->running++;
+		conn_get(c);
+		coro_resume(co);
+		return;
+	}
 	if (proto == SMB2_TF_PROTOCOL_ID) {
 		/* MS-SMB2 3.3.5.2.1.1: a message that does not decrypt ends the
 		 * connection. */
@@ -682,8 +795,14 @@ void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
 		smb_protocol_error(sc, "not SMB2");
 		return;
 	}
-	/* Split the compound and check every element's framing and credits
-	 * now, in arrival order. */
+	smb_pdu_plain(sc, pdu, len, off, encrypted, tf_sid);
+}
+
+/* A plain SMB2 message (decrypted if it came sealed): split the compound,
+ * check every element's framing and credits, run the chain. */
+static void smb_pdu_plain(struct smb_conn *sc, uint8_t *pdu, size_t len, size_t off, bool encrypted, uint64_t tf_sid)
+{
+	struct conn *c = sc->conn;
 	struct smb2_elem el[CHAIN_MAX];
 	int ne = smb2_compound_split(pdu + off, len - off, el, CHAIN_MAX);
 	if (ne <= 0)
@@ -743,6 +862,10 @@ void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
 	}
 	sc->running++;
 	sc->requests++;
+	if (coro_self()) {
+		chain_run(ch); /* already on a coroutine (after a pool decryption) */
+		return;
+	}
 	struct coro *co = coro_new(chain_run, ch);
 	if (!co) {
 		sc->running--;

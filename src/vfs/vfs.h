@@ -13,9 +13,9 @@
  *
  * Identity: each call names who performs it (`const struct vfs_ident *`,
  * NULL = the server itself).  When smb3d runs as root the operation runs with
- * that user's uid/gid/groups (an io_uring personality on the ring; per-thread
- * fsuid/fsgid/groups on a pool thread), so unix permissions apply to SMB
- * users.  When not root, identities are ignored.
+ * that user's uid/gid/groups (an io_uring personality on the ring; the pool
+ * thread's own euid/egid/groups, switched with raw per-thread syscalls), so
+ * unix permissions apply to SMB users.  When not root, identities are ignored.
  *
  * Paths are relative, '/'-separated, UTF-8, and resolved with
  * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) under `dirfd`: no "..",
@@ -39,7 +39,7 @@
 enum vfs_backend { VFS_URING = 0, VFS_THREADS = 1 };
 
 /* Start the engine (the pool is used by both engines); threads: pool size,
- * 0 = default (4 x CPUs). */
+ * 0 = default (2 x CPUs, at least 4). */
 int vfs_init(enum vfs_backend backend, int threads);
 void vfs_fini(void);
 enum vfs_backend vfs_backend(void);
@@ -90,6 +90,9 @@ long vfs_call(const struct vfs_ident *id, long (*fn)(void *arg), void *arg);
  * last is missing, for creates); -ENOENT when an intermediate directory is
  * missing. */
 int vfs_resolve_ci(const struct vfs_ident *id, int rootfd, const char *path, char **out);
+/* The comparison vfs_resolve_ci uses: equal under simple case folding
+ * (ASCII + towlower of decoded UTF-8). */
+bool vfs_name_equal_ci(const char *a, const char *b);
 
 /* ---- DOS attributes and create time: the user.DOSATTRIB xattr ---- */
 struct vfs_dosinfo {
@@ -101,6 +104,11 @@ int vfs_dos_get(const struct vfs_ident *id, int fd, struct vfs_dosinfo *d);
 int vfs_dos_set(const struct vfs_ident *id, int fd, const struct vfs_dosinfo *d);
 
 /* ---- errors ---- */
+/* -EXDEV (a path leaving the share under RESOLVE_BENEATH) maps to
+ * STATUS_ACCESS_DENIED. */
 NTSTATUS vfs_nt_status(int neg_errno);
+/* Same, except -EXDEV from vfs_renameat/vfs_linkat across two file systems
+ * -> STATUS_NOT_SAME_DEVICE. */
+NTSTATUS vfs_nt_status_rename(int neg_errno);
 
 #endif

@@ -1,0 +1,243 @@
+/* Case-insensitive name resolution ("case sensitive = no").
+ *
+ * Component by component, from the share root: a component that exists as
+ * written is used as is (the common case costs one openat2 per component);
+ * otherwise its directory is scanned with getdents64 for a name equal under
+ * case folding (ASCII, plus towlower() of decoded UTF-8 in the C.UTF-8
+ * locale, which covers the simple one-to-one Unicode mappings).  The first
+ * match in directory order wins when several differ only in case.
+ *
+ * Everything runs as one job on a pool thread with the caller's identity
+ * (vfs_call), so the scans see what the user may see, and all lookups go
+ * through openat2(RESOLVE_BENEATH) relative to the root: symlinks inside the
+ * share work, nothing leaves it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <locale.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <wctype.h>
+
+#include "vfs/vfs_int.h"
+
+struct dirent64_rec {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static locale_t utf8_loc;
+static pthread_once_t loc_once = PTHREAD_ONCE_INIT;
+
+static void loc_init(void)
+{
+	utf8_loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* Decode one UTF-8 sequence; invalid bytes decode as themselves (so names
+ * that are not UTF-8 still compare, byte for byte). */
+static uint32_t utf8_next(const unsigned char **pp)
+{
+	const unsigned char *p = *pp;
+	uint32_t c = p[0];
+	int n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+	if (n <= 0) {
+		*pp = p + 1;
+		return n == 0 ? c : 0x110000u + c; /* out of Unicode range: raw byte */
+	}
+	uint32_t v = c & (0x3Fu >> n);
+	for (int i = 1; i <= n; i++) {
+		if ((p[i] & 0xC0) != 0x80) {
+			*pp = p + 1;
+			return 0x110000u + c;
+		}
+		v = (v << 6) | (p[i] & 0x3F);
+	}
+	*pp = p + n + 1;
+	return v;
+}
+
+static uint32_t fold(uint32_t c)
+{
+	if (c < 0x80)
+		return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+	if (c >= 0x110000u || !utf8_loc)
+		return c;
+	return (uint32_t)towlower_l((wint_t)c, utf8_loc);
+}
+
+/* Exported for tests and for the directory search (wildcards) if wanted. */
+bool vfs_name_equal_ci(const char *a, const char *b)
+{
+	pthread_once(&loc_once, loc_init);
+	const unsigned char *p = (const unsigned char *)a, *q = (const unsigned char *)b;
+	while (*p && *q) {
+		if (fold(utf8_next(&p)) != fold(utf8_next(&q)))
+			return false;
+	}
+	return *p == *q;
+}
+
+static int open_beneath(int rootfd, const char *path, int flags)
+{
+	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+/* Find `name` case-insensitively in directory `dir` (relative to rootfd);
+ * copies the on-disk name into `found`.  0, -ENOENT or -errno. */
+static int scan_dir(int rootfd, const char *dir, const char *name, char *found)
+{
+	int fd = open_beneath(rootfd, dir, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return fd;
+	char buf[16384] __attribute__((aligned(8)));
+	int ret = -ENOENT;
+	for (;;) {
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		if (n < 0) {
+			ret = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct dirent64_rec *d = (struct dirent64_rec *)(buf + off);
+			off += d->d_reclen;
+			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+				continue;
+			if (vfs_name_equal_ci(d->d_name, name)) {
+				strcpy(found, d->d_name); /* d_name <= NAME_MAX */
+				ret = 0;
+				goto out;
+			}
+		}
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+struct ci_job {
+	int rootfd;
+	const char *path;
+	char *out;
+};
+
+static long resolve_job(void *arg)
+{
+	struct ci_job *j = arg;
+	const char *path = j->path;
+	size_t plen = strlen(path);
+	if (plen >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (path[0] == '/')
+		return -EINVAL;
+	/* The common case: the path exists as written. */
+	int fd = open_beneath(j->rootfd, path, O_PATH | O_NOFOLLOW);
+	if (fd >= 0) {
+		close(fd);
+		/* still reject "." / ".." components below */
+	}
+	char *res = malloc(PATH_MAX + 1);
+	if (!res)
+		return -ENOMEM;
+	size_t rlen = 0;
+	res[0] = '\0';
+	const char *p = path;
+	int ret = 0;
+	bool exact = fd >= 0;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t clen = e ? (size_t)(e - p) : strlen(p);
+		const char *next = e ? e + 1 : p + clen;
+		while (*next == '/')
+			next++;
+		bool last = *next == '\0';
+		if (clen == 0) { /* "a//b" or a trailing '/' */
+			p = next;
+			continue;
+		}
+		if (clen > NAME_MAX) {
+			ret = -ENAMETOOLONG;
+			goto fail;
+		}
+		char comp[NAME_MAX + 1];
+		memcpy(comp, p, clen);
+		comp[clen] = '\0';
+		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		size_t need = rlen + (rlen ? 1 : 0) + clen;
+		if (need > PATH_MAX) {
+			ret = -ENAMETOOLONG;
+			goto fail;
+		}
+		char found[NAME_MAX + 1];
+		const char *use = comp;
+		if (!exact) {
+			/* Try as written, relative to the root. */
+			size_t save = rlen;
+			if (rlen)
+				res[rlen++] = '/';
+			memcpy(res + rlen, comp, clen + 1);
+			int cfd = open_beneath(j->rootfd, res, O_PATH | (last ? O_NOFOLLOW : 0));
+			res[save] = '\0';
+			rlen = save;
+			if (cfd >= 0) {
+				close(cfd);
+			} else if (cfd == -ENOENT) {
+				int r = scan_dir(j->rootfd, res, comp, found);
+				if (r == 0)
+					use = found;
+				else if (r == -ENOENT && last)
+					use = comp; /* to be created */
+				else {
+					ret = r;
+					goto fail;
+				}
+			} else {
+				ret = cfd;
+				goto fail;
+			}
+		}
+		size_t ulen = strlen(use);
+		if (rlen + (rlen ? 1 : 0) + ulen > PATH_MAX) {
+			ret = -ENAMETOOLONG;
+			goto fail;
+		}
+		if (rlen)
+			res[rlen++] = '/';
+		memcpy(res + rlen, use, ulen + 1);
+		rlen += ulen;
+		p = next;
+	}
+	j->out = res;
+	return 0;
+fail:
+	free(res);
+	return ret;
+}
+
+int vfs_resolve_ci(const struct vfs_ident *id, int rootfd, const char *path, char **out)
+{
+	if (!path || !out)
+		return -EINVAL;
+	*out = NULL;
+	struct ci_job j = { .rootfd = rootfd, .path = path, .out = NULL };
+	long r = vfs_call(id, resolve_job, &j);
+	if (r < 0)
+		return (int)r;
+	*out = j.out;
+	return 0;
+}

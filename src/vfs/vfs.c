@@ -1,0 +1,329 @@
+/* The vfs entry points: each builds a `struct vfs_op` and hands it to the
+ * io_uring engine (when the backend is io_uring, the kernel supports the
+ * opcode and we are on a request coroutine) or to the thread pool.
+ *
+ * Path safety: openat2(RESOLVE_BENEATH) is the only resolver that cannot
+ * leave the share, but statx/renameat/unlinkat/mkdirat/linkat have no
+ * RESOLVE_* flags.  So a multi-component path is split: its parent is opened
+ * O_PATH with openat2(RESOLVE_BENEATH) and the operation runs on
+ * (parent fd, last component).  These operations do not follow a symlink in
+ * the last component, so nothing escapes.  statx that follows symlinks opens
+ * the whole path O_PATH first and stats the fd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/worker.h"
+#include "util/coro.h"
+#include "util/log.h"
+#include "vfs/vfs_int.h"
+
+enum vfs_backend vfs_cur_backend = VFS_THREADS;
+bool vfs_as_root;
+static bool vfs_up;
+
+int vfs_init(enum vfs_backend backend, int threads)
+{
+	if (vfs_up)
+		return 0;
+	vfs_as_root = geteuid() == 0;
+	int r = ident_init();
+	if (r < 0)
+		return r;
+	vfs_cur_backend = backend;
+	if (backend == VFS_URING)
+		uring_engine_init();
+	r = pool_init(threads);
+	if (r < 0) {
+		ident_fini();
+		return r;
+	}
+	vfs_up = true;
+	return 0;
+}
+
+void vfs_fini(void)
+{
+	if (!vfs_up)
+		return;
+	pool_fini();
+	ident_fini();
+	vfs_up = false;
+}
+
+enum vfs_backend vfs_backend(void)
+{
+	return vfs_cur_backend;
+}
+
+long vfs_run(struct vfs_op *op)
+{
+	if (vfs_cur_backend == VFS_URING && uring_supports(op->code)) {
+		struct worker *w = worker_self();
+		if (w && w->ring_ok && coro_self()) {
+			long r = uring_exec(w, op);
+			if (r != -ENOSYS)
+				return r;
+		}
+	}
+	return pool_exec(op);
+}
+
+/* ---- path helpers ---- */
+
+static bool is_dot(const char *s)
+{
+	return (s[0] == '.' && s[1] == '\0') || (s[0] == '.' && s[1] == '.' && s[2] == '\0');
+}
+
+/* Split `path` into a parent directory fd (*pfd: dirfd itself, or an O_PATH
+ * fd the caller must close when *owned) and the last component, copied into
+ * `last` (NAME_MAX + 1 bytes). */
+static int split_parent(const struct vfs_ident *id, int dirfd, const char *path, int *pfd, bool *owned, char *last)
+{
+	*owned = false;
+	if (!path || !*path)
+		return -ENOENT;
+	if (path[0] == '/')
+		return -EXDEV; /* as RESOLVE_BENEATH answers for an absolute path */
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		len--; /* "dir/" names "dir" */
+	if (len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	size_t slash = len;
+	while (slash > 0 && path[slash - 1] != '/')
+		slash--;
+	size_t llen = len - slash;
+	if (llen > NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(last, path + slash, llen);
+	last[llen] = '\0';
+	if (is_dot(last))
+		return -EINVAL;
+	if (slash == 0) {
+		*pfd = dirfd;
+		return 0;
+	}
+	char parent[PATH_MAX];
+	memcpy(parent, path, slash - 1);
+	parent[slash - 1] = '\0';
+	struct vfs_op op = { .code = VOP_OPEN, .id = id, .fd = dirfd, .path = parent[0] ? parent : "/",
+			     .flags = O_PATH | O_DIRECTORY };
+	long fd = vfs_run(&op);
+	if (fd < 0)
+		return (int)fd;
+	*pfd = (int)fd;
+	*owned = true;
+	return 0;
+}
+
+/* ---- operations ---- */
+
+int vfs_open(const struct vfs_ident *id, int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct vfs_op op = { .code = VOP_OPEN, .id = id, .fd = dirfd, .path = (path && *path) ? path : ".",
+			     .flags = flags, .mode = mode };
+	return (int)vfs_run(&op);
+}
+
+int vfs_close(int fd)
+{
+	struct vfs_op op = { .code = VOP_CLOSE, .fd = fd };
+	return (int)vfs_run(&op);
+}
+
+int vfs_statx(const struct vfs_ident *id, int dirfd, const char *path, int at_flags, unsigned mask, struct statx *st)
+{
+	struct vfs_op op = { .code = VOP_STATX, .id = id, .fd = dirfd, .path = "", .mask = mask, .ptr = st };
+	int sync = at_flags & AT_STATX_SYNC_TYPE;
+	if (!path || !*path) {
+		op.flags = AT_EMPTY_PATH | sync;
+		return (int)vfs_run(&op);
+	}
+	bool nofollow = at_flags & AT_SYMLINK_NOFOLLOW;
+	if (nofollow && path[0] != '/' && !strchr(path, '/') && strcmp(path, "..") != 0) {
+		/* One component, not followed: cannot leave dirfd. */
+		op.path = path;
+		op.flags = at_flags & (AT_SYMLINK_NOFOLLOW | AT_STATX_SYNC_TYPE | AT_NO_AUTOMOUNT);
+		return (int)vfs_run(&op);
+	}
+	int fd = vfs_open(id, dirfd, path, O_PATH | (nofollow ? O_NOFOLLOW : 0), 0);
+	if (fd < 0)
+		return fd;
+	op.fd = fd;
+	op.flags = AT_EMPTY_PATH | sync;
+	int r = (int)vfs_run(&op);
+	close(fd);
+	return r;
+}
+
+ssize_t vfs_pread(const struct vfs_ident *id, int fd, void *buf, size_t len, uint64_t off)
+{
+	struct vfs_op op = { .code = VOP_READ, .id = id, .fd = fd, .buf = buf, .len = len, .off = off };
+	return vfs_run(&op);
+}
+
+ssize_t vfs_pwrite(const struct vfs_ident *id, int fd, const void *buf, size_t len, uint64_t off)
+{
+	struct vfs_op op = { .code = VOP_WRITE, .id = id, .fd = fd, .buf = (void *)buf, .len = len, .off = off };
+	return vfs_run(&op);
+}
+
+int vfs_fsync(const struct vfs_ident *id, int fd, bool datasync)
+{
+	struct vfs_op op = { .code = VOP_FSYNC, .id = id, .fd = fd, .flags = datasync };
+	return (int)vfs_run(&op);
+}
+
+int vfs_fallocate(const struct vfs_ident *id, int fd, int mode, uint64_t off, uint64_t len)
+{
+	struct vfs_op op = { .code = VOP_FALLOCATE, .id = id, .fd = fd, .flags = mode, .off = off, .len = len };
+	return (int)vfs_run(&op);
+}
+
+int vfs_ftruncate(const struct vfs_ident *id, int fd, uint64_t len)
+{
+	if (len > (uint64_t)INT64_MAX)
+		return -EINVAL;
+	struct vfs_op op = { .code = VOP_FTRUNCATE, .id = id, .fd = fd, .off = len };
+	return (int)vfs_run(&op);
+}
+
+int vfs_renameat(const struct vfs_ident *id, int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags)
+{
+	char a[NAME_MAX + 1], b[NAME_MAX + 1];
+	int pa, pb;
+	bool oa, ob;
+	int r = split_parent(id, olddirfd, oldpath, &pa, &oa, a);
+	if (r < 0)
+		return r;
+	r = split_parent(id, newdirfd, newpath, &pb, &ob, b);
+	if (r == 0) {
+		struct vfs_op op = { .code = VOP_RENAME, .id = id, .fd = pa, .path = a, .fd2 = pb, .path2 = b, .flags = (int)flags };
+		r = (int)vfs_run(&op);
+		if (ob)
+			close(pb);
+	}
+	if (oa)
+		close(pa);
+	return r;
+}
+
+int vfs_unlinkat(const struct vfs_ident *id, int dirfd, const char *path, int at_flags)
+{
+	char a[NAME_MAX + 1];
+	int pa;
+	bool oa;
+	int r = split_parent(id, dirfd, path, &pa, &oa, a);
+	if (r < 0)
+		return r;
+	struct vfs_op op = { .code = VOP_UNLINK, .id = id, .fd = pa, .path = a, .flags = at_flags };
+	r = (int)vfs_run(&op);
+	if (oa)
+		close(pa);
+	return r;
+}
+
+int vfs_mkdirat(const struct vfs_ident *id, int dirfd, const char *path, mode_t mode)
+{
+	char a[NAME_MAX + 1];
+	int pa;
+	bool oa;
+	int r = split_parent(id, dirfd, path, &pa, &oa, a);
+	if (r < 0)
+		return r;
+	struct vfs_op op = { .code = VOP_MKDIR, .id = id, .fd = pa, .path = a, .mode = mode };
+	r = (int)vfs_run(&op);
+	if (oa)
+		close(pa);
+	return r;
+}
+
+int vfs_linkat(const struct vfs_ident *id, int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+	char a[NAME_MAX + 1], b[NAME_MAX + 1];
+	int pa, pb;
+	bool oa, ob;
+	int r = split_parent(id, olddirfd, oldpath, &pa, &oa, a);
+	if (r < 0)
+		return r;
+	r = split_parent(id, newdirfd, newpath, &pb, &ob, b);
+	if (r == 0) {
+		struct vfs_op op = { .code = VOP_LINK, .id = id, .fd = pa, .path = a, .fd2 = pb, .path2 = b };
+		r = (int)vfs_run(&op);
+		if (ob)
+			close(pb);
+	}
+	if (oa)
+		close(pa);
+	return r;
+}
+
+int vfs_futimens(const struct vfs_ident *id, int fd, const struct timespec ts[2])
+{
+	struct vfs_op op = { .code = VOP_FUTIMENS, .id = id, .fd = fd, .ptr = (void *)ts };
+	return (int)vfs_run(&op);
+}
+
+int vfs_fchmod(const struct vfs_ident *id, int fd, mode_t mode)
+{
+	struct vfs_op op = { .code = VOP_FCHMOD, .id = id, .fd = fd, .mode = mode };
+	return (int)vfs_run(&op);
+}
+
+ssize_t vfs_getdents(const struct vfs_ident *id, int fd, void *buf, size_t len)
+{
+	struct vfs_op op = { .code = VOP_GETDENTS, .id = id, .fd = fd, .buf = buf, .len = len };
+	return vfs_run(&op);
+}
+
+ssize_t vfs_fgetxattr(const struct vfs_ident *id, int fd, const char *name, void *buf, size_t len)
+{
+	struct vfs_op op = { .code = VOP_FGETXATTR, .id = id, .fd = fd, .path = name, .buf = buf, .len = len };
+	return vfs_run(&op);
+}
+
+int vfs_fsetxattr(const struct vfs_ident *id, int fd, const char *name, const void *buf, size_t len, int flags)
+{
+	struct vfs_op op = { .code = VOP_FSETXATTR, .id = id, .fd = fd, .path = name, .buf = (void *)buf, .len = len, .flags = flags };
+	return (int)vfs_run(&op);
+}
+
+int vfs_fremovexattr(const struct vfs_ident *id, int fd, const char *name)
+{
+	struct vfs_op op = { .code = VOP_FREMOVEXATTR, .id = id, .fd = fd, .path = name };
+	return (int)vfs_run(&op);
+}
+
+ssize_t vfs_flistxattr(const struct vfs_ident *id, int fd, char *buf, size_t len)
+{
+	struct vfs_op op = { .code = VOP_FLISTXATTR, .id = id, .fd = fd, .buf = buf, .len = len };
+	return vfs_run(&op);
+}
+
+ssize_t vfs_copy_file_range(const struct vfs_ident *id, int fd_in, uint64_t off_in, int fd_out, uint64_t off_out, size_t len)
+{
+	struct vfs_op op = { .code = VOP_COPY_RANGE, .id = id, .fd = fd_in, .off = off_in, .fd2 = fd_out, .off2 = off_out, .len = len };
+	return vfs_run(&op);
+}
+
+int64_t vfs_lseek(const struct vfs_ident *id, int fd, int64_t off, int whence)
+{
+	struct vfs_op op = { .code = VOP_LSEEK, .id = id, .fd = fd, .off = (uint64_t)off, .flags = whence };
+	return vfs_run(&op);
+}
+
+int vfs_fstatfs(const struct vfs_ident *id, int fd, struct statfs *st)
+{
+	struct vfs_op op = { .code = VOP_FSTATFS, .id = id, .fd = fd, .ptr = st };
+	return (int)vfs_run(&op);
+}
+
+long vfs_call(const struct vfs_ident *id, long (*fn)(void *arg), void *arg)
+{
+	struct vfs_op op = { .code = VOP_CALL, .id = id, .fn = fn, .ptr = arg };
+	return pool_exec(&op);
+}
