@@ -1,0 +1,418 @@
+/* SMB2 QUERY_DIRECTORY ([MS-SMB2] 3.3.5.18, [MS-FSA] 2.1.5.6.3).
+ *
+ * The enumeration state lives on the open (o->dir): a directory fd of its
+ * own, the search pattern, and the current getdents batch.  Entries are
+ * streamed batch by batch, never the whole directory in memory.  An entry
+ * that does not fit the client's buffer stays current for the next call.
+ * "." and ".." come first in every directory, the share root included, as
+ * Windows lists them. */
+#include "cmd/cmd.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <wctype.h>
+
+#include "cmd/fileops.h"
+#include "state/open.h"
+#include "util/log.h"
+#include "util/utf16.h"
+#include "vfs/vfs.h"
+#include "wire/fscc.h"
+#include "wire/query_directory.h"
+
+#define QD_MAX_OUT (1024u * 1024)  /* largest response built in memory */
+#define QD_BATCH 16384             /* getdents batch */
+#define QD_MAX_PATTERN 1024        /* code points */
+
+struct qdir_state {
+	int fd;                  /* O_RDONLY|O_DIRECTORY, for getdents */
+	uint32_t *pat;           /* pattern in code points */
+	size_t pat_len;
+	int dots;                /* 0: "." next, 1: ".." next, 2: from disk */
+	bool eof;
+	bool returned_any;       /* some entry went out since the last restart */
+	size_t len, pos;         /* of the current batch in buf */
+	char buf[QD_BATCH];
+};
+
+static void qdir_free(void *p)
+{
+	struct qdir_state *s = p;
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd); /* may run outside a request (last open_put) */
+	free(s->pat);
+	free(s);
+}
+
+static const struct vfs_ident *ident_of(struct smb2_req *req)
+{
+	return req->session ? req->session->ident : NULL;
+}
+
+/* ---- pattern matching: [MS-FSA] 2.1.4.4 IsInExpression ---- */
+
+#define DOS_STAR '<'
+#define DOS_QM '>'
+#define DOS_DOT '"'
+
+/* UTF-8 -> code points; returns the count or -1. */
+static long decode_cps(const char *s, uint32_t *out, size_t cap)
+{
+	size_t n = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		uint32_t c;
+		int extra;
+		if (*p < 0x80) c = *p, extra = 0;
+		else if ((*p & 0xE0) == 0xC0) c = *p & 0x1F, extra = 1;
+		else if ((*p & 0xF0) == 0xE0) c = *p & 0x0F, extra = 2;
+		else if ((*p & 0xF8) == 0xF0) c = *p & 0x07, extra = 3;
+		else return -1;
+		p++;
+		for (int i = 0; i < extra; i++, p++) {
+			if ((*p & 0xC0) != 0x80)
+				return -1;
+			c = (c << 6) | (*p & 0x3F);
+		}
+		if (n == cap)
+			return -1;
+		out[n++] = c;
+	}
+	return (long)n;
+}
+
+static uint32_t fold(uint32_t c)
+{
+	if (c < 128)
+		return (uint32_t)toupper((int)c);
+	return (uint32_t)towupper((wint_t)c);
+}
+
+/* Case-insensitive match of name against pattern.  m[i][j] = pattern[i..]
+ * matches name[j..]; computed from the last pattern character backwards
+ * with two rows, so any pattern costs O(P * N). */
+static bool pattern_match(const uint32_t *pat, size_t P, const char *name_utf8)
+{
+	uint32_t name[512];
+	long nl = decode_cps(name_utf8, name, 512);
+	if (nl < 0)
+		return false;
+	size_t N = (size_t)nl;
+	bool next[513], cur[513];
+	long last_dot = -1;
+	for (size_t j = 0; j < N; j++)
+		if (name[j] == '.')
+			last_dot = (long)j;
+	for (size_t j = 0; j <= N; j++)
+		next[j] = j == N;
+	for (size_t ii = P; ii-- > 0;) {
+		uint32_t pc = pat[ii];
+		for (size_t jj = N + 1; jj-- > 0;) {
+			size_t j = jj;
+			bool v = false;
+			switch (pc) {
+			case '*':
+				v = next[j] || (j < N && cur[j + 1]);
+				break;
+			case '?':
+				v = j < N && next[j + 1];
+				break;
+			case DOS_STAR: {
+				/* zero or more characters up to and including the
+				 * final '.', or to the end when no dot follows */
+				size_t lim = last_dot >= (long)j ? (size_t)last_dot + 1 : N;
+				for (size_t k = j; k <= lim && !v; k++)
+					v = next[k];
+				break;
+			}
+			case DOS_QM:
+				if (j == N)
+					v = next[j];
+				else if (name[j] == '.')
+					v = next[j] || (j + 1 == N && next[j + 1]);
+				else
+					v = next[j + 1];
+				break;
+			case DOS_DOT:
+				if (j == N)
+					v = next[j];
+				else
+					v = name[j] == '.' && next[j + 1];
+				break;
+			default:
+				v = j < N && fold(pc) == fold(name[j]) && next[j + 1];
+				break;
+			}
+			cur[j] = v;
+		}
+		memcpy(next, cur, (N + 1) * sizeof(bool));
+	}
+	return next[0];
+}
+
+/* ---- enumeration ---- */
+
+static NTSTATUS qdir_open_fd(struct smb2_req *req, struct open *o, struct qdir_state *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = vfs_open(ident_of(req), req->tree->root_fd, o->path[0] ? o->path : ".",
+			 O_RDONLY | O_DIRECTORY, 0);
+	if (s->fd < 0) {
+		int e = s->fd;
+		s->fd = -1;
+		return vfs_nt_status(e);
+	}
+	s->dots = 0;
+	s->eof = false;
+	s->len = s->pos = 0;
+	s->returned_any = false;
+	return STATUS_SUCCESS;
+}
+
+static NTSTATUS qdir_set_pattern(struct qdir_state *s, const uint8_t *u16, size_t len)
+{
+	char *p8 = NULL;
+	if (len) {
+		if (utf16le_to_utf8(u16, len, &p8, NULL) < 0)
+			return STATUS_OBJECT_NAME_INVALID;
+	}
+	uint32_t *cps = malloc(QD_MAX_PATTERN * sizeof(uint32_t));
+	if (!cps) {
+		free(p8);
+		return STATUS_NO_MEMORY;
+	}
+	long n = decode_cps(p8 && *p8 ? p8 : "*", cps, QD_MAX_PATTERN);
+	free(p8);
+	if (n < 0) {
+		free(cps);
+		return STATUS_OBJECT_NAME_INVALID;
+	}
+	for (long i = 0; i < n; i++)
+		if (cps[i] == '\\' || cps[i] == '/') {
+			free(cps);
+			return STATUS_OBJECT_NAME_INVALID;
+		}
+	free(s->pat);
+	s->pat = cps;
+	s->pat_len = (size_t)n;
+	return STATUS_SUCCESS;
+}
+
+/* The current entry's name without consuming it; NULL at the end. */
+static const char *qdir_peek(struct smb2_req *req, struct qdir_state *s, NTSTATUS *err)
+{
+	*err = STATUS_SUCCESS;
+	if (s->dots == 0)
+		return ".";
+	if (s->dots == 1)
+		return "..";
+	for (;;) {
+		while (s->pos < s->len) {
+			/* struct linux_dirent64: d_ino 8, d_off 8, d_reclen 2,
+			 * d_type 1, d_name */
+			const char *name = s->buf + s->pos + 19;
+			if (strcmp(name, ".") && strcmp(name, ".."))
+				return name;
+			uint16_t reclen;
+			memcpy(&reclen, s->buf + s->pos + 16, 2);
+			s->pos += reclen;
+		}
+		if (s->eof)
+			return NULL;
+		ssize_t n = vfs_getdents(ident_of(req), s->fd, s->buf, sizeof(s->buf));
+		if (n < 0) {
+			*err = vfs_nt_status((int)n);
+			return NULL;
+		}
+		s->len = (size_t)n;
+		s->pos = 0;
+		if (n == 0)
+			s->eof = true;
+	}
+}
+
+static void qdir_consume(struct qdir_state *s)
+{
+	if (s->dots < 2) {
+		s->dots++;
+		return;
+	}
+	uint16_t reclen;
+	memcpy(&reclen, s->buf + s->pos + 16, 2);
+	s->pos += reclen;
+}
+
+/* Attributes of entry `name` of the directory: statx relative to the
+ * directory fd; the DOS attributes through a read-only open of the entry
+ * (fgetxattr refuses O_PATH descriptors). */
+static int qdir_stat(struct smb2_req *req, struct qdir_state *s, const char *name, struct fileops_attrs *a)
+{
+	const struct vfs_ident *id = ident_of(req);
+	/* ".." would leave the directory fd (RESOLVE_BENEATH): show the
+	 * directory itself, as Samba does for the share root. */
+	const char *path = name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2])) ? "" : name;
+	struct statx st;
+	int r = vfs_statx(id, s->fd, path, AT_SYMLINK_NOFOLLOW | (path[0] ? 0 : AT_EMPTY_PATH),
+			  STATX_BASIC_STATS | STATX_BTIME, &st);
+	if (r < 0)
+		return r;
+	struct vfs_dosinfo d;
+	bool have = false;
+	if (!path[0]) {
+		have = vfs_dos_get(id, s->fd, &d) >= 0;
+	} else if (S_ISREG(st.stx_mode) || S_ISDIR(st.stx_mode)) {
+		int fd = vfs_open(id, s->fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+		if (fd >= 0) {
+			have = vfs_dos_get(id, fd, &d) >= 0;
+			vfs_close(fd);
+		}
+	}
+	fileops_attrs_from_stat(&st, have ? &d : NULL, a);
+	return 0;
+}
+
+static long dirent_min(uint8_t cls)
+{
+	switch (cls) {
+	case FileDirectoryInformation: return 64;
+	case FileFullDirectoryInformation: return 68;
+	case FileBothDirectoryInformation: return 94;
+	case FileNamesInformation: return 12;
+	case FileIdBothDirectoryInformation: return 104;
+	case FileIdFullDirectoryInformation: return 80;
+	case FileIdExtdDirectoryInformation: return 88;
+	default: return -1;
+	}
+}
+
+NTSTATUS cmd_query_directory(struct smb2_req *req)
+{
+	struct wire_qdir_req q;
+	if (wire_qdir_decode_req(&req->in, &q) < 0)
+		return STATUS_INVALID_PARAMETER;
+	struct open *o = fileops_lookup(req, q.fid.persistent, q.fid.volatile_);
+	if (!o)
+		return STATUS_FILE_CLOSED;
+	NTSTATUS st;
+	long min = dirent_min(q.info_class);
+	if (min < 0) {
+		st = STATUS_INVALID_INFO_CLASS;
+		goto out;
+	}
+	if (!o->is_dir || o->fd < 0) {
+		st = STATUS_INVALID_PARAMETER;
+		goto out;
+	}
+	if ((st = fileops_check_access(o, FILE_READ_DATA))) /* FILE_LIST_DIRECTORY */
+		goto out;
+	if (q.output_len < (uint32_t)min) {
+		st = STATUS_INFO_LENGTH_MISMATCH;
+		goto out;
+	}
+
+	struct qdir_state *s = o->dir;
+	bool fresh = false;
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			st = STATUS_NO_MEMORY;
+			goto out;
+		}
+		s->fd = -1;
+		o->dir = s;
+		o->dir_free = qdir_free;
+		fresh = true;
+	}
+	if (fresh || (q.flags & (SMB2_RESTART_SCANS | SMB2_REOPEN))) {
+		if ((st = qdir_open_fd(req, o, s)))
+			goto out;
+		fresh = true;
+	}
+	/* A pattern is taken at the start of a scan; later calls without
+	 * RESTART/REOPEN keep the first one, as Windows. */
+	if (fresh || !s->pat) {
+		if ((st = qdir_set_pattern(s, q.pattern, q.pattern_len)))
+			goto out;
+	}
+
+	size_t room = q.output_len < QD_MAX_OUT ? q.output_len : QD_MAX_OUT;
+	if (req_out_reserve(req, room + 16) < 0) {
+		st = STATUS_NO_MEMORY;
+		goto out;
+	}
+	uint8_t *body = wire_qdir_rsp_begin(&req->out);
+	if (!body) {
+		st = STATUS_NO_MEMORY;
+		goto out;
+	}
+	uint8_t *end = req->out.end;
+	if ((size_t)(end - req->out.p) > room)
+		req->out.end = req->out.p + room;
+
+	uint8_t *prev = NULL;
+	unsigned written = 0;
+	st = STATUS_SUCCESS;
+	for (;;) {
+		NTSTATUS e;
+		const char *name = qdir_peek(req, s, &e);
+		if (!name) {
+			st = e;
+			break;
+		}
+		if (!pattern_match(s->pat, s->pat_len, name)) {
+			qdir_consume(s);
+			continue;
+		}
+		struct fileops_attrs a;
+		int r = qdir_stat(req, s, name, &a);
+		if (r < 0) {
+			log_debug("qdir: stat '%s': %d", name, r);
+			qdir_consume(s); /* vanished meanwhile */
+			continue;
+		}
+		struct fscc_dirent d = {
+			.file_id = a.ino, .create = a.create, .access = a.access, .write = a.write,
+			.change = a.change, .eof = a.eof, .alloc = a.alloc, .attrs = a.attrs,
+			.name = name, .short_name = NULL,
+		};
+		r = fscc_dirent_encode(&req->out, q.info_class, &d, &prev);
+		if (r == -ENOSPC) {
+			/* stays current for the next call (3.3.5.18) */
+			if (!written)
+				st = STATUS_BUFFER_OVERFLOW;
+			break;
+		}
+		qdir_consume(s);
+		if (r == -EILSEQ)
+			continue; /* a name that is not UTF-8 cannot be shown */
+		if (r < 0) {
+			st = STATUS_INTERNAL_ERROR;
+			break;
+		}
+		written++;
+		s->returned_any = true;
+		if (q.flags & SMB2_RETURN_SINGLE_ENTRY)
+			break;
+	}
+	req->out.end = end;
+	if (st == STATUS_SUCCESS && !written)
+		st = s->returned_any || !fresh ? STATUS_NO_MORE_FILES : STATUS_NO_SUCH_FILE;
+	if (written || st == STATUS_BUFFER_OVERFLOW) {
+		if (written)
+			st = STATUS_SUCCESS;
+		if (wire_qdir_rsp_end(&req->out, body) < 0)
+			st = STATUS_INTERNAL_ERROR;
+	} else {
+		req->out.p = req->out_buf + SMB2_HDR_SIZE;
+	}
+out:
+	open_put(o);
+	return st;
+}
