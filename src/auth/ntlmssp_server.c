@@ -302,6 +302,24 @@ static enum auth_status verify_user(struct ntlms *s, const struct ntlmssp_authen
 	return AUTH_OK;
 }
 
+/* MS-NLMP 2.2.2.7 NTLMv2_CLIENT_CHALLENGE after the 16-byte NTProofStr:
+ * RespType 1, HiRespType 1, 6 reserved bytes, TimeStamp, ChallengeFromClient,
+ * 4 reserved bytes, then AV pairs that must be well formed up to MsvAvEOL
+ * (Windows answers STATUS_INVALID_PARAMETER otherwise; Samba bug 14932). */
+static bool ntlmv2_client_challenge_ok(const uint8_t *nt, size_t len)
+{
+	if (len < 16 + 28 + 4)
+		return false;
+	const uint8_t *c = nt + 16;
+	if (c[0] != 1 || c[1] != 1)
+		return false;
+	const uint8_t *val;
+	size_t vlen;
+	/* Look for an id no pair has: a well-formed list ends at MsvAvEOL
+	 * (-ENOENT), a broken one gives -EINVAL. */
+	return ntlmssp_av_find(c + 28, len - 16 - 28, 0xFFFF, &val, &vlen) == -ENOENT;
+}
+
 enum auth_status ntlms_authenticate(struct ntlms *s, const uint8_t *msg, size_t len, struct auth_result *res)
 {
 	struct ntlmssp_authenticate m;
@@ -336,6 +354,10 @@ enum auth_status ntlms_authenticate(struct ntlms *s, const uint8_t *msg, size_t 
 	}
 	if (m.nt_response_len <= 24) { /* NTLMv1 or LM only: refused */
 		st = AUTH_LOGON_FAILURE;
+		goto out_dom;
+	}
+	if (!ntlmv2_client_challenge_ok(m.nt_response, m.nt_response_len)) {
+		st = AUTH_INVALID; /* a malformed blob is a bad request, not a bad password */
 		goto out_dom;
 	}
 	st = verify_user(s, &m, msg, len, &v, user, res);

@@ -496,7 +496,7 @@ static void test_errmap(void **state)
 
 int main(void)
 {
-	if (worker_init(&W, 0, 64) < 0 || worker_start(&W) < 0) {
+	if (worker_init(&W, 0, 64, false) < 0 || worker_start(&W) < 0) {
 		fprintf(stderr, "cannot start a worker (io_uring unavailable?)\n");
 		return 77;
 	}
