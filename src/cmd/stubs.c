@@ -5,4 +5,3 @@
 #define STUB(name) \
 	NTSTATUS name(struct smb2_req *req) { (void)req; return STATUS_NOT_SUPPORTED; }
 
-STUB(cmd_oplock_break)

@@ -19,6 +19,7 @@ struct mbox_item {
 };
 
 static __thread struct worker *self;
+void (*worker_tick_hook)(struct worker *w);
 
 struct worker *worker_self(void)
 {
@@ -136,6 +137,8 @@ static void tick_done(struct uring_op *op, int res, unsigned flags)
 		if (!c->dead && c->deadline && w->now >= c->deadline)
 			conn_shutdown(c, "timeout");
 	}
+	if (worker_tick_hook)
+		worker_tick_hook(w);
 	if (!w->stopped)
 		tick_arm(w);
 }

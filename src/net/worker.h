@@ -47,6 +47,7 @@ struct worker {
 	volatile bool stopped;
 	uint64_t now;              /* monotonic seconds, updated every loop */
 	void *user;                /* the server */
+	void *timers;              /* timed waiters (src/mc/oplock.c), this thread only */
 };
 
 int worker_init(struct worker *w, int id, unsigned ring_entries, bool sqpoll);
@@ -55,6 +56,9 @@ int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
 void worker_join(struct worker *w);
 void worker_fini(struct worker *w);
+
+/* Called on every worker once a second (timed waits of the layers above). */
+extern void (*worker_tick_hook)(struct worker *w);
 
 /* The worker running on this thread, or NULL. */
 struct worker *worker_self(void);

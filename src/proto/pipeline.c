@@ -287,6 +287,30 @@ int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct se
 	return 0;
 }
 
+int smb_send_oplock_break(struct smb_conn *sc, struct session *s, uint64_t persistent, uint64_t volatile_id,
+			  uint8_t level)
+{
+	size_t len = SMB2_HDR_SIZE + 24;
+	uint8_t *buf = calloc(1, len);
+	if (!buf)
+		return -ENOMEM;
+	/* MS-SMB2 3.3.4.6: MessageId all ones, no session, not signed. */
+	struct smb2_hdr h = { 0 };
+	h.command = SMB2_OPLOCK_BREAK;
+	h.flags = SMB2_FLAGS_SERVER_TO_REDIR;
+	h.message_id = UINT64_MAX;
+	struct wr w = wr_init(buf, len);
+	smb2_hdr_encode(&w, &h);
+	wr_le16(&w, 24);
+	wr_u8(&w, level);
+	wr_u8(&w, 0);
+	wr_le32(&w, 0);
+	wr_le64(&w, persistent);
+	wr_le64(&w, volatile_id);
+	bool seal_it = s->encrypt_data && s->cipher && s->state == SESSION_VALID;
+	return smb_send_standalone(sc, buf, len, seal_it ? s : NULL);
+}
+
 /* ---- per element ---- */
 
 static void req_response_header(struct smb2_req *req, NTSTATUS status, uint16_t credits)

@@ -64,6 +64,8 @@ struct open {
 	bool delete_on_close;         /* FILE_DELETE_ON_CLOSE on this open */
 	bool write_through;
 	uint8_t oplock_level;
+	bool oplock_breaking;         /* a break was sent and not yet acknowledged */
+	uint8_t oplock_break_to;
 	uint64_t position;            /* FilePositionInformation */
 	uint32_t mode;                /* FileModeInformation */
 	bool closed;                  /* CLOSE ran; lookups fail */

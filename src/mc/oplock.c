@@ -1,0 +1,286 @@
+#include "mc/oplock.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/conn.h"
+#include "net/worker.h"
+#include "proto/pipeline.h"
+#include "util/log.h"
+#include "wire/create.h"
+
+#define BREAK_TIMEOUT 35 /* seconds, MS-SMB2 3.3.2.1 Oplock Break Acknowledgment Timer */
+
+/* Access that does not disturb an oplock ([MS-FSA] 2.1.5.1.2.1: "stat" opens). */
+#define STAT_ACCESS (0x00000080u /* READ_ATTRIBUTES */ | 0x00000100u /* WRITE_ATTRIBUTES */ | \
+		     0x00100000u /* SYNCHRONIZE */)
+
+/* One CREATE waiting for breaks on a file.  `armed` under waiters_lock
+ * guarantees exactly one wake-up: by an ack, a close, or the timeout tick. */
+struct oplock_waiter {
+	struct smb2_req *req;
+	struct file *file;
+	bool armed;
+	uint64_t deadline;
+	struct oplock_waiter *next;   /* all waiters (global list) */
+	struct oplock_waiter *tnext;  /* the worker's timer list */
+};
+
+static pthread_mutex_t waiters_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct oplock_waiter *waiters;
+
+/* Wake the waiters of file f (all of them re-check). */
+static void wake_file(struct file *f)
+{
+	pthread_mutex_lock(&waiters_lock);
+	for (struct oplock_waiter **pp = &waiters; *pp;) {
+		struct oplock_waiter *w = *pp;
+		if (w->file == f && w->armed) {
+			w->armed = false;
+			*pp = w->next;
+			req_wake(w->req);
+			continue;
+		}
+		pp = &w->next;
+	}
+	pthread_mutex_unlock(&waiters_lock);
+}
+
+/* The worker tick: time out breaks nobody acknowledged. */
+static void oplock_tick(struct worker *wk)
+{
+	struct oplock_waiter **pp = (struct oplock_waiter **)&wk->timers;
+	while (*pp) {
+		struct oplock_waiter *w = *pp;
+		if (wk->now < w->deadline) {
+			pp = &w->tnext;
+			continue;
+		}
+		*pp = w->tnext; /* off the timer list (this thread's own) */
+		w->tnext = NULL;
+		pthread_mutex_lock(&waiters_lock);
+		if (w->armed) {
+			w->armed = false;
+			for (struct oplock_waiter **q = &waiters; *q; q = &(*q)->next)
+				if (*q == w) {
+					*q = w->next;
+					break;
+				}
+			req_wake(w->req);
+		}
+		pthread_mutex_unlock(&waiters_lock);
+	}
+}
+
+__attribute__((constructor)) static void oplock_init(void)
+{
+	worker_tick_hook = oplock_tick;
+}
+
+/* ---- delivering a break to the holder's session ---- */
+
+struct break_job {
+	uint64_t session_id, persistent, volatile_id;
+	uint8_t level;
+	int tries;
+};
+
+static void deliver(void *arg);
+
+/* Pick a live channel of the session; prefer one on this worker. */
+static struct conn *pick_channel(struct session *s, struct worker *here, struct worker **other)
+{
+	struct conn *found = NULL;
+	*other = NULL;
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < s->n_channels; i++) {
+		struct conn *c = s->channels[i].conn;
+		if (s->channels[i].binding || !c || c->dead)
+			continue;
+		if (c->w == here) {
+			found = c;
+			break;
+		}
+		if (!*other)
+			*other = c->w;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return found;
+}
+
+static void deliver(void *arg)
+{
+	struct break_job *j = arg;
+	struct session *s = session_lookup(j->session_id);
+	if (!s) {
+		free(j);
+		return;
+	}
+	struct worker *other;
+	struct conn *c = pick_channel(s, worker_self(), &other);
+	if (!c) {
+		/* The channel lives on another worker (or died): hand over. */
+		if (other && ++j->tries < 8 && worker_post(other, deliver, j) == 0) {
+			session_put(s);
+			return;
+		}
+		free(j);
+		session_put(s);
+		return;
+	}
+	smb_send_oplock_break(c->proto, s, j->persistent, j->volatile_id, j->level);
+	session_put(s);
+	free(j);
+}
+
+static void send_break(struct open *o, uint8_t level)
+{
+	if (!o->session)
+		return;
+	struct break_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	j->session_id = o->session->id;
+	j->persistent = o->persistent_id;
+	j->volatile_id = o->volatile_id;
+	j->level = level;
+	struct worker *here = worker_self();
+	if (here)
+		worker_post(here, deliver, j); /* from the loop, not this coroutine */
+	else
+		free(j);
+}
+
+/* ---- the rules ---- */
+
+static bool is_stat_open(uint32_t access)
+{
+	return (access & ~STAT_ACCESS) == 0;
+}
+
+void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t access, bool overwrite)
+{
+	if (f->is_dir || is_stat_open(access))
+		return;
+	for (int round = 0; round < 4; round++) {
+		bool wait = false;
+		pthread_mutex_lock(&f->lock);
+		for (struct open *e = f->opens; e; e = e->file_next) {
+			if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || e->oplock_level == SMB2_OPLOCK_LEVEL_BATCH) {
+				if (!e->oplock_breaking) {
+					/* break to II when the data stays, else to none */
+					e->oplock_breaking = true;
+					e->oplock_break_to = overwrite ? SMB2_OPLOCK_LEVEL_NONE : SMB2_OPLOCK_LEVEL_II;
+					send_break(e, e->oplock_break_to);
+				}
+				wait = true;
+			} else if (e->oplock_level == SMB2_OPLOCK_LEVEL_II && overwrite) {
+				e->oplock_level = SMB2_OPLOCK_LEVEL_NONE; /* no ack for II -> none */
+				send_break(e, SMB2_OPLOCK_LEVEL_NONE);
+			}
+		}
+		if (!wait) {
+			pthread_mutex_unlock(&f->lock);
+			return;
+		}
+		/* Wait (async: the client sees STATUS_PENDING and may cancel). */
+		struct oplock_waiter w = { .req = req, .file = f, .armed = true };
+		struct worker *wk = worker_self();
+		w.deadline = wk->now + BREAK_TIMEOUT;
+		pthread_mutex_lock(&waiters_lock);
+		w.next = waiters;
+		waiters = &w;
+		pthread_mutex_unlock(&waiters_lock);
+		pthread_mutex_unlock(&f->lock);
+		w.tnext = wk->timers;
+		wk->timers = &w;
+		req_go_async(req);
+		req_wait(req);
+		/* off the timer list if an ack or close woke us */
+		for (struct oplock_waiter **pp = (struct oplock_waiter **)&wk->timers; *pp; pp = &(*pp)->tnext)
+			if (*pp == &w) {
+				*pp = w.tnext;
+				break;
+			}
+		if (wk->now >= w.deadline) {
+			/* Timed out: the holder loses its oplock (3.3.6.2). */
+			pthread_mutex_lock(&f->lock);
+			for (struct open *e = f->opens; e; e = e->file_next)
+				if (e->oplock_breaking) {
+					e->oplock_level = e->oplock_break_to;
+					e->oplock_breaking = false;
+				}
+			pthread_mutex_unlock(&f->lock);
+		}
+	}
+}
+
+uint8_t oplock_grant(struct open *o, uint8_t requested)
+{
+	struct file *f = o->file;
+	if (!f || f->is_dir || requested == SMB2_OPLOCK_LEVEL_NONE || requested == SMB2_OPLOCK_LEVEL_LEASE ||
+	    is_stat_open(o->access))
+		return SMB2_OPLOCK_LEVEL_NONE;
+	uint8_t level = requested;
+	pthread_mutex_lock(&f->lock);
+	for (struct open *e = f->opens; e; e = e->file_next) {
+		if (e == o || is_stat_open(e->access))
+			continue;
+		if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || e->oplock_level == SMB2_OPLOCK_LEVEL_BATCH ||
+		    e->oplock_breaking) {
+			level = SMB2_OPLOCK_LEVEL_NONE;
+			break;
+		}
+		/* another open exists: at most level II */
+		if (level != SMB2_OPLOCK_LEVEL_NONE)
+			level = SMB2_OPLOCK_LEVEL_II;
+	}
+	o->oplock_level = level;
+	pthread_mutex_unlock(&f->lock);
+	return level;
+}
+
+void oplock_break_level2(struct file *f, const struct open *by)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	for (struct open *e = f->opens; e; e = e->file_next) {
+		if (e != by && e->oplock_level == SMB2_OPLOCK_LEVEL_II) {
+			e->oplock_level = SMB2_OPLOCK_LEVEL_NONE;
+			send_break(e, SMB2_OPLOCK_LEVEL_NONE);
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+void oplock_open_closed(struct open *o)
+{
+	if (o->file && (o->oplock_breaking || o->oplock_level))
+		wake_file(o->file);
+}
+
+NTSTATUS oplock_ack(struct smb2_req *req, struct open *o, uint8_t level)
+{
+	struct file *f = o->file;
+	if (!f)
+		return STATUS_INVALID_OPLOCK_PROTOCOL;
+	pthread_mutex_lock(&f->lock);
+	if (!o->oplock_breaking) {
+		pthread_mutex_unlock(&f->lock);
+		return STATUS_INVALID_OPLOCK_PROTOCOL; /* 3.3.5.22.1: no break in progress */
+	}
+	/* The client may go lower than offered, never higher. */
+	if (level != SMB2_OPLOCK_LEVEL_NONE && level != SMB2_OPLOCK_LEVEL_II) {
+		pthread_mutex_unlock(&f->lock);
+		return STATUS_INVALID_PARAMETER;
+	}
+	if (level > o->oplock_break_to)
+		level = o->oplock_break_to;
+	o->oplock_level = level;
+	o->oplock_breaking = false;
+	pthread_mutex_unlock(&f->lock);
+	wake_file(f);
+	(void)req;
+	return STATUS_SUCCESS;
+}
