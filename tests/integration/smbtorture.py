@@ -1,0 +1,208 @@
+#!/usr/bin/python3
+"""Run smbtorture suites against a Server and compare per subtest with
+smbtorture_known_failures.txt.
+
+    /usr/bin/python3 tests/integration/smbtorture.py [--target samba|smb3d]
+        [--io-backend io_uring|threads] [--quick] [-k PATTERN] [--timeout 300]
+        [TEST ...]
+
+Known-failures file: one `NAME reason...` per line; NAME is an fnmatch glob over
+full subtest names (smb2.lock.cancel, smb2.notify.*), optionally prefixed with
+`samba:` or `smb3d:` to apply to one target only.  '#' starts a comment.
+A failing subtest not listed is a failure; a listed subtest that passes is an
+"unexpected success" and also counts as a failure, so the list stays true.
+A reason starting with FLAKY marks a timing-dependent subtest: it counts as
+passed either way (its real result is still printed).
+"""
+
+import argparse
+import fnmatch
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+KNOWN_FAILURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "smbtorture_known_failures.txt")
+
+# (test or suite, extra smbtorture args).  Each entry is one smbtorture run
+# with its own time limit.
+TESTS = [
+    ("smb2.connect", []),
+    ("smb2.session.reconnect1", []),
+    ("smb2.session.reconnect2", []),
+    ("smb2.session.reauth1", []),
+    ("smb2.session.reauth2", []),
+    ("smb2.session.reauth3", []),
+    ("smb2.session.reauth4", []),
+    ("smb2.session.reauth5", []),
+    ("smb2.session.reauth6", []),
+    ("smb2.read", []),
+    ("smb2.rw", []),
+    ("smb2.dir", []),
+    ("smb2.getinfo", []),
+    ("smb2.setinfo", []),
+    ("smb2.rename", []),
+    ("smb2.sharemode", []),
+    ("smb2.delete-on-close-perms", []),
+    ("smb2.notify", ["split"]),
+    ("smb2.compound", []),
+    ("smb2.compound_find", []),
+    ("smb2.credits", []),
+    ("smb2.maxfid", ["--option=torture:maxopenfiles=1000"]),
+    ("smb2.lock", []),
+    ("smb2.create", []),
+]
+
+QUICK = {"smb2.connect", "smb2.session.reauth1", "smb2.read", "smb2.rw", "smb2.getinfo",
+         "smb2.compound"}
+
+SPLIT_TIMEOUT = 60  # per subtest of a suite marked "split"
+
+COMMON_EXTRA = ["--option=torture:sharedelay=100000",
+                "--option=torture:writetimeupdatedelay=500000"]
+
+
+def load_known_failures(target, path=KNOWN_FAILURES):
+    pats = []
+    if not os.path.exists(path):
+        return pats
+    with open(path) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            name, _, reason = line.partition(" ")
+            if ":" in name:
+                tgt, name = name.split(":", 1)
+                if tgt != target:
+                    continue
+            pats.append((name, reason.strip()))
+    return pats
+
+
+def is_known(name, pats):
+    for p, reason in pats:
+        if fnmatch.fnmatchcase(name, p):
+            return reason or "known"
+    return None
+
+
+def list_subtests(suite):
+    """Subtest names of a suite, as smbtorture --fullname reports them."""
+    r = subprocess.run(["smbtorture", "--list", suite], capture_output=True, text=True,
+                       errors="replace", timeout=60)
+    names = []
+    for line in r.stdout.splitlines():
+        line = line.strip()
+        if not line.startswith(suite + "."):
+            continue
+        parts = line.split(".")
+        # --list prints NAME.LEAF.LEAF for single-test subsuites
+        if len(parts) >= 2 and parts[-1] == parts[-2]:
+            line = ".".join(parts[:-1])
+        names.append(line)
+    return names or [suite]
+
+
+def server_for_torture(target, io_backend=None):
+    return h.Server(kind=target, io_backend=io_backend,
+                    shares={"share": {"ea support": "yes", "store dos attributes": "yes"}})
+
+
+def run(target=None, io_backend=None, tests=None, quick=False, pattern=None,
+        timeout=300, out=sys.stdout, known_path=KNOWN_FAILURES):
+    """Returns (n_passed, n_failed, failures list).  One server for all tests
+    (restarted if it dies)."""
+    target = target or h.TARGET
+    selected = tests or [t for t, _ in TESTS]
+    extra_of = dict(TESTS)
+    # expand suites marked "split" into one smbtorture run per subtest
+    runs = []
+    for t in selected:
+        extra = list(extra_of.get(t, []))
+        if "split" in extra:
+            extra.remove("split")
+            runs += [(sub, extra, SPLIT_TIMEOUT) for sub in list_subtests(t)]
+        else:
+            runs.append((t, extra, timeout))
+    if quick and not tests:
+        selected = [t for t in selected if t in QUICK]
+    if pattern:
+        selected = [t for t in selected if pattern in t or fnmatch.fnmatchcase(t, pattern)]
+    pats = load_known_failures(target, known_path)
+    npass = nfail = 0
+    failures = []
+    label = target + ("/" + (io_backend or h.IO_BACKEND) if target == "smb3d" else "")
+    server = None
+    try:
+        for test, extra, limit in runs:
+            if server is None or not server.alive():
+                if server is not None:
+                    out.write("  server died; log tail:\n%s\n" % server.log_tail())
+                    server.stop()
+                try:
+                    server = server_for_torture(target, io_backend)
+                except Exception as e:  # cannot start: every selected test fails
+                    server = None
+                    nfail += 1
+                    failures.append((test, "server did not start: %s" % e))
+                    out.write("FAIL  [%s] %s: server did not start: %s\n" % (label, test, e))
+                    continue
+            t0 = time.time()
+            passed, failed, output = h.smbtorture(server, test, extra=COMMON_EXTRA + extra,
+                                                  timeout=limit)
+            dt = time.time() - t0
+            for name in passed:
+                reason = is_known(name, pats)
+                if reason and reason.startswith("FLAKY"):
+                    npass += 1
+                    out.write("ok    [%s] %s (listed %s)\n" % (label, name, reason))
+                elif reason:
+                    nfail += 1
+                    failures.append((name, "unexpected success (listed: %s)" % reason))
+                    out.write("FAIL  [%s] %s: unexpected success (listed as known failure: %s)\n"
+                              % (label, name, reason))
+                else:
+                    npass += 1
+                    out.write("ok    [%s] %s\n" % (label, name))
+            for name, kind, why in failed:
+                reason = is_known(name, pats)
+                if reason and reason.startswith("FLAKY"):
+                    npass += 1
+                    out.write("flaky [%s] %s: %s (%s)\n" % (label, name, kind, reason))
+                elif reason:
+                    npass += 1
+                    out.write("xfail [%s] %s (%s)\n" % (label, name, reason))
+                else:
+                    nfail += 1
+                    short = why.strip().splitlines()[:6]
+                    failures.append((name, "%s: %s" % (kind, " | ".join(short))))
+                    out.write("FAIL  [%s] %s: %s\n      %s\n" % (label, name, kind, "\n      ".join(short)))
+            out.write("      (%s: %.1fs)\n" % (test, dt))
+            out.flush()
+    finally:
+        if server is not None:
+            server.stop()
+    return npass, nfail, failures
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--target", default=h.TARGET, choices=["smb3d", "samba"])
+    ap.add_argument("--io-backend", default=None)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("-k", dest="pattern")
+    ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("tests", nargs="*")
+    a = ap.parse_args()
+    p, f, _ = run(a.target, a.io_backend, a.tests or None, a.quick, a.pattern, a.timeout)
+    print("smbtorture: %d passed, %d failed" % (p, f))
+    sys.exit(1 if f else 0)
+
+
+if __name__ == "__main__":
+    main()
