@@ -227,9 +227,20 @@ static int conn_parse(struct conn *c)
 	return 0;
 }
 
+static void recv_done(struct conn *c, int res);
+
+/* Completion callbacks hold a reference while they run: conn_shutdown may
+ * drop the socket's reference (the last one) half way through. */
 static void conn_recv_done(struct uring_op *op, int res, unsigned flags)
 {
 	struct conn *c = (struct conn *)((char *)op - offsetof(struct conn, recv_op));
+	conn_get(c);
+	recv_done(c, res);
+	conn_put(c);
+}
+
+static void recv_done(struct conn *c, int res)
+{
 	c->recv_armed = false;
 	if (c->dead || res <= 0) {
 		if (!c->dead)
@@ -286,9 +297,18 @@ static void send_item_finish(struct conn *c, struct send_item *it, int err)
 	free(it);
 }
 
+static void send_done(struct conn *c, int res);
+
 static void conn_send_done(struct uring_op *op, int res, unsigned flags)
 {
 	struct conn *c = (struct conn *)((char *)op - offsetof(struct conn, send_op));
+	conn_get(c);
+	send_done(c, res);
+	conn_put(c);
+}
+
+static void send_done(struct conn *c, int res)
+{
 	struct send_item *it = c->sq_head;
 	c->sending = false;
 	if (res < 0 && res != -EAGAIN && res != -EINTR) {

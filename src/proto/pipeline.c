@@ -88,6 +88,21 @@ void req_add_data(struct smb2_req *req, void *buf, size_t len)
 	req->n_data++;
 }
 
+NTSTATUS req_check_payload(const struct smb2_req *req, uint32_t len)
+{
+	const struct smb_conn *sc = req->sc;
+	bool multi = smb_multi_credit(sc);
+	uint32_t max = multi ? sc->conf->max_io_size : 65536;
+	if (len > max)
+		return STATUS_INVALID_PARAMETER;
+	if (multi && len > 0) {
+		uint32_t charge = req->hdr.credit_charge ? req->hdr.credit_charge : 1;
+		if ((len - 1) / 65536 + 1 > charge)
+			return STATUS_INVALID_PARAMETER;
+	}
+	return STATUS_SUCCESS;
+}
+
 bool req_zero_copy_ok(const struct smb2_req *req)
 {
 	const struct session *s = req->session;
@@ -339,6 +354,10 @@ static const uint8_t *req_signing_key(struct smb2_req *req, int *alg)
 {
 	struct session *s = req->session;
 	if (!s || req->encrypted || s->anonymous || s->guest)
+		return NULL;
+	/* An unfinished SESSION_SETUP (a bind in particular: its channel has
+	 * no key yet) is answered unsigned (MS-SMB2 3.3.4.1.1). */
+	if (req->hdr.command == SMB2_SESSION_SETUP && req->status == STATUS_MORE_PROCESSING_REQUIRED)
 		return NULL;
 	if (!req->sign && !(req->hdr.flags & SMB2_FLAGS_SIGNED) && !s->signing_required)
 		return NULL;
@@ -648,19 +667,23 @@ static void chain_run(void *arg)
 		}
 		uint16_t credits = req->is_async ? 0 : credits_grant(sc, req->hdr.credits);
 		req_response_header(req, st, credits);
-		/* 3.1.1 preauth integrity: NEGOTIATE and SESSION_SETUP responses
-		 * (before signing) extend the hash their handler chose. */
-		if (req->preauth_hash)
-			smb_preauth_update(req->preauth_hash, req->out_buf, wr_pos(&req->out));
 		/* Compound responses are 8-byte aligned; NextCommand links them. */
 		if (i + 1 < ch->n) {
 			wr_align(&req->out, 8);
 			put_le32(req->out_buf + 20, (uint32_t)req_out_len(req));
 		}
-		if (req->encrypted || (req->session && (req->session->encrypt_data || (req->tree && req->tree->encrypt))))
-			if (req->session && req->session->cipher && req->session->state == SESSION_VALID)
-				seal_with = req->session;
+		/* Seal when the request came sealed or the session or share
+		 * encrypts; the SESSION_SETUP that establishes an encrypting
+		 * session is answered signed, not sealed (3.3.5.5.3). */
+		bool seal_me = req->encrypted || (req->session && req->hdr.command != SMB2_SESSION_SETUP &&
+						  (req->session->encrypt_data || (req->tree && req->tree->encrypt)));
+		if (seal_me && req->session && req->session->cipher && req->session->state == SESSION_VALID)
+			seal_with = req->session;
 		req_sign(req);
+		/* 3.1.1 preauth integrity: NEGOTIATE and SESSION_SETUP responses
+		 * extend the hash their handler chose, exactly as sent. */
+		if (req->preauth_hash)
+			smb_preauth_update(req->preauth_hash, req->out_buf, wr_pos(&req->out));
 		/* An async element ends a compound: what came before goes out now. */
 		if (req->is_async && i + 1 < ch->n) {
 			/* not expected: the handler went async in the middle */
@@ -847,7 +870,7 @@ static void smb_pdu_plain(struct smb_conn *sc, uint8_t *pdu, size_t len, size_t 
 	}
 	for (unsigned i = 0; i < n; i++) {
 		uint16_t charge = hdrs[i].credit_charge;
-		if (!(sc->client_caps & SMB2_GLOBAL_CAP_LARGE_MTU) || sc->dialect == SMB2_DIALECT_202)
+		if (!smb_multi_credit(sc))
 			charge = 1;
 		if (hdrs[i].command == SMB2_CANCEL)
 			continue;

@@ -120,6 +120,14 @@ int req_out_reserve(struct smb2_req *req, size_t body);
 /* Attach payload iovecs sent after the response body (READ data). */
 void req_add_data(struct smb2_req *req, void *buf, size_t len);
 
+/* MS-SMB2 3.3.5.2.5: a payload of `len` bytes must fit the negotiated
+ * maximum and, with multi-credit (2.1 and later: Connection.SupportsMultiCredit),
+ * be paid for with CreditCharge >= ceil(len / 64 KiB).  STATUS_INVALID_PARAMETER
+ * otherwise. */
+NTSTATUS req_check_payload(const struct smb2_req *req, uint32_t len);
+/* Multi-credit requests are allowed (dialect 2.1 and later, LARGE_MTU). */
+static inline bool smb_multi_credit(const struct smb_conn *sc) { return sc->dialect >= SMB2_DIALECT_210; }
+
 /* May this response carry file data by splice (no copy through user
  * space)?  Only when it is neither signed nor sealed, not part of a
  * compound, and "use sendfile" is on. */
