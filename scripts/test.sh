@@ -1,20 +1,54 @@
-#!/usr/bin/env bash
-# Install the test dependencies, build (release and ASan/UBSan), run every
-# test.  The last line of output is "N passed, N failed".
+#!/bin/bash
+# Install the test dependencies, build (release + ASan/UBSan), run every test.
+# This is what CI runs (.ci/run).
+# Must finish in < 30 min on a 2-core machine.  Last line: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start=$(date +%s)
+
 scripts/deps.sh --test
-setup() { # dir, options...
-	local dir=$1; shift
-	if [ -f "$dir/build.ninja" ]; then
-		meson setup --reconfigure "$dir" "$@" >/dev/null
-	else
-		rm -rf "$dir"
-		meson setup "$dir" "$@" >/dev/null
-	fi
+
+setup() {  # setup DIR [meson options...]: fresh configure
+    local dir=$1; shift
+    if [ -d "$dir" ]; then
+        meson setup --wipe "$dir" "$@"
+    else
+        meson setup "$dir" "$@"
+    fi
 }
+
 setup build
 ninja -C build
-setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+
+setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
 ninja -C build-asan
-exec tests/run "$@"
+
+passed=0
+failed=0
+add_counts() {  # add_counts LOGFILE: add the "N passed, N failed" closing line
+    local line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1 || true)
+    if [ -z "$line" ]; then
+        failed=$((failed + 1))
+        return
+    fi
+    passed=$((passed + $(echo "$line" | awk '{print $1}')))
+    failed=$((failed + $(echo "$line" | awk '{print $3}')))
+}
+
+logdir=$(mktemp -d)
+trap 'rm -rf "$logdir"' EXIT
+
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+echo "=== ASan/UBSan: unit tests and fuzz corpus replay"
+/usr/bin/python3 tests/run --build build-asan --unit --no-integration --suite unit --suite fuzz \
+    2>&1 | tee "$logdir/asan.log" || true
+add_counts "$logdir/asan.log"
+
+echo "=== tests/run (unit + integration against smb3d, io_uring and threads)"
+/usr/bin/python3 tests/run --build build 2>&1 | tee "$logdir/run.log" || true
+add_counts "$logdir/run.log"
+
+echo "CI took $(( $(date +%s) - start ))s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
