@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/metrics.h"
 #include "net/worker.h"
 #include "util/coro.h"
 #include "util/log.h"
@@ -196,6 +197,7 @@ static void *pool_main(void *arg)
 
 long pool_exec(struct vfs_op *op)
 {
+	metrics_add(&metrics.vfs_pool_ops, 1);
 	struct worker *w = worker_self();
 	struct coro *co = coro_self();
 	if (!w || !co || !pool.n) {

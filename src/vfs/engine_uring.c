@@ -19,6 +19,7 @@
 #include <linux/openat2.h>
 #include <string.h>
 
+#include "util/metrics.h"
 #include "net/worker.h"
 #include "util/log.h"
 #include "vfs/vfs_int.h"
@@ -71,6 +72,7 @@ bool uring_supports(enum vfs_opcode code)
 static int submit_wait(struct worker *w, struct io_uring_sqe *sqe, int pers)
 {
 	sqe->personality = (__u16)pers;
+	metrics_add(&metrics.vfs_uring_ops, 1);
 	return worker_sqe_wait(w, sqe);
 }
 
