@@ -46,6 +46,7 @@ cat >"$T/smb.conf" <<EOF
 	smb ports = 4450 1390
 	interfaces = "lo;if_index=1,speed=1000000000,capability=RSS"
 	passdb backend = smbpasswd:$T/smbpasswd
+	control socket = $T/ctl.sock
 	security = user
 
 [data]
@@ -64,9 +65,9 @@ check "--version" run 0 --version
 check "--version prints smb3ctl VERSION" grep -Eq '^smb3ctl [0-9]+\.[0-9]+' "$T/out"
 check "no command is a usage error" run 2
 check "unknown command is a usage error" run 2 frobnicate
-check "status not implemented (exit 2)" run 2 status
-check "status says not implemented" has "not implemented yet" "$T/err"
-check "reload not implemented (exit 2)" run 2 reload
+check "status without a server fails (exit 1)" run 1 -c "$T/smb.conf" status
+check "status names the socket it tried" has "cannot reach the server at $T/ctl.sock" "$T/err"
+check "reload without a server fails (exit 1)" run 1 -c "$T/smb.conf" reload
 
 # --- config check: a good file ---
 check "config check good file" run 0 config check "$T/smb.conf"
@@ -77,7 +78,7 @@ check "dump has interfaces" has 'interfaces = "lo;if_index=1,speed=1000000000,ca
 check "dump has share" has "^\[data\]" "$T/out"
 check "dump has share path" has "path = $T/share" "$T/out"
 check "dump has read only = No" has "read only = No" "$T/out"
-check "unknown option warned on stderr" has "smb.conf:7: warning: unknown option 'security' ignored" "$T/err"
+check "unknown option warned on stderr" has "smb.conf:8: warning: unknown option 'security' ignored" "$T/err"
 check "warning not on stdout" hasnt "warning" "$T/out"
 check "config check with -c" run 0 -c "$T/smb.conf" config check
 check "-c dump has share" has "^\[data\]" "$T/out"
