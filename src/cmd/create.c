@@ -9,13 +9,16 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
+#include "mc/oplock.h"
 #include "cmd/ipc.h"
+#include "cmd/streams.h"
 #include "util/log.h"
 #include "util/nttime.h"
 #include "util/utf16.h"
@@ -60,6 +63,8 @@ struct create_state {
 	uint32_t want;            /* requested access, generic mapped */
 	bool max_allowed;
 	uint64_t alloc;           /* AlSi */
+	const uint8_t *eas;       /* ExtA: a checked FILE_FULL_EA_INFORMATION list */
+	size_t eas_len;
 	/* results */
 	struct open *o;
 	uint32_t action;
@@ -75,24 +80,9 @@ static char *parent_of(const char *path)
 	return s ? strndup(path, (size_t)(s - path)) : strdup("");
 }
 
-/* MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.1.2: who may share with whom. */
 static bool share_conflict(const struct open *e, uint32_t access, uint32_t share)
 {
-	if (e->closed || !(e->access & DATA_ACCESS) || !(access & DATA_ACCESS))
-		return false;
-	if ((e->access & (FILE_READ_DATA | FILE_EXECUTE)) && !(share & FILE_SHARE_READ))
-		return true;
-	if ((e->access & (FILE_WRITE_DATA | FILE_APPEND_DATA)) && !(share & FILE_SHARE_WRITE))
-		return true;
-	if ((e->access & DELETE_ACCESS) && !(share & FILE_SHARE_DELETE))
-		return true;
-	if ((access & (FILE_READ_DATA | FILE_EXECUTE)) && !(e->share_access & FILE_SHARE_READ))
-		return true;
-	if ((access & (FILE_WRITE_DATA | FILE_APPEND_DATA)) && !(e->share_access & FILE_SHARE_WRITE))
-		return true;
-	if ((access & DELETE_ACCESS) && !(e->share_access & FILE_SHARE_DELETE))
-		return true;
-	return false;
+	return fileops_share_conflict(e, access, share);
 }
 
 /* Open flags for the access an open needs on a regular file. */
@@ -129,6 +119,11 @@ static NTSTATUS attach(struct create_state *cs, struct open *o, const struct sta
 	if (!f)
 		return STATUS_NO_MEMORY;
 	o->file = f;
+	/* An exclusive or batch oplock of another open is broken first: its
+	 * holder may close and so end a sharing conflict ([MS-FSA] 2.1.5.1.2). */
+	uint32_t disp = cs->q->create_disposition;
+	oplock_break_for_create(cs->req, f, o->access,
+				disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF);
 	pthread_mutex_lock(&f->lock);
 	if (f->delete_pending) {
 		pthread_mutex_unlock(&f->lock);
@@ -321,6 +316,14 @@ static NTSTATUS open_existing(struct create_state *cs, const struct statx *st, i
 			.create_time = have_dos ? dos.create_time : 0,
 		};
 		(void)vfs_dos_set(cs->id, fd, &nd);
+		/* MS-FSA 2.1.5.1.2.2: the EAs given replace the file's EAs */
+		if (cs->eas) {
+			NTSTATUS es = fileops_ea_apply(cs->id, fd, cs->eas, cs->eas_len, true);
+			if (es != STATUS_SUCCESS) {
+				open_abort(o);
+				return es;
+			}
+		}
 		if (cs->alloc)
 			(void)vfs_fallocate(cs->id, fd, FALLOC_FL_KEEP_SIZE, 0, cs->alloc);
 		cs->action = disp == FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
@@ -429,11 +432,174 @@ static NTSTATUS create_new(struct create_state *cs, int *again)
 	r = vfs_dos_set(cs->id, fd, &d);
 	if (r < 0)
 		log_debug("create %s: storing DOS attributes: %s", cs->path, strerror(-r));
+	if (cs->eas) {
+		NTSTATUS es = fileops_ea_apply(cs->id, fd, cs->eas, cs->eas_len, false);
+		if (es != STATUS_SUCCESS) {
+			/* undo the create: the object must not stay behind */
+			pthread_mutex_lock(&o->file->lock);
+			o->file->delete_pending = true;
+			pthread_mutex_unlock(&o->file->lock);
+			open_abort(o);
+			return es;
+		}
+	}
 	if (cs->alloc && !dir)
 		(void)vfs_fallocate(cs->id, fd, FALLOC_FL_KEEP_SIZE, 0, cs->alloc);
 	cs->o = o;
 	cs->action = FILE_CREATED;
 	cs->max_access = max & (req->tree->read_only ? ~FILEOPS_WRITE_RIGHTS : ~0u);
+	return STATUS_SUCCESS;
+}
+
+/* Open or create named stream `stream` of cs->path ([MS-FSA] 2.1.5.1):
+ * the base file is created when missing (and the disposition creates);
+ * access is checked against the base; the open's fd is the stream's
+ * file in the depot (streams.h), its path "base:stream". */
+static NTSTATUS open_stream(struct create_state *cs, const char *stream)
+{
+	const struct wire_create_req *q = cs->q;
+	struct smb2_req *req = cs->req;
+	uint32_t disp = q->create_disposition;
+	bool creates = disp != FILE_OPEN && disp != FILE_OVERWRITE;
+	struct statx bst;
+	int r = vfs_statx(cs->id, cs->root, cs->path, 0, STATX_BASIC_STATS | STATX_BTIME, &bst);
+	if (r == -ENOTDIR)
+		return STATUS_OBJECT_PATH_NOT_FOUND;
+	bool base_created = false;
+	if (r == -ENOENT) {
+		if (!creates)
+			return STATUS_OBJECT_NAME_NOT_FOUND;
+		if (req->tree->read_only)
+			return STATUS_ACCESS_DENIED;
+		int fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_CREAT | O_EXCL, 0644);
+		if (fd == -ENOENT || fd == -ENOTDIR)
+			return STATUS_OBJECT_PATH_NOT_FOUND;
+		if (fd < 0)
+			return vfs_nt_status(fd);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		struct vfs_dosinfo d = {
+			.attrs = (q->file_attributes & ATTRS_SETTABLE) | FILE_ATTRIBUTE_ARCHIVE,
+			.create_time = nttime_from_timespec(&ts),
+		};
+		(void)vfs_dos_set(cs->id, fd, &d);
+		r = vfs_statx(cs->id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &bst);
+		vfs_close(fd);
+		if (r < 0)
+			return vfs_nt_status(r);
+		base_created = true;
+	} else if (r < 0) {
+		return vfs_nt_status(r);
+	}
+
+	/* Access: what the session may do with the base file. */
+	uint32_t max = FILE_ALL_ACCESS;
+	if (!base_created) {
+		struct statx pst, *parent = NULL;
+		char *pp = parent_of(cs->path);
+		if (pp && vfs_statx(cs->id, cs->root, pp, 0, STATX_BASIC_STATS, &pst) >= 0)
+			parent = &pst;
+		free(pp);
+		max = fileops_max_access(req->session, req->tree, &bst, parent);
+	}
+	if (req->tree->read_only)
+		max &= ~FILEOPS_WRITE_RIGHTS;
+	uint32_t want = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
+	if (cs->max_allowed)
+		want |= max;
+	uint32_t required = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
+	if (disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF)
+		required |= FILE_WRITE_DATA;
+	if (required & ~max)
+		return STATUS_ACCESS_DENIED;
+	want &= max | SYNCHRONIZE;
+
+	dev_t dev = makedev(bst.stx_dev_major, bst.stx_dev_minor);
+	char *ondisk = NULL;
+	int fd = -ENOENT;
+	uint32_t action = FILE_OPENED;
+	for (int tries = 0; tries < 4 && fd == -ENOENT; tries++) {
+		int trunc = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF ?
+			    O_TRUNC : 0;
+		fd = disp == FILE_CREATE ? -ENOENT
+					 : streams_open(cs->root, dev, bst.stx_ino, stream, O_RDWR | trunc,
+							bst.stx_uid, bst.stx_gid, &ondisk);
+		if (fd >= 0) {
+			action = trunc ? (disp == FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN)
+				       : FILE_OPENED;
+			break;
+		}
+		if (fd != -ENOENT)
+			break;
+		if (!creates)
+			return STATUS_OBJECT_NAME_NOT_FOUND;
+		if (req->tree->read_only)
+			return STATUS_ACCESS_DENIED;
+		fd = streams_open(cs->root, dev, bst.stx_ino, stream, O_RDWR | O_CREAT | O_EXCL,
+				  bst.stx_uid, bst.stx_gid, &ondisk);
+		if (fd >= 0) {
+			action = FILE_CREATED;
+			break;
+		}
+		if (fd == -EEXIST) {
+			if (disp == FILE_CREATE)
+				return STATUS_OBJECT_NAME_COLLISION;
+			fd = -ENOENT; /* appeared meanwhile: open it */
+		}
+	}
+	if (fd < 0)
+		return vfs_nt_status(fd);
+	if (disp == FILE_CREATE && action != FILE_CREATED) {
+		vfs_close(fd);
+		free(ondisk);
+		return STATUS_OBJECT_NAME_COLLISION;
+	}
+	struct statx sst;
+	r = vfs_statx(NULL, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &sst);
+	if (r < 0) {
+		vfs_close(fd);
+		free(ondisk);
+		return vfs_nt_status(r);
+	}
+	size_t plen = strlen(cs->path) + 1 + strlen(ondisk) + 1;
+	char *spath = malloc(plen);
+	if (!spath) {
+		vfs_close(fd);
+		free(ondisk);
+		return STATUS_NO_MEMORY;
+	}
+	snprintf(spath, plen, "%s:%s", cs->path, ondisk);
+	free(ondisk);
+	char *saved = cs->path;
+	cs->path = spath;
+	struct open *o = open_new(cs);
+	cs->path = saved;
+	free(spath);
+	if (!o) {
+		vfs_close(fd);
+		return STATUS_NO_MEMORY;
+	}
+	o->fd = fd;
+	o->access = want;
+	o->is_dir = false;
+	o->delete_on_close = q->create_options & FILE_DELETE_ON_CLOSE;
+	NTSTATUS s = attach(cs, o, &sst);
+	if (s != STATUS_SUCCESS) {
+		open_free_unregistered(o);
+		return s;
+	}
+	if (action == FILE_CREATED) {
+		struct vfs_dosinfo d = { .attrs = FILE_ATTRIBUTE_ARCHIVE };
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		d.create_time = nttime_from_timespec(&ts);
+		(void)vfs_dos_set(NULL, fd, &d);
+	}
+	if (cs->alloc && action != FILE_OPENED)
+		(void)vfs_fallocate(NULL, fd, FALLOC_FL_KEEP_SIZE, 0, cs->alloc);
+	cs->o = o;
+	cs->action = action;
+	cs->max_access = max;
 	return STATUS_SUCCESS;
 }
 
@@ -549,8 +715,17 @@ NTSTATUS cmd_create(struct smb2_req *req)
 			return STATUS_INVALID_PARAMETER;
 		if (c->name_len != 4)
 			continue; /* GUID-named contexts (AAPL ...) are not ours */
-		if (!memcmp(c->name, WIRE_CTX_EA_BUFFER, 4))
-			return STATUS_EAS_NOT_SUPPORTED; /* as Samba with "ea support = no" */
+		if (!memcmp(c->name, WIRE_CTX_EA_BUFFER, 4)) {
+			/* MS-SMB2 3.3.5.9.1: FILE_FULL_EA_INFORMATION, applied
+			 * when the file is created or overwritten */
+			if ((st = fileops_ea_check(c->data, c->data_len, NULL)))
+				return st;
+			if (c->data_len) {
+				cs.eas = c->data;
+				cs.eas_len = c->data_len;
+			}
+			continue;
+		}
 		if (!memcmp(c->name, WIRE_CTX_TIMEWARP, 4))
 			return STATUS_OBJECT_NAME_NOT_FOUND; /* no previous versions */
 		if (!memcmp(c->name, WIRE_CTX_DURABLE_RECONNECT, 4) ||
@@ -570,10 +745,25 @@ NTSTATUS cmd_create(struct smb2_req *req)
 		/* SecD, DHnQ, DH2Q, RqLs: accepted and ignored for now. */
 	}
 
-	char *name = NULL;
-	st = fileops_name_ex(req, q.name, q.name_len, &name, &cs.trailing_slash);
+	char *name = NULL, *stream = NULL;
+	st = fileops_name_stream(req, q.name, q.name_len, &name, &cs.trailing_slash, &stream);
 	if (st != STATUS_SUCCESS)
 		return st;
+	/* the stream depot is not part of the namespace */
+	if (!strncasecmp(name, STREAMS_DEPOT, sizeof(STREAMS_DEPOT) - 1) &&
+	    (name[sizeof(STREAMS_DEPOT) - 1] == 0 || name[sizeof(STREAMS_DEPOT) - 1] == '/')) {
+		st = name[sizeof(STREAMS_DEPOT) - 1] ? STATUS_OBJECT_PATH_NOT_FOUND
+						     : STATUS_OBJECT_NAME_NOT_FOUND;
+		free(name);
+		free(stream);
+		return st;
+	}
+	if (stream && (!name[0] || (q.create_options & FILE_DIRECTORY_FILE) || cs.trailing_slash)) {
+		st = name[0] ? STATUS_NOT_A_DIRECTORY : STATUS_OBJECT_NAME_INVALID;
+		free(name);
+		free(stream);
+		return st;
+	}
 	if (name[0] && req->tree->share->case_insensitive) {
 		char *real = NULL;
 		int r = vfs_resolve_ci(cs.id, cs.root, name, &real);
@@ -591,7 +781,8 @@ NTSTATUS cmd_create(struct smb2_req *req)
 	cs.max_allowed = acc & MAXIMUM_ALLOWED;
 	cs.want = acc;
 
-	st = do_open(&cs);
+	st = stream ? open_stream(&cs, stream) : do_open(&cs);
+	free(stream);
 	if (st != STATUS_SUCCESS) {
 		log_debug("create '%s' disp %u opts %#x access %#x: %s", name, q.create_disposition,
 			  q.create_options, q.desired_access, nt_status_name(st));
@@ -610,7 +801,7 @@ NTSTATUS cmd_create(struct smb2_req *req)
 		return st;
 	}
 	struct wire_create_rsp rsp = {
-		.oplock_level = SMB2_OPLOCK_LEVEL_NONE,
+		.oplock_level = oplock_grant(o, q.oplock_level),
 		.create_action = cs.action,
 		.create = a.create, .access = a.access, .write = a.write, .change = a.change,
 		.alloc = a.alloc, .eof = a.eof,

@@ -1,18 +1,31 @@
 /* Helpers shared by the file-service handlers (see fileops.h). */
 #include "cmd/fileops.h"
+#include "mc/oplock.h"
+#include "cmd/change_notify.h"
+#include "state/brl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/ioctl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 
+#include "cmd/change_notify.h"
 #include "cmd/ipc.h"
+#include "cmd/streams.h"
+#include "state/brl.h"
 #include "util/coro.h"
 #include "util/log.h"
 #include "util/nttime.h"
 #include "util/utf16.h"
+#include "vfs/dosattr.h"
 #include "vfs/vfs.h"
 #include "wire/close.h"
 #include "wire/fscc.h"
@@ -48,11 +61,33 @@ static int remove_path(struct open *o)
 	int flags = o->is_dir ? AT_REMOVEDIR : 0;
 	if (!o->tree || o->tree->root_fd < 0 || !o->path || !o->path[0])
 		return -EINVAL;
-	if (coro_self()) {
-		const struct vfs_ident *id = o->session ? o->session->ident : NULL;
-		return vfs_unlinkat(id, o->tree->root_fd, o->path, flags);
+	int root = o->tree->root_fd;
+	bool co = coro_self() != NULL;
+	const struct vfs_ident *id = o->session ? o->session->ident : NULL;
+	char *colon = strchr(o->path, ':');
+	if (colon) {
+		/* a named stream (streams.h): "base:stream" */
+		char *base = strndup(o->path, (size_t)(colon - o->path));
+		if (!base)
+			return -ENOMEM;
+		struct statx st;
+		int r = co ? vfs_statx(id, root, base, 0, STATX_INO, &st)
+			   : (statx(root, base, 0, STATX_INO, &st) < 0 ? -errno : 0);
+		free(base);
+		if (r < 0)
+			return r;
+		return streams_unlink(root, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino,
+				      colon + 1);
 	}
-	return unlinkat(o->tree->root_fd, o->path, flags) < 0 ? -errno : 0;
+	/* the last name of a file takes its streams along */
+	struct statx st;
+	int sr = co ? vfs_statx(id, root, o->path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st)
+		    : (statx(root, o->path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st) < 0 ? -errno : 0);
+	int r = co ? vfs_unlinkat(id, root, o->path, flags)
+		   : (unlinkat(root, o->path, flags) < 0 ? -errno : 0);
+	if (r == 0 && sr == 0 && (o->is_dir || st.stx_nlink <= 1))
+		streams_remove_all(root, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino);
+	return r;
 }
 
 bool fileops_close_open(struct open *o, struct wire_close_rsp *post)
@@ -80,6 +115,9 @@ bool fileops_close_open(struct open *o, struct wire_close_rsp *post)
 	struct file *f = o->file;
 	if (!f)
 		return true;
+	/* Byte-range locks and pending notifies die with the open. */
+	brl_close_open(o);
+	notify_open_closed(o);
 	bool remove = false;
 	pthread_mutex_lock(&f->lock);
 	file_remove_open(f, o);
@@ -93,6 +131,7 @@ bool fileops_close_open(struct open *o, struct wire_close_rsp *post)
 		f->delete_pending = false; /* the next open sees the result */
 	}
 	pthread_mutex_unlock(&f->lock);
+	oplock_open_closed(o);
 	if (remove) {
 		int r = remove_path(o);
 		if (r < 0)
@@ -135,8 +174,39 @@ static bool reserved_char(unsigned char c)
 NTSTATUS fileops_name_ex(struct smb2_req *req, const uint8_t *utf16, size_t len, char **path,
 			 bool *trailing_slash)
 {
+	return fileops_name_stream(req, utf16, len, path, trailing_slash, NULL);
+}
+
+/* "name", "name:$DATA" or ":$DATA" after the first colon -> the stream
+ * name (NULL for the default stream), or an error status. */
+static NTSTATUS parse_stream(char *colon, char **stream)
+{
+	char *name = colon + 1;
+	char *type = strchr(name, ':');
+	*stream = NULL;
+	if (type) {
+		*type++ = 0;
+		if (strcasecmp(type, "$DATA") != 0)
+			return STATUS_OBJECT_NAME_INVALID;
+	}
+	if (!name[0])
+		return type ? STATUS_SUCCESS : STATUS_OBJECT_NAME_INVALID; /* "f::$DATA" / "f:" */
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || strchr("\\/:<>\"|?*", *p))
+			return STATUS_OBJECT_NAME_INVALID;
+	if (strlen(name) > 255)
+		return STATUS_OBJECT_NAME_INVALID;
+	*stream = strdup(name);
+	return *stream ? STATUS_SUCCESS : STATUS_NO_MEMORY;
+}
+
+NTSTATUS fileops_name_stream(struct smb2_req *req, const uint8_t *utf16, size_t len, char **path,
+			     bool *trailing_slash, char **stream)
+{
 	(void)req;
 	*path = NULL;
+	if (stream)
+		*stream = NULL;
 	if (trailing_slash)
 		*trailing_slash = false;
 	if (len == 0 || !utf16) {
@@ -171,16 +241,26 @@ NTSTATUS fileops_name_ex(struct smb2_req *req, const uint8_t *utf16, size_t len,
 			return STATUS_OBJECT_NAME_INVALID;
 		}
 	}
-	/* Streams: "name::$DATA" is the file itself; no other stream yet. */
+	/* Streams: "name::$DATA" is the file itself; "name:s" and
+	 * "name:s:$DATA" name stream s (only where the caller takes one). */
 	char *colon = strchr(s, ':');
+	char *sname = NULL;
 	if (colon) {
-		if (strcasecmp(colon, "::$DATA") == 0 && colon != s && !strchr(colon + 1, '\\')) {
-			*colon = 0;
-			n = (size_t)(colon - s);
-		} else {
+		if (colon == s || strchr(colon + 1, '\\')) {
 			free(s);
 			return STATUS_OBJECT_NAME_INVALID;
 		}
+		NTSTATUS ps = parse_stream(colon, &sname);
+		if (ps == STATUS_SUCCESS && sname && !stream) {
+			free(sname);
+			ps = STATUS_OBJECT_NAME_INVALID;
+		}
+		if (ps != STATUS_SUCCESS) {
+			free(s);
+			return ps;
+		}
+		*colon = 0;
+		n = (size_t)(colon - s);
 	}
 	NTSTATUS st = STATUS_SUCCESS;
 	char *comp = s;
@@ -217,9 +297,12 @@ NTSTATUS fileops_name_ex(struct smb2_req *req, const uint8_t *utf16, size_t len,
 	}
 	if (st != STATUS_SUCCESS) {
 		free(s);
+		free(sname);
 		return st;
 	}
 	*path = s;
+	if (stream)
+		*stream = sname;
 	return STATUS_SUCCESS;
 }
 
@@ -233,6 +316,9 @@ NTSTATUS fileops_name(struct smb2_req *req, const uint8_t *utf16, size_t len, ch
 #define DOS_STORED_ATTRS (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | \
 			  FILE_ATTRIBUTE_ARCHIVE | FILE_ATTRIBUTE_TEMPORARY | FILE_ATTRIBUTE_OFFLINE | \
 			  FILE_ATTRIBUTE_NOT_CONTENT_INDEXED | FILE_ATTRIBUTE_SPARSE_FILE)
+/* a directory is never temporary nor sparse ([MS-FSA] 2.1.5.14.2) */
+#define DOS_DIR_ATTRS (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM | \
+		       FILE_ATTRIBUTE_ARCHIVE | FILE_ATTRIBUTE_OFFLINE | FILE_ATTRIBUTE_NOT_CONTENT_INDEXED)
 
 static uint64_t nt_of(const struct statx_timestamp *t)
 {
@@ -260,8 +346,7 @@ void fileops_attrs_from_stat(const struct statx *st, const struct vfs_dosinfo *d
 	if (a->is_dir) {
 		a->attrs = FILE_ATTRIBUTE_DIRECTORY;
 		if (dos)
-			a->attrs |= dos->attrs & (FILE_ATTRIBUTE_HIDDEN | FILE_ATTRIBUTE_SYSTEM |
-						  FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_ARCHIVE);
+			a->attrs |= dos->attrs & DOS_DIR_ATTRS;
 		a->alloc = 0;
 		a->eof = 0;
 	} else {
@@ -274,6 +359,70 @@ void fileops_attrs_from_stat(const struct statx *st, const struct vfs_dosinfo *d
 	}
 }
 
+void fileops_attrs_from_stat_ext(const struct statx *st, const struct vfs_dosinfo_ext *x,
+				 struct fileops_attrs *a)
+{
+	fileops_attrs_from_stat(st, x ? &x->d : NULL, a);
+	/* An explicit ChangeTime stands until the data changes (dosattr.h). */
+	if (x && x->has_change && (uint64_t)st->stx_size == x->size &&
+	    (int64_t)st->stx_mtime.tv_sec * 1000000000 + st->stx_mtime.tv_nsec == x->mtime_ns)
+		a->change = x->change_time;
+}
+
+/* ext4 and others count an external xattr block (the EAs, the DOS
+ * attributes) in st_blocks, so a file with EAs would show one block more
+ * than its data holds.  When st_blocks shows more than the data's size
+ * needs, the allocation is measured from the data's extents (FIEMAP), which
+ * still counts space preallocated past EOF. */
+struct fiemap_arg {
+	int fd;
+	uint64_t total;
+};
+
+static long fiemap_fn(void *p)
+{
+	struct fiemap_arg *fa = p;
+	union {
+		struct fiemap fm;
+		uint8_t b[sizeof(struct fiemap) + 32 * sizeof(struct fiemap_extent)];
+	} u;
+	uint64_t start = 0, total = 0;
+	for (int rounds = 0; rounds < 64; rounds++) {
+		memset(&u, 0, sizeof(u));
+		u.fm.fm_start = start;
+		u.fm.fm_length = FIEMAP_MAX_OFFSET - start;
+		u.fm.fm_extent_count = 32;
+		if (ioctl(fa->fd, FS_IOC_FIEMAP, &u.fm) < 0)
+			return -errno;
+		if (u.fm.fm_mapped_extents == 0)
+			break;
+		bool last = false;
+		for (unsigned i = 0; i < u.fm.fm_mapped_extents; i++) {
+			const struct fiemap_extent *e = &u.fm.fm_extents[i];
+			total += e->fe_length;
+			start = e->fe_logical + e->fe_length;
+			if (e->fe_flags & FIEMAP_EXTENT_LAST)
+				last = true;
+		}
+		if (last)
+			break;
+	}
+	fa->total = total;
+	return 0;
+}
+
+void fileops_fix_alloc(const struct vfs_ident *id, int fd, const struct statx *st,
+		       struct fileops_attrs *a)
+{
+	uint64_t blk = st->stx_blksize ? st->stx_blksize : 4096;
+	uint64_t need = (a->eof + blk - 1) / blk * blk;
+	if (a->is_dir || a->alloc <= need || fd < 0)
+		return;
+	struct fiemap_arg fa = { fd, 0 };
+	if (vfs_call(id, fiemap_fn, &fa) == 0)
+		a->alloc = (fa.total + blk - 1) / blk * blk;
+}
+
 NTSTATUS fileops_stat_open(const struct open *o, struct fileops_attrs *a)
 {
 	if (o->fd < 0)
@@ -283,10 +432,82 @@ NTSTATUS fileops_stat_open(const struct open *o, struct fileops_attrs *a)
 	int r = vfs_statx(id, o->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &st);
 	if (r < 0)
 		return vfs_nt_status(r);
-	struct vfs_dosinfo d;
-	bool have = vfs_dos_get(id, o->fd, &d) >= 0;
-	fileops_attrs_from_stat(&st, have ? &d : NULL, a);
+	struct vfs_dosinfo_ext x;
+	bool have = vfs_dos_get_ext(id, o->fd, &x) >= 0;
+	fileops_attrs_from_stat_ext(&st, have ? &x : NULL, a);
+	fileops_fix_alloc(id, o->fd, &st, a);
 	return STATUS_SUCCESS;
+}
+
+/* ---- 8.3 names ---- */
+
+static bool short_char_ok(unsigned char c)
+{
+	return isalnum(c) || c == '_' || c == '-' || c == '$' || c == '~' || c == '!' ||
+	       c == '#' || c == '%' || c == '&' || c == '@' || c == '^' || c == '{' || c == '}';
+}
+
+void fileops_short_name(const char *path, char out[13])
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	out[0] = 0;
+	if (!base[0] || !strcmp(base, ".") || !strcmp(base, ".."))
+		return; /* the share root and the dot entries have none */
+	const char *dot = strrchr(base, '.');
+	size_t blen = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+	const char *ext = dot && dot != base ? dot + 1 : "";
+	bool valid = blen >= 1 && blen <= 8 && strlen(ext) <= 3;
+	for (const char *p = base; *p && valid; p++)
+		if (!(short_char_ok((unsigned char)*p) || (*p == '.' && p == dot)))
+			valid = false;
+	size_t k = 0;
+	if (valid) {
+		for (size_t i = 0; i < blen; i++)
+			out[k++] = (char)toupper((unsigned char)base[i]);
+	} else {
+		for (size_t i = 0; i < blen && k < 6; i++)
+			if (isalnum((unsigned char)base[i]))
+				out[k++] = (char)toupper((unsigned char)base[i]);
+		if (k == 0)
+			out[k++] = '_';
+		out[k++] = '~';
+		out[k++] = '1';
+	}
+	if (*ext) {
+		size_t e = 0;
+		out[k++] = '.';
+		for (const char *p = ext; *p && e < 3; p++)
+			if (isalnum((unsigned char)*p))
+				out[k++] = (char)toupper((unsigned char)*p), e++;
+		if (e == 0)
+			k--;
+	}
+	out[k] = 0;
+}
+
+/* ---- share modes ---- */
+
+#define SHARE_DATA_ACCESS (FILE_READ_DATA | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_EXECUTE | \
+			   DELETE_ACCESS)
+
+bool fileops_share_conflict(const struct open *e, uint32_t access, uint32_t share)
+{
+	if (e->closed || !(e->access & SHARE_DATA_ACCESS) || !(access & SHARE_DATA_ACCESS))
+		return false;
+	if ((e->access & (FILE_READ_DATA | FILE_EXECUTE)) && !(share & FILE_SHARE_READ))
+		return true;
+	if ((e->access & (FILE_WRITE_DATA | FILE_APPEND_DATA)) && !(share & FILE_SHARE_WRITE))
+		return true;
+	if ((e->access & DELETE_ACCESS) && !(share & FILE_SHARE_DELETE))
+		return true;
+	if ((access & (FILE_READ_DATA | FILE_EXECUTE)) && !(e->share_access & FILE_SHARE_READ))
+		return true;
+	if ((access & (FILE_WRITE_DATA | FILE_APPEND_DATA)) && !(e->share_access & FILE_SHARE_WRITE))
+		return true;
+	if ((access & DELETE_ACCESS) && !(e->share_access & FILE_SHARE_DELETE))
+		return true;
+	return false;
 }
 
 /* ---- access ---- */

@@ -14,6 +14,7 @@
 #include "state/open.h"
 
 struct wire_close_rsp;
+struct vfs_ident;
 
 /* ---- access masks ([MS-SMB2] 2.2.13.1, [MS-DTYP] 2.4.3) ---- */
 #ifndef FILE_READ_DATA
@@ -78,6 +79,11 @@ bool fileops_close_open(struct open *o, struct wire_close_rsp *post);
 /* Installs state_close_opens_of_tree (called at start-up by a constructor). */
 void fileops_init(void);
 
+/* MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.1.2.1: does a new open with (access,
+ * share) conflict with the existing open e?  Only the data rights (read,
+ * write, append, execute, delete) take part. */
+bool fileops_share_conflict(const struct open *e, uint32_t access, uint32_t share);
+
 /* ---- names ---- */
 
 /* UTF-16LE client name -> share-relative, '/'-separated UTF-8 path ("" =
@@ -89,6 +95,10 @@ void fileops_init(void);
  * STATUS_OBJECT_NAME_INVALID (no stream support yet); a trailing backslash
  * is dropped (*trailing_slash set when not NULL). */
 NTSTATUS fileops_name(struct smb2_req *req, const uint8_t *utf16, size_t len, char **path);
+/* Same, taking named streams: "name:s" / "name:s:$DATA" set *stream to a
+ * malloc'd "s" (NULL for the default stream). */
+NTSTATUS fileops_name_stream(struct smb2_req *req, const uint8_t *utf16, size_t len, char **path,
+			     bool *trailing_slash, char **stream);
 NTSTATUS fileops_name_ex(struct smb2_req *req, const uint8_t *utf16, size_t len, char **path,
 			 bool *trailing_slash);
 
@@ -108,8 +118,40 @@ struct fileops_attrs {
 struct vfs_dosinfo;
 void fileops_attrs_from_stat(const struct statx *st, const struct vfs_dosinfo *dos,
 			     struct fileops_attrs *a);
+/* Same, with an explicit ChangeTime stored by SET_INFO applied while it
+ * stands (vfs/dosattr.h); `x` may be NULL. */
+struct vfs_dosinfo_ext;
+void fileops_attrs_from_stat_ext(const struct statx *st, const struct vfs_dosinfo_ext *x,
+				 struct fileops_attrs *a);
+/* Correct a->alloc from the data extents of fd when st_blocks also counts
+ * an xattr block (fileops.c); fd may be -1 (no correction). */
+void fileops_fix_alloc(const struct vfs_ident *id, int fd, const struct statx *st,
+		       struct fileops_attrs *a);
 /* statx + vfs_dos_get of an open's fd (O_PATH fds too). */
 NTSTATUS fileops_stat_open(const struct open *o, struct fileops_attrs *a);
+
+/* The 8.3 name shown for the last component of `path` (directory entries
+ * and FileAlternateNameInformation agree on it): the name itself in upper
+ * case when it is a valid 8.3 name, else "XXXXXX~1.EXT"; "" for the share
+ * root and the dot entries. */
+void fileops_short_name(const char *path, char out[13]);
+
+/* ---- EAs (src/cmd/ea.c): user.<name> xattrs, as Samba ---- */
+
+/* EaSize of FileEaInformation / FileAllInformation / directory entries:
+ * the size of the FILE_FULL_EA_INFORMATION list of the file's EAs, 0 when
+ * it has none (or the fd cannot read xattrs). */
+uint32_t fileops_ea_size(const struct vfs_ident *id, int fd);
+/* Check a FILE_FULL_EA_INFORMATION list (SET_INFO FullEa, the CREATE ExtA
+ * context): STATUS_INVALID_EA_NAME for a bad name (*err_off set to the
+ * offending entry's offset when not NULL), STATUS_EA_LIST_INCONSISTENT /
+ * INVALID_PARAMETER for a malformed list. */
+NTSTATUS fileops_ea_check(const uint8_t *b, size_t len, uint32_t *err_off);
+/* Apply a checked list to an fd that permits xattr calls (an empty value
+ * removes the EA).  With `replace_all`, existing EAs are removed first
+ * (overwrite / supersede at CREATE). */
+NTSTATUS fileops_ea_apply(const struct vfs_ident *id, int fd, const uint8_t *b, size_t len,
+			  bool replace_all);
 
 /* ---- access checks ---- */
 

@@ -17,9 +17,11 @@
 #include <wctype.h>
 
 #include "cmd/fileops.h"
+#include "cmd/streams.h"
 #include "state/open.h"
 #include "util/log.h"
 #include "util/utf16.h"
+#include "vfs/dosattr.h"
 #include "vfs/vfs.h"
 #include "wire/fscc.h"
 #include "wire/query_directory.h"
@@ -252,7 +254,8 @@ static void qdir_consume(struct qdir_state *s)
 /* Attributes of entry `name` of the directory: statx relative to the
  * directory fd; the DOS attributes through a read-only open of the entry
  * (fgetxattr refuses O_PATH descriptors). */
-static int qdir_stat(struct smb2_req *req, struct qdir_state *s, const char *name, struct fileops_attrs *a)
+static int qdir_stat(struct smb2_req *req, struct qdir_state *s, const char *name, struct fileops_attrs *a,
+		     bool want_ea, uint32_t *ea_size)
 {
 	const struct vfs_ident *id = ident_of(req);
 	/* ".." would leave the directory fd (RESOLVE_BENEATH): show the
@@ -263,18 +266,25 @@ static int qdir_stat(struct smb2_req *req, struct qdir_state *s, const char *nam
 			  STATX_BASIC_STATS | STATX_BTIME, &st);
 	if (r < 0)
 		return r;
-	struct vfs_dosinfo d;
+	struct vfs_dosinfo_ext d;
 	bool have = false;
+	*ea_size = 0;
 	if (!path[0]) {
-		have = vfs_dos_get(id, s->fd, &d) >= 0;
+		have = vfs_dos_get_ext(id, s->fd, &d) >= 0;
+		*ea_size = fileops_ea_size(id, s->fd);
 	} else if (S_ISREG(st.stx_mode) || S_ISDIR(st.stx_mode)) {
 		int fd = vfs_open(id, s->fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
 		if (fd >= 0) {
-			have = vfs_dos_get(id, fd, &d) >= 0;
+			have = vfs_dos_get_ext(id, fd, &d) >= 0;
+			if (want_ea)
+				*ea_size = fileops_ea_size(id, fd);
+			fileops_attrs_from_stat_ext(&st, have ? &d : NULL, a);
+			fileops_fix_alloc(id, fd, &st, a);
 			vfs_close(fd);
+			return 0;
 		}
 	}
-	fileops_attrs_from_stat(&st, have ? &d : NULL, a);
+	fileops_attrs_from_stat_ext(&st, have ? &d : NULL, a);
 	return 0;
 }
 
@@ -366,12 +376,15 @@ NTSTATUS cmd_query_directory(struct smb2_req *req)
 			st = e;
 			break;
 		}
-		if (!pattern_match(s->pat, s->pat_len, name)) {
+		if (!pattern_match(s->pat, s->pat_len, name) ||
+		    (!o->path[0] && !strcmp(name, STREAMS_DEPOT))) {
 			qdir_consume(s);
 			continue;
 		}
 		struct fileops_attrs a;
-		int r = qdir_stat(req, s, name, &a);
+		uint32_t ea_size = 0;
+		bool want_ea = q.info_class != FileDirectoryInformation && q.info_class != FileNamesInformation;
+		int r = qdir_stat(req, s, name, &a, want_ea, &ea_size);
 		if (r < 0) {
 			log_debug("qdir: stat '%s': %d", name, r);
 			qdir_consume(s); /* vanished meanwhile */
@@ -380,8 +393,15 @@ NTSTATUS cmd_query_directory(struct smb2_req *req)
 		struct fscc_dirent d = {
 			.file_id = a.ino, .create = a.create, .access = a.access, .write = a.write,
 			.change = a.change, .eof = a.eof, .alloc = a.alloc, .attrs = a.attrs,
-			.name = name, .short_name = NULL,
+			.ea_size = ea_size, .name = name, .short_name = NULL,
 		};
+		char short8[13];
+		if (q.info_class == FileBothDirectoryInformation ||
+		    q.info_class == FileIdBothDirectoryInformation) {
+			/* the same name FileAlternateNameInformation gives */
+			fileops_short_name(name, short8);
+			d.short_name = short8;
+		}
 		r = fscc_dirent_encode(&req->out, q.info_class, &d, &prev);
 		if (r == -ENOSPC) {
 			/* stays current for the next call (3.3.5.18) */

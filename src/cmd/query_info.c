@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 
 #include "cmd/fileops.h"
+#include "cmd/streams.h"
 #include "cmd/secdesc.h"
 #include "state/open.h"
 #include "util/log.h"
@@ -44,46 +46,6 @@ static char *nt_path(const char *path, bool leading_backslash)
 		*q++ = path[i] == '/' ? '\\' : path[i];
 	*q = 0;
 	return s;
-}
-
-/* An 8.3 name for FileAlternateNameInformation: the name itself when it is
- * a valid upper-case-able 8.3 name, else a Samba-like "XXXXXX~1.EXT". */
-static void short_name(const char *path, char out[13])
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	const char *dot = strrchr(base, '.');
-	size_t blen = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-	const char *ext = dot && dot != base ? dot + 1 : "";
-	bool valid = blen >= 1 && blen <= 8 && strlen(ext) <= 3;
-	for (const char *p = base; *p && valid; p++)
-		if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '-' || (*p == '.' && p == dot)))
-			valid = false;
-	size_t k = 0;
-	if (valid) {
-		for (size_t i = 0; i < blen; i++)
-			out[k++] = (char)toupper((unsigned char)base[i]);
-	} else {
-		for (size_t i = 0; i < blen && k < 6; i++)
-			if (isalnum((unsigned char)base[i]))
-				out[k++] = (char)toupper((unsigned char)base[i]);
-		if (k == 0)
-			out[k++] = '_';
-		out[k++] = '~';
-		out[k++] = '1';
-	}
-	if (*ext) {
-		size_t e = 0;
-		out[k++] = '.';
-		for (const char *p = ext; *p && e < 3; p++)
-			if (isalnum((unsigned char)*p))
-				out[k++] = (char)toupper((unsigned char)*p), e++;
-		if (e == 0)
-			k--;
-	}
-	out[k] = 0;
-	if (!path[0])
-		out[0] = 0; /* the share root has none */
 }
 
 /* The smallest OutputBufferLength Windows accepts for the variable-length
@@ -139,7 +101,8 @@ static NTSTATUS query_eas(struct smb2_req *req, struct open *o)
 	bool overflow = false;
 	for (ssize_t off = 0; off < n; off += (ssize_t)strlen(names + off) + 1) {
 		const char *x = names + off;
-		if (strncmp(x, "user.", 5) || !strcmp(x, dosattrib) || strlen(x + 5) > 255)
+		if (strncmp(x, "user.", 5) || !strcmp(x, dosattrib) || strlen(x + 5) > 255 ||
+		    !strncmp(x + 5, "DosStream.", 10) || !x[5])
 			continue;
 		uint8_t val[65536];
 		ssize_t vl = vfs_fgetxattr(id, o->fd, x, val, sizeof(val));
@@ -207,6 +170,8 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 		.position = o->position, .mode = o->mode, .alignment = 0,
 		.volume_serial = a.dev,
 	};
+	if (cls == FileEaInformation || cls == FileAllInformation)
+		fi.ea_size = fileops_ea_size(ident_of(req), o->fd);
 	if (o->file) {
 		pthread_mutex_lock(&o->file->lock);
 		fi.delete_pending = o->file->delete_pending;
@@ -218,11 +183,13 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 		fi.write = o->last_write_nt;
 
 	struct fscc_stream data = { "::$DATA", a.eof, a.alloc };
+	struct fscc_stream *named = NULL, *all = NULL;
+	unsigned n_named = 0;
 	char *name = NULL;
 	char alt[13];
 	switch (cls) {
 	case FileAlternateNameInformation:
-		short_name(o->path, alt);
+		fileops_short_name(o->path, alt);
 		fi.name = alt;
 		cls = FileNameInformation; /* same layout (2.4.5) */
 		break;
@@ -233,18 +200,51 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 	case FileNormalizedNameInformation:
 		fi.name = name = nt_path(o->path, false);
 		break;
-	case FileStreamInformation:
-		if (!a.is_dir) {
-			fi.streams = &data;
-			fi.n_streams = 1;
+	case FileStreamInformation: {
+		/* "::$DATA" (files) and the named streams of the base file */
+		const char *colon = strchr(o->path, ':');
+		struct statx bst;
+		uint64_t dev = 0, ino = a.ino;
+		bool base_is_dir = a.is_dir;
+		if (colon) {
+			char *base = strndup(o->path, (size_t)(colon - o->path));
+			int r = base ? vfs_statx(ident_of(req), req->tree->root_fd, base, 0,
+						 STATX_BASIC_STATS, &bst) : -ENOMEM;
+			free(base);
+			if (r < 0)
+				return vfs_nt_status(r);
+			dev = makedev(bst.stx_dev_major, bst.stx_dev_minor);
+			ino = bst.stx_ino;
+			base_is_dir = S_ISDIR(bst.stx_mode);
+			data.size = bst.stx_size;
+			data.alloc = (uint64_t)bst.stx_blocks * 512;
+		} else {
+			dev = makedev((unsigned)(a.dev >> 32), (unsigned)(a.dev & 0xffffffffu));
 		}
+		unsigned n = 0;
+		if (streams_list(req->tree->root_fd, dev, ino, &named, &n_named) < 0)
+			n_named = 0;
+		all = calloc(n_named + 1, sizeof(*all));
+		if (!all) {
+			streams_list_free(named, n_named);
+			return STATUS_NO_MEMORY;
+		}
+		if (!base_is_dir)
+			all[n++] = data;
+		for (unsigned i = 0; i < n_named; i++)
+			all[n++] = named[i];
+		fi.streams = all;
+		fi.n_streams = n;
 		break;
+	}
 	}
 	if ((cls == FileNameInformation || cls == FileAllInformation ||
 	     cls == FileNormalizedNameInformation) && !fi.name)
 		return STATUS_NO_MEMORY;
 	st = enc_status(fscc_file_info_encode(&req->out, cls, &fi));
 	free(name);
+	free(all);
+	streams_list_free(named, n_named);
 	return st;
 }
 

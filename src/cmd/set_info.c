@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/sysmacros.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 
@@ -17,6 +18,7 @@
 #include "state/open.h"
 #include "util/log.h"
 #include "util/nttime.h"
+#include "vfs/dosattr.h"
 #include "vfs/vfs.h"
 #include "wire/fscc.h"
 #include "wire/info.h"
@@ -99,29 +101,44 @@ static NTSTATUS set_basic(struct smb2_req *req, struct open *o, const uint8_t *b
 	}
 
 	bool set_create = bi.create && bi.create < NT_TIME_RESUME_UPDATING;
-	if (bi.attrs || set_create) {
-		struct vfs_dosinfo d = { 0, 0 };
-		bool have = vfs_dos_get(id, fd, &d) >= 0;
+	bool set_change = bi.change && bi.change < NT_TIME_RESUME_UPDATING;
+	if (bi.attrs || set_create || set_change) {
+		struct vfs_dosinfo_ext x;
+		bool have = vfs_dos_get_ext(id, fd, &x) >= 0;
 		if (!have) {
 			/* keep what QUERY_INFO showed before the first set */
+			memset(&x, 0, sizeof(x));
 			struct fileops_attrs a;
 			if (fileops_stat_open(o, &a) == STATUS_SUCCESS) {
-				d.attrs = a.attrs & ~(FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_NORMAL);
-				d.create_time = a.create;
+				x.d.attrs = a.attrs & ~(FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_NORMAL);
+				x.d.create_time = a.create;
 			}
 		}
 		if (bi.attrs) {
-			/* FILE_ATTRIBUTE_NORMAL alone clears everything */
-			d.attrs = bi.attrs & (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN |
-					      FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE |
-					      FILE_ATTRIBUTE_TEMPORARY | FILE_ATTRIBUTE_OFFLINE |
-					      FILE_ATTRIBUTE_NOT_CONTENT_INDEXED);
-			if (o->is_dir)
-				d.attrs |= FILE_ATTRIBUTE_DIRECTORY;
+			/* FILE_ATTRIBUTE_NORMAL alone clears everything; sparse
+			 * is set by FSCTL_SET_SPARSE only */
+			x.d.attrs = (bi.attrs & (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN |
+						 FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE |
+						 FILE_ATTRIBUTE_TEMPORARY | FILE_ATTRIBUTE_OFFLINE |
+						 FILE_ATTRIBUTE_NOT_CONTENT_INDEXED)) |
+				    (x.d.attrs & FILE_ATTRIBUTE_SPARSE_FILE);
 		}
 		if (set_create)
-			d.create_time = bi.create;
-		if ((r = vfs_dos_set(id, fd, &d)) < 0) {
+			x.d.create_time = bi.create;
+		if (set_change) {
+			/* Linux cannot set ctime: keep it with the data's
+			 * identity (mtime, size) as it is now (dosattr.h). */
+			struct statx sx;
+			if ((r = vfs_statx(id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx)) < 0) {
+				st = vfs_nt_status(r);
+				goto out;
+			}
+			x.has_change = true;
+			x.change_time = bi.change;
+			x.mtime_ns = (int64_t)sx.stx_mtime.tv_sec * 1000000000 + sx.stx_mtime.tv_nsec;
+			x.size = sx.stx_size;
+		}
+		if ((r = vfs_dos_set_ext(id, fd, &x)) < 0) {
 			st = vfs_nt_status(r);
 			goto out;
 		}
@@ -409,6 +426,36 @@ static void rename_opens(struct open *o, const char *newpath)
 		set_path(o, newpath);
 }
 
+/* Windows renames through an open of the source's parent directory for
+ * DELETE, sharing read and write: an open of the parent that has DELETE
+ * access, or does not share delete, makes the rename a sharing violation
+ * (smbtorture smb2.rename.*_delete_access). */
+static NTSTATUS parent_share_check(struct smb2_req *req, const struct open *o)
+{
+	const char *slash = strrchr(o->path, '/');
+	char *parent = slash ? strndup(o->path, (size_t)(slash - o->path)) : strdup("");
+	if (!parent)
+		return STATUS_NO_MEMORY;
+	struct statx pst;
+	int r = vfs_statx(ident_of(req), req->tree->root_fd, parent, 0, STATX_BASIC_STATS, &pst);
+	free(parent);
+	if (r < 0)
+		return STATUS_SUCCESS; /* the rename itself will tell */
+	struct file *f = file_get(makedev(pst.stx_dev_major, pst.stx_dev_minor), pst.stx_ino, true);
+	if (!f)
+		return STATUS_NO_MEMORY;
+	NTSTATUS st = STATUS_SUCCESS;
+	pthread_mutex_lock(&f->lock);
+	for (struct open *e = f->opens; e; e = e->file_next)
+		if (fileops_share_conflict(e, DELETE_ACCESS, FILE_SHARE_READ | FILE_SHARE_WRITE)) {
+			st = STATUS_SHARING_VIOLATION;
+			break;
+		}
+	pthread_mutex_unlock(&f->lock);
+	file_put(f);
+	return st;
+}
+
 static NTSTATUS set_rename(struct smb2_req *req, struct open *o, const uint8_t *b, size_t len)
 {
 	struct fscc_rename ri;
@@ -422,6 +469,10 @@ static NTSTATUS set_rename(struct smb2_req *req, struct open *o, const uint8_t *
 		return STATUS_ACCESS_DENIED;
 	if (ri.name_len >= 2 && get_le16(ri.name) == ':')
 		return STATUS_INVALID_PARAMETER; /* stream renames: no streams */
+	if (strchr(o->path, ':'))
+		return STATUS_INVALID_PARAMETER; /* a named stream's open */
+	if ((st = parent_share_check(req, o)))
+		return st;
 
 	char *target = NULL;
 	bool exists = false;
@@ -530,34 +581,13 @@ static NTSTATUS set_eas(struct smb2_req *req, struct open *o, const uint8_t *b, 
 	NTSTATUS st = fileops_check_access(o, FILE_WRITE_EA);
 	if (st)
 		return st;
-	struct fscc_ea_iter it;
-	struct fscc_ea ea;
-	fscc_ea_iter_init(&it, b, len);
-	int r;
-	while ((r = fscc_ea_next(&it, &ea)) == 1)
-		if (!ea.name_len || !strcmp(ea.name, "DOSATTRIB"))
-			return STATUS_INVALID_PARAMETER;
-	if (r < 0)
-		return STATUS_INVALID_PARAMETER;
+	if ((st = fileops_ea_check(b, len, NULL)))
+		return st;
 	bool owned;
 	int fd = usable_fd(req, o, false, &owned);
 	if (fd < 0)
 		return vfs_nt_status(fd);
-	const struct vfs_ident *id = ident_of(req);
-	fscc_ea_iter_init(&it, b, len);
-	st = STATUS_SUCCESS;
-	while (fscc_ea_next(&it, &ea) == 1) {
-		char name[6 + 256];
-		snprintf(name, sizeof(name), "user.%s", ea.name);
-		if (ea.value_len)
-			r = vfs_fsetxattr(id, fd, name, ea.value, ea.value_len, 0);
-		else if ((r = vfs_fremovexattr(id, fd, name)) == -ENODATA)
-			r = 0;
-		if (r < 0) {
-			st = r == -EOPNOTSUPP || r == -ENOTSUP ? STATUS_EAS_NOT_SUPPORTED : vfs_nt_status(r);
-			break;
-		}
-	}
+	st = fileops_ea_apply(ident_of(req), fd, b, len, false);
 	release_fd(fd, owned);
 	return st;
 }

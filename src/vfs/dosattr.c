@@ -1,29 +1,38 @@
-/* DOS attributes and create time, kept in the user.DOSATTRIB xattr.
+/* DOS attributes, create time and an explicit change time, kept in the
+ * user.DOSATTRIB xattr.
  *
- * Our own format (not Samba's NDR blob; compatibility is not a goal), 24
- * bytes, little-endian:
+ * Our own format (not Samba's NDR blob; compatibility is not a goal),
+ * little-endian:
  *   0  4  magic "S3DA"
  *   4  1  version (1)
  *   5  3  zero
- *   8  4  attrs: FILE_ATTRIBUTE_* restricted to READONLY 0x1, HIDDEN 0x2,
- *         SYSTEM 0x4, ARCHIVE 0x20, SPARSE_FILE 0x200 (the rest -- directory,
- *         normal, reparse ... -- is derived from the inode, never stored)
+ *   8  4  attrs: FILE_ATTRIBUTE_* restricted to DOS_STORED below (READONLY,
+ *         HIDDEN, SYSTEM, ARCHIVE, TEMPORARY, SPARSE_FILE, OFFLINE,
+ *         NOT_CONTENT_INDEXED; the rest -- directory, normal, reparse ... --
+ *         is derived from the inode, never stored)
  *  12  4  zero
  *  16  8  create time, NT time (100 ns since 1601), 0 = unknown
+ * optional extension (48 bytes in all), see dosattr.h:
+ *  24  8  change time set by a client, NT time
+ *  32  8  mtime (ns since the epoch) when it was set
+ *  40  8  size when it was set
  * A value in any other format (a Samba-written blob, a shorter or newer
  * version) reads as -ENODATA, i.e. "no attributes yet"; the next set
- * overwrites it.  A later version may append fields: readers accept a
- * longer value with the same version byte. */
+ * overwrites it.  Readers accept a longer value with the same version
+ * byte; vfs_dos_set() keeps an extension it does not know about. */
 #include <errno.h>
 #include <string.h>
 
+#include "vfs/dosattr.h"
 #include "vfs/vfs.h"
 
 #define DOS_XATTR "user.DOSATTRIB"
 #define DOS_MAGIC "S3DA"
 #define DOS_VERSION 1
 #define DOS_LEN 24
-#define DOS_STORED 0x00000227u /* READONLY|HIDDEN|SYSTEM|ARCHIVE|SPARSE_FILE */
+#define DOS_LEN_EXT 48
+/* READONLY|HIDDEN|SYSTEM|ARCHIVE|TEMPORARY|SPARSE_FILE|OFFLINE|NOT_CONTENT_INDEXED */
+#define DOS_STORED 0x00003327u
 
 static void put_le32(uint8_t *p, uint32_t v)
 {
@@ -53,27 +62,68 @@ static uint64_t get_le64(const uint8_t *p)
 	return v;
 }
 
-int vfs_dos_get(const struct vfs_ident *id, int fd, struct vfs_dosinfo *d)
+/* The raw value when it is ours: its length, or -ENODATA / -errno. */
+static long read_raw(const struct vfs_ident *id, int fd, uint8_t b[64])
 {
-	uint8_t b[64];
-	ssize_t n = vfs_fgetxattr(id, fd, DOS_XATTR, b, sizeof(b));
+	ssize_t n = vfs_fgetxattr(id, fd, DOS_XATTR, b, 64);
 	if (n == -ERANGE)
 		return -ENODATA; /* larger than anything we write: not ours */
 	if (n < 0)
-		return (int)n;
+		return (long)n;
 	if (n < DOS_LEN || memcmp(b, DOS_MAGIC, 4) != 0 || b[4] != DOS_VERSION)
 		return -ENODATA;
-	d->attrs = get_le32(b + 8) & DOS_STORED;
-	d->create_time = get_le64(b + 16);
+	return (long)n;
+}
+
+int vfs_dos_get_ext(const struct vfs_ident *id, int fd, struct vfs_dosinfo_ext *x)
+{
+	uint8_t b[64];
+	long n = read_raw(id, fd, b);
+	if (n < 0)
+		return (int)n;
+	memset(x, 0, sizeof(*x));
+	x->d.attrs = get_le32(b + 8) & DOS_STORED;
+	x->d.create_time = get_le64(b + 16);
+	if (n >= DOS_LEN_EXT) {
+		x->change_time = get_le64(b + 24);
+		x->mtime_ns = (int64_t)get_le64(b + 32);
+		x->size = get_le64(b + 40);
+		x->has_change = x->change_time != 0;
+	}
 	return 0;
+}
+
+int vfs_dos_get(const struct vfs_ident *id, int fd, struct vfs_dosinfo *d)
+{
+	struct vfs_dosinfo_ext x;
+	int r = vfs_dos_get_ext(id, fd, &x);
+	if (r < 0)
+		return r;
+	*d = x.d;
+	return 0;
+}
+
+int vfs_dos_set_ext(const struct vfs_ident *id, int fd, const struct vfs_dosinfo_ext *x)
+{
+	uint8_t b[DOS_LEN_EXT] = { 0 };
+	memcpy(b, DOS_MAGIC, 4);
+	b[4] = DOS_VERSION;
+	put_le32(b + 8, x->d.attrs & DOS_STORED);
+	put_le64(b + 16, x->d.create_time);
+	if (!x->has_change)
+		return vfs_fsetxattr(id, fd, DOS_XATTR, b, DOS_LEN, 0);
+	put_le64(b + 24, x->change_time);
+	put_le64(b + 32, (uint64_t)x->mtime_ns);
+	put_le64(b + 40, x->size);
+	return vfs_fsetxattr(id, fd, DOS_XATTR, b, DOS_LEN_EXT, 0);
 }
 
 int vfs_dos_set(const struct vfs_ident *id, int fd, const struct vfs_dosinfo *d)
 {
-	uint8_t b[DOS_LEN] = { 0 };
-	memcpy(b, DOS_MAGIC, 4);
-	b[4] = DOS_VERSION;
-	put_le32(b + 8, d->attrs & DOS_STORED);
-	put_le64(b + 16, d->create_time);
-	return vfs_fsetxattr(id, fd, DOS_XATTR, b, sizeof(b), 0);
+	/* keep a change time stored earlier */
+	struct vfs_dosinfo_ext x;
+	if (vfs_dos_get_ext(id, fd, &x) < 0)
+		memset(&x, 0, sizeof(x));
+	x.d = *d;
+	return vfs_dos_set_ext(id, fd, &x);
 }

@@ -1,0 +1,207 @@
+/* Named pipes on IPC$ (see ipc.h): an open whose o->pipe is an rpc_pipe
+ * from src/rpc/.  The pipes are message-mode, as on Windows: a READ or a
+ * TRANSCEIVE returns at most one response PDU, and STATUS_BUFFER_OVERFLOW
+ * when part of it is left for the next READ.
+ *
+ * An rpc_pipe is not thread-safe and the channels of one session may live
+ * on different workers, so every pipe operation runs under ipc_lock (pipe
+ * traffic is small: share lists, server info). */
+#include "cmd/ipc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/fileops.h"
+#include "rpc/rpc.h"
+#include "util/log.h"
+
+static pthread_mutex_t ipc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static NTSTATUS pipe_status(int err)
+{
+	switch (err) {
+	case -EINVAL:
+		return STATUS_PIPE_DISCONNECTED; /* broken framing: the pipe is dead */
+	case -ENOBUFS:
+		return STATUS_INSUFFICIENT_RESOURCES;
+	case -ENOMEM:
+		return STATUS_NO_MEMORY;
+	default:
+		return STATUS_PIPE_BROKEN;
+	}
+}
+
+/* What srvsvc / wkssvc report: the browseable shares and IPC$ of the
+ * current configuration. */
+static NTSTATUS ipc_server_info(struct conf *cf, struct rpc_server_info *info, struct rpc_share **shares,
+				char **ipc_comment)
+{
+	struct rpc_share *v = calloc(cf->n_shares ? cf->n_shares : 1, sizeof(*v));
+	if (!v)
+		return STATUS_NO_MEMORY;
+	const char *ss = cf->server_string ? cf->server_string : "";
+	if (asprintf(ipc_comment, "IPC Service (%s)", ss) < 0) {
+		free(v);
+		return STATUS_NO_MEMORY;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < cf->n_shares; i++) {
+		const struct conf_share *s = &cf->shares[i];
+		if (s->ipc) {
+			v[n].name = "IPC$";
+			v[n].type = RPC_STYPE_IPC | RPC_STYPE_SPECIAL;
+			v[n].comment = *ipc_comment;
+			v[n].path = NULL;
+			n++;
+			continue;
+		}
+		if (!s->browseable)
+			continue;
+		v[n].name = s->name;
+		v[n].type = RPC_STYPE_DISKTREE;
+		v[n].comment = s->comment;
+		v[n].path = s->path;
+		n++;
+	}
+	memset(info, 0, sizeof(*info));
+	info->netbios_name = cf->netbios_name;
+	info->domain = cf->workgroup;
+	info->server_string = cf->server_string;
+	info->shares = v;
+	info->n_shares = n;
+	info->platform_id = RPC_PLATFORM_ID_NT;
+	info->ver_major = 10;
+	info->ver_minor = 0;
+	info->server_type = RPC_SV_TYPE_WORKSTATION | RPC_SV_TYPE_SERVER | RPC_SV_TYPE_SERVER_NT;
+	*shares = v;
+	return STATUS_SUCCESS;
+}
+
+NTSTATUS ipc_open(struct smb2_req *req, const char *name, struct open **out)
+{
+	*out = NULL;
+	struct conf *cf = conf_current_get();
+	struct rpc_server_info info;
+	struct rpc_share *shares = NULL;
+	char *ipc_comment = NULL;
+	NTSTATUS st = ipc_server_info(cf, &info, &shares, &ipc_comment);
+	struct rpc_pipe *p = NULL;
+	if (st == STATUS_SUCCESS) {
+		errno = 0;
+		p = rpc_pipe_open(name, &info); /* copies info deep */
+		if (!p)
+			st = errno == ENOMEM ? STATUS_NO_MEMORY : STATUS_OBJECT_NAME_NOT_FOUND;
+	}
+	free(shares);
+	free(ipc_comment);
+	conf_current_put(cf);
+	if (!p)
+		return st;
+	struct open *o = calloc(1, sizeof(*o));
+	char *path = strdup(name);
+	if (!o || !path) {
+		free(o);
+		free(path);
+		rpc_pipe_close(p);
+		return STATUS_NO_MEMORY;
+	}
+	o->fd = -1;
+	o->pipe = p;
+	o->path = path;
+	o->session = req->session;
+	o->tree = req->tree;
+	atomic_fetch_add(&o->tree->refs, 1); /* the open's reference (open_put drops it) */
+	o->access = FILE_GENERIC_READ | FILE_GENERIC_WRITE;
+	o->share_access = FILE_SHARE_READ | FILE_SHARE_WRITE;
+	if (open_register(o) < 0) {
+		rpc_pipe_close(p);
+		o->pipe = NULL;
+		atomic_store(&o->refs, 1);
+		open_put(o);
+		return STATUS_INSUFFICIENT_RESOURCES;
+	}
+	log_debug("pipe %s opened as %llu", name, (unsigned long long)o->volatile_id);
+	*out = o;
+	return STATUS_SUCCESS;
+}
+
+NTSTATUS ipc_read(struct smb2_req *req, struct open *o, uint32_t len, uint8_t **data, uint32_t *n)
+{
+	(void)req;
+	*data = NULL;
+	*n = 0;
+	pthread_mutex_lock(&ipc_lock);
+	NTSTATUS st;
+	if (!o->pipe) {
+		st = STATUS_FILE_CLOSED;
+		goto out;
+	}
+	size_t msg = rpc_pipe_msg_pending(o->pipe);
+	if (msg == 0) {
+		/* Windows would wait for a write; our pipes only ever answer
+		 * a write, so nothing pending means nothing will come. */
+		st = STATUS_PIPE_EMPTY;
+		goto out;
+	}
+	size_t cap = msg < len ? msg : len;
+	uint8_t *buf = malloc(cap ? cap : 1);
+	if (!buf) {
+		st = STATUS_NO_MEMORY;
+		goto out;
+	}
+	size_t got = rpc_pipe_read(o->pipe, buf, cap);
+	*data = buf;
+	*n = (uint32_t)got;
+	st = got < msg ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+out:
+	pthread_mutex_unlock(&ipc_lock);
+	return st;
+}
+
+NTSTATUS ipc_write(struct smb2_req *req, struct open *o, const uint8_t *buf, uint32_t len)
+{
+	(void)req;
+	pthread_mutex_lock(&ipc_lock);
+	int r = o->pipe ? rpc_pipe_write(o->pipe, buf, len) : -EBADF;
+	pthread_mutex_unlock(&ipc_lock);
+	if (r == -EBADF)
+		return STATUS_FILE_CLOSED;
+	return r < 0 ? pipe_status(r) : STATUS_SUCCESS;
+}
+
+NTSTATUS ipc_transceive(struct smb2_req *req, struct open *o, const uint8_t *in, uint32_t in_len,
+			uint32_t max_out, uint8_t **out, uint32_t *out_len)
+{
+	(void)req;
+	*out = NULL;
+	*out_len = 0;
+	size_t cap = max_out < RPC_MAX_FRAG ? max_out : RPC_MAX_FRAG;
+	uint8_t *buf = malloc(cap ? cap : 1);
+	if (!buf)
+		return STATUS_NO_MEMORY;
+	size_t got = 0;
+	bool more = false;
+	pthread_mutex_lock(&ipc_lock);
+	int r = o->pipe ? rpc_pipe_transceive(o->pipe, in, in_len, buf, cap, &got, &more) : -EBADF;
+	pthread_mutex_unlock(&ipc_lock);
+	if (r < 0) {
+		free(buf);
+		return r == -EBADF ? STATUS_FILE_CLOSED : pipe_status(r);
+	}
+	*out = buf;
+	*out_len = (uint32_t)got;
+	return more ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+}
+
+void ipc_close(struct open *o)
+{
+	pthread_mutex_lock(&ipc_lock);
+	struct rpc_pipe *p = o->pipe;
+	o->pipe = NULL;
+	pthread_mutex_unlock(&ipc_lock);
+	if (p)
+		rpc_pipe_close(p);
+}

@@ -1,0 +1,35 @@
+/* Named streams ([MS-FSCC] 2.1.4, [MS-FSA] 2.1.5.1): the data of stream
+ * "s" of the file with inode (dev, ino) is the regular file
+ *   <share>/.smb3d-streams/<dev>-<ino>/s
+ * so READ, WRITE, LOCK and the size classes work on a stream open's fd as
+ * on any file.  The depot is created and used as the server (root-only
+ * directories, mode 0700); each stream file belongs to the owner of its
+ * base file.  Stream names compare without case and keep the case they
+ * were created with.  The depot is hidden from listings of the share root
+ * and cannot be opened by name. */
+#ifndef SMB3D_CMD_STREAMS_H
+#define SMB3D_CMD_STREAMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "wire/fscc.h"
+
+#define STREAMS_DEPOT ".smb3d-streams"
+
+/* Open (flags as open(2); O_CREAT creates the depot directories) stream
+ * `name` of (dev, ino) under the share root fd.  *ondisk is the stream's
+ * name as stored (malloc'd).  New streams are chowned to uid/gid.
+ * Returns the fd or -errno. */
+int streams_open(int root, uint64_t dev, uint64_t ino, const char *name, int flags,
+		 uid_t uid, gid_t gid, char **ondisk);
+/* The named streams of (dev, ino) as ":name:$DATA" entries (malloc'd array
+ * and names, free with streams_list_free); 0 or -errno. */
+int streams_list(int root, uint64_t dev, uint64_t ino, struct fscc_stream **v, unsigned *n);
+void streams_list_free(struct fscc_stream *v, unsigned n);
+/* Remove one stream / all streams of (dev, ino) (the base file is gone). */
+int streams_unlink(int root, uint64_t dev, uint64_t ino, const char *ondisk);
+void streams_remove_all(int root, uint64_t dev, uint64_t ino);
+
+#endif

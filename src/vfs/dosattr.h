@@ -1,0 +1,27 @@
+/* Extended view of the user.DOSATTRIB value (src/vfs/dosattr.c): besides
+ * the attributes and the create time of struct vfs_dosinfo, an explicit
+ * ChangeTime set by a client ([MS-FSCC] 2.4.7 FileBasicInformation).
+ * Linux cannot set ctime, so the value is kept with the mtime and size the
+ * file had when it was set: it stands for as long as both are unchanged
+ * (the next write or truncation makes the kernel's ctime current again). */
+#ifndef SMB3D_VFS_DOSATTR_H
+#define SMB3D_VFS_DOSATTR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vfs/vfs.h"
+
+struct vfs_dosinfo_ext {
+	struct vfs_dosinfo d;
+	bool has_change;          /* the fields below are set */
+	uint64_t change_time;     /* NT time */
+	int64_t mtime_ns;         /* st_mtime (ns since the epoch) when set */
+	uint64_t size;            /* st_size when set */
+};
+
+/* -ENODATA when the file has no (readable) value yet. */
+int vfs_dos_get_ext(const struct vfs_ident *id, int fd, struct vfs_dosinfo_ext *x);
+int vfs_dos_set_ext(const struct vfs_ident *id, int fd, const struct vfs_dosinfo_ext *x);
+
+#endif
