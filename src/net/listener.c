@@ -39,6 +39,22 @@ int listener_socket(const struct sockaddr_storage *ss, socklen_t len)
 
 static void listener_arm(struct listener *l);
 
+/* A peer that vanishes (a cut link, a crashed client) must be noticed so
+ * its channel is dropped and the session's other channels take over:
+ * keepalives find a silent peer in about a minute, TCP_USER_TIMEOUT one
+ * that stops acknowledging data. */
+static void tune_socket(int fd)
+{
+	int one = 1, idle = 30, intvl = 10, cnt = 3;
+	unsigned user_timeout_ms = 60000;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
+}
+
 static void listener_accepted(struct uring_op *op, int res, unsigned flags)
 {
 	struct listener *l = (struct listener *)op;
@@ -48,8 +64,7 @@ static void listener_accepted(struct uring_op *op, int res, unsigned flags)
 		if (w->stopping) {
 			close(fd);
 		} else {
-			int one = 1;
-			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			tune_socket(fd);
 			struct conn *c = conn_new(w, fd, l->ops, l->max_pdu);
 			if (!c)
 				close(fd);
