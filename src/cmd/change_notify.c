@@ -710,8 +710,10 @@ static NTSTATUS notify_wait(struct smb2_req *req, struct open *o, const struct w
 	if (st != STATUS_PENDING)
 		return st;
 	/* Nothing yet: answer STATUS_PENDING now and wait. */
+	st = req_go_async(req);
+	if (st != STATUS_SUCCESS)
+		return st; /* only the last element of a compound may wait */
 	req->cancel_fn = nt_cancel;
-	req_go_async(req);
 	struct nt_pending p = { .req = req };
 	for (;;) {
 		pthread_mutex_lock(&nt_lock);

@@ -83,7 +83,9 @@ static void lock_cancel(struct smb2_req *req)
 static NTSTATUS lock_wait(struct smb2_req *req, struct open *o, const struct wire_lock_elem *e, bool exclusive)
 {
 	struct file *f = o->file;
-	req_go_async(req);
+	NTSTATUS ast = req_go_async(req);
+	if (ast != STATUS_SUCCESS)
+		return ast;
 	struct lock_wait lw = {
 		.w = { .open = o, .offset = e->offset, .length = e->length, .exclusive = exclusive,
 		       .wake = lock_wake, .arg = req },

@@ -194,7 +194,9 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
 		pthread_mutex_unlock(&f->lock);
 		w.tnext = wk->timers;
 		wk->timers = &w;
-		req_go_async(req);
+		if (req_go_async(req) != STATUS_SUCCESS) {
+			/* not the last of a compound: wait without an interim answer */
+		}
 		req_wait(req);
 		/* off the timer list if an ack or close woke us */
 		for (struct oplock_waiter **pp = (struct oplock_waiter **)&wk->timers; *pp; pp = &(*pp)->tnext)

@@ -55,6 +55,10 @@ struct smb2_chain {
 	bool encrypted;
 	uint64_t tf_session_id;
 	unsigned n, sent;             /* elements, elements already sent */
+	unsigned sent_upto;           /* elements before this one were handed to the net layer */
+	NTSTATUS create_err;          /* a failed CREATE: related elements after it fail alike */
+	bool prepare_failed;          /* the previous element failed before its handler ran */
+	struct session *seal_with;    /* seal the responses with this session's key */
 	struct smb2_req reqs[];       /* n of them */
 };
 
@@ -155,6 +159,7 @@ struct send_ctx {
 	unsigned from, to;            /* elements of the chain in this message */
 	uint8_t *tf;                  /* transform header, when sealed */
 	uint8_t *standalone;          /* interim or notification buffer */
+	uint8_t *flat;                /* a long compound copied into one buffer */
 	struct conn *conn;
 };
 
@@ -173,6 +178,7 @@ static void send_done(void *arg, int err)
 	}
 	free(sx->tf);
 	free(sx->standalone);
+	free(sx->flat);
 	conn_put(sx->conn);
 	free(sx);
 }
@@ -223,28 +229,57 @@ static int seal(struct smb_conn *sc, struct session *s, struct iovec *iov, int n
 }
 
 /* Send elements [from, to) of a chain as one message. */
-static void chain_send_range(struct smb2_chain *ch, unsigned from, unsigned to, struct session *seal_with)
+/* Send elements [from, to) of a chain as one message, followed by `extra`
+ * (an interim response, owned from here on) when given. */
+static void chain_send_range(struct smb2_chain *ch, unsigned from, unsigned to, struct session *seal_with,
+			     uint8_t *extra, size_t extra_len)
 {
-	struct iovec iov[CONN_MAX_IOV];
+	struct iovec iov[CHAIN_MAX * 6 + 2];
 	int n = 1; /* iov[0] reserved for the transform header */
+	size_t total = 0;
 	for (unsigned i = from; i < to; i++) {
 		struct smb2_req *req = &ch->reqs[i];
-		if (n + 1 + req->n_data > CONN_MAX_IOV)
-			break; /* cannot happen: CHAIN_MAX elements are copied below */
 		iov[n].iov_base = req->out_buf;
 		iov[n].iov_len = wr_pos(&req->out);
-		n++;
-		for (int d = 0; d < req->n_data; d++)
-			iov[n++] = req->data[d];
+		total += iov[n++].iov_len;
+		for (int d = 0; d < req->n_data; d++) {
+			iov[n] = req->data[d];
+			total += iov[n++].iov_len;
+		}
+	}
+	if (extra) {
+		iov[n].iov_base = extra;
+		iov[n].iov_len = extra_len;
+		total += iov[n++].iov_len;
 	}
 	struct send_ctx *sx = calloc(1, sizeof(*sx));
-	if (!sx)
+	if (!sx) {
+		free(extra);
 		goto drop;
-	sx->chain = ch;
+	}
+	sx->chain = to > from ? ch : NULL; /* an interim alone does not pin the chain */
 	sx->from = from;
 	sx->to = to;
 	sx->conn = ch->conn;
+	sx->standalone = extra;
 	conn_get(ch->conn);
+	if (n - 1 > CONN_MAX_IOV - 1) {
+		/* A long compound: one contiguous copy instead of many iovecs. */
+		uint8_t *flat = malloc(total);
+		if (!flat) {
+			send_done(sx, -ENOMEM);
+			return;
+		}
+		size_t off = 0;
+		for (int k = 1; k < n; k++) {
+			memcpy(flat + off, iov[k].iov_base, iov[k].iov_len);
+			off += iov[k].iov_len;
+		}
+		sx->flat = flat;
+		iov[1].iov_base = flat;
+		iov[1].iov_len = total;
+		n = 2;
+	}
 	struct iovec *first = iov + 1;
 	int cnt = n - 1;
 	if (seal_with) {
@@ -256,8 +291,8 @@ static void chain_send_range(struct smb2_chain *ch, unsigned from, unsigned to, 
 		cnt = n;
 	}
 	/* a spliced payload (only ever on a lone, unsigned, unsealed element) */
-	struct smb2_req *last = &ch->reqs[to - 1];
-	int ret = last->file_len && !seal_with
+	struct smb2_req *last = to > from ? &ch->reqs[to - 1] : NULL;
+	int ret = last && last->file_len && !seal_with && !extra
 		? conn_send_file(ch->conn, first, cnt, last->file_fd, last->file_off, last->file_len, send_done, sx)
 		: conn_send(ch->conn, first, cnt, send_done, sx);
 	if (ret < 0)
@@ -417,11 +452,15 @@ static void req_sign(struct smb2_req *req)
 	offload(sign_job_run, &j, len);
 }
 
-uint64_t req_go_async(struct smb2_req *req)
+NTSTATUS req_go_async(struct smb2_req *req)
 {
 	struct smb_conn *sc = req->sc;
+	struct smb2_chain *ch = req->chain;
 	if (req->is_async)
-		return req->async_id;
+		return STATUS_SUCCESS;
+	unsigned idx = (unsigned)(req - ch->reqs);
+	if (idx + 1 < ch->n)
+		return STATUS_INTERNAL_ERROR;
 	req->is_async = true;
 	req->async_id = ++sc->next_async_id;
 	req->async_next = sc->async_list;
@@ -433,15 +472,16 @@ uint64_t req_go_async(struct smb2_req *req)
 	 * empty error body (MS-SMB2 3.3.4.2). */
 	uint8_t *buf = malloc(SMB2_HDR_SIZE + 9);
 	if (!buf)
-		return req->async_id;
+		return STATUS_SUCCESS; /* the final answer still comes */
 	uint8_t *save_buf = req->out_buf;
 	size_t save_cap = req->out_cap;
 	struct wr save_out = req->out;
+	NTSTATUS save_status = req->status;
 	req->out_buf = buf;
+	req->status = STATUS_PENDING;
 	req_response_header(req, STATUS_PENDING, credits_grant(sc, req->hdr.credits));
 	struct wr w = wr_init(buf + SMB2_HDR_SIZE, 9);
 	smb2_error_encode(&w, NULL, 0);
-	put_le32(buf + 20, get_le32(buf + 20) & ~SMB2_FLAGS_RELATED_OPERATIONS);
 	req->out = wr_init(buf, SMB2_HDR_SIZE + 9);
 	req->out.p = buf + SMB2_HDR_SIZE + 9;
 	int saved_n = req->n_data;
@@ -451,9 +491,14 @@ uint64_t req_go_async(struct smb2_req *req)
 	req->out_buf = save_buf;
 	req->out_cap = save_cap;
 	req->out = save_out;
-	bool seal_it = req->encrypted && req->session && req->session->cipher;
-	smb_send_standalone(sc, buf, SMB2_HDR_SIZE + 9, seal_it ? req->session : NULL);
-	return req->async_id;
+	req->status = save_status;
+	bool seal_it = (req->encrypted || ch->seal_with) && req->session && req->session->cipher;
+	struct session *seal_with = seal_it ? (ch->seal_with ? ch->seal_with : req->session) : NULL;
+	/* The elements before this one are complete: they go out now, with the
+	 * interim response last (smb2.compound.interim1/3). */
+	chain_send_range(ch, ch->sent_upto, idx, seal_with, buf, SMB2_HDR_SIZE + 9);
+	ch->sent_upto = idx;
+	return STATUS_SUCCESS;
 }
 
 static void async_unlink(struct smb2_req *req)
@@ -569,15 +614,19 @@ static NTSTATUS req_check_signature(struct smb2_req *req)
 	return STATUS_SUCCESS;
 }
 
-static NTSTATUS req_prepare(struct smb2_req *req, struct smb2_req *prev, NTSTATUS prev_status)
+static NTSTATUS req_prepare(struct smb2_req *req, struct smb2_req *prev)
 {
+	struct smb2_chain *ch = req->chain;
 	const struct smb2_cmd_desc *d = &smb2_cmds[req->hdr.command];
 	bool related = req->hdr.flags & SMB2_FLAGS_RELATED_OPERATIONS;
 	if (related) {
-		if (!prev)
-			return STATUS_INVALID_PARAMETER;
 		/* MS-SMB2 3.3.5.2.7.2: related operations use the previous
-		 * element's session, tree and file. */
+		 * element's session, tree and file.  A related first element,
+		 * or one after an element that failed before its handler ran
+		 * (no session, no tree), is invalid (smb2.compound.invalid2,
+		 * related9). */
+		if (!prev || ch->prepare_failed)
+			return STATUS_INVALID_PARAMETER;
 		req->hdr.session_id = prev->hdr.session_id;
 		req->hdr.tree_id = prev->hdr.tree_id;
 		req->file_id_persistent = prev->file_id_persistent;
@@ -597,8 +646,6 @@ static NTSTATUS req_prepare(struct smb2_req *req, struct smb2_req *prev, NTSTATU
 		if (st)
 			return st;
 	}
-	if (related && nt_is_error(prev_status) && prev->hdr.command == SMB2_CREATE)
-		return prev_status;
 	if (d->need_tree) {
 		struct tree *t = tree_lookup(req->session, req->hdr.tree_id);
 		if (!t)
@@ -614,8 +661,6 @@ static void chain_run(void *arg)
 {
 	struct smb2_chain *ch = arg;
 	struct smb_conn *sc = ch->sc;
-	NTSTATUS prev_status = STATUS_SUCCESS;
-	struct session *seal_with = NULL;
 	for (unsigned i = 0; i < ch->n; i++) {
 		struct smb2_req *req = &ch->reqs[i];
 		struct smb2_req *prev = i ? &ch->reqs[i - 1] : NULL;
@@ -628,13 +673,20 @@ static void chain_run(void *arg)
 			if (req->hdr.command >= SMB2_N_COMMANDS || !smb2_cmds[req->hdr.command].fn) {
 				st = STATUS_INVALID_PARAMETER; /* unknown command, as Windows */
 			} else {
-				st = req_prepare(req, prev, prev_status);
-				if (st == STATUS_SUCCESS)
+				st = req_prepare(req, prev);
+				bool prepared = st == STATUS_SUCCESS;
+				/* A failed CREATE fails the related elements after it
+				 * with its own status (3.3.5.2.7.2, smb2.compound.related8). */
+				if (prepared && (req->hdr.flags & SMB2_FLAGS_RELATED_OPERATIONS) && ch->create_err)
+					st = ch->create_err;
+				else if (prepared)
 					st = smb2_cmds[req->hdr.command].fn(req);
+				ch->prepare_failed = !prepared;
+				if (req->hdr.command == SMB2_CREATE)
+					ch->create_err = nt_is_error(st) ? st : STATUS_SUCCESS;
 			}
 		}
 		req->status = st;
-		prev_status = st;
 		async_unlink(req);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		metrics_request(req->hdr.command, st, (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
@@ -667,10 +719,19 @@ static void chain_run(void *arg)
 		}
 		uint16_t credits = req->is_async ? 0 : credits_grant(sc, req->hdr.credits);
 		req_response_header(req, st, credits);
-		/* Compound responses are 8-byte aligned; NextCommand links them. */
-		if (i + 1 < ch->n) {
-			wr_align(&req->out, 8);
-			put_le32(req->out_buf + 20, (uint32_t)req_out_len(req));
+		/* Compound responses are 8-byte aligned, the padding after any
+		 * data (smb2.compound.compound-padding); NextCommand links them. */
+		if (ch->n > 1) {
+			/* every element of a compound response is padded, the last
+			 * one too, as Windows does */
+			static const uint8_t pad_zeroes[8];
+			size_t pad = (8 - req_out_len(req) % 8) % 8;
+			if (pad && req->n_data)
+				req_add_data(req, (void *)pad_zeroes, pad);
+			else if (pad)
+				wr_zero(&req->out, pad);
+			if (i + 1 < ch->n)
+				put_le32(req->out_buf + 20, (uint32_t)req_out_len(req));
 		}
 		/* Seal when the request came sealed or the session or share
 		 * encrypts; the SESSION_SETUP that establishes an encrypting
@@ -678,47 +739,47 @@ static void chain_run(void *arg)
 		bool seal_me = req->encrypted || (req->session && req->hdr.command != SMB2_SESSION_SETUP &&
 						  (req->session->encrypt_data || (req->tree && req->tree->encrypt)));
 		if (seal_me && req->session && req->session->cipher && req->session->state == SESSION_VALID)
-			seal_with = req->session;
+			ch->seal_with = req->session;
 		req_sign(req);
 		/* 3.1.1 preauth integrity: NEGOTIATE and SESSION_SETUP responses
 		 * extend the hash their handler chose, exactly as sent. */
 		if (req->preauth_hash)
 			smb_preauth_update(req->preauth_hash, req->out_buf, wr_pos(&req->out));
-		/* An async element ends a compound: what came before goes out now. */
-		if (req->is_async && i + 1 < ch->n) {
-			/* not expected: the handler went async in the middle */
-		}
 	}
-	if (ch->encrypted && !seal_with) {
-		/* Encrypted request on a session that has since gone: drop. */
-		struct session *s = session_lookup(ch->tf_session_id);
-		if (s) {
-			seal_with = s;
-			session_put(s); /* the chain's requests do not hold it; fine
-					   because sealing happens below at once */
-		}
-	}
+	/* An encrypted request on a session that has just gone (LOGOFF):
+	 * still answer sealed, with a reference held until it is sealed. */
+	struct session *seal_ref = NULL;
+	if (ch->encrypted && !ch->seal_with)
+		ch->seal_with = seal_ref = session_lookup(ch->tf_session_id);
+	struct session *seal_with = ch->seal_with;
+	unsigned from = ch->sent_upto; /* an async element sent those before it */
 	if (conn_is_dead(ch->conn)) {
-		for (unsigned i = 0; i < ch->n; i++)
+		for (unsigned i = from; i < ch->n; i++)
 			req_release(&ch->reqs[i]);
-		ch->sent = ch->n;
-		chain_free(ch);
-		return;
+		ch->sent += ch->n - from;
+		if (ch->sent == ch->n)
+			chain_free(ch);
+		goto out;
 	}
-	unsigned from = 0;
-	for (unsigned i = 0; i < ch->n; i++) {
+	/* Elements that get no response (CANCEL) split the message.  After the
+	 * last send the chain may be gone: it is not touched again. */
+	unsigned n = ch->n;
+	for (unsigned i = from; i < n; i++) {
 		if (ch->reqs[i].no_response) {
 			if (from < i)
-				chain_send_range(ch, from, i, seal_with);
+				chain_send_range(ch, from, i, seal_with, NULL, 0);
 			req_release(&ch->reqs[i]);
 			ch->sent++;
 			from = i + 1;
 		}
 	}
-	if (from < ch->n)
-		chain_send_range(ch, from, ch->n, seal_with);
+	if (from < n)
+		chain_send_range(ch, from, n, seal_with, NULL, 0);
 	else if (ch->sent == ch->n)
 		chain_free(ch);
+out:
+	if (seal_ref)
+		session_put(seal_ref);
 }
 
 /* ---- entry from the net layer ---- */

@@ -137,8 +137,12 @@ bool req_zero_copy_ok(const struct smb2_req *req);
 void req_add_file_data(struct smb2_req *req, int fd, uint64_t off, size_t len);
 
 /* Send an interim STATUS_PENDING response now and make the request
- * cancellable (MS-SMB2 3.3.4.2).  Returns the async id. */
-uint64_t req_go_async(struct smb2_req *req);
+ * cancellable (MS-SMB2 3.3.4.2).  The responses of the compound elements
+ * before it go out first, in one message with the interim response.  Only
+ * the last element of a compound may wait: for any other this returns
+ * STATUS_INTERNAL_ERROR (what Windows answers, MS-SMB2 <159>) and the
+ * handler must fail with it instead of waiting. */
+NTSTATUS req_go_async(struct smb2_req *req);
 /* Yield until woken by req_wake() (from any thread) or cancelled. */
 void req_wait(struct smb2_req *req);
 /* Wake a request parked in req_wait (thread-safe). */
