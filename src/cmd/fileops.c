@@ -126,11 +126,14 @@ bool fileops_close_open(struct open *o, struct wire_close_rsp *post)
 	 * deletes it. */
 	if (o->delete_on_close)
 		f->delete_pending = true;
+	bool now_pending = o->delete_on_close && f->n_opens > 0;
 	if (f->delete_pending && f->n_opens == 0) {
 		remove = true;
 		f->delete_pending = false; /* the next open sees the result */
 	}
 	pthread_mutex_unlock(&f->lock);
+	if (now_pending)
+		notify_delete_pending(f);
 	oplock_open_closed(o);
 	if (remove) {
 		int r = remove_path(o);

@@ -2,6 +2,7 @@
  * hard links, delete disposition, position/mode, EAs and (accepted but not
  * mapped) security descriptors.  Per-class semantics follow [MS-FSA]
  * 2.1.5.14. */
+#include "cmd/change_notify.h"
 #include "cmd/cmd.h"
 
 #include <errno.h>
@@ -267,6 +268,8 @@ static NTSTATUS set_delete(struct smb2_req *req, struct open *o, bool del, bool 
 	pthread_mutex_lock(&o->file->lock);
 	o->file->delete_pending = del;
 	pthread_mutex_unlock(&o->file->lock);
+	if (del)
+		notify_delete_pending(o->file); /* pending notifies end with DELETE_PENDING */
 	return STATUS_SUCCESS;
 }
 
