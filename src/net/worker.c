@@ -180,7 +180,9 @@ static void *worker_main(void *arg)
 					next = c->next;
 					conn_shutdown(c, "server stopping");
 				}
-				if (!w->conns)
+				/* Requests that never finish must not hold the
+				 * process: give up five seconds later. */
+				if (!w->conns || worker_now() >= stop_deadline + 5)
 					break;
 			}
 		}

@@ -120,6 +120,16 @@ static void smb_closed(struct conn *c)
 	if (sc->client) {
 		client_detach(sc->client, c);
 	}
+	/* Requests parked for good (a blocking lock, a change notify) would
+	 * pin the connection forever: cancel them; their replies are dropped. */
+	for (struct smb2_req *r = sc->async_list, *next; r; r = next) {
+		next = r->async_next;
+		if (!r->cancelled) {
+			r->cancelled = true;
+			if (r->cancel_fn)
+				r->cancel_fn(r);
+		}
+	}
 }
 
 static void smb_freed(struct conn *c)
