@@ -15,6 +15,7 @@
 #include "util/log.h"
 #include "util/metrics.h"
 #include "vfs/vfs.h"
+#include "wire/ntstatus.h"
 #include "wire/session_setup.h"
 
 struct setup_ctx {
@@ -160,6 +161,25 @@ static NTSTATUS finish_session(struct smb2_req *req, struct session *s, const st
 	return STATUS_SUCCESS;
 }
 
+/* MS-SMB2 3.3.5.5.3: a client reconnecting names its old session in
+ * PreviousSessionId; when the same user owned it, it is logged off (its
+ * opens close, pending notifies end with STATUS_NOTIFY_CLEANUP). */
+static void end_previous_session(struct session *s, uint64_t prev_id)
+{
+	struct session *old = session_lookup(prev_id);
+	if (!old)
+		return;
+	pthread_mutex_lock(&old->lock);
+	bool same = old->state == SESSION_VALID && old->user && s->user && !old->anonymous && !old->guest &&
+		    strcasecmp(old->user, s->user) == 0;
+	pthread_mutex_unlock(&old->lock);
+	if (same) {
+		log_info("session %llx replaces session %llx", (unsigned long long)s->id, (unsigned long long)prev_id);
+		session_destroy(old);
+	}
+	session_put(old);
+}
+
 static NTSTATUS reply(struct smb2_req *req, uint16_t flags, const uint8_t *tok, size_t tok_len)
 {
 	if (tok_len > 0xFFFF)
@@ -177,48 +197,82 @@ static NTSTATUS reply(struct smb2_req *req, uint16_t flags, const uint8_t *tok, 
 static NTSTATUS bind_check(struct smb2_req *req, struct session *s)
 {
 	struct smb_conn *sc = req->sc;
+	if (s->state == SESSION_IN_PROGRESS)
+		return STATUS_REQUEST_NOT_ACCEPTED;
+	/* The order of these checks is what Windows answers (smbtorture
+	 * smb2.session.bind_negative_*): the AES-GMAC signing checks come
+	 * before the dialect checks, so a GMAC session refuses a 2.x or 3.0
+	 * channel with REQUEST_OUT_OF_SEQUENCE and a non-GMAC session refuses
+	 * a GMAC channel with NOT_SUPPORTED. */
+	int calg = sc->dialect >= SMB2_DIALECT_300 ? sc->signing_alg : CRYPTO_SIGN_HMAC_SHA256;
+	bool s_gmac = s->signing_alg == CRYPTO_SIGN_AES_GMAC, c_gmac = calg == CRYPTO_SIGN_AES_GMAC;
+	if (s_gmac && !c_gmac)
+		return STATUS_REQUEST_OUT_OF_SEQUENCE;
+	if (!s_gmac && c_gmac)
+		return STATUS_NOT_SUPPORTED;
+	if (sc->dialect < SMB2_DIALECT_300 || !sc->conf->multi_channel)
+		return STATUS_REQUEST_NOT_ACCEPTED;
 	if (s->dialect != sc->dialect)
+		return STATUS_INVALID_PARAMETER;
+	/* Every channel of a session seals with the cipher of the first. */
+	if (sc->dialect == SMB2_DIALECT_311 && s->cipher != sc->cipher)
 		return STATUS_INVALID_PARAMETER;
 	if (s->guest || s->anonymous)
 		return STATUS_NOT_SUPPORTED;
-	if (s->state == SESSION_IN_PROGRESS)
-		return STATUS_REQUEST_NOT_ACCEPTED;
 	if (s->state == SESSION_EXPIRED)
 		return STATUS_NETWORK_SESSION_EXPIRED;
-	/* An encrypting session needs the same cipher on every channel. */
-	if (s->encrypt_data && s->cipher != sc->cipher)
-		return STATUS_INVALID_PARAMETER;
 	return STATUS_SUCCESS;
+}
+
+/* The bind request is signed with Session.SigningKey.  Clients sign it
+ * with the session's algorithm (Windows, Samba); accept the new
+ * connection's algorithm as well (both need the key). */
+static bool bind_signature_ok(struct smb2_req *req, const uint8_t key[16], int s_alg)
+{
+	int c_alg = req->sc->signing_alg;
+	if (!(req->hdr.flags & SMB2_FLAGS_SIGNED))
+		return false;
+	if (smb_verify(s_alg, key, (uint8_t *)req->in_msg, req->in_len))
+		return true;
+	return c_alg != s_alg && smb_verify(c_alg, key, (uint8_t *)req->in_msg, req->in_len);
 }
 
 static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_req *q)
 {
 	struct smb_conn *sc = req->sc;
-	if (sc->dialect < SMB2_DIALECT_300 || !sc->conf->multi_channel)
-		return STATUS_REQUEST_NOT_ACCEPTED;
+	/* The session is looked up first, whatever the connection: the
+	 * refusal is signed with the session's key (smb2.session.bind_negative_smb202). */
 	struct session *s = session_lookup(req->hdr.session_id);
 	if (!s)
 		return STATUS_USER_SESSION_DELETED;
 	req->session = s;
 	NTSTATUS st = bind_check(req, s);
-	if (st)
+	if (st) {
+		log_debug("session %llx: bind refused: %s", (unsigned long long)s->id, nt_status_name(st));
 		return st;
+	}
 
 	pthread_mutex_lock(&s->lock);
 	struct session_channel *ch = session_channel_find(s, req->conn);
 	bool already = ch && !ch->binding;
 	uint8_t main_key[16];
 	memcpy(main_key, s->signing_key, 16);
+	int s_alg = s->signing_alg;
 	pthread_mutex_unlock(&s->lock);
 	/* A connection that is already a channel of the session is not bound
 	 * twice; its requests are signed with its own key, which a bind
 	 * request never is (3.3.5.2.4). */
-	if (already)
+	if (already) {
+		log_debug("session %llx: bind refused: connection is already a channel",
+			  (unsigned long long)s->id);
 		return STATUS_ACCESS_DENIED;
+	}
 	/* The bind request is signed with the session's key (3.3.5.5.2). */
-	if (!(req->hdr.flags & SMB2_FLAGS_SIGNED) ||
-	    !smb_verify(sc->signing_alg, main_key, (uint8_t *)req->in_msg, req->in_len))
+	if (!bind_signature_ok(req, main_key, s_alg)) {
+		log_debug("session %llx: bind refused: request %s", (unsigned long long)s->id,
+			  (req->hdr.flags & SMB2_FLAGS_SIGNED) ? "signature does not verify" : "not signed");
 		return STATUS_ACCESS_DENIED;
+	}
 
 	if (!ch) {
 		ch = session_channel_add(s, req->conn);
@@ -267,6 +321,9 @@ static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_r
 	if (r->guest || r->anonymous || !r->have_session_key || !r->user || !s->user ||
 	    strcasecmp(r->user, s->user) != 0) {
 		free(tok);
+		log_debug("session %llx: bind authenticated %s%s, session user %s", (unsigned long long)s->id,
+			  r->user ? r->user : "(none)", r->guest ? " (guest)" : r->anonymous ? " (anonymous)" : "",
+			  s->user ? s->user : "(none)");
 		st = STATUS_ACCESS_DENIED;
 		goto fail;
 	}
@@ -287,6 +344,7 @@ static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_r
 fail_nomem:
 	st = STATUS_NO_MEMORY;
 fail:
+	log_debug("session %llx: bind failed: %s", (unsigned long long)s->id, nt_status_name(st));
 	/* Forget the half-bound channel; the session is untouched. */
 	pthread_mutex_lock(&s->lock);
 	ch = session_channel_find(s, req->conn);
@@ -391,6 +449,8 @@ NTSTATUS cmd_session_setup(struct smb2_req *req)
 		if (st == STATUS_SUCCESS) {
 			log_info("session %llx: user %s%s", (unsigned long long)s->id, s->user,
 				 s->guest ? " (guest)" : s->anonymous ? " (anonymous)" : "");
+			if (q.previous_session_id && q.previous_session_id != s->id)
+				end_previous_session(s, q.previous_session_id);
 		}
 		break;
 	case AUTH_LOGON_FAILURE:
@@ -409,6 +469,8 @@ NTSTATUS cmd_session_setup(struct smb2_req *req)
 	free(tok);
 	if (nt_is_error(st) && st != STATUS_MORE_PROCESSING_REQUIRED) {
 		/* MS-SMB2 3.3.5.5.3: a failed authentication removes the session. */
+		log_debug("session %llx: authentication failed: %s; session removed",
+			  (unsigned long long)s->id, nt_status_name(st));
 		session_destroy(s);
 	}
 	return st;
