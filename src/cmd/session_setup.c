@@ -120,6 +120,10 @@ static NTSTATUS finish_session(struct smb2_req *req, struct session *s, const st
 	struct smb_conn *sc = req->sc;
 	const struct conf *cf = sc->conf;
 	bool reauth = s->state != SESSION_IN_PROGRESS;
+	/* A user session is not re-authenticated into a guest one: an
+	 * unknown user mapped to guest is a failed logon here. */
+	if (reauth && !s->guest && !s->anonymous && r->guest)
+		return STATUS_LOGON_FAILURE;
 	if (reauth && s->user && !s->anonymous && !r->anonymous && r->user && strcasecmp(s->user, r->user) != 0)
 		return STATUS_ACCESS_DENIED; /* 3.3.5.5.3: re-auth must be the same user */
 	set_identity(s, r, cf);
