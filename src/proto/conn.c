@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
@@ -18,6 +20,11 @@
 struct srv_globals srv;
 static pthread_mutex_t passdb_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct srv_passdb *passdb_cur;
+/* The file behind passdb_cur: `smb3ctl user` changes take effect at the
+ * next session setup without a reload (checked at most once a second). */
+static char *passdb_path;
+static struct stat passdb_st;
+static time_t passdb_checked;
 
 void srv_init(void)
 {
@@ -28,6 +35,9 @@ void srv_init(void)
 
 int srv_passdb_load(const char *path)
 {
+	struct stat st;
+	memset(&st, 0, sizeof(st));
+	stat(path, &st);
 	struct passdb *db = NULL;
 	int bad_line = 0;
 	int ret = passdb_load(path, &db, &bad_line);
@@ -50,14 +60,46 @@ int srv_passdb_load(const char *path)
 	pthread_mutex_lock(&passdb_lock);
 	struct srv_passdb *old = passdb_cur;
 	passdb_cur = p;
+	if (!passdb_path || strcmp(passdb_path, path) != 0) {
+		free(passdb_path);
+		passdb_path = strdup(path);
+	}
+	passdb_st = st;
 	pthread_mutex_unlock(&passdb_lock);
 	if (old)
 		srv_passdb_put(old);
 	return 0;
 }
 
+static bool passdb_changed(void)
+{
+	time_t now = time(NULL);
+	pthread_mutex_lock(&passdb_lock);
+	bool check = passdb_path && now != passdb_checked;
+	passdb_checked = now;
+	char *path = check ? strdup(passdb_path) : NULL;
+	struct stat old = passdb_st;
+	pthread_mutex_unlock(&passdb_lock);
+	if (!path)
+		return false;
+	struct stat st;
+	memset(&st, 0, sizeof(st));
+	stat(path, &st);
+	free(path);
+	return st.st_ino != old.st_ino || st.st_size != old.st_size || st.st_mtim.tv_sec != old.st_mtim.tv_sec ||
+	       st.st_mtim.tv_nsec != old.st_mtim.tv_nsec;
+}
+
 struct srv_passdb *srv_passdb_get(void)
 {
+	if (passdb_changed()) {
+		pthread_mutex_lock(&passdb_lock);
+		char *path = passdb_path ? strdup(passdb_path) : NULL;
+		pthread_mutex_unlock(&passdb_lock);
+		if (path && srv_passdb_load(path) == 0)
+			log_info("user database %s changed: reloaded", path);
+		free(path);
+	}
 	pthread_mutex_lock(&passdb_lock);
 	struct srv_passdb *p = passdb_cur;
 	if (p)
