@@ -631,6 +631,12 @@ void conf_free(struct conf *c)
 	for (size_t i = 0; i < c->n_ifaces; i++)
 		free(c->ifaces[i].name);
 	free(c->ifaces);
+	for (size_t i = 0; i < c->n_hosts_allow; i++)
+		free(c->hosts_allow[i]);
+	free(c->hosts_allow);
+	for (size_t i = 0; i < c->n_hosts_deny; i++)
+		free(c->hosts_deny[i]);
+	free(c->hosts_deny);
 	free(c->passdb_path);
 	free(c->guest_account);
 	free(c->control_socket);

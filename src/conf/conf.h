@@ -68,6 +68,10 @@ struct conf {
 	bool null_session;          /* "restrict anonymous" = 0 (default) allows anonymous sessions */
 	char *control_socket;       /* "control socket", default /run/smb3d/control.sock */
 	int metrics_port;           /* "metrics port", 0 = off */
+	char **hosts_allow;         /* "hosts allow" / "allow hosts": addresses, a.b.c. prefixes, CIDR, ALL */
+	size_t n_hosts_allow;
+	char **hosts_deny;          /* "hosts deny" / "deny hosts" (hosts allow wins, as in Samba) */
+	size_t n_hosts_deny;
 	bool use_sendfile;          /* "use sendfile": plain READs spliced file -> socket (default yes) */
 	int ring_entries;           /* "io_uring ring size", SQ entries per worker (default 1024) */
 	bool sqpoll;                /* "io_uring sqpoll" (default no) */
@@ -91,6 +95,10 @@ void conf_free(struct conf *c);
 
 /* Print the effective settings in smb.conf syntax, like `testparm -s`. */
 void conf_dump(const struct conf *c, FILE *out);
+
+/* May a client at this address connect ("hosts allow" / "hosts deny")? */
+struct sockaddr;
+bool conf_host_allowed(const struct conf *c, const struct sockaddr *sa);
 
 /* Case-insensitive share lookup; NULL if absent. */
 const struct conf_share *conf_share_find(const struct conf *c, const char *name);

@@ -140,6 +140,18 @@ void conf_dump(const struct conf *c, FILE *out)
 	fprintf(out, "\trestrict anonymous = %d\n", c->null_session ? 0 : 2);
 	fprintf(out, "\tcontrol socket = %s\n", c->control_socket);
 	fprintf(out, "\tmetrics port = %d\n", c->metrics_port);
+	if (c->n_hosts_allow) {
+		fprintf(out, "\thosts allow =");
+		for (size_t i = 0; i < c->n_hosts_allow; i++)
+			fprintf(out, " %s", c->hosts_allow[i]);
+		fprintf(out, "\n");
+	}
+	if (c->n_hosts_deny) {
+		fprintf(out, "\thosts deny =");
+		for (size_t i = 0; i < c->n_hosts_deny; i++)
+			fprintf(out, " %s", c->hosts_deny[i]);
+		fprintf(out, "\n");
+	}
 	fprintf(out, "\tuse sendfile = %s\n", c->use_sendfile ? "Yes" : "No");
 	fprintf(out, "\tio_uring ring size = %d\n", c->ring_entries);
 	fprintf(out, "\tio_uring sqpoll = %s\n", c->sqpoll ? "Yes" : "No");

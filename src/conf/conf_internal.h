@@ -22,6 +22,7 @@ void conf_warning(struct pstate *st, const char *fmt, ...) __attribute__((format
 
 /* What conf_options.c needs from the parse state. */
 struct conf *conf_pstate_conf(struct pstate *st);
+bool conf_host_pattern_ok(const char *p);
 struct conf_share *conf_pstate_share(struct pstate *st); /* [global]: the share defaults */
 bool conf_pstate_in_global(struct pstate *st);
 bool conf_pstate_ignored(struct pstate *st);

@@ -432,6 +432,30 @@ static void set_valid_users(struct pstate *st, const struct opt *o, const char *
 	s->n_valid_users = n;
 }
 
+static void set_host_list(struct pstate *st, const char *v, char ***list, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*list)[i]);
+	free(*list);
+	*list = NULL;
+	*n = split_list(v, list);
+	for (size_t i = 0; i < *n; i++)
+		if (!conf_host_pattern_ok((*list)[i]))
+			conf_error(st, "bad address pattern '%s'", (*list)[i]);
+}
+
+static void set_hosts_allow(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf *c = conf_pstate_conf(st);
+	set_host_list(st, v, &c->hosts_allow, &c->n_hosts_allow);
+}
+
+static void set_hosts_deny(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf *c = conf_pstate_conf(st);
+	set_host_list(st, v, &c->hosts_deny, &c->n_hosts_deny);
+}
+
 /* "case sensitive = auto" (Samba's default) acts as "no" here. */
 static void set_case_sensitive(struct pstate *st, const struct opt *o, const char *v)
 {
@@ -491,6 +515,10 @@ static const struct opt options[] = {
 	{ "control socket", GLOBAL, K_STR, G(control_socket), 1, 107, NULL },
 	{ "metrics port", GLOBAL, K_INT, G(metrics_port), 0, 65535, NULL },
 	{ "use sendfile", GLOBAL, K_BOOL, G(use_sendfile), 0, 0, NULL },
+	{ "hosts allow", GLOBAL, K_FN, 0, 0, 0, set_hosts_allow },
+	{ "allow hosts", GLOBAL, K_FN, 0, 0, 0, set_hosts_allow },
+	{ "hosts deny", GLOBAL, K_FN, 0, 0, 0, set_hosts_deny },
+	{ "deny hosts", GLOBAL, K_FN, 0, 0, 0, set_hosts_deny },
 	{ "io_uring ring size", GLOBAL, K_INT, G(ring_entries), 64, 32768, NULL },
 	{ "io_uring sqpoll", GLOBAL, K_BOOL, G(sqpoll), 0, 0, NULL },
 	{ "include", GLOBAL, K_FN, 0, 0, 0, set_include },

@@ -28,6 +28,8 @@ struct conn_ops {
 	/* The connection is gone (peer closed, error, timeout, shutdown); no
 	 * more pdu calls follow.  Requests still running keep their reference. */
 	void (*closed)(struct conn *c);
+	/* The deadline passed: may the connection be closed now?  (NULL: yes) */
+	bool (*expire_ok)(struct conn *c);
 	/* The last reference is gone: free c->proto. */
 	void (*freed)(struct conn *c);
 };

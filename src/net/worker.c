@@ -134,7 +134,8 @@ static void tick_done(struct uring_op *op, int res, unsigned flags)
 	w->now = worker_now();
 	for (struct conn *c = w->conns, *next; c; c = next) {
 		next = c->next;
-		if (!c->dead && c->deadline && w->now >= c->deadline)
+		if (!c->dead && c->deadline && w->now >= c->deadline &&
+		    (!c->ops->expire_ok || c->ops->expire_ok(c)))
 			conn_shutdown(c, "timeout");
 	}
 	if (worker_tick_hook)

@@ -14,6 +14,7 @@
 #include "proto/pipeline.h"
 #include "proto/smb.h"
 #include "proto/srv.h"
+#include "state/open.h"
 #include "util/log.h"
 #include "util/nttime.h"
 
@@ -136,6 +137,11 @@ static int smb_accepted(struct conn *c)
 	if (credits_init(sc, sc->conf->max_credits) < 0)
 		return -ENOMEM;
 	int n = atomic_fetch_add(&srv.n_conns, 1) + 1;
+	if (!conf_host_allowed(sc->conf, (const struct sockaddr *)&c->peer)) {
+		char a[64];
+		log_notice("connection from %s refused (hosts allow / hosts deny)", conn_addr_str(&c->peer, a, sizeof(a)));
+		return -EACCES;
+	}
 	if (sc->conf->max_connections && n > sc->conf->max_connections) {
 		log_warn("connection refused: %d connections is the limit (max connections)",
 			 sc->conf->max_connections);
@@ -189,7 +195,38 @@ static void smb_freed(struct conn *c)
 	c->proto = NULL;
 }
 
+struct open_count {
+	struct conn *c;
+	unsigned opens;
+};
+
+static void count_opens(struct session *s, void *arg)
+{
+	struct open_count *oc = arg;
+	pthread_mutex_lock(&s->lock);
+	bool mine = session_channel_find(s, oc->c) != NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (mine)
+		oc->opens += open_count_session(s);
+}
+
+/* "deadtime" closes only connections without open files (as Samba); the
+ * negotiate timeout always applies. */
+static bool smb_expire_ok(struct conn *c)
+{
+	struct smb_conn *sc = c->proto;
+	if (c->deadline_negotiate || !sc)
+		return true;
+	struct open_count oc = { c, 0 };
+	session_foreach(count_opens, &oc);
+	if (!oc.opens)
+		return true;
+	c->deadline = c->w->now + (uint64_t)sc->conf->deadtime * 60;
+	return false;
+}
+
 const struct conn_ops smb_conn_ops = {
+	.expire_ok = smb_expire_ok,
 	.accepted = smb_accepted,
 	.pdu = smb_pdu,
 	.closed = smb_closed,

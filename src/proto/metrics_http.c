@@ -1,5 +1,5 @@
-/* Prometheus text endpoint (`metrics port`, off by default, loopback only
- * unless `metrics address` says otherwise): GET /metrics.  A plain blocking
+/* Prometheus text endpoint (`metrics port`, off by default, on 127.0.0.1
+ * only): GET /metrics.  A plain blocking
  * thread: scrapes are rare and must not touch the data-path rings. */
 #include "proto/metrics_http.h"
 

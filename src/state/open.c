@@ -81,6 +81,18 @@ struct open **open_list(const struct session *s, const struct tree *t, unsigned 
 	return v;
 }
 
+unsigned open_count_session(const struct session *s)
+{
+	unsigned n = 0;
+	pthread_mutex_lock(&open_table_lock);
+	size_t pos = 0;
+	void *p;
+	while (opens_init && idtable_next(&opens, &pos, NULL, &p))
+		n += ((struct open *)p)->session == s;
+	pthread_mutex_unlock(&open_table_lock);
+	return n;
+}
+
 unsigned open_count(void)
 {
 	pthread_mutex_lock(&open_table_lock);

@@ -94,6 +94,8 @@ bool open_unregister(struct open *o);
  * returns a malloc'd array of referenced opens. */
 struct open **open_list(const struct session *s, const struct tree *t, unsigned *n);
 unsigned open_count(void);
+/* Opens of one session (no references taken). */
+unsigned open_count_session(const struct session *s);
 
 /* The per-inode file object; takes a reference. */
 struct file *file_get(dev_t dev, ino_t ino, bool is_dir);

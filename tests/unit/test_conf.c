@@ -1,3 +1,5 @@
+#include <arpa/inet.h>
+#include <netinet/in.h>
 /* Unit tests of src/conf: options, defaults, values, errors with line
  * numbers, interfaces syntax, continuation lines, shares, dump round trip. */
 #include <setjmp.h>
@@ -663,6 +665,40 @@ static void test_current_refcount(void **state)
 	conf_current_put(NULL);
 }
 
+
+static void test_hosts_allow_deny(void **state)
+{
+	(void)state;
+	struct conf *c = conf_load_string("[global]\nhosts allow = 10.0.0.0/8 192.168.1. fd00::/8 127.0.0.1\n"
+					  "hosts deny = ALL\n", "t.conf", stderr, NULL);
+	assert_non_null(c);
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	const char *yes4[] = { "10.1.2.3", "192.168.1.77", "127.0.0.1" };
+	const char *no4[] = { "11.0.0.1", "192.168.2.1", "127.0.0.2" };
+	for (size_t i = 0; i < 3; i++) {
+		inet_pton(AF_INET, yes4[i], &a4.sin_addr);
+		assert_true(conf_host_allowed(c, (struct sockaddr *)&a4));
+		inet_pton(AF_INET, no4[i], &a4.sin_addr);
+		assert_false(conf_host_allowed(c, (struct sockaddr *)&a4));
+	}
+	inet_pton(AF_INET6, "fd00::5", &a6.sin6_addr);
+	assert_true(conf_host_allowed(c, (struct sockaddr *)&a6));
+	inet_pton(AF_INET6, "::ffff:10.9.9.9", &a6.sin6_addr); /* v4-mapped */
+	assert_true(conf_host_allowed(c, (struct sockaddr *)&a6));
+	inet_pton(AF_INET6, "fe80::1", &a6.sin6_addr);
+	assert_false(conf_host_allowed(c, (struct sockaddr *)&a6));
+	conf_free(c);
+	/* no lists: everyone; a bad pattern: an error with its line */
+	c = conf_load_string("[global]\n", "t.conf", stderr, NULL);
+	inet_pton(AF_INET, "8.8.8.8", &a4.sin_addr);
+	assert_true(conf_host_allowed(c, (struct sockaddr *)&a4));
+	conf_free(c);
+	FILE *devnull = fopen("/dev/null", "w");
+	assert_null(conf_load_string("[global]\nhosts allow = 10.0.0.0/99\n", "t.conf", devnull, NULL));
+	fclose(devnull);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -686,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_dump_roundtrip),
 		cmocka_unit_test(test_current_refcount),
+		cmocka_unit_test(test_hosts_allow_deny),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
