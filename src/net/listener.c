@@ -111,6 +111,17 @@ void listener_worker_start(struct worker *w)
 		listener_arm(l);
 }
 
+void listener_worker_free(struct worker *w)
+{
+	while (w->listeners) {
+		struct listener *l = w->listeners;
+		w->listeners = l->next;
+		if (l->fd >= 0)
+			close(l->fd);
+		free(l);
+	}
+}
+
 void listener_worker_stop(struct worker *w)
 {
 	for (struct listener *l = w->listeners; l; l = l->next) {

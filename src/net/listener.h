@@ -20,5 +20,7 @@ int listener_add(struct worker *w, int fd, const struct conn_ops *ops, size_t ma
 /* Arm the accepts (called on w's thread when it starts) / close them. */
 void listener_worker_start(struct worker *w);
 void listener_worker_stop(struct worker *w);
+/* Free them (after the worker's ring is gone). */
+void listener_worker_free(struct worker *w);
 
 #endif

@@ -275,5 +275,6 @@ void worker_fini(struct worker *w)
 		close(w->efd);
 	w->efd = -1;
 	mbox_drain(w);
+	listener_worker_free(w);
 	pthread_mutex_destroy(&w->mbox_lock);
 }

@@ -1,9 +1,16 @@
+/* Coroutines: see coro.h.
+ *
+ * On x86-64 a coroutine switch saves the callee-saved registers, MXCSR and
+ * the x87 control word on the stack and swaps stack pointers (coro_switch
+ * below): no system call, unlike swapcontext(3), which saves the signal
+ * mask with rt_sigprocmask on every switch and would cost two syscalls per
+ * wait of every request.  Elsewhere ucontext is used. */
 #include "util/coro.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "util/log.h"
@@ -23,10 +30,22 @@
 #define CORO_STACK (128 * 1024)
 #endif
 #define CORO_POOL_MAX 256
+#define GUARD 4096
+
+#if defined(__x86_64__)
+#define CORO_ASM 1
+#else
+#include <ucontext.h>
+#endif
 
 struct coro {
+#ifdef CORO_ASM
+	void *sp;           /* saved stack pointer while suspended */
+	void *caller_sp;    /* the resumer's, while running */
+#else
 	ucontext_t ctx;
 	ucontext_t *caller;
+#endif
 	void *stack;        /* mmap'd, with a guard page below */
 	coro_fn fn;
 	void *arg;
@@ -40,14 +59,42 @@ struct coro {
 };
 
 static __thread struct coro *cur;
-static __thread ucontext_t *thread_ctx;
 static __thread struct coro *pool;
 static __thread int pool_n;
 
+#ifdef CORO_ASM
+/* void coro_switch(void **save_sp, void *load_sp) */
+void coro_switch(void **save_sp, void *load_sp);
+__asm__(".text\n"
+	".globl coro_switch\n"
+	".type coro_switch,@function\n"
+	"coro_switch:\n"
+	"\tpushq %rbp\n"
+	"\tpushq %rbx\n"
+	"\tpushq %r12\n"
+	"\tpushq %r13\n"
+	"\tpushq %r14\n"
+	"\tpushq %r15\n"
+	"\tsubq $8, %rsp\n"
+	"\tstmxcsr (%rsp)\n"
+	"\tfnstcw 4(%rsp)\n"
+	"\tmovq %rsp, (%rdi)\n"
+	"\tmovq %rsi, %rsp\n"
+	"\tldmxcsr (%rsp)\n"
+	"\tfldcw 4(%rsp)\n"
+	"\taddq $8, %rsp\n"
+	"\tpopq %r15\n"
+	"\tpopq %r14\n"
+	"\tpopq %r13\n"
+	"\tpopq %r12\n"
+	"\tpopq %rbx\n"
+	"\tpopq %rbp\n"
+	"\tret\n"
+	".size coro_switch, .-coro_switch\n");
+#endif
+
 void coro_thread_init(void)
 {
-	if (!thread_ctx)
-		thread_ctx = calloc(1, sizeof(*thread_ctx));
 }
 
 void coro_thread_fini(void)
@@ -55,17 +102,14 @@ void coro_thread_fini(void)
 	while (pool) {
 		struct coro *c = pool;
 		pool = c->next_free;
-		munmap((char *)c->stack - 4096, CORO_STACK + 4096);
+		munmap((char *)c->stack - GUARD, CORO_STACK + GUARD);
 		free(c);
 	}
 	pool_n = 0;
-	free(thread_ctx);
-	thread_ctx = NULL;
 }
 
-static void coro_entry(unsigned lo, unsigned hi)
+static void coro_body(struct coro *co)
 {
-	struct coro *co = (struct coro *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
 #ifdef CORO_ASAN
 	__sanitizer_finish_switch_fiber(NULL, &co->caller_bottom, &co->caller_size);
 #endif
@@ -74,10 +118,28 @@ static void coro_entry(unsigned lo, unsigned hi)
 #ifdef CORO_ASAN
 	__sanitizer_start_switch_fiber(NULL, co->caller_bottom, co->caller_size);
 #endif
+}
+
+#ifdef CORO_ASM
+/* Entered by coro_switch's `ret` on a fresh stack; never returns. */
+static void coro_trampoline(void)
+{
+	struct coro *co = cur;
+	coro_body(co);
+	void *dead;
+	coro_switch(&dead, co->caller_sp);
+	__builtin_unreachable();
+}
+#else
+static void coro_entry(unsigned lo, unsigned hi)
+{
+	struct coro *co = (struct coro *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
+	coro_body(co);
 	/* Switch back explicitly: uc_link is fixed when makecontext runs, but
 	 * the resumer's context differs on every resume. */
 	setcontext(co->caller);
 }
+#endif
 
 struct coro *coro_new(coro_fn fn, void *arg)
 {
@@ -89,23 +151,45 @@ struct coro *coro_new(coro_fn fn, void *arg)
 		co = calloc(1, sizeof(*co));
 		if (!co)
 			return NULL;
-		char *m = mmap(NULL, CORO_STACK + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		char *m = mmap(NULL, CORO_STACK + GUARD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			       -1, 0);
 		if (m == MAP_FAILED) {
 			free(co);
 			return NULL;
 		}
-		mprotect(m, 4096, PROT_NONE); /* guard page: a stack overflow faults, never corrupts */
-		co->stack = m + 4096;
+		mprotect(m, GUARD, PROT_NONE); /* guard page: a stack overflow faults, never corrupts */
+		co->stack = m + GUARD;
 	}
 	co->fn = fn;
 	co->arg = arg;
 	co->done = false;
+#ifdef CORO_ASAN
+	/* a reused stack may carry the poison of its last user's frames */
+	ASAN_UNPOISON_MEMORY_REGION(co->stack, CORO_STACK);
+#endif
+#ifdef CORO_ASM
+	/* Build the frame coro_switch pops: FPU control words, six registers,
+	 * then the trampoline as return address; the slot above it keeps the
+	 * stack aligned as at a function entry (rsp % 16 == 8). */
+	uint64_t *sp = (uint64_t *)((char *)co->stack + CORO_STACK);
+	*--sp = 0;                          /* alignment slot / fake return address */
+	*--sp = (uint64_t)(uintptr_t)coro_trampoline;
+	for (int i = 0; i < 6; i++)
+		*--sp = 0;                  /* rbp rbx r12 r13 r14 r15 */
+	uint32_t fpu[2];
+	__asm__ volatile("stmxcsr %0" : "=m"(fpu[0]));
+	__asm__ volatile("fnstcw %0" : "=m"(fpu[1]));
+	--sp;
+	memcpy(sp, fpu, 8);
+	co->sp = sp;
+#else
 	getcontext(&co->ctx);
 	co->ctx.uc_stack.ss_sp = co->stack;
 	co->ctx.uc_stack.ss_size = CORO_STACK;
-	co->ctx.uc_link = NULL; /* set on each resume */
+	co->ctx.uc_link = NULL;
 	uintptr_t p = (uintptr_t)co;
 	makecontext(&co->ctx, (void (*)(void))coro_entry, 2, (unsigned)(p & 0xffffffffu), (unsigned)(p >> 32));
+#endif
 	return co;
 }
 
@@ -117,21 +201,25 @@ static void coro_release(struct coro *co)
 		pool_n++;
 		return;
 	}
-	munmap((char *)co->stack - 4096, CORO_STACK + 4096);
+	munmap((char *)co->stack - GUARD, CORO_STACK + GUARD);
 	free(co);
 }
 
 bool coro_resume(struct coro *co)
 {
 	BUG_ON(cur != NULL); /* no nesting: only the loop resumes coroutines */
-	ucontext_t here;
-	co->caller = &here;
 	cur = co;
 #ifdef CORO_ASAN
 	void *thread_fake = NULL;
 	__sanitizer_start_switch_fiber(&thread_fake, co->stack, CORO_STACK);
 #endif
+#ifdef CORO_ASM
+	coro_switch(&co->caller_sp, co->sp);
+#else
+	ucontext_t here;
+	co->caller = &here;
 	swapcontext(&here, &co->ctx);
+#endif
 #ifdef CORO_ASAN
 	__sanitizer_finish_switch_fiber(thread_fake, NULL, NULL);
 #endif
@@ -150,7 +238,11 @@ void coro_yield(void)
 #ifdef CORO_ASAN
 	__sanitizer_start_switch_fiber(&co->fake_stack, co->caller_bottom, co->caller_size);
 #endif
+#ifdef CORO_ASM
+	coro_switch(&co->sp, co->caller_sp);
+#else
 	swapcontext(&co->ctx, co->caller);
+#endif
 #ifdef CORO_ASAN
 	__sanitizer_finish_switch_fiber(co->fake_stack, &co->caller_bottom, &co->caller_size);
 #endif
