@@ -45,6 +45,11 @@ echo "=== ASan/UBSan: unit tests and fuzz corpus replay"
     2>&1 | tee "$logdir/asan.log" || true
 add_counts "$logdir/asan.log"
 
+echo "=== ASan/UBSan smb3d: core integration tests (a sanitizer report fails them)"
+/usr/bin/python3 tests/run --build build-asan --no-unit --no-torture --quick -k test_core \
+    2>&1 | tee "$logdir/asan-int.log" || true
+add_counts "$logdir/asan-int.log"
+
 echo "=== tests/run (unit + integration against smb3d, io_uring and threads)"
 /usr/bin/python3 tests/run --build build 2>&1 | tee "$logdir/run.log" || true
 add_counts "$logdir/run.log"

@@ -268,14 +268,30 @@ class Server:
             self.logf.close()
             self.logf = None
 
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+    def sanitizer_report(self):
+        """The sanitizer findings in the server log (ASan/UBSan builds), or ''."""
+        try:
+            with open(self.log_path, "rb") as f:
+                log = f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return log if any(m in log for m in self.SANITIZER_MARKS) else ""
+
     def stop(self):
+        report = ""
         try:
             self._kill()
+            if self.kind == "smb3d":
+                report = self.sanitizer_report()
         finally:
             if self in _live_servers:
                 _live_servers.remove(self)
             if self.tmp and os.path.isdir(self.tmp) and not KEEP:
                 shutil.rmtree(self.tmp, ignore_errors=True)
+        if report:
+            raise AssertionError("sanitizer report from smb3d:\n" + report[-6000:])
 
     def log_tail(self, nbytes=12000):
         try:
@@ -377,13 +393,14 @@ def impacket_is_signing(conn):
 
 def smbtorture(server, test, share="share", user=USER1[0], password=USER1[1], extra=(),
                timeout=300):
-    """Run one smbtorture test (or suite).  Returns (passed, failed, output):
+    """Run one smbtorture test (or suite, or a list of them in one process).  Returns (passed, failed, output):
     passed: list of subtest names that succeeded; failed: list of
     (name, kind, reason) for failure/error (and a synthetic entry when the
     process timed out or crashed without reporting)."""
     cmd = ["smbtorture", "//127.0.0.1/%s" % share, "-p", str(server.port),
            "-U", "%s%%%s" % (user, password), "--format=subunit", "--fullname",
-           "-s", server.client_conf, "--maximum-runtime=%d" % timeout] + list(extra) + [test]
+           "-s", server.client_conf, "--maximum-runtime=%d" % timeout] + list(extra) + (
+               [test] if isinstance(test, str) else list(test))
     timed_out = False
     try:
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -399,7 +416,7 @@ def smbtorture(server, test, share="share", user=USER1[0], password=USER1[1], ex
             _live_clients.remove(p)
         rc = p.returncode
     except OSError as e:
-        return [], [(test, "error", str(e))], str(e)
+        return [], [(test if isinstance(test, str) else ",".join(test), "error", str(e))], str(e)
     out = out.decode("utf-8", "replace")
     passed, failed, skipped, started = parse_subunit(out)
     open_tests = [t for t in started if t not in passed and t not in skipped
@@ -407,9 +424,11 @@ def smbtorture(server, test, share="share", user=USER1[0], password=USER1[1], ex
     for t in open_tests:
         failed.append((t, "error", "no result (timeout=%s rc=%s)" % (timed_out, rc)))
     if timed_out and not open_tests:
-        failed.append((test, "error", "timed out after %ds" % timeout))
+        failed.append((test if isinstance(test, str) else ",".join(test), "error",
+                       "timed out after %ds" % timeout))
     if not passed and not failed and rc != 0:
-        failed.append((test, "error", "smbtorture rc=%s without results" % rc))
+        failed.append((test if isinstance(test, str) else ",".join(test), "error",
+                       "smbtorture rc=%s without results" % rc))
     return passed, failed, out
 
 
