@@ -201,7 +201,7 @@ static NTSTATUS reply(struct smb2_req *req, uint16_t flags, const uint8_t *tok, 
 static NTSTATUS bind_check(struct smb2_req *req, struct session *s)
 {
 	struct smb_conn *sc = req->sc;
-	if (s->state == SESSION_IN_PROGRESS)
+	if (!sc->conf->multi_channel || s->state == SESSION_IN_PROGRESS)
 		return STATUS_REQUEST_NOT_ACCEPTED;
 	/* The order of these checks is what Windows answers (smbtorture
 	 * smb2.session.bind_negative_*): the AES-GMAC signing checks come
@@ -214,7 +214,7 @@ static NTSTATUS bind_check(struct smb2_req *req, struct session *s)
 		return STATUS_REQUEST_OUT_OF_SEQUENCE;
 	if (!s_gmac && c_gmac)
 		return STATUS_NOT_SUPPORTED;
-	if (sc->dialect < SMB2_DIALECT_300 || !sc->conf->multi_channel)
+	if (sc->dialect < SMB2_DIALECT_300)
 		return STATUS_REQUEST_NOT_ACCEPTED;
 	if (s->dialect != sc->dialect)
 		return STATUS_INVALID_PARAMETER;

@@ -291,8 +291,14 @@ int netif_list(const struct conf *cf, struct netif **out, size_t *n)
 			cache_valid = true;
 		}
 	}
-	if (cache_valid)
+	if (cache_valid) {
 		ret = netif_select(cf ? cf->ifaces : NULL, cf ? cf->n_ifaces : 0, cache, cache_n, out, n);
+		/* Nothing to offer: read the system again next time rather than
+		 * answer "no interface" for NETIF_CACHE_SECS (links that were
+		 * still coming up when the first client asked). */
+		if (ret == 0 && *n == 0)
+			cache_valid = false;
+	}
 	pthread_mutex_unlock(&cache_lock);
 	return ret;
 }

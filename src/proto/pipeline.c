@@ -372,6 +372,13 @@ static void req_response_header(struct smb2_req *req, NTSTATUS status, uint16_t 
 	h.credits = credits;
 	h.flags = SMB2_FLAGS_SERVER_TO_REDIR | (req->hdr.flags & (SMB2_FLAGS_RELATED_OPERATIONS | SMB2_FLAGS_PRIORITY_MASK));
 	h.message_id = req->hdr.message_id;
+	/* A signed request whose session is gone: the answer carries the
+	 * SIGNED flag with a zero signature, as Windows and Samba do (the
+	 * client does not check it for USER_SESSION_DELETED, but a client
+	 * that expects signing refuses an answer without the flag:
+	 * smb2.session.bind_invalid_auth). */
+	if (status == STATUS_USER_SESSION_DELETED && !req->session && (req->hdr.flags & SMB2_FLAGS_SIGNED))
+		h.flags |= SMB2_FLAGS_SIGNED;
 	if (req->is_async) {
 		h.flags |= SMB2_FLAGS_ASYNC_COMMAND;
 		h.async_id = req->async_id;
@@ -392,7 +399,9 @@ static const uint8_t *req_signing_key(struct smb2_req *req, int *alg)
 		return NULL;
 	/* An unfinished SESSION_SETUP (a bind in particular: its channel has
 	 * no key yet) is answered unsigned (MS-SMB2 3.3.4.1.1). */
-	if (req->hdr.command == SMB2_SESSION_SETUP && req->status == STATUS_MORE_PROCESSING_REQUIRED)
+	bool bind = req->hdr.command == SMB2_SESSION_SETUP && req->in_len > SMB2_HDR_SIZE + 2 &&
+		    (((const uint8_t *)req->in_msg)[SMB2_HDR_SIZE + 2] & SMB2_SESSION_FLAG_BINDING);
+	if (req->hdr.command == SMB2_SESSION_SETUP && req->status == STATUS_MORE_PROCESSING_REQUIRED && !bind)
 		return NULL;
 	if (!req->sign && !(req->hdr.flags & SMB2_FLAGS_SIGNED) && !s->signing_required)
 		return NULL;
@@ -401,6 +410,13 @@ static const uint8_t *req_signing_key(struct smb2_req *req, int *alg)
 	/* 3.1.1: each channel signs with the algorithm its connection
 	 * negotiated (smb2.session.bind_negative_smb3signCtoH*). */
 	*alg = req->sc->dialect >= SMB2_DIALECT_300 ? req->sc->signing_alg : s->signing_alg;
+	/* Every response to a bind but the final success is signed with
+	 * Session.SigningKey and the session's algorithm (the client has no
+	 * channel key yet). */
+	if (bind && req->status != STATUS_SUCCESS) {
+		*alg = s->signing_alg;
+		return s->signing_key;
+	}
 	pthread_mutex_lock(&s->lock);
 	struct session_channel *ch = session_channel_find(s, req->conn);
 	const uint8_t *key = ch ? ch->signing_key : s->signing_key;

@@ -79,15 +79,17 @@ class Results:
         self.passed = 0
         self.failed = 0
         self.failures = []
+        self.t0 = time.time()
 
     def check(self, ok, name, detail=""):
+        t = "[%5.1fs] " % (time.time() - self.t0)
         if ok:
             self.passed += 1
-            log("PASS  %s" % name)
+            log("PASS  %s%s" % (t, name))
         else:
             self.failed += 1
             self.failures.append(name)
-            log("FAIL  %s%s" % (name, (": " + detail) if detail else ""))
+            log("FAIL  %s%s%s" % (t, name, (": " + detail) if detail else ""))
         return ok
 
     def finish(self):

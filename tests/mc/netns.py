@@ -27,6 +27,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 ADDR_CLI = "198.18.%d.1"
 ADDR_SRV = "198.18.%d.2"
@@ -86,6 +87,14 @@ class Bench:
             _live.remove(self)
             raise BenchUnavailable("ip netns add failed: %s" % r.stderr.strip())
         self.created = True
+        try:
+            self._setup()
+        except (RuntimeError, OSError) as e:
+            self.destroy()
+            raise BenchUnavailable(str(e).strip())
+        return self
+
+    def _setup(self):
         sh(["ip", "netns", "add", self.srv])
         for ns in (self.cli, self.srv):
             self.ns(ns, ["ip", "link", "set", "lo", "up"])
@@ -103,13 +112,31 @@ class Bench:
             self.ns(self.srv, ["ip", "link", "set", s, "up"])
             self.shape(self.cli, c, self.rates[k - 1])
             self.shape(self.srv, s, self.rates[k - 1])
+        self.wait_links_up()
         # one nftables table per namespace for the cut rules
         self.ns(self.srv, ["nft", "add", "table", "inet", "smb3mc"])
         self.ns(self.srv, ["nft", "add", "chain", "inet", "smb3mc", "in",
                            "{ type filter hook input priority 0 ; policy accept ; }"])
         self.ns(self.srv, ["nft", "add", "chain", "inet", "smb3mc", "out",
                            "{ type filter hook output priority 0 ; policy accept ; }"])
-        return self
+
+    def wait_links_up(self, timeout=15.0):
+        """veth carrier comes up asynchronously: wait until every link is
+        operationally up on both ends (a server started earlier would see no
+        interface to list)."""
+        deadline = time.time() + timeout
+        while True:
+            down = []
+            for k in range(1, self.n + 1):
+                for ns, dev in ((self.cli, self.ifname_cli(k)), (self.srv, self.ifname_srv(k))):
+                    r = self.ns(ns, ["cat", "/sys/class/net/%s/operstate" % dev], check=False)
+                    if r.stdout.strip() != "up":
+                        down.append("%s/%s=%s" % (ns, dev, r.stdout.strip() or "?"))
+            if not down:
+                return
+            if time.time() > deadline:
+                raise RuntimeError("links not up after %.0f s: %s" % (timeout, ", ".join(down)))
+            time.sleep(0.1)
 
     def shape(self, ns, dev, mbit):
         if self.shaper == "tbf":
@@ -193,6 +220,7 @@ class Bench:
             if item == ("down",):
                 self.run_srv(["ip", "link", "set", self.ifname_srv(k), "up"])
                 self.run_cli(["ip", "link", "set", self.ifname_cli(k), "up"])
+                self.wait_links_up()
             elif len(item) == 2:
                 self.run_srv(["nft", "delete", "rule", "inet", "smb3mc", item[0], "handle", item[1]],
                              check=False)

@@ -220,6 +220,7 @@ class Session:
         self.signing_key = None   # channel 0 == Session.SigningKey
         self.keys = {}            # Conn -> channel signing key
         self.dialect = None
+        self.sign_alg = None      # algorithm of the connection that set the session up
         self.tree_id = 0
 
 
@@ -235,7 +236,8 @@ def session_setup(conn, user, password, domain="", session=None, bind=False,
                   sign_bind=True, corrupt_sig=False, sec_blob=None, stop_after_first=False):
     """Authenticate on conn.  Returns (status, Session).  With bind=True the
     request carries SMB2_SESSION_FLAG_BINDING and session.id, and (3.x) is
-    signed with session.signing_key unless sign_bind is False; on success the
+    signed with session.signing_key and the session's signing algorithm
+    (what Windows and Samba clients do) unless sign_bind is False; on success the
     channel key is stored in session.keys[conn].
     sec_blob: replace the first leg's security buffer (garbage tests).
     stop_after_first: return after the first leg (the exchange is abandoned)."""
@@ -258,7 +260,7 @@ def session_setup(conn, user, password, domain="", session=None, bind=False,
         if bind and sign_bind and conn.dialect >= D300 and s.signing_key:
             key = s.signing_key
         if key is not None:
-            Conn.sign(msg, key, conn.sign_alg, conn.dialect)
+            Conn.sign(msg, key, s.sign_alg if s.sign_alg is not None else conn.sign_alg, conn.dialect)
             if corrupt_sig:
                 msg[60] ^= 0xFF
         conn._send(bytes(msg))
@@ -269,7 +271,11 @@ def session_setup(conn, user, password, domain="", session=None, bind=False,
 
     s.sig_errors = []
     r = leg(blob, sid)
-    if bind and r.flags & FLAG_SIGNED and s.signing_key and not verify_response(conn, s.signing_key, r):
+    # Every answer to a bind but the final success is signed with
+    # Session.SigningKey and the session's algorithm (Samba's client refuses
+    # an unsigned one: smbtorture smb2.session.bind*).
+    if bind and sign_bind and s.signing_key and r.status not in (0, 0xC0000203) and conn.dialect >= D300 and not (
+            r.flags & FLAG_SIGNED and verify_response(conn, s.signing_key, r, s.sign_alg)):
         s.sig_errors.append("%s response to bind leg 1 is not signed with Session.SigningKey"
                             % status_name(r.status))
     if r.status != 0xC0000016:
@@ -288,6 +294,10 @@ def session_setup(conn, user, password, domain="", session=None, bind=False,
     tok2["ResponseToken"] = type3.getData()
     r = leg(tok2.getData(), sid)
     if r.status != 0:
+        if bind and sign_bind and s.signing_key and conn.dialect >= D300 and r.status != 0xC0000203 and not (
+                r.flags & FLAG_SIGNED and verify_response(conn, s.signing_key, r, s.sign_alg)):
+            s.sig_errors.append("%s response to bind leg 2 is not signed with Session.SigningKey"
+                                % status_name(r.status))
         return r.status, s
     chan_key = _kdf_signing(key, conn.dialect, preauth)
     if bind and conn.dialect >= D300 and not (r.flags & FLAG_SIGNED and verify_response(conn, chan_key, r)):
@@ -297,16 +307,18 @@ def session_setup(conn, user, password, domain="", session=None, bind=False,
         s.session_key = key
         s.signing_key = chan_key
         s.dialect = conn.dialect
+        s.sign_alg = conn.sign_alg
     s.keys[conn] = chan_key
     s.last_final = r
     return 0, s
 
 
-def verify_response(conn, key, r):
-    """True if the response's signature verifies with key."""
+def verify_response(conn, key, r, alg=None):
+    """True if the response's signature verifies with key (and alg, default
+    the connection's)."""
     m = bytearray(r.raw)
     sig = bytes(m[48:64])
-    Conn.sign(m, key, conn.sign_alg, conn.dialect)
+    Conn.sign(m, key, conn.sign_alg if alg is None else alg, conn.dialect)
     return bytes(m[48:64]) == sig
 
 

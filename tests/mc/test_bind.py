@@ -209,7 +209,10 @@ def raw_tests(srv, res, pattern):
             res.check(False, tag + ": target session", str(e))
             continue
         try:
+            s.sig_errors = []
             st = fn(a, s)
+            if s.sig_errors:
+                res.check(False, tag + ": refusal signed with Session.SigningKey", "; ".join(s.sig_errors))
             if expect is None:
                 res.check(st != 0, tag + ": bind fails", "got %s" % R.status_name(st))
             else:

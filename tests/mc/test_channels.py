@@ -4,7 +4,7 @@
   1. interface list: FSCTL_QUERY_NETWORK_INTERFACE_INFO (raw client, from the
      client namespace) returns exactly the bench's server links, with the
      ifindex of each veth and the speed configured in `interfaces`.
-  2. smb3c with 2 and 4 channels over 4 links: all channels bound, each on a
+  2. smb3c with 1, 2 and 4 channels over 4 links: all channels bound, each on a
      distinct link (smb3ctl status during the transfer, per-link byte
      counters), put + get of a random file, checksums match.
   3. cut one link (nftables drop) in the middle of a put: the put completes
@@ -14,7 +14,7 @@
      frees everything: smb3ctl status shows 0 connections/sessions/open files
      and /proc/PID/fd is back to its count before the test.
 
-  tests/mc/test_channels.py [--port 4487] [--rate 50] [--size 48] [-k PATTERN]
+  tests/mc/test_channels.py [--port 4487] [--rate 50] [--size 32] [-k PATTERN]
 Exit 77 (skip) when the namespaces can't be created.  Last line:
 "N passed, N failed".
 """
@@ -36,6 +36,12 @@ import smb2raw as R  # noqa: E402
 from mclib import USER1, log  # noqa: E402
 
 RSS = 0x1
+# smb3c declares a silent channel dead after this many seconds
+# (TCP_USER_TIMEOUT + keepalive), so a cut is noticed well inside the bounds
+# below.  The server notices a dead channel by itself (keepalive 30 s +
+# 3 x 10 s, TCP_USER_TIMEOUT 60 s): up to ~60 s.
+CLIENT_DEAD_SECS = 8
+SERVER_DEAD_SECS = 75
 
 
 def sha(path):
@@ -92,7 +98,8 @@ class Smb3c:
         unc_host = self.bench.addr_srv(1)
         a = [x.replace("//HOST/", "//%s/" % unc_host) for x in args]
         return (["ip", "netns", "exec", self.bench.cli, self.bin] + a +
-                ["-p", str(self.port), "-U", "%s%%%s" % USER1, "--channels", str(channels), "-v"])
+                ["-p", str(self.port), "-U", "%s%%%s" % USER1, "--channels", str(channels),
+                 "--timeout", str(CLIENT_DEAD_SECS), "-v"])
 
 
 def watch_channels(srv, proc, bench, port):
@@ -156,7 +163,7 @@ def test_smb3c(bench, port, size_mib, res, workdir, pattern):
             f.write(os.urandom(size_mib << 20))
         want = sha(src)
 
-        for nch in (2, 4):
+        for nch in (1, 2, 4):
             tag = "smb3c %d channels" % nch
             if pattern and not re.search(pattern, tag):
                 continue
@@ -167,6 +174,9 @@ def test_smb3c(bench, port, size_mib, res, workdir, pattern):
             out = p.communicate()[0]
             rx = [bench.tx_bytes(k) - rx0[k - 1] for k in range(1, bench.n + 1)]
             res.check(p.returncode == 0, tag + ": put succeeds", out[-1500:])
+            m = re.search(r"^put .*$", out, re.M)
+            if m:
+                log("      %s: %s" % (tag, m.group(0)))
             res.check(maxch == nch, tag + ": all %d channels bound (smb3ctl status)" % nch,
                       "max %d channels seen" % maxch)
             used = [k for k in range(1, bench.n + 1) if rx[k - 1] > (size_mib << 20) // (4 * nch)]
@@ -178,7 +188,10 @@ def test_smb3c(bench, port, size_mib, res, workdir, pattern):
             res.check(os.path.exists(dst) and sha(dst) == want, tag + ": file on server intact")
             back = os.path.join(workdir, "back%d.bin" % nch)
             r = subprocess.run(c.argv(["get", "//HOST/share/" + name, back], nch),
-                               capture_output=True, text=True, timeout=300)
+                               capture_output=True, text=True, timeout=120)
+            m = re.search(r"^get .*$", r.stdout, re.M)
+            if m:
+                log("      %s: %s" % (tag, m.group(0)))
             res.check(r.returncode == 0 and os.path.exists(back) and sha(back) == want,
                       tag + ": get through all channels, checksum matches", (r.stdout + r.stderr)[-1500:])
         ok, text, fds = wait_idle(srv, baseline, 20)
@@ -197,7 +210,7 @@ def test_smb3c(bench, port, size_mib, res, workdir, pattern):
             res.check(l2 > (1 << 20), "cut one link: link 2 carried data before the cut",
                       "only %d bytes: the second channel was not bound on link 2, so the cut tests nothing" % l2)
             try:
-                out = p.communicate(timeout=240)[0]
+                out = p.communicate(timeout=90)[0]
             except subprocess.TimeoutExpired:
                 p.kill()
                 out = p.communicate()[0] + "\n(timed out)"
@@ -211,11 +224,11 @@ def test_smb3c(bench, port, size_mib, res, workdir, pattern):
             with open(small, "wb") as f:
                 f.write(os.urandom(4 << 20))
             r = subprocess.run(c.argv(["put", small, "//HOST/share/after.bin"], 2),
-                               capture_output=True, text=True, timeout=240)
+                               capture_output=True, text=True, timeout=60)
             dst = os.path.join(srv.share, "after.bin")
             res.check(r.returncode == 0 and os.path.exists(dst) and sha(dst) == sha(small),
                       "cut one link: a file written afterwards is intact", (r.stdout + r.stderr)[-1500:])
-            ok, text, fds = wait_idle(srv, baseline, 60)
+            ok, text, fds = wait_idle(srv, baseline, SERVER_DEAD_SECS)
             res.check(ok, "cut one link: server drops the dead channel (status empty, fds %d)" % baseline,
                       "fds %d\n%s" % (fds, text))
             bench.restore(2)
@@ -228,12 +241,12 @@ def test_smb3c(bench, port, size_mib, res, workdir, pattern):
             time.sleep(0.5)
             bench.cut(2, "drop")
             try:
-                out = p.communicate(timeout=120)[0]
+                out = p.communicate(timeout=60)[0]
             except subprocess.TimeoutExpired:
                 p.kill()
-                out = p.communicate()[0] + "\n(client did not notice within 120 s; killed)"
+                out = p.communicate()[0] + "\n(client did not notice within 60 s; killed)"
             res.check(p.returncode != 0, "cut all links: the client's transfer fails", out[-800:])
-            ok, text, fds = wait_idle(srv, baseline, 90)
+            ok, text, fds = wait_idle(srv, baseline, SERVER_DEAD_SECS)
             res.check(ok, "cut all links: session torn down, status empty, fds back to %d" % baseline,
                       "fds %d\n%s" % (fds, text))
             bench.restore(1)
@@ -250,7 +263,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=4487)
     ap.add_argument("--rate", type=int, default=50, help="Mbit/s per link")
-    ap.add_argument("--size", type=int, default=48, help="MiB per transfer")
+    ap.add_argument("--size", type=int, default=32, help="MiB per transfer")
     ap.add_argument("-k", dest="pattern", default="")
     o = ap.parse_args()
     res = mclib.Results()

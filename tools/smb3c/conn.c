@@ -18,6 +18,7 @@
 #include "smb3c.h"
 
 int smb3c_verbose;
+int smb3c_dead_secs = 15;
 
 static void tune_socket(int fd)
 {
@@ -25,6 +26,18 @@ static void tune_socket(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	/* A channel whose link is gone is declared dead after about
+	 * smb3c_dead_secs (unacknowledged data, or unanswered keepalives when
+	 * idle), and its requests go to the other channels. */
+	if (smb3c_dead_secs > 0) {
+		unsigned ut = (unsigned)smb3c_dead_secs * 1000u;
+		int idle = smb3c_dead_secs / 3 > 0 ? smb3c_dead_secs / 3 : 1, intvl = idle, cnt = 3;
+		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+		setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	}
 }
 
 int chan_connect(struct chan *ch, const struct sockaddr *sa, socklen_t salen)

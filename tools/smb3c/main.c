@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,7 +60,8 @@ static void usage(void)
 		"       smb3c put LOCAL //HOST/SHARE/PATH\n"
 		"       smb3c bench //HOST/SHARE[/PATH] [--size 1G] [--read|--write]\n"
 		"options: [-p PORT] [-U [DOMAIN\\]USER%%PASS] [--channels N] [--sign|--encrypt]\n"
-		"         [--chunk SIZE] [--depth N] [--max-dialect 2.1|3.0|3.0.2|3.1.1] [-v]\n");
+		"         [--chunk SIZE] [--depth N] [--max-dialect 2.1|3.0|3.0.2|3.1.1]\n"
+		"         [--timeout SECS (a silent channel is dead after it; 0: TCP defaults)] [-v]\n");
 	exit(2);
 }
 
@@ -165,13 +167,47 @@ static void bind_channels(struct session *s, const struct unc *u, const struct o
 	for (int i = 0; i < n; i++)
 		vlog("interface %d: ifindex %u cap 0x%x speed %llu\n", i, ifs[i].ifindex, ifs[i].capability,
 		     (unsigned long long)ifs[i].speed);
-	/* Use only the interfaces of the best class (same RSS-ness and speed as
-	 * the first), round-robin. */
+	/* Candidates: the interfaces of the best class (same RSS-ness and
+	 * speed as the first), of channel 0's address family, without IPv6
+	 * link-local addresses (no scope id to reach them with). */
+	struct sockaddr_storage p0;
+	socklen_t p0len = sizeof(p0);
+	memset(&p0, 0, sizeof(p0));
+	if (getpeername(ch0->fd, (struct sockaddr *)&p0, &p0len) < 0)
+		p0.ss_family = AF_UNSPEC;
+	struct smb3c_netif *cand[32];
+	int used[32] = { 0 };
 	int best = 0;
-	for (int i = 0; i < n; i++)
-		if ((ifs[i].capability & SMB2_NETIF_RSS_CAPABLE) == (ifs[0].capability & SMB2_NETIF_RSS_CAPABLE) &&
-		    ifs[i].speed == ifs[0].speed)
-			best = i + 1;
+	for (int pass = 0; pass < 2 && !best; pass++) {
+		for (int i = 0; i < n; i++) {
+			struct smb3c_netif *ni = &ifs[i];
+			if ((ni->capability & SMB2_NETIF_RSS_CAPABLE) != (ifs[0].capability & SMB2_NETIF_RSS_CAPABLE) ||
+			    ni->speed != ifs[0].speed)
+				continue;
+			if (pass == 0 && p0.ss_family != AF_UNSPEC && ni->ss.ss_family != p0.ss_family)
+				continue;
+			if (ni->ss.ss_family == AF_INET6 &&
+			    IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)&ni->ss)->sin6_addr))
+				continue;
+			cand[best++] = ni;
+		}
+	}
+	/* Channel 0 already sits on one of them: count it, so that the extra
+	 * channels go to the other interfaces first (Windows: one channel per
+	 * interface, several only on RSS interfaces or when asked for more
+	 * channels than there are interfaces). */
+	for (int i = 0; i < best; i++) {
+		const struct sockaddr_storage *a = &cand[i]->ss;
+		if (a->ss_family != p0.ss_family)
+			continue;
+		if (a->ss_family == AF_INET ? ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+						     ((const struct sockaddr_in *)&p0)->sin_addr.s_addr
+					    : memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+						     &((const struct sockaddr_in6 *)&p0)->sin6_addr, 16) == 0) {
+			used[i]++;
+			break;
+		}
+	}
 	int port = atoi(o->port);
 	for (int k = 1; k < o->channels && s->nch < 64; k++) {
 		struct chan *ch = chan_new(s);
@@ -179,7 +215,12 @@ static void bind_channels(struct session *s, const struct unc *u, const struct o
 			break;
 		int rc;
 		if (best) {
-			struct smb3c_netif *ni = &ifs[(k - 1) % best];
+			int pick = 0;
+			for (int i = 1; i < best; i++)
+				if (used[i] < used[pick])
+					pick = i;
+			used[pick]++;
+			struct smb3c_netif *ni = cand[pick];
 			if (ni->ss.ss_family == AF_INET)
 				((struct sockaddr_in *)&ni->ss)->sin_port = htons((uint16_t)port);
 			else
@@ -385,7 +426,7 @@ int main(int argc, char **argv)
 		{ "depth", required_argument, 0, 'd' }, { "size", required_argument, 0, 'z' },
 		{ "read", no_argument, 0, 'r' }, { "write", no_argument, 0, 'w' },
 		{ "max-dialect", required_argument, 0, 'm' }, { "verbose", no_argument, 0, 'v' },
-		{ "help", no_argument, 0, 'h' }, { 0 },
+		{ "timeout", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' }, { 0 },
 	};
 	const char *userpass = getenv("USER") ? getenv("USER") : "guest";
 	int c;
@@ -402,6 +443,7 @@ int main(int argc, char **argv)
 		case 'r': o.only_read = true; break;
 		case 'w': o.only_write = true; break;
 		case 'v': smb3c_verbose++; break;
+		case 't': smb3c_dead_secs = atoi(optarg); break;
 		case 'm':
 			if (!strcmp(optarg, "2.1")) o.max_dialect = SMB2_DIALECT_210;
 			else if (!strcmp(optarg, "3.0")) o.max_dialect = SMB2_DIALECT_300;

@@ -133,6 +133,8 @@ struct session {
 
 /* conn.c */
 extern int smb3c_verbose;
+/* seconds after which a silent channel is dead (TCP_USER_TIMEOUT, keepalive); 0: kernel defaults */
+extern int smb3c_dead_secs;
 #define vlog(...) do { if (smb3c_verbose) fprintf(stderr, __VA_ARGS__); } while (0)
 int chan_connect(struct chan *ch, const struct sockaddr *sa, socklen_t salen);
 int chan_connect_host(struct chan *ch, const char *host, const char *port);
