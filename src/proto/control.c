@@ -71,6 +71,19 @@ static void print_conn(struct conn *c, void *arg)
 		(unsigned long long)c->bytes_out, c->dead ? "  (closing)" : "");
 }
 
+static void print_client(struct smb_client *cl, void *arg)
+{
+	FILE *f = arg;
+	char g[37];
+	guid_str(cl->guid, g);
+	pthread_mutex_lock(&cl->lock);
+	fprintf(f, "  client %s  dialect %s  channels %u:", g, dialect_str(cl->dialect), cl->n_channels);
+	for (unsigned i = 0; i < cl->n_channels; i++)
+		fprintf(f, " %llu", (unsigned long long)cl->channels[i]->id);
+	fprintf(f, "\n");
+	pthread_mutex_unlock(&cl->lock);
+}
+
 static void print_session(struct session *s, void *arg)
 {
 	FILE *f = arg;
@@ -90,6 +103,8 @@ static void write_status(FILE *f)
 {
 	fprintf(f, "smb3d %s  connections %d  sessions %u  open files %u\n", SMB3D_VERSION,
 		atomic_load(&srv.n_conns), session_count(), open_count());
+	fprintf(f, "clients:\n");
+	client_foreach(print_client, f);
 	fprintf(f, "channels:\n");
 	conn_foreach(print_conn, f);
 	fprintf(f, "sessions:\n");

@@ -94,3 +94,11 @@ void client_detach(struct smb_client *cl, struct conn *c)
 	}
 	pthread_mutex_unlock(&cl->lock);
 }
+
+void client_foreach(void (*fn)(struct smb_client *cl, void *arg), void *arg)
+{
+	pthread_mutex_lock(&clients_lock);
+	for (size_t i = 0; i < n_clients; i++)
+		fn(clients[i], arg);
+	pthread_mutex_unlock(&clients_lock);
+}

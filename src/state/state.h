@@ -106,6 +106,8 @@ void client_put(struct smb_client *cl);
 /* Attach / detach a connection to the client's channel list (locked). */
 int client_attach(struct smb_client *cl, struct conn *c);
 void client_detach(struct smb_client *cl, struct conn *c);
+/* Call fn for every client (the table lock is held; fn must not block). */
+void client_foreach(void (*fn)(struct smb_client *cl, void *arg), void *arg);
 
 /* ---- sessions (global table: ids are valid on every channel) ---- */
 struct session *session_new(uint16_t dialect, struct smb_client *cl);
