@@ -1,0 +1,47 @@
+#!/bin/bash
+# bench/physical.sh -- the machine's limits, for reference:
+#   loopback TCP with iperf3, 1 and 2 parallel streams (MiB/s, sender CPU not counted)
+#   memcpy bandwidth of one thread (bench/memcpy.c, built with cc -O2)
+#   tmpfs read with dd (one kernel->user copy per byte, what a read() path costs)
+# Env: PHYS_RUNS (3), IPERF_TIME (seconds, 5).
+set -u
+BENCH_NO_SERVERS=1
+. "$(dirname "$0")/lib.sh"
+PHYS_RUNS=${PHYS_RUNS:-3}
+IPERF_TIME=${IPERF_TIME:-5}
+PHYS_TMP=$(mktemp -d "$BENCH_TMPROOT/smb3d-bench-phys.XXXXXX")
+BENCH_TMP=$PHYS_TMP
+BENCH_RESULTS=${BENCH_RESULTS:-$PHYS_TMP/results.tsv}
+srv_pid=
+cleanup_iperf() { [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null; srv_pid=; }
+trap 'cleanup_iperf; rm -rf "$PHYS_TMP"' EXIT
+trap 'exit 130' INT TERM HUP
+
+if command -v iperf3 >/dev/null; then
+	iperf3 -s -B 127.0.0.1 -p "$IPERF_PORT" >/dev/null 2>&1 &
+	srv_pid=$!
+	sleep 0.5
+	for run in $(seq 1 "$PHYS_RUNS"); do
+		for p in 1 2; do
+			v=$(timeout $((IPERF_TIME + 20)) iperf3 -c 127.0.0.1 -p "$IPERF_PORT" -t "$IPERF_TIME" -P "$p" -J 2>/dev/null |
+				/usr/bin/python3 -c 'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/8/1048576))' 2>/dev/null)
+			result physical "tcp-lo-${p}stream" iperf3 "$run" "${v:-FAIL}" MiB/s
+		done
+	done
+	cleanup_iperf
+else
+	log "iperf3 not installed (apt-get install iperf3): skipping loopback TCP"
+fi
+
+if command -v cc >/dev/null && cc -O2 -o "$BENCH_TMP/memcpy" "$BENCH_DIR/memcpy.c" 2>/dev/null; then
+	for run in $(seq 1 "$PHYS_RUNS"); do
+		result physical memcpy-1thread cc "$run" "$("$BENCH_TMP/memcpy" 256 2)" MiB/s
+	done
+fi
+f="$BENCH_TMP/phys-dd.bin"
+head -c $((512 << 20)) /dev/zero >"$f"
+for run in $(seq 1 "$PHYS_RUNS"); do
+	v=$(LC_ALL=C dd if="$f" of=/dev/null bs=1M 2>&1 | awk '/copied/{for(i=1;i<=NF;i++) if($i=="copied,") {b=$1; s=$(i+1)} } END{printf "%.1f", b/1048576/s}')
+	result physical tmpfs-read-dd dd "$run" "$v" MiB/s
+done
+rm -f "$f"
