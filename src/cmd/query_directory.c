@@ -30,6 +30,8 @@
 #define QD_BATCH 16384             /* getdents batch */
 #define QD_MAX_PATTERN 1024        /* code points */
 
+#define QD_PREFETCH 128
+
 struct qdir_state {
 	int fd;                  /* O_RDONLY|O_DIRECTORY, for getdents */
 	uint32_t *pat;           /* pattern in code points */
@@ -39,6 +41,18 @@ struct qdir_state {
 	bool returned_any;       /* some entry went out since the last restart */
 	size_t len, pos;         /* of the current batch in buf */
 	char buf[QD_BATCH];
+	/* Attributes of the entries after pos, fetched together by one pool
+	 * job (statx + open + DOSATTRIB each) instead of several ring round
+	 * trips per entry: listing is bound by per-entry cost. */
+	struct qd_attr {
+		size_t pos;
+		int r;
+		uint32_t ea_size;
+		struct fileops_attrs a;
+	} cache[QD_PREFETCH];
+	unsigned n_cache, next_cache;
+	uint64_t gen, cache_gen;  /* gen: refills of buf */
+	bool cache_want_ea;
 };
 
 static void qdir_free(void *p)
@@ -235,6 +249,7 @@ static const char *qdir_peek(struct smb2_req *req, struct qdir_state *s, NTSTATU
 		}
 		s->len = (size_t)n;
 		s->pos = 0;
+		s->gen++;
 		if (n == 0)
 			s->eof = true;
 	}
@@ -286,6 +301,64 @@ static int qdir_stat(struct smb2_req *req, struct qdir_state *s, const char *nam
 	}
 	fileops_attrs_from_stat_ext(&st, have ? &d : NULL, a);
 	return 0;
+}
+
+/* ---- prefetching the attributes of a run of entries ---- */
+
+struct qd_job {
+	struct smb2_req *req;
+	struct qdir_state *s;
+	bool want_ea;
+};
+
+/* Runs on a pool thread (vfs_call): the vfs calls inside run inline. */
+static long qd_prefetch_job(void *arg)
+{
+	struct qd_job *j = arg;
+	struct qdir_state *s = j->s;
+	size_t pos = s->pos;
+	s->n_cache = 0;
+	while (pos < s->len && s->n_cache < QD_PREFETCH) {
+		const char *name = s->buf + pos + 19;
+		uint16_t reclen;
+		memcpy(&reclen, s->buf + pos + 16, 2);
+		if (strcmp(name, ".") && strcmp(name, "..") && pattern_match(s->pat, s->pat_len, name)) {
+			struct qd_attr *c = &s->cache[s->n_cache++];
+			c->pos = pos;
+			c->ea_size = 0;
+			c->r = qdir_stat(j->req, s, name, &c->a, j->want_ea, &c->ea_size);
+		}
+		pos += reclen;
+	}
+	return 0;
+}
+
+/* The attributes of the entry at s->pos (on disk, not "." / ".."). */
+static int qdir_attrs(struct smb2_req *req, struct qdir_state *s, const char *name, struct fileops_attrs *a,
+		      bool want_ea, uint32_t *ea_size)
+{
+	if (s->dots < 2)
+		return qdir_stat(req, s, name, a, want_ea, ea_size);
+	for (int pass = 0; pass < 2; pass++) {
+		if (s->cache_gen == s->gen && s->cache_want_ea == want_ea) {
+			while (s->next_cache < s->n_cache && s->cache[s->next_cache].pos < s->pos)
+				s->next_cache++;
+			if (s->next_cache < s->n_cache && s->cache[s->next_cache].pos == s->pos) {
+				const struct qd_attr *c = &s->cache[s->next_cache];
+				*a = c->a;
+				*ea_size = c->ea_size;
+				return c->r;
+			}
+		}
+		if (pass)
+			break;
+		struct qd_job j = { req, s, want_ea };
+		vfs_call(ident_of(req), qd_prefetch_job, &j);
+		s->cache_gen = s->gen;
+		s->cache_want_ea = want_ea;
+		s->next_cache = 0;
+	}
+	return qdir_stat(req, s, name, a, want_ea, ea_size);
 }
 
 static long dirent_min(uint8_t cls)
@@ -384,7 +457,7 @@ NTSTATUS cmd_query_directory(struct smb2_req *req)
 		struct fileops_attrs a;
 		uint32_t ea_size = 0;
 		bool want_ea = q.info_class != FileDirectoryInformation && q.info_class != FileNamesInformation;
-		int r = qdir_stat(req, s, name, &a, want_ea, &ea_size);
+		int r = qdir_attrs(req, s, name, &a, want_ea, &ea_size);
 		if (r < 0) {
 			log_debug("qdir: stat '%s': %d", name, r);
 			qdir_consume(s); /* vanished meanwhile */
