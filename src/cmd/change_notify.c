@@ -68,6 +68,12 @@ struct nt_sub {
 	struct nt_wd *wd;
 	char *prefix;        /* "" for the watched directory itself */
 	char *path;          /* absolute, for adding subdirectories */
+	/* Names scan_new_dir reported as ADDED: the directory's inotify watch
+	 * may be shared with another nt_watch that subscribed earlier, so an
+	 * IN_CREATE of the same name can still be queued behind the event that
+	 * made us scan; it must not be reported a second time. */
+	char **scanned;
+	unsigned n_scanned;
 	struct nt_sub *next_wd, *next_w;
 };
 
@@ -142,6 +148,9 @@ static void sub_free(struct nt_sub *s, bool rm)
 			wd_free(d, rm);
 	}
 	s->w->n_subs--;
+	for (unsigned i = 0; i < s->n_scanned; i++)
+		free(s->scanned[i]);
+	free(s->scanned);
 	free(s->prefix);
 	free(s->path);
 	free(s);
@@ -313,6 +322,10 @@ enum nt_class { NT_NAME, NT_WRITE, NT_ATTR };
  * before its inotify watch existed: report what is in it already. */
 static void scan_new_dir(struct nt_watch *w, const char *path, const char *rel)
 {
+	struct nt_sub *sub = NULL;
+	for (struct nt_sub *x = w->subs; x && !sub; x = x->next_w)
+		if (!strcmp(x->prefix, rel))
+			sub = x;
 	DIR *dir = opendir(path);
 	if (!dir)
 		return;
@@ -320,6 +333,14 @@ static void scan_new_dir(struct nt_watch *w, const char *path, const char *rel)
 	while ((de = readdir(dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
+		if (sub) {
+			char **v = realloc(sub->scanned, (sub->n_scanned + 1) * sizeof(*v));
+			if (v) {
+				sub->scanned = v;
+				if ((v[sub->n_scanned] = strdup(de->d_name)))
+					sub->n_scanned++;
+			}
+		}
 		bool isdir = de->d_type == DT_DIR;
 		uint32_t need = isdir ? FILE_NOTIFY_CHANGE_DIR_NAME : FILE_NOTIFY_CHANGE_FILE_NAME;
 		char *x = NULL;
@@ -329,17 +350,37 @@ static void scan_new_dir(struct nt_watch *w, const char *path, const char *rel)
 	closedir(dir);
 }
 
-static void deliver(struct nt_sub *s, uint32_t action, enum nt_class cls, bool isdir, const char *name)
+/* `moved_in`: the name arrived by a rename (IN_MOVED_TO). */
+static void deliver(struct nt_sub *s, uint32_t action, enum nt_class cls, bool isdir, bool moved_in,
+		    const char *name)
 {
 	struct nt_watch *w = s->w;
+	for (unsigned i = 0; i < s->n_scanned; i++) {
+		if (strcmp(s->scanned[i], name))
+			continue;
+		/* the first event for a scanned name settles it; a create is
+		 * the one the scan already reported */
+		free(s->scanned[i]);
+		s->scanned[i] = s->scanned[--s->n_scanned];
+		if (action == FILE_ACTION_ADDED && cls == NT_NAME && !moved_in)
+			return;
+		break;
+	}
 	uint32_t need = cls == NT_NAME ? (isdir ? FILE_NOTIFY_CHANGE_DIR_NAME : FILE_NOTIFY_CHANGE_FILE_NAME)
 		      : cls == NT_WRITE ? NT_FILTER_WRITE : NT_FILTER_ATTR;
 	char *rel = NULL;
 	if (asprintf(&rel, "%s%s%s", s->prefix, *s->prefix ? "\\" : "", name) < 0)
 		return;
 	bool wanted = w->filter & need;
-	if (wanted)
+	if (wanted) {
 		queue_event(w, action, strdup(rel));
+	} else if (moved_in && !isdir && (w->filter & FILE_NOTIFY_CHANGE_ATTRIBUTES)) {
+		/* Windows: a file renamed into the directory is a MODIFIED
+		 * change of its new name for a watch on attributes but not on
+		 * file names (smb2.notify.mask-change; smb2.notify.rec shows
+		 * that a watch on names sees only the rename). */
+		queue_event(w, FILE_ACTION_MODIFIED, strdup(rel));
+	}
 	/* Keep the tree's watches in step with its directories. */
 	if (w->tree && isdir && cls == NT_NAME) {
 		if (action == FILE_ACTION_ADDED || action == FILE_ACTION_RENAMED_NEW_NAME) {
@@ -468,7 +509,7 @@ static void handle_event(const struct inotify_event *e, const char *next, const 
 		for (struct nt_sub *s = dd ? dd->subs : NULL; s && !alive; s = s->next_wd)
 			alive = s == v[i];
 		if (alive)
-			deliver(v[i], action, cls, isdir, e->name);
+			deliver(v[i], action, cls, isdir, e->mask & IN_MOVED_TO, e->name);
 	}
 	free(v);
 }
@@ -659,6 +700,8 @@ static NTSTATUS respond(struct smb2_req *req, struct nt_watch *w, uint32_t out_l
 	}
 	memmove(w->ev, w->ev + take, (w->n_ev - take) * sizeof(*w->ev));
 	w->n_ev -= take;
+	log_debug("notify %llu: answered %u changes (mid %llu)", (unsigned long long)w->vid, take,
+		  (unsigned long long)req->hdr.message_id);
 	return STATUS_SUCCESS;
 }
 

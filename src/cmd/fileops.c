@@ -265,8 +265,14 @@ NTSTATUS fileops_name_stream(struct smb2_req *req, const uint8_t *utf16, size_t 
 		*colon = 0;
 		n = (size_t)(colon - s);
 	}
+	/* Components are checked and copied down in place ("out" never passes
+	 * the reader); ".." drops the component before it, as Windows and
+	 * Samba resolve "dir\\.." to the parent; a ".." above the share root is
+	 * STATUS_OBJECT_PATH_SYNTAX_BAD.  The result is still opened with
+	 * RESOLVE_BENEATH, so this is about names, not about confinement. */
 	NTSTATUS st = STATUS_SUCCESS;
 	char *comp = s;
+	size_t out = 0;
 	for (size_t i = 0; i <= n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '\\' || c == 0) {
@@ -280,16 +286,25 @@ NTSTATUS fileops_name_stream(struct smb2_req *req, const uint8_t *utf16, size_t 
 				break;
 			}
 			if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
-				/* as Windows: ".." never walks up in a create name */
-				st = c == 0 ? STATUS_OBJECT_NAME_INVALID : STATUS_OBJECT_PATH_SYNTAX_BAD;
-				break;
+				if (out == 0) {
+					st = STATUS_OBJECT_PATH_SYNTAX_BAD;
+					break;
+				}
+				while (out > 0 && s[out - 1] != '/')
+					out--;
+				if (out > 0)
+					out--; /* the separator before the dropped component */
+				comp = &s[i + 1];
+				continue;
 			}
 			if (clen > 255) {
 				st = STATUS_OBJECT_NAME_INVALID;
 				break;
 			}
-			if (c == '\\')
-				s[i] = '/';
+			if (out > 0)
+				s[out++] = '/';
+			memmove(&s[out], comp, clen);
+			out += clen;
 			comp = &s[i + 1];
 			continue;
 		}
@@ -298,6 +313,8 @@ NTSTATUS fileops_name_stream(struct smb2_req *req, const uint8_t *utf16, size_t 
 			break;
 		}
 	}
+	if (st == STATUS_SUCCESS)
+		s[out] = 0;
 	if (st != STATUS_SUCCESS) {
 		free(s);
 		free(sname);

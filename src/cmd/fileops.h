@@ -89,8 +89,10 @@ bool fileops_share_conflict(const struct open *e, uint32_t access, uint32_t shar
 /* UTF-16LE client name -> share-relative, '/'-separated UTF-8 path ("" =
  * the share root), malloc'd in *path.  Windows rules: invalid UTF-16, NUL,
  * control characters and < > " | ? * -> STATUS_OBJECT_NAME_INVALID; a
- * leading backslash -> STATUS_INVALID_PARAMETER; "." / ".." components ->
- * STATUS_OBJECT_NAME_INVALID / STATUS_OBJECT_PATH_SYNTAX_BAD; ":" names a
+ * leading backslash -> STATUS_INVALID_PARAMETER; a "." component ->
+ * STATUS_OBJECT_NAME_INVALID; ".." drops the component before it ("d\\.."
+ * is d's parent), one that would climb above the share root ->
+ * STATUS_OBJECT_PATH_SYNTAX_BAD; ":" names a
  * stream: "name::$DATA" is the file itself, other streams are
  * STATUS_OBJECT_NAME_INVALID (no stream support yet); a trailing backslash
  * is dropped (*trailing_slash set when not NULL). */

@@ -319,7 +319,7 @@ static NTSTATUS fsctl_copychunk(struct ioctl_ctx *c)
 	NTSTATUS st = STATUS_SUCCESS;
 	/* The target must be writable, and for FSCTL_SRV_COPYCHUNK readable
 	 * too; the source readable (data or execute). */
-	uint32_t need = FILE_WRITE_DATA | FILE_APPEND_DATA;
+	uint32_t need = FILE_WRITE_DATA; /* 3.3.5.15.6: not APPEND ("copy-chunk streams") */
 	if (c->q.ctl_code == FSCTL_SRV_COPYCHUNK)
 		need |= FILE_READ_DATA;
 	if (src->is_dir || dst->is_dir || src->pipe || dst->pipe || src->fd < 0 || dst->fd < 0)

@@ -429,10 +429,12 @@ static void rename_opens(struct open *o, const char *newpath)
 		set_path(o, newpath);
 }
 
-/* Windows renames through an open of the source's parent directory for
- * DELETE, sharing read and write: an open of the parent that has DELETE
- * access, or does not share delete, makes the rename a sharing violation
- * (smbtorture smb2.rename.*_delete_access). */
+/* Windows renames through an implicit open of the parent directory for
+ * FILE_ADD_FILE (write data), sharing read and write: an open of the parent
+ * that has DELETE access, or holds data rights without sharing write, makes
+ * the rename a sharing violation (smbtorture smb2.rename.*_delete_access);
+ * a parent open that shares read and write (smb2.notify.mask-change) or has
+ * no data rights at all (smb2.rename.msword) does not. */
 static NTSTATUS parent_share_check(struct smb2_req *req, const struct open *o)
 {
 	const char *slash = strrchr(o->path, '/');
@@ -450,7 +452,7 @@ static NTSTATUS parent_share_check(struct smb2_req *req, const struct open *o)
 	NTSTATUS st = STATUS_SUCCESS;
 	pthread_mutex_lock(&f->lock);
 	for (struct open *e = f->opens; e; e = e->file_next)
-		if (fileops_share_conflict(e, DELETE_ACCESS, FILE_SHARE_READ | FILE_SHARE_WRITE)) {
+		if (fileops_share_conflict(e, FILE_WRITE_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE)) {
 			st = STATUS_SHARING_VIOLATION;
 			break;
 		}
