@@ -5,6 +5,8 @@
 #include "proto/smb.h"
 
 NTSTATUS cmd_negotiate(struct smb2_req *req);
+/* Is dialect d one this server implements and its configuration allows? */
+bool negotiate_dialect_enabled(const struct conf *cf, uint16_t d);
 NTSTATUS cmd_session_setup(struct smb2_req *req);
 NTSTATUS cmd_logoff(struct smb2_req *req);
 NTSTATUS cmd_tree_connect(struct smb2_req *req);

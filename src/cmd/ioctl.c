@@ -75,17 +75,6 @@ static NTSTATUS rsp_empty(struct ioctl_ctx *c)
 
 /* ---- FSCTL_VALIDATE_NEGOTIATE_INFO (3.3.5.15.12) ---- */
 
-static bool dialect_supported(const struct conf *cf, uint16_t d)
-{
-	switch (d) {
-	case SMB2_DIALECT_202: case SMB2_DIALECT_210: case SMB2_DIALECT_300:
-	case SMB2_DIALECT_302: case SMB2_DIALECT_311:
-		return d >= cf->min_protocol && d <= cf->max_protocol;
-	default:
-		return false;
-	}
-}
-
 static NTSTATUS fsctl_validate_negotiate(struct ioctl_ctx *c)
 {
 	struct smb2_req *req = c->req;
@@ -104,7 +93,7 @@ static NTSTATUS fsctl_validate_negotiate(struct ioctl_ctx *c)
 	uint16_t best = 0;
 	for (unsigned i = 0; i < v.dialect_count; i++) {
 		uint16_t d = wire_fsctl_validate_neg_dialect(&v, i);
-		if (dialect_supported(sc->conf, d) && d > best)
+		if (negotiate_dialect_enabled(sc->conf, d) && d > best)
 			best = d;
 	}
 	const char *why = NULL;

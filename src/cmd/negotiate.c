@@ -14,7 +14,7 @@
 
 #define MAX_IO_202 65536u
 
-static bool dialect_ok(const struct conf *cf, uint16_t d)
+bool negotiate_dialect_enabled(const struct conf *cf, uint16_t d)
 {
 	switch (d) {
 	case SMB2_DIALECT_202: case SMB2_DIALECT_210: case SMB2_DIALECT_300:
@@ -52,7 +52,7 @@ void smb_smb1_negotiate(struct smb_conn *sc, const uint8_t *pdu, size_t len)
 	}
 	uint16_t dialect = SMB2_DIALECT_WILDCARD;
 	if (offer == 1 || sc->conf->max_protocol < SMB2_DIALECT_210) {
-		if (!dialect_ok(sc->conf, SMB2_DIALECT_202)) {
+		if (!negotiate_dialect_enabled(sc->conf, SMB2_DIALECT_202)) {
 			conn_shutdown(sc->conn, "no common dialect");
 			return;
 		}
@@ -125,7 +125,7 @@ NTSTATUS cmd_negotiate(struct smb2_req *req)
 		return STATUS_INVALID_PARAMETER;
 	uint16_t dialect = 0;
 	for (unsigned i = 0; i < q.n_dialects; i++)
-		if (dialect_ok(cf, q.dialects[i]) && q.dialects[i] > dialect)
+		if (negotiate_dialect_enabled(cf, q.dialects[i]) && q.dialects[i] > dialect)
 			dialect = q.dialects[i];
 	if (!dialect)
 		return STATUS_NOT_SUPPORTED;
