@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd/acl.h"
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
 #include "mc/oplock.h"
@@ -266,6 +267,18 @@ static NTSTATUS open_existing(struct create_state *cs, const struct statx *st, i
 		return STATUS_OBJECT_NAME_NOT_FOUND;
 	}
 
+	/* MS-DTYP 2.5.3.2: a DACL set by a client limits the access too (on
+	 * top of the unix check above, which the kernel also applies). */
+	char *pp = is_dot_or_root(cs->path) ? NULL : parent_of(cs->path);
+	uint32_t lim = acl_open_limit(req->session, cs->id, cs->root, pp, fd);
+	free(pp);
+	if (required & ~lim) {
+		vfs_close(fd);
+		return STATUS_ACCESS_DENIED;
+	}
+	want &= lim;
+	max &= lim;
+
 	/* DOS attributes: read-only files refuse writes and deletes
 	 * (MS-FSA 2.1.5.1.2), hidden/system must be repeated to overwrite. */
 	struct vfs_dosinfo dos;
@@ -333,8 +346,9 @@ static NTSTATUS open_existing(struct create_state *cs, const struct statx *st, i
 	return STATUS_SUCCESS;
 }
 
-/* Create a new object.  *again: it appeared meanwhile, start again. */
-static NTSTATUS create_new(struct create_state *cs, int *again)
+/* Create a new object.  *again: it appeared meanwhile, start again.
+ * psd: the parent's stored descriptor (NULL: none). */
+static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct acl_stored *psd)
 {
 	const struct wire_create_req *q = cs->q;
 	struct smb2_req *req = cs->req;
@@ -370,6 +384,9 @@ static NTSTATUS create_new(struct create_state *cs, int *again)
 	/* MS-FSA 2.1.5.1.1: a new read-only file cannot be delete-on-close. */
 	if ((q->create_options & FILE_DELETE_ON_CLOSE) && (q->file_attributes & FILE_ATTRIBUTE_READONLY))
 		return STATUS_CANNOT_DELETE;
+	/* the parent's DACL must allow adding the file or directory */
+	if (psd && !acl_create_allowed(req->session, psd, dir))
+		return STATUS_ACCESS_DENIED;
 
 	int fd;
 	if (dir) {
@@ -417,6 +434,16 @@ static NTSTATUS create_new(struct create_state *cs, int *again)
 		return s;
 	}
 
+	/* MS-DTYP 2.5.3.4: the DACL inherited from the parent's */
+	if (psd && (r = acl_inherit(req->session, psd, dir, fd)) < 0) {
+		log_warn("create %s: storing the inherited ACL: %s", cs->path, strerror(-r));
+		pthread_mutex_lock(&o->file->lock);
+		o->file->delete_pending = true;
+		pthread_mutex_unlock(&o->file->lock);
+		open_abort(o);
+		return vfs_nt_status(r);
+	}
+
 	/* DOS attributes and the create time (MS-FSA 2.1.5.1.1). */
 	struct vfs_dosinfo d = { .attrs = q->file_attributes & ATTRS_SETTABLE };
 	if (!dir)
@@ -449,6 +476,22 @@ static NTSTATUS create_new(struct create_state *cs, int *again)
 	cs->action = FILE_CREATED;
 	cs->max_access = max & (req->tree->read_only ? ~FILEOPS_WRITE_RIGHTS : ~0u);
 	return STATUS_SUCCESS;
+}
+
+static NTSTATUS create_new(struct create_state *cs, int *again)
+{
+	struct acl_stored psd;
+	bool have = false;
+	uint32_t disp = cs->q->create_disposition;
+	if (disp != FILE_OPEN && disp != FILE_OVERWRITE && !is_dot_or_root(cs->path)) {
+		char *pp = parent_of(cs->path);
+		have = pp && acl_load_parent(cs->id, cs->root, pp, &psd) == 0;
+		free(pp);
+	}
+	NTSTATUS s = create_new_in(cs, again, have ? &psd : NULL);
+	if (have)
+		acl_stored_free(&psd);
+	return s;
 }
 
 /* Open or create named stream `stream` of cs->path ([MS-FSA] 2.1.5.1):

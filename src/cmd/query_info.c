@@ -16,6 +16,7 @@
 
 #include "cmd/fileops.h"
 #include "cmd/streams.h"
+#include "cmd/acl.h"
 #include "cmd/secdesc.h"
 #include "state/open.h"
 #include "util/log.h"
@@ -311,11 +312,24 @@ static NTSTATUS query_security(struct smb2_req *req, struct open *o, const struc
 			return st;
 	if (o->fd < 0)
 		return STATUS_INVALID_PARAMETER;
+	size_t room = wr_left(&req->out);
+	struct acl_stored a;
+	if (acl_load(o->fd, &a) == 0) {
+		/* a descriptor set by a client (acl.h) */
+		size_t need = acl_query(&a.sd, si, NULL, 0);
+		if (need > room) {
+			acl_stored_free(&a);
+			*needed = (uint32_t)need;
+			return STATUS_BUFFER_TOO_SMALL;
+		}
+		acl_query(&a.sd, si, wr_reserve(&req->out, need), need);
+		acl_stored_free(&a);
+		return STATUS_SUCCESS;
+	}
 	struct statx stx;
 	int r = vfs_statx(ident_of(req), o->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx);
 	if (r < 0)
 		return vfs_nt_status(r);
-	size_t room = wr_left(&req->out);
 	size_t need = secdesc_build(stx.stx_uid, stx.stx_gid, stx.stx_mode, S_ISDIR(stx.stx_mode),
 				    si, NULL, 0);
 	if (need > room) {

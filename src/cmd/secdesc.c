@@ -5,11 +5,9 @@
 
 #include "wire/cursor.h"
 #include "wire/info.h"
+#include "wire/secdesc.h"
 
 #define SD_HEADER 20
-#define SE_DACL_PRESENT 0x0004u
-#define SE_SACL_PRESENT 0x0010u
-#define SE_SELF_RELATIVE 0x8000u
 #define ACL_REVISION 2
 #define ACCESS_ALLOWED_ACE_TYPE 0
 #define OBJECT_INHERIT_ACE 0x01
@@ -136,44 +134,8 @@ size_t secdesc_build(uid_t uid, gid_t gid, mode_t mode, bool is_dir, uint32_t se
 	return need;
 }
 
-static bool sid_valid(const uint8_t *buf, size_t len, uint32_t off)
-{
-	if (off == 0)
-		return true;
-	if (off > len || len - off < 8)
-		return false;
-	uint8_t n = buf[off + 1];
-	return buf[off] == 1 && n <= 15 && len - off >= 8 + 4u * n;
-}
-
-static bool acl_valid(const uint8_t *buf, size_t len, uint32_t off)
-{
-	if (off == 0)
-		return true;
-	if (off > len || len - off < 8)
-		return false;
-	uint16_t size = get_le16(buf + off + 2), count = get_le16(buf + off + 4);
-	if (size < 8 || size > len - off)
-		return false;
-	size_t pos = 8;
-	for (uint16_t i = 0; i < count; i++) {
-		if (size - pos < 4)
-			return false;
-		uint16_t ace = get_le16(buf + off + pos + 2);
-		if (ace < 4 || ace > size - pos)
-			return false;
-		pos += ace;
-	}
-	return true;
-}
-
 bool secdesc_valid(const uint8_t *buf, size_t len)
 {
-	if (!buf || len < SD_HEADER || buf[0] != 1)
-		return false;
-	uint16_t control = get_le16(buf + 2);
-	if (!(control & SE_SELF_RELATIVE))
-		return false;
-	return sid_valid(buf, len, get_le32(buf + 4)) && sid_valid(buf, len, get_le32(buf + 8)) &&
-	       acl_valid(buf, len, get_le32(buf + 12)) && acl_valid(buf, len, get_le32(buf + 16));
+	struct wire_sd sd;
+	return wire_sd_decode(buf, len, &sd, NULL) == 0;
 }

@@ -20,8 +20,9 @@
 size_t secdesc_build(uid_t uid, gid_t gid, mode_t mode, bool is_dir, uint32_t secinfo,
 		     uint8_t *buf, size_t cap);
 
-/* Check that buf holds a well-formed self-relative descriptor (offsets,
- * SID and ACL lengths inside the buffer).  Returns true when valid. */
+/* Check that buf holds a well-formed self-relative descriptor
+ * (wire_sd_decode: offsets, SIDs, ACL and ACE sizes).  Returns true when
+ * valid. */
 bool secdesc_valid(const uint8_t *buf, size_t len);
 
 #endif

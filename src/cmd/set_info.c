@@ -15,6 +15,7 @@
 #include <linux/fs.h>
 
 #include "cmd/fileops.h"
+#include "cmd/acl.h"
 #include "cmd/secdesc.h"
 #include "state/open.h"
 #include "util/log.h"
@@ -658,9 +659,11 @@ static NTSTATUS set_security(struct smb2_req *req, struct open *o, const struct 
 		return STATUS_INVALID_SECURITY_DESCR;
 	if (req->tree->read_only)
 		return STATUS_ACCESS_DENIED;
-	/* Owners and ACLs beyond the unix mode are not stored: accept the
-	 * descriptor as Samba does with its default ACL mapping. */
-	return STATUS_SUCCESS;
+	if (o->fd < 0)
+		return STATUS_INVALID_HANDLE;
+	/* The descriptor is stored as given (merged per AdditionalInformation
+	 * with the current one); the unix owner and mode stay as they are. */
+	return acl_set(req->session, o->fd, si, q->buf, q->buf_len);
 }
 
 NTSTATUS cmd_set_info(struct smb2_req *req)
