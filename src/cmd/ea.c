@@ -22,6 +22,14 @@
 
 #define XATTR_LIST_MAX 65536
 
+/* Names (after "user.") smb3d keeps its own state in: never EAs, in
+ * either direction (DOS attributes, named streams, stored NT ACLs). */
+static bool ea_reserved(const char *n, size_t len)
+{
+	return (len == 9 && !strncasecmp(n, "DOSATTRIB", 9)) || (len >= 10 && !strncasecmp(n, "DosStream.", 10)) ||
+	       (len >= 6 && !strncasecmp(n, "smb3d.", 6));
+}
+
 /* Is `x` (a full xattr name) the xattr of an EA? */
 static bool is_ea_xattr(const char *x)
 {
@@ -30,9 +38,7 @@ static bool is_ea_xattr(const char *x)
 	x += 5;
 	if (!*x || strlen(x) > 255)
 		return false;
-	if (!strcmp(x, "DOSATTRIB") || !strncmp(x, "DosStream.", 10))
-		return false;
-	return true;
+	return !ea_reserved(x, strlen(x));
 }
 
 /* The names of all xattrs of fd (NUL-separated), malloc'd; n = 0 when none. */
@@ -98,8 +104,7 @@ NTSTATUS fileops_ea_check(const uint8_t *b, size_t len, uint32_t *err_off)
 		r = fscc_ea_next(&it, &ea);
 		if (r <= 0)
 			break;
-		if (!ea_name_valid(ea.name, ea.name_len) || !strcasecmp(ea.name, "DOSATTRIB") ||
-		    !strncasecmp(ea.name, "DosStream.", 10)) {
+		if (!ea_name_valid(ea.name, ea.name_len) || ea_reserved((const char *)ea.name, ea.name_len)) {
 			if (err_off)
 				*err_off = (uint32_t)(at - b);
 			return STATUS_INVALID_EA_NAME;
