@@ -170,6 +170,29 @@ static struct open *open_new(struct create_state *cs)
 	return o;
 }
 
+/* Wrap a freshly opened fd in an open and attach it to its file (share
+ * modes, oplock breaks); the fd belongs to the open from here on. */
+static NTSTATUS open_from_fd(struct create_state *cs, int fd, uint32_t want, bool is_dir, const struct statx *st,
+			     struct open **out)
+{
+	struct open *o = open_new(cs);
+	if (!o) {
+		vfs_close(fd);
+		return STATUS_NO_MEMORY;
+	}
+	o->fd = fd;
+	o->access = want;
+	o->is_dir = is_dir;
+	o->delete_on_close = cs->q->create_options & FILE_DELETE_ON_CLOSE;
+	NTSTATUS s = attach(cs, o, st);
+	if (s != STATUS_SUCCESS) {
+		open_free_unregistered(o);
+		return s;
+	}
+	*out = o;
+	return STATUS_SUCCESS;
+}
+
 /* Undo an open that was attached (registered) but must fail. */
 static void open_abort(struct open *o)
 {
@@ -301,20 +324,10 @@ static NTSTATUS open_existing(struct create_state *cs, const struct statx *st, i
 		return STATUS_ACCESS_DENIED;
 	}
 
-	struct open *o = open_new(cs);
-	if (!o) {
-		vfs_close(fd);
-		return STATUS_NO_MEMORY;
-	}
-	o->fd = fd;
-	o->access = want;
-	o->is_dir = is_dir;
-	o->delete_on_close = q->create_options & FILE_DELETE_ON_CLOSE;
-	NTSTATUS s = attach(cs, o, &fst);
-	if (s != STATUS_SUCCESS) {
-		open_free_unregistered(o);
+	struct open *o;
+	NTSTATUS s = open_from_fd(cs, fd, want, is_dir, &fst, &o);
+	if (s != STATUS_SUCCESS)
 		return s;
-	}
 
 	cs->action = FILE_OPENED;
 	if (overwrite) {
@@ -419,20 +432,10 @@ static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct 
 		vfs_close(fd);
 		return vfs_nt_status(r);
 	}
-	struct open *o = open_new(cs);
-	if (!o) {
-		vfs_close(fd);
-		return STATUS_NO_MEMORY;
-	}
-	o->fd = fd;
-	o->access = want;
-	o->is_dir = dir;
-	o->delete_on_close = q->create_options & FILE_DELETE_ON_CLOSE;
-	NTSTATUS s = attach(cs, o, &st);
-	if (s != STATUS_SUCCESS) {
-		open_free_unregistered(o);
+	struct open *o;
+	NTSTATUS s = open_from_fd(cs, fd, want, dir, &st, &o);
+	if (s != STATUS_SUCCESS)
 		return s;
-	}
 
 	/* MS-DTYP 2.5.3.4: the DACL inherited from the parent's */
 	if (psd && (r = acl_inherit(req->session, psd, dir, fd)) < 0) {
