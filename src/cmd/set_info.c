@@ -2,6 +2,7 @@
  * hard links, delete disposition, position/mode, EAs and (accepted but not
  * mapped) security descriptors.  Per-class semantics follow [MS-FSA]
  * 2.1.5.14. */
+#include "mc/oplock.h"
 #include "cmd/change_notify.h"
 #include "cmd/cmd.h"
 
@@ -171,6 +172,7 @@ static NTSTATUS set_eof(struct smb2_req *req, struct open *o, const uint8_t *b, 
 	if (fd < 0)
 		return vfs_nt_status(fd);
 	r = vfs_ftruncate(ident_of(req), fd, eof);
+	oplock_break_level2(o->file, o);
 	release_fd(fd, owned);
 	return r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
 }

@@ -1,6 +1,7 @@
 /* SMB2 WRITE ([MS-SMB2] 3.3.5.13).
  *
  * The data is written straight from the received message (no copy). */
+#include "mc/oplock.h"
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
 #include "cmd/ipc.h"
@@ -86,6 +87,8 @@ NTSTATUS cmd_write(struct smb2_req *req)
 		}
 		count = (uint32_t)n;
 		o->position = offset + (uint64_t)n;
+		/* other opens' level II oplocks no longer describe the data */
+		oplock_break_level2(o->file, o);
 		/* The file's last-write time is the kernel's mtime; a "sticky"
 		 * write time set by SET_INFO (o->last_write_nt) is the info
 		 * handlers' business. */
