@@ -123,8 +123,8 @@ static NTSTATUS attach(struct create_state *cs, struct open *o, const struct sta
 	/* An exclusive or batch oplock of another open is broken first: its
 	 * holder may close and so end a sharing conflict ([MS-FSA] 2.1.5.1.2). */
 	uint32_t disp = cs->q->create_disposition;
-	oplock_break_for_create(cs->req, f, o->access,
-				disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF);
+	oplock_break_for_create(cs->req, f, o->access, o->share_access,
+				disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF, share_conflict);
 	pthread_mutex_lock(&f->lock);
 	if (f->delete_pending) {
 		pthread_mutex_unlock(&f->lock);

@@ -158,7 +158,8 @@ static bool is_stat_open(uint32_t access)
 	return (access & ~STAT_ACCESS) == 0;
 }
 
-void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t access, bool overwrite)
+void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t access, uint32_t share, bool overwrite,
+			     bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share))
 {
 	if (f->is_dir || is_stat_open(access))
 		return;
@@ -166,6 +167,11 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
 		bool wait = false;
 		pthread_mutex_lock(&f->lock);
 		for (struct open *e = f->opens; e; e = e->file_next) {
+			/* A batch oplock is broken before the sharing check (its
+			 * holder may close); an exclusive one only when the open
+			 * would succeed ([MS-FSA] 2.1.5.1.2). */
+			if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE && conflicts && conflicts(e, access, share))
+				continue;
 			if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || e->oplock_level == SMB2_OPLOCK_LEVEL_BATCH) {
 				if (!e->oplock_breaking) {
 					/* break to II when the data stays, else to none */
@@ -244,11 +250,12 @@ uint8_t oplock_grant(struct open *o, uint8_t requested)
 
 void oplock_break_level2(struct file *f, const struct open *by)
 {
+	(void)by;
 	if (!f)
 		return;
 	pthread_mutex_lock(&f->lock);
 	for (struct open *e = f->opens; e; e = e->file_next) {
-		if (e != by && e->oplock_level == SMB2_OPLOCK_LEVEL_II) {
+		if (e->oplock_level == SMB2_OPLOCK_LEVEL_II) {
 			e->oplock_level = SMB2_OPLOCK_LEVEL_NONE;
 			send_break(e, SMB2_OPLOCK_LEVEL_NONE);
 		}

@@ -19,10 +19,12 @@
 /* Before the share-mode check of a CREATE on file f: break the oplocks the
  * new open conflicts with and wait for them.  `overwrite`: the disposition
  * replaces the data.  Called without f->lock held. */
-void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t access, bool overwrite);
+void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t access, uint32_t share, bool overwrite,
+			     bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share));
 /* After the open joined its file: the level it gets for `requested`. */
 uint8_t oplock_grant(struct open *o, uint8_t requested);
-/* A write, truncation or lock by `by`: level II holders drop to none. */
+/* A write, truncation or lock: every level II holder drops to none, the
+ * writer's own open included ([MS-FSA] 2.1.5.17). */
 void oplock_break_level2(struct file *f, const struct open *by);
 /* The open is closing: wake whoever waits for its break. */
 void oplock_open_closed(struct open *o);
