@@ -22,6 +22,7 @@
 #include "vfs/vfs.h"
 #include "proto/smb.h"
 #include "proto/srv.h"
+#include "util/bufpool.h"
 #include "util/log.h"
 
 #define MAX_ADDRS 64
@@ -130,6 +131,7 @@ int server_run(struct conf *cf, const char *conf_path)
 		conf_free(cf);
 		return 1;
 	}
+	bufpool_limit = (size_t)cf->buffer_pool_mb << 20;
 	int n_workers = cf->workers > 0 ? cf->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (n_workers < 1)
 		n_workers = 1;

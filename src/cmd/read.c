@@ -6,6 +6,7 @@
  * touching the rest. */
 #include <stdlib.h>
 
+#include "util/bufpool.h"
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
 #include "cmd/ipc.h"
@@ -99,7 +100,7 @@ NTSTATUS cmd_read(struct smb2_req *req)
 		goto out;
 	}
 	if (q.length > 0) {
-		buf = malloc(q.length);
+		buf = bufpool_get(q.length);
 		if (!buf) {
 			st = STATUS_NO_MEMORY;
 			goto out;
@@ -122,13 +123,13 @@ NTSTATUS cmd_read(struct smb2_req *req)
 	wire_read_encode_rsp(&req->out, (uint32_t)n, 0);
 	if (n > 0) {
 		req_add_data(req, buf, (size_t)n);
-		req->data_free = free;
+		req->data_free = bufpool_put;
 		req->data_free_arg = buf;
 		buf = NULL;
 	}
 	st = STATUS_SUCCESS;
 out:
-	free(buf);
+	bufpool_put(buf);
 	open_put(o);
 	return st;
 }

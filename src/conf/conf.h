@@ -72,9 +72,10 @@ struct conf {
 	size_t n_hosts_allow;
 	char **hosts_deny;          /* "hosts deny" / "deny hosts" (hosts allow wins, as in Samba) */
 	size_t n_hosts_deny;
-	bool use_sendfile;          /* "use sendfile": plain READs spliced file -> socket (default yes) */
+	bool use_sendfile;          /* "use sendfile": plain READs spliced file -> socket (default no) */
 	int ring_entries;           /* "io_uring ring size", SQ entries per worker (default 1024) */
 	bool sqpoll;                /* "io_uring sqpoll" (default no) */
+	int buffer_pool_mb;         /* "buffer pool size": MiB of I/O buffers kept per thread (default 64) */
 	bool case_insensitive_default;
 	/* shares; index 0 is always IPC$ (added automatically if not declared) */
 	struct conf_share *shares;

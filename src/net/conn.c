@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/bufpool.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -129,7 +130,7 @@ static void conn_free(struct conn *c)
 		close(c->pipe_fds[1]);
 	}
 	free(c->rbuf);
-	free(c->big);
+	bufpool_put(c->big);
 	free(c);
 }
 
@@ -201,7 +202,7 @@ static int conn_parse(struct conn *c)
 			return -EMSGSIZE;
 		size_t have = c->rbuf_len - off - 4;
 		if (have >= len) {
-			uint8_t *pdu = malloc(len);
+			uint8_t *pdu = bufpool_get(len);
 			if (!pdu)
 				return -ENOMEM;
 			memcpy(pdu, h + 4, len);
@@ -212,7 +213,7 @@ static int conn_parse(struct conn *c)
 		}
 		if (len > BIG_PDU) {
 			/* Receive the rest straight into the PDU's own buffer. */
-			c->big = malloc(len);
+			c->big = bufpool_get(len);
 			if (!c->big)
 				return -ENOMEM;
 			memcpy(c->big, h + 4, have);

@@ -26,6 +26,7 @@
 #include "proto/pipeline.h"
 #include "proto/signing.h"
 #include "proto/smb.h"
+#include "util/bufpool.h"
 #include "util/coro.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -574,7 +575,7 @@ static void chain_free(struct smb2_chain *ch)
 {
 	struct conn *c = ch->conn;
 	ch->sc->running--;
-	free(ch->pdu);
+	bufpool_put(ch->pdu);
 	free(ch);
 	conn_put(c);
 }
@@ -836,7 +837,7 @@ static void decrypt_co_run(void *arg)
 	free(arg);
 	uint64_t sid = 0;
 	if (decrypt_pdu(d.sc, d.pdu, d.len, &sid) < 0) {
-		free(d.pdu);
+		bufpool_put(d.pdu);
 		conn_shutdown(d.sc->conn, "decryption failed");
 	} else {
 		smb_pdu_plain(d.sc, d.pdu, d.len, SMB2_TF_HDR_SIZE, true, sid);
@@ -871,7 +872,7 @@ void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
 {
 	struct smb_conn *sc = c->proto;
 	if (len < 4) {
-		free(pdu);
+		bufpool_put(pdu);
 		smb_protocol_error(sc, "short PDU");
 		return;
 	}
@@ -884,7 +885,7 @@ void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
 	uint64_t tf_sid = 0;
 	if (proto == SMB1_PROTOCOL_ID) {
 		smb_smb1_negotiate(sc, pdu, len);
-		free(pdu);
+		bufpool_put(pdu);
 		return;
 	}
 	if (proto == SMB2_TF_PROTOCOL_ID && len >= CRYPTO_OFFLOAD) {
@@ -892,7 +893,7 @@ void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
 		struct coro *co = d ? coro_new(decrypt_co_run, d) : NULL;
 		if (!co) {
 			free(d);
-			free(pdu);
+			bufpool_put(pdu);
 			smb_protocol_error(sc, "out of memory");
 			return;
 		}
@@ -908,14 +909,14 @@ void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
 		/* MS-SMB2 3.3.5.2.1.1: a message that does not decrypt ends the
 		 * connection. */
 		if (decrypt_pdu(sc, pdu, len, &tf_sid) < 0) {
-			free(pdu);
+			bufpool_put(pdu);
 			smb_protocol_error(sc, "decryption failed");
 			return;
 		}
 		off = SMB2_TF_HDR_SIZE;
 		encrypted = true;
 	} else if (proto != SMB2_PROTOCOL_ID) {
-		free(pdu);
+		bufpool_put(pdu);
 		smb_protocol_error(sc, "not SMB2");
 		return;
 	}
@@ -942,7 +943,7 @@ static void smb_pdu_plain(struct smb_conn *sc, uint8_t *pdu, size_t len, size_t 
 	/* CANCEL is answered by nobody and consumes no credit (3.3.5.16). */
 	if (hdrs[0].command == SMB2_CANCEL && n == 1) {
 		smb_cancel(sc, &hdrs[0]);
-		free(pdu);
+		bufpool_put(pdu);
 		return;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -1001,6 +1002,6 @@ static void smb_pdu_plain(struct smb_conn *sc, uint8_t *pdu, size_t len, size_t 
 	coro_resume(co);
 	return;
 broken:
-	free(pdu);
+	bufpool_put(pdu);
 	smb_protocol_error(sc, "malformed SMB2 message");
 }
