@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Summarise a bench results TSV as Markdown: medians per (bench, case, server),
-ratios smb3d / Samba default and smb3d / Samba best, server CPU seconds per GiB.
+ratios smb3d / Samba default and smb3d / Samba best, server CPU seconds per GiB
+(and smb3d's CPU / Samba default's and / the lowest of the Samba configs').
 
     report.py RESULTS.tsv
 
@@ -55,8 +56,8 @@ def main():
         if bench != cur:
             cur = bench
             print("\n#### %s\n" % bench)
-            print("| case | server | median | unit | runs | server CPU s | CPU s/GiB | vs Samba default | vs Samba best | CPU vs Samba default |")
-            print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+            print("| case | server | median | unit | runs | server CPU s | CPU s/GiB | vs Samba default | vs Samba best | CPU vs Samba default | CPU vs Samba lowest |")
+            print("| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
         med = {}
         for sv, s in r["servers"].items():
             if s["v"]:
@@ -71,6 +72,14 @@ def main():
             cpu_base = statistics.median(d["cpug"])
         elif d and d["cpu"]:
             cpu_base = statistics.median(d["cpu"])
+        # lowest server CPU (per GiB if known) among the Samba configurations
+        cpu_low, cpu_low_name = None, ""
+        for sv, s in r["servers"].items():
+            if not sv.startswith("samba"):
+                continue
+            c = statistics.median(s["cpug"]) if s["cpug"] else (statistics.median(s["cpu"]) if s["cpu"] else None)
+            if c is not None and (cpu_low is None or c < cpu_low):
+                cpu_low, cpu_low_name = c, sv
         for sv in sorted(r["servers"], key=key):
             s = r["servers"][sv]
             m = med.get(sv)
@@ -78,6 +87,8 @@ def main():
             cpug = statistics.median(s["cpug"]) if s["cpug"] else None
             mine = cpug if cpug is not None else cpu
             cpu_ratio = ("%.2fx" % (mine / cpu_base)) if sv.startswith("smb3d") and mine is not None and cpu_base else ""
+            cpu_ratio_low = ("%.2fx (%s)" % (mine / cpu_low, cpu_low_name.replace("samba-", ""))) \
+                if sv.startswith("smb3d") and mine is not None and cpu_low else ""
             def ratio(ref):
                 if m is None or not ref:
                     return ""
@@ -86,11 +97,11 @@ def main():
             vs_best = (ratio(best) + " (%s)" % best_name.replace("samba-", "")) if sv.startswith("smb3d") and best else ""
             runs = "%d" % len(s["v"]) + (" (+%d failed)" % s["bad"] if s["bad"] else "")
             fmt = "%.0f" if m is not None and m >= 100 else "%.2f"
-            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            print("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 case, sv, (fmt % m) if m is not None else "FAIL", unit, runs,
                 "%.2f" % cpu if cpu is not None else "",
                 "%.2f" % cpug if cpug is not None else "",
-                vs_def, vs_best, cpu_ratio))
+                vs_def, vs_best, cpu_ratio, cpu_ratio_low))
     # CPU ratio summary for transfers
     print()
 
