@@ -54,6 +54,17 @@ echo "=== tests/run (unit + integration against smb3d, io_uring and threads)"
 /usr/bin/python3 tests/run --build build 2>&1 | tee "$logdir/run.log" || true
 add_counts "$logdir/run.log"
 
+echo "=== bench/run --quick (smoke: every benchmark script still runs against smbd and smb3d)"
+if SMB3D=build/smb3d SMB3CTL=build/smb3ctl SMB3C=build/tools/smb3c/smb3c timeout 600 bench/run --quick \
+    > "$logdir/bench.log" 2>&1; then
+    echo "ok    bench/run --quick"
+    passed=$((passed + 1))
+else
+    echo "FAIL  bench/run --quick"
+    tail -n 40 "$logdir/bench.log"
+    failed=$((failed + 1))
+fi
+
 echo "CI took $(( $(date +%s) - start ))s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
