@@ -212,34 +212,34 @@ int vfs_renameat(const struct vfs_ident *id, int olddirfd, const char *oldpath, 
 	return r;
 }
 
-int vfs_unlinkat(const struct vfs_ident *id, int dirfd, const char *path, int at_flags)
+/* Run `op` on the last component of `path`, relative to its parent opened
+ * beneath dirfd (the *at syscalls have no RESOLVE_BENEATH of their own). */
+static int run_on_last(struct vfs_op *op, int dirfd, const char *path)
 {
 	char a[NAME_MAX + 1];
 	int pa;
 	bool oa;
-	int r = split_parent(id, dirfd, path, &pa, &oa, a);
+	int r = split_parent(op->id, dirfd, path, &pa, &oa, a);
 	if (r < 0)
 		return r;
-	struct vfs_op op = { .code = VOP_UNLINK, .id = id, .fd = pa, .path = a, .flags = at_flags };
-	r = (int)vfs_run(&op);
+	op->fd = pa;
+	op->path = a;
+	r = (int)vfs_run(op);
 	if (oa)
 		close(pa);
 	return r;
 }
 
+int vfs_unlinkat(const struct vfs_ident *id, int dirfd, const char *path, int at_flags)
+{
+	struct vfs_op op = { .code = VOP_UNLINK, .id = id, .flags = at_flags };
+	return run_on_last(&op, dirfd, path);
+}
+
 int vfs_mkdirat(const struct vfs_ident *id, int dirfd, const char *path, mode_t mode)
 {
-	char a[NAME_MAX + 1];
-	int pa;
-	bool oa;
-	int r = split_parent(id, dirfd, path, &pa, &oa, a);
-	if (r < 0)
-		return r;
-	struct vfs_op op = { .code = VOP_MKDIR, .id = id, .fd = pa, .path = a, .mode = mode };
-	r = (int)vfs_run(&op);
-	if (oa)
-		close(pa);
-	return r;
+	struct vfs_op op = { .code = VOP_MKDIR, .id = id, .mode = mode };
+	return run_on_last(&op, dirfd, path);
 }
 
 int vfs_linkat(const struct vfs_ident *id, int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
