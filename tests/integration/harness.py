@@ -264,9 +264,27 @@ class Server:
                 break
             time.sleep(0.05)
         self.proc = None
+        self._kill_escaped()
         if self.logf:
             self.logf.close()
             self.logf = None
+
+    def _kill_escaped(self):
+        """smbd starts samba-dcerpcd and its rpcd_* helpers in sessions of their
+        own, out of reach of the process-group kill: end the ones started with
+        this server's config file (they name it on their command line)."""
+        if self.kind != "samba" or not self.tmp:
+            return
+        mark = ("--configfile=" + os.path.join(self.tmp, "smb.conf")).encode()
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    if mark in f.read():
+                        os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ProcessLookupError):
+                pass
 
     SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
