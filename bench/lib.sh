@@ -254,6 +254,9 @@ start_server() { # name
 		kill "$pid" 2>/dev/null
 		return 1
 	fi
+	if [ -n "${BENCH_SERVER_CPUS:-}" ]; then
+		taskset -a -p -c "$BENCH_SERVER_CPUS" "$pid" >/dev/null || log "taskset $name failed"
+	fi
 	export "BENCH_PID_$(_v "$name")=$pid" "BENCH_PORT_$(_v "$name")=$port"
 	echo "$pid" >"$d/main.pid"
 	log "started $name pid $pid port $port"
@@ -279,6 +282,12 @@ server_serves_files() { # name
 	cmp -s "$f" "$f.back" || { log "$1 cannot serve files: $(echo "$out" | tail -3 | tr '\n' ' ')"; rm -f "$f" "$f.back"; return 1; }
 	rm -f "$f" "$f.back"
 }
+
+# BENCH_CLIENT_CPUS / BENCH_SERVER_CPUS (e.g. 1 / 0): pin clients and servers to
+# separate CPUs, so that the scheduler cannot stack both on one core (runs on a
+# 2-core machine are bimodal without it); unset = no pinning
+CLIENT_PFX=()
+[ -n "${BENCH_CLIENT_CPUS:-}" ] && CLIENT_PFX=(taskset -c "$BENCH_CLIENT_CPUS")
 
 # run a measurement script as a background child so that a signal reaches our
 # trap at once; the cleanup then ends the child's process tree (ours only)

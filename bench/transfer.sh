@@ -41,7 +41,7 @@ one() { # server mode dir run
 	esac
 	settle_tree "$pid"
 	c0=$(cpu_ticks "$pid"); t0=$(now)
-	out=$(timeout "$tmo" "${SMBC[@]}" -c "$cmd" 2>&1)
+	out=$(timeout "$tmo" "${CLIENT_PFX[@]}" "${SMBC[@]}" -c "$cmd" 2>&1)
 	rc=$?
 	t1=$(now)
 	settle_tree "$pid"

@@ -63,7 +63,7 @@ one() { # server mode dir run
 	esac
 	settle_tree "$pid"
 	c0=$(cpu_ticks "$pid")
-	out=$(timeout "$tmo" "$SMB3C" "${args[@]}" "${cmd[@]}" 2>&1)
+	out=$(timeout "$tmo" "${CLIENT_PFX[@]}" "$SMB3C" "${args[@]}" "${cmd[@]}" 2>&1)
 	rc=$?
 	settle_tree "$pid"
 	c1=$(cpu_ticks "$pid")
