@@ -3,7 +3,11 @@
 #   loopback TCP with iperf3, 1 and 2 parallel streams (MiB/s, sender CPU not counted)
 #   memcpy bandwidth of one thread (bench/memcpy.c, built with cc -O2)
 #   tmpfs read with dd (one kernel->user copy per byte, what a read() path costs)
-# Env: PHYS_RUNS (3), IPERF_TIME (seconds, 5).
+#   bench/sendpath.c: a page-cached file into a loopback socket by each way a
+#   server can send file data (copy, sendfile, splice, mmap, MSG_ZEROCOPY,
+#   io_uring READ_FIXED + SEND / SEND_ZC), sender and receiver pinned to CPUs
+#   SEND_CPUS (default "0 1"), SEND_MIB MiB per run: MiB/s and sender CPU s/GiB
+# Env: PHYS_RUNS (3), IPERF_TIME (seconds, 5), SEND_MIB (4096), SEND_CPUS ("0 1").
 set -u
 BENCH_NO_SERVERS=1
 . "$(dirname "$0")/lib.sh"
@@ -45,3 +49,22 @@ for run in $(seq 1 "$PHYS_RUNS"); do
 	result physical tmpfs-read-dd dd "$run" "$v" MiB/s
 done
 rm -f "$f"
+
+SEND_MIB=${SEND_MIB:-4096}
+read -r -a send_cpus <<<"${SEND_CPUS:-0 1}"
+if command -v cc >/dev/null && cc -O2 -o "$BENCH_TMP/sendpath" "$BENCH_DIR/sendpath.c" -luring 2>/dev/null; then
+	f="$BENCH_TMP/phys-send.bin"
+	head -c $((1024 << 20)) /dev/urandom >"$f"
+	modes=(copy sendfile splice mmap zerocopy uring uring-zc)
+	for run in $(seq 1 "$PHYS_RUNS"); do
+		# rotate the order each run, as for the servers
+		for i in "${!modes[@]}"; do
+			m=${modes[$(((i + run - 1) % ${#modes[@]}))]}
+			read -r v cpu bytes < <(timeout 120 "$BENCH_TMP/sendpath" "$m" "$f" "$SEND_MIB" "${send_cpus[@]}" 2>/dev/null)
+			result physical "send-$m" sendpath "$run" "${v:-FAIL}" MiB/s "${cpu:-}" "${bytes:-}"
+		done
+	done
+	rm -f "$f"
+else
+	log "cannot build bench/sendpath.c (cc, liburing-dev): skipping the send paths"
+fi
