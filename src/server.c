@@ -157,6 +157,8 @@ int server_run(struct conf *cf, const char *conf_path)
 			fprintf(stderr, "smb3d: cannot create an io_uring: %s\n", strerror(-ret));
 			goto out;
 		}
+		/* fixed buffers serve the io_uring engine's file reads and writes */
+		workers[inited].fixed_buffers = cf->fixed_buffers && cf->io_backend == IO_BACKEND_URING;
 	}
 	int n_listen = 0;
 	for (size_t p = 0; p < cf->n_ports; p++) {

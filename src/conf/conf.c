@@ -471,6 +471,7 @@ static void set_defaults(struct conf *c)
 	c->multi_channel = true;
 	c->use_sendfile = false; /* measured: the copy path with pooled buffers is faster (docs/BENCHMARKS.md) */
 	c->ring_entries = 1024;
+	c->fixed_buffers = true;
 	c->buffer_pool_mb = 64;
 	c->passdb_path = conf_xstrdup(CONF_DEFAULT_PASSDB);
 	c->map_to_guest = MAP_GUEST_NEVER;

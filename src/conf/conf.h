@@ -75,6 +75,7 @@ struct conf {
 	bool use_sendfile;          /* "use sendfile": plain READs spliced file -> socket (default no) */
 	int ring_entries;           /* "io_uring ring size", SQ entries per worker (default 1024) */
 	bool sqpoll;                /* "io_uring sqpoll" (default no) */
+	bool fixed_buffers;         /* "io_uring registered buffers" (default yes) */
 	int buffer_pool_mb;         /* "buffer pool size": MiB of I/O buffers kept per thread (default 64) */
 	bool case_insensitive_default;
 	/* shares; index 0 is always IPC$ (added automatically if not declared) */

@@ -155,6 +155,7 @@ void conf_dump(const struct conf *c, FILE *out)
 	fprintf(out, "\tuse sendfile = %s\n", c->use_sendfile ? "Yes" : "No");
 	fprintf(out, "\tio_uring ring size = %d\n", c->ring_entries);
 	fprintf(out, "\tio_uring sqpoll = %s\n", c->sqpoll ? "Yes" : "No");
+	fprintf(out, "\tio_uring registered buffers = %s\n", c->fixed_buffers ? "Yes" : "No");
 	fprintf(out, "\tbuffer pool size = %d\n", c->buffer_pool_mb);
 	/* A [global] "case sensitive" is also the default of the shares below;
 	 * each share states its own value, so this one only keeps the global. */

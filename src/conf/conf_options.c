@@ -521,6 +521,7 @@ static const struct opt options[] = {
 	{ "deny hosts", GLOBAL, K_FN, 0, 0, 0, set_hosts_deny },
 	{ "io_uring ring size", GLOBAL, K_INT, G(ring_entries), 64, 32768, NULL },
 	{ "io_uring sqpoll", GLOBAL, K_BOOL, G(sqpoll), 0, 0, NULL },
+	{ "io_uring registered buffers", GLOBAL, K_BOOL, G(fixed_buffers), 0, 0, NULL },
 	{ "buffer pool size", GLOBAL, K_INT, G(buffer_pool_mb), 0, 4096, NULL },
 	{ "include", GLOBAL, K_FN, 0, 0, 0, set_include },
 	{ "path", SHARE, K_FN, 0, 0, 0, set_path },

@@ -152,6 +152,40 @@ static void tick_arm(struct worker *w)
 	io_uring_prep_timeout(sqe, &w->tick_ts, 0, 0);
 }
 
+/* ---- registered buffers ---- */
+
+static int fixed_reg(void *ctx, unsigned slot, void *base, size_t len)
+{
+	struct worker *w = ctx;
+	struct iovec iov = { .iov_base = base, .iov_len = len };
+	int r = io_uring_register_buffers_update_tag(&w->ring, slot, &iov, NULL, 1);
+	return r == 1 ? 0 : (r < 0 ? r : -EIO);
+}
+
+static void fixed_unreg(void *ctx, unsigned slot)
+{
+	struct worker *w = ctx;
+	struct iovec iov = { 0 };
+	io_uring_register_buffers_update_tag(&w->ring, slot, &iov, NULL, 1);
+}
+
+static void fixed_start(struct worker *w)
+{
+	if (!w->fixed_buffers)
+		return;
+	int r = io_uring_register_buffers_sparse(&w->ring, BUFPOOL_SLOTS);
+	if (r < 0) {
+		log_warn("worker %d: io_uring registered buffers unavailable (%s): using plain buffers",
+			 w->id, strerror(-r));
+		return;
+	}
+	w->breg.ctx = w;
+	w->breg.reg = fixed_reg;
+	w->breg.unreg = fixed_unreg;
+	bufpool_registrar_start(&w->breg);
+	w->fixed_ok = true;
+}
+
 /* ---- the loop ---- */
 
 
@@ -164,6 +198,7 @@ static void *worker_main(void *arg)
 	mbox_arm(w);
 	tick_arm(w);
 	listener_worker_start(w);
+	fixed_start(w);
 	uint64_t stop_deadline = 0;
 	for (;;) {
 		if (w->stopping && !stop_deadline) {
@@ -206,6 +241,8 @@ static void *worker_main(void *arg)
 				op->cb(op, res, flags);
 		}
 	}
+	if (w->fixed_ok)
+		bufpool_registrar_stop(&w->breg);
 	w->stopped = true;
 	coro_thread_fini();
 	return NULL;

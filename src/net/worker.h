@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util/bufpool.h"
+
 struct uring_op;
 typedef void (*uring_cb)(struct uring_op *op, int res, unsigned cqe_flags);
 struct uring_op {
@@ -48,6 +50,11 @@ struct worker {
 	uint64_t now;              /* monotonic seconds, updated every loop */
 	void *user;                /* the server */
 	void *timers;              /* timed waiters (src/mc/oplock.c), this thread only */
+	/* "io_uring registered buffers": pooled I/O buffers of this thread are
+	 * fixed buffers of this ring (set before worker_start) */
+	bool fixed_buffers;
+	bool fixed_ok;
+	struct bufpool_registrar breg;
 };
 
 int worker_init(struct worker *w, int id, unsigned ring_entries, bool sqpoll);

@@ -97,6 +97,8 @@ static void emit(FILE *f)
 	fprintf(f, "# HELP smb3d_vfs_operations_total File-system operations by engine.\n# TYPE smb3d_vfs_operations_total counter\n");
 	fprintf(f, "smb3d_vfs_operations_total{engine=\"io_uring\"} %llu\n", (unsigned long long)metrics.vfs_uring_ops);
 	fprintf(f, "smb3d_vfs_operations_total{engine=\"threads\"} %llu\n", (unsigned long long)metrics.vfs_pool_ops);
+	fprintf(f, "# HELP smb3d_vfs_fixed_buffer_operations_total File reads and writes on io_uring registered buffers.\n# TYPE smb3d_vfs_fixed_buffer_operations_total counter\n");
+	fprintf(f, "smb3d_vfs_fixed_buffer_operations_total %llu\n", (unsigned long long)metrics.vfs_uring_fixed_ops);
 	fprintf(f, "# HELP smb3d_auth_failures_total Failed authentications.\n# TYPE smb3d_auth_failures_total counter\n");
 	fprintf(f, "smb3d_auth_failures_total %llu\n", (unsigned long long)metrics.auth_failures);
 }

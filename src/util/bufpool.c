@@ -11,11 +11,15 @@ size_t bufpool_limit = 64u << 20;
 
 struct hdr {
 	uint32_t cls;        /* shift, or 0 for a plain malloc */
+	int32_t slot;        /* registered slot of `owner`, or -1 */
+	struct bufpool_registrar *owner;
 	struct hdr *next;
 };
+_Static_assert(sizeof(struct hdr) <= HDR, "header fits");
 
 static __thread struct hdr *free_list[MAX_SHIFT + 1];
 static __thread size_t kept;
+static __thread struct bufpool_registrar *registrar;
 
 static unsigned class_of(size_t len)
 {
@@ -23,6 +27,46 @@ static unsigned class_of(size_t len)
 	while (s <= MAX_SHIFT && ((size_t)1 << s) < len)
 		s++;
 	return s;
+}
+
+/* A fresh pooled buffer: registered with this thread's ring if it has one
+ * and a slot is free (otherwise it simply is not a fixed buffer). */
+static void reg_buffer(struct hdr *h)
+{
+	struct bufpool_registrar *r = registrar;
+	h->slot = -1;
+	h->owner = NULL;
+	if (!r)
+		return;
+	char *base = (char *)h + HDR;
+	size_t len = (size_t)1 << h->cls;
+	pthread_mutex_lock(&r->lock);
+	for (unsigned i = 0; i < BUFPOOL_SLOTS && r->used < BUFPOOL_SLOTS; i++) {
+		if (r->slot[i].base)
+			continue;
+		if (r->reg(r->ctx, i, base, len) == 0) {
+			r->slot[i].base = base;
+			r->slot[i].len = len;
+			r->used++;
+			h->slot = (int32_t)i;
+			h->owner = r;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void unreg_buffer(struct hdr *h)
+{
+	struct bufpool_registrar *r = h->owner;
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	if (!r->dead)
+		r->unreg(r->ctx, (unsigned)h->slot);
+	r->slot[h->slot].base = NULL;
+	r->used--;
+	pthread_mutex_unlock(&r->lock);
 }
 
 void *bufpool_get(size_t len)
@@ -33,6 +77,8 @@ void *bufpool_get(size_t len)
 		if (!h)
 			return NULL;
 		h->cls = 0;
+		h->slot = -1;
+		h->owner = NULL;
 		return (char *)h + HDR;
 	}
 	struct hdr *h = free_list[cls];
@@ -44,6 +90,7 @@ void *bufpool_get(size_t len)
 		if (!h)
 			return NULL;
 		h->cls = cls;
+		reg_buffer(h);
 	}
 	return (char *)h + HDR;
 }
@@ -54,11 +101,62 @@ void bufpool_put(void *p)
 		return;
 	struct hdr *h = (struct hdr *)((char *)p - HDR);
 	size_t size = h->cls ? (size_t)1 << h->cls : 0;
-	if (!h->cls || kept + size > bufpool_limit) {
+	/* A buffer registered with another thread's ring goes back only to
+	 * that thread's pool: here it would be an unregistered one. */
+	bool foreign = h->owner && h->owner != registrar;
+	if (!h->cls || foreign || kept + size > bufpool_limit) {
+		unreg_buffer(h);
 		free(h);
 		return;
 	}
 	h->next = free_list[h->cls];
 	free_list[h->cls] = h;
 	kept += size;
+}
+
+void bufpool_registrar_start(struct bufpool_registrar *r)
+{
+	pthread_mutex_init(&r->lock, NULL);
+	r->dead = false;
+	r->used = 0;
+	for (unsigned i = 0; i < BUFPOOL_SLOTS; i++)
+		r->slot[i].base = NULL;
+	registrar = r;
+}
+
+void bufpool_registrar_stop(struct bufpool_registrar *r)
+{
+	/* The kept buffers of this thread: free them while the ring exists. */
+	for (unsigned c = 0; c <= MAX_SHIFT; c++) {
+		while (free_list[c]) {
+			struct hdr *h = free_list[c];
+			free_list[c] = h->next;
+			unreg_buffer(h);
+			free(h);
+		}
+	}
+	kept = 0;
+	pthread_mutex_lock(&r->lock);
+	r->dead = true; /* buffers still in flight elsewhere only free */
+	pthread_mutex_unlock(&r->lock);
+	registrar = NULL;
+}
+
+int bufpool_fixed_slot(const void *p, size_t len)
+{
+	struct bufpool_registrar *r = registrar;
+	if (!r || !r->used)
+		return -1;
+	const char *c = p;
+	int found = -1;
+	pthread_mutex_lock(&r->lock);
+	for (unsigned i = 0; i < BUFPOOL_SLOTS; i++) {
+		const char *b = r->slot[i].base;
+		if (b && c >= b && c + len <= b + r->slot[i].len) {
+			found = (int)i;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return found;
 }

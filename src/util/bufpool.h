@@ -2,17 +2,46 @@
  * instead of malloc/free each time: a fresh megabyte from the allocator is
  * page-faulted in on every request (and trimmed back on free), which cost
  * more than the copy it holds.  Power-of-two classes from 64 KiB to 16 MiB;
- * each thread keeps at most `bufpool_limit` bytes ("buffer pool size"). */
+ * each thread keeps at most `bufpool_limit` bytes ("buffer pool size").
+ *
+ * Registered buffers: a thread that owns an io_uring ring may install a
+ * registrar; every pooled buffer that thread allocates is then registered
+ * with the ring in a slot of its own ("io_uring registered buffers") and
+ * unregistered when the buffer is finally freed, so file reads and writes
+ * into it can be READ_FIXED / WRITE_FIXED (no page pinning per request). */
 #ifndef SMB3D_BUFPOOL_H
 #define SMB3D_BUFPOOL_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 extern size_t bufpool_limit;     /* bytes kept per thread; 0 = no pooling */
+
+#define BUFPOOL_SLOTS 256        /* registered buffers per ring */
+
+struct bufpool_registrar {
+	void *ctx;
+	/* register [base, base+len) in slot / clear the slot; 0 or -errno */
+	int (*reg)(void *ctx, unsigned slot, void *base, size_t len);
+	void (*unreg)(void *ctx, unsigned slot);
+	/* owned by bufpool: buffers of one registrar may be freed on any thread */
+	pthread_mutex_t lock;
+	bool dead;               /* the ring is gone: nothing to unregister */
+	unsigned used;
+	struct { char *base; size_t len; } slot[BUFPOOL_SLOTS];
+};
 
 /* A buffer of at least len bytes (malloc'd for small ones); NULL if out of memory. */
 void *bufpool_get(size_t len);
 /* Give it back (any thread may). */
 void bufpool_put(void *p);
+
+/* Install r for the calling thread (r->ctx, reg, unreg set by the caller). */
+void bufpool_registrar_start(struct bufpool_registrar *r);
+/* The calling thread's ring is about to go away. */
+void bufpool_registrar_stop(struct bufpool_registrar *r);
+/* The registered slot of this thread's ring holding [p, p+len), or -1. */
+int bufpool_fixed_slot(const void *p, size_t len);
 
 #endif

@@ -19,6 +19,7 @@ struct metrics {
 	atomic_ullong net_bytes_in, net_bytes_out;
 	atomic_ullong connections_total;
 	atomic_ullong vfs_uring_ops, vfs_pool_ops;    /* operations per engine */
+	atomic_ullong vfs_uring_fixed_ops;            /* reads/writes on registered buffers */
 	atomic_ullong auth_failures;
 };
 extern struct metrics metrics;

@@ -19,6 +19,7 @@
 #include <linux/openat2.h>
 #include <string.h>
 
+#include "util/bufpool.h"
 #include "util/metrics.h"
 #include "net/worker.h"
 #include "util/log.h"
@@ -86,10 +87,18 @@ static long rw_loop(struct worker *w, struct vfs_op *op, int pers, bool write)
 		if (n > INT_MAX)
 			n = (size_t)INT_MAX & ~(size_t)4095;
 		struct io_uring_sqe *sqe = worker_sqe(w, NULL);
-		if (write)
-			io_uring_prep_write(sqe, op->fd, (const char *)op->buf + done, (unsigned)n, op->off + done);
+		char *p = (char *)op->buf + done;
+		int slot = bufpool_fixed_slot(p, n); /* a registered buffer of this ring? */
+		if (slot >= 0 && write)
+			io_uring_prep_write_fixed(sqe, op->fd, p, (unsigned)n, op->off + done, slot);
+		else if (slot >= 0)
+			io_uring_prep_read_fixed(sqe, op->fd, p, (unsigned)n, op->off + done, slot);
+		else if (write)
+			io_uring_prep_write(sqe, op->fd, p, (unsigned)n, op->off + done);
 		else
-			io_uring_prep_read(sqe, op->fd, (char *)op->buf + done, (unsigned)n, op->off + done);
+			io_uring_prep_read(sqe, op->fd, p, (unsigned)n, op->off + done);
+		if (slot >= 0)
+			metrics_add(&metrics.vfs_uring_fixed_ops, 1);
 		int r = submit_wait(w, sqe, pers);
 		if (r == -EINTR || r == -EAGAIN)
 			continue;
