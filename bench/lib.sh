@@ -34,11 +34,14 @@ QUICK=${QUICK:-0}
 # tmpfs root: the share and the put source live in page cache
 BENCH_TMPROOT=${BENCH_TMPROOT:-/dev/shm}
 
-# name -> port (ports 4470-4479 are reserved for bench/)
+# name -> port (ports 4470-4479 are reserved for bench/; BENCH_PORT_BASE moves
+# the block, so that two benches on one machine do not meet)
 ALL_SERVERS="samba-default samba-uring samba-sendfile smb3d-uring smb3d-threads"
-declare -A PORT_OF=([samba-default]=4470 [samba-uring]=4471 [samba-sendfile]=4472
-	[smb3d-uring]=4473 [smb3d-threads]=4474)
-IPERF_PORT=4475
+BENCH_PORT_BASE=${BENCH_PORT_BASE:-4470}
+declare -A PORT_OF=([samba-default]=$BENCH_PORT_BASE [samba-uring]=$((BENCH_PORT_BASE + 1))
+	[samba-sendfile]=$((BENCH_PORT_BASE + 2)) [smb3d-uring]=$((BENCH_PORT_BASE + 3))
+	[smb3d-threads]=$((BENCH_PORT_BASE + 4)))
+IPERF_PORT=$((BENCH_PORT_BASE + 5))
 
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -193,8 +196,8 @@ $(for o in "$@"; do printf '\t%s\n' "$o"; done)
 EOF
 }
 
-_write_smb3d_conf() { # name dir port backend
-	local name=$1 d=$2 port=$3 be=$4
+_write_smb3d_conf() { # name dir port backend [extra [global] line]
+	local name=$1 d=$2 port=$3 be=$4 extra=${5:-}
 	cat >"$d/smb.conf" <<EOF
 [global]
 	smb ports = $port
@@ -206,6 +209,7 @@ _write_smb3d_conf() { # name dir port backend
 	log level = 0
 	server min protocol = SMB2_02
 	max connections = 0
+	$extra
 [bench]
 	path = $BENCH_SHARE
 	read only = no
@@ -234,6 +238,8 @@ start_server() { # name
 	samba-sendfile) _write_samba_conf "$name" "$d" "$port" "use sendfile = yes" ;;
 	smb3d-uring) _write_smb3d_conf "$name" "$d" "$port" io_uring ;;
 	smb3d-threads) _write_smb3d_conf "$name" "$d" "$port" threads ;;
+	# bench/knobs.sh: smb3d io_uring with one option changed (KNOB_OPT[name])
+	smb3d-knob-*) _write_smb3d_conf "$name" "$d" "$port" io_uring "${KNOB_OPT[$name]}" ;;
 	*) die "unknown server $name" ;;
 	esac
 	if is_samba "$name"; then
