@@ -563,7 +563,8 @@ class Metrics(SmbdOnly):
                           ("smb3d_request_seconds", "histogram"),
                           ("smb3d_read_bytes_total", "counter"),
                           ("smb3d_written_bytes_total", "counter"),
-                          ("smb3d_vfs_operations_total", "counter")):
+                          ("smb3d_vfs_operations_total", "counter"),
+                          ("smb3d_vfs_fixed_buffer_operations_total", "counter")):
             self.assertIn(name, fams, body)
             self.assertEqual(fams[name].type, typ, name)
 
@@ -644,6 +645,14 @@ class Metrics(SmbdOnly):
         e0 = promparse.value(f0, "smb3d_vfs_operations_total", engine=engine)
         e1 = promparse.value(fend, "smb3d_vfs_operations_total", engine=engine)
         self.assertGreater(e1, e0, "vfs ops of engine %s did not move" % engine)
+        # 1 MiB reads and writes go through pooled buffers: with the io_uring
+        # engine they are registered (fixed) buffers, with threads never
+        x0 = promparse.value(f0, "smb3d_vfs_fixed_buffer_operations_total")
+        x1 = promparse.value(fend, "smb3d_vfs_fixed_buffer_operations_total")
+        if engine == "io_uring":
+            self.assertGreaterEqual(x1, x0 + 2 * (size // chunk), "READ/WRITE_FIXED did not move")
+        else:
+            self.assertEqual(x1, 0)
         # wire bytes
         self.assertGreater(promparse.value(fend, "smb3d_network_bytes_total", direction="in"),
                            promparse.value(f0, "smb3d_network_bytes_total", direction="in") + size)
