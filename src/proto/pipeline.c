@@ -60,8 +60,20 @@ struct smb2_chain {
 	NTSTATUS create_err;          /* a failed CREATE: related elements after it fail alike */
 	bool prepare_failed;          /* the previous element failed before its handler ran */
 	struct session *seal_with;    /* seal the responses with this session's key */
-	struct smb2_req reqs[];       /* n of them */
+	struct smb2_req reqs[];       /* n of them, then CHAIN_PAD bytes per element (chain_pad) */
 };
+
+/* Zero padding sent after an element's data in a compound response.  Each
+ * element has its own, in the chain's allocation: sealing encrypts the
+ * message in place, so the padding must be writable and not shared (a
+ * static const buffer here crashed every sealed compound whose READ data
+ * needed padding). */
+#define CHAIN_PAD 8
+
+static uint8_t *chain_pad(struct smb2_chain *ch, unsigned i)
+{
+	return (uint8_t *)&ch->reqs[ch->n] + (size_t)i * CHAIN_PAD;
+}
 
 /* ---- response memory ---- */
 
@@ -741,10 +753,9 @@ static void chain_run(void *arg)
 		if (ch->n > 1) {
 			/* every element of a compound response is padded, the last
 			 * one too, as Windows does */
-			static const uint8_t pad_zeroes[8];
 			size_t pad = (8 - req_out_len(req) % 8) % 8;
 			if (pad && req->n_data)
-				req_add_data(req, (void *)pad_zeroes, pad);
+				req_add_data(req, memset(chain_pad(ch, i), 0, pad), pad);
 			else if (pad)
 				wr_zero(&req->out, pad);
 			if (i + 1 < ch->n)
@@ -960,7 +971,7 @@ static void smb_pdu_plain(struct smb_conn *sc, uint8_t *pdu, size_t len, size_t 
 			goto broken;
 		}
 	}
-	struct smb2_chain *ch = calloc(1, sizeof(*ch) + n * sizeof(struct smb2_req));
+	struct smb2_chain *ch = calloc(1, sizeof(*ch) + n * (sizeof(struct smb2_req) + CHAIN_PAD));
 	if (!ch)
 		goto broken;
 	ch->sc = sc;
