@@ -243,6 +243,7 @@ static void *worker_main(void *arg)
 	}
 	if (w->fixed_ok)
 		bufpool_registrar_stop(&w->breg);
+	bufpool_thread_release();
 	w->stopped = true;
 	coro_thread_fini();
 	return NULL;

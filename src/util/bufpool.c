@@ -124,9 +124,8 @@ void bufpool_registrar_start(struct bufpool_registrar *r)
 	registrar = r;
 }
 
-void bufpool_registrar_stop(struct bufpool_registrar *r)
+void bufpool_thread_release(void)
 {
-	/* The kept buffers of this thread: free them while the ring exists. */
 	for (unsigned c = 0; c <= MAX_SHIFT; c++) {
 		while (free_list[c]) {
 			struct hdr *h = free_list[c];
@@ -136,6 +135,12 @@ void bufpool_registrar_stop(struct bufpool_registrar *r)
 		}
 	}
 	kept = 0;
+}
+
+void bufpool_registrar_stop(struct bufpool_registrar *r)
+{
+	/* The kept buffers of this thread: free them while the ring exists. */
+	bufpool_thread_release();
 	pthread_mutex_lock(&r->lock);
 	r->dead = true; /* buffers still in flight elsewhere only free */
 	pthread_mutex_unlock(&r->lock);

@@ -37,6 +37,9 @@ void *bufpool_get(size_t len);
 /* Give it back (any thread may). */
 void bufpool_put(void *p);
 
+/* Free the buffers the calling thread keeps (at thread exit). */
+void bufpool_thread_release(void);
+
 /* Install r for the calling thread (r->ctx, reg, unreg set by the caller). */
 void bufpool_registrar_start(struct bufpool_registrar *r);
 /* The calling thread's ring is about to go away. */
