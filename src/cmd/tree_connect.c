@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "net/conn.h"
 #include "util/log.h"
 #include "util/utf16.h"
 #include "wire/tree.h"
@@ -39,6 +40,16 @@ NTSTATUS cmd_tree_connect(struct smb2_req *req)
 	const struct conf_share *sh = name ? conf_share_find(cf, name) : NULL;
 	struct session *s = req->session;
 	int fd = -1;
+	/* [MS-SMB2] 3.3.5.7: on 3.1.1 a user's (not a guest's or anonymous)
+	 * TREE_CONNECT must be signed or encrypted, else the server disconnects
+	 * -- clients sign it always (3.2.4.1.1), so this is a downgrade attempt. */
+	if (req->sc->dialect == SMB2_DIALECT_311 && s && !s->guest && !s->anonymous &&
+	    !req->signed_ok && !req->encrypted) {
+		req->no_response = true;
+		conn_shutdown(req->conn, "unsigned 3.1.1 TREE_CONNECT");
+		st = STATUS_ACCESS_DENIED;
+		goto out;
+	}
 	if (!sh)
 		goto out;
 	/* Who may connect: guests and anonymous only where "guest ok" (IPC$

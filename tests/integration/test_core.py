@@ -213,6 +213,41 @@ class SigningMandatory(h.ServerTestCase):
                     conn.close()
 
 
+class TreeConnectSigning(h.ServerTestCase):
+    """[MS-SMB2] 3.3.5.7: on 3.1.1 an authenticated user's TREE_CONNECT that
+    is neither signed nor encrypted makes the server disconnect."""
+
+    def _session(self):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "mc"))
+        import smb2raw
+        c = smb2raw.Conn("127.0.0.1", self.server.port).negotiate()
+        st, s = smb2raw.session_setup(c, *h.USER1)
+        self.assertEqual(st, 0)
+        return smb2raw, c, s
+
+    def test_unsigned_tree_connect_disconnects(self):
+        smb2raw, c, s = self._session()
+        try:
+            path = smb2raw.utf16("\\\\127.0.0.1\\share")
+            hdr = c.header(smb2raw.TREE_CONNECT, session_id=s.id)
+            try:
+                r = c.call(hdr + struct.pack("<HHHH", 9, 0, 64 + 8, len(path)) + path, None)
+            except (OSError, EOFError, ConnectionError):
+                return  # disconnected, as the spec says (smb3d)
+            # Samba 4.17 answers ACCESS_DENIED instead; never a tree
+            self.assertNotEqual(h.TARGET, "smb3d", "smb3d must disconnect")
+            self.assertEqual(r.status, 0xC0000022)
+        finally:
+            c.close()
+
+    def test_signed_tree_connect_works(self):
+        smb2raw, c, s = self._session()
+        try:
+            self.assertTrue(smb2raw.tree_connect(c, s, "share"))
+        finally:
+            c.close()
+
+
 class EncryptRequired(h.ServerTestCase):
     server_args = dict(global_opts={"smb encrypt": "required"})
 
