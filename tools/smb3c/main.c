@@ -514,7 +514,9 @@ int main(int argc, char **argv)
 		rc = cmd_put(s, local, &u, &o);
 	else
 		rc = cmd_bench(s, &u, &o);
-	for (int i = 0; i < s->nch; i++)
-		chan_close(s->ch[i]);
+	while (s->nch)
+		chan_drop_last(s);
+	free(s);
+	free(up);
 	return rc ? 1 : 0;
 }
