@@ -23,6 +23,7 @@
 #include "util/log.h"
 #include "util/nttime.h"
 #include "util/utf16.h"
+#include "vfs/dosattr.h"
 #include "vfs/vfs.h"
 #include "wire/create.h"
 #include "wire/fscc.h"
@@ -304,9 +305,10 @@ static NTSTATUS open_existing(struct create_state *cs, const struct statx *st, i
 
 	/* DOS attributes: read-only files refuse writes and deletes
 	 * (MS-FSA 2.1.5.1.2), hidden/system must be repeated to overwrite. */
-	struct vfs_dosinfo dos;
-	bool have_dos = vfs_dos_get(cs->id, fd, &dos) >= 0;
-	uint32_t attrs = have_dos ? dos.attrs : 0;
+	struct vfs_dosinfo_ext dosx;
+	int dos_r = vfs_dos_get_ext(cs->id, fd, &dosx);
+	bool have_dos = dos_r >= 0;
+	uint32_t attrs = have_dos ? dosx.d.attrs : 0;
 	if (!is_dir && (attrs & FILE_ATTRIBUTE_READONLY)) {
 		if (q->create_options & FILE_DELETE_ON_CLOSE) {
 			vfs_close(fd);
@@ -330,6 +332,8 @@ static NTSTATUS open_existing(struct create_state *cs, const struct statx *st, i
 		return s;
 
 	cs->action = FILE_OPENED;
+	if (!overwrite) /* read after fst: the QUERY_INFOs to come may use it */
+		fileops_attr_cache_prime(o, &fst, dos_r, &dosx);
 	if (overwrite) {
 		r = vfs_ftruncate(cs->id, fd, 0);
 		if (r < 0) {
@@ -339,7 +343,7 @@ static NTSTATUS open_existing(struct create_state *cs, const struct statx *st, i
 		/* MS-FSA 2.1.5.1.2.2: the new attributes replace the old ones. */
 		struct vfs_dosinfo nd = {
 			.attrs = (q->file_attributes & ATTRS_SETTABLE) | FILE_ATTRIBUTE_ARCHIVE,
-			.create_time = have_dos ? dos.create_time : 0,
+			.create_time = have_dos ? dosx.d.create_time : 0,
 		};
 		(void)vfs_dos_set(cs->id, fd, &nd);
 		/* MS-FSA 2.1.5.1.2.2: the EAs given replace the file's EAs */
@@ -459,7 +463,9 @@ static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		d.create_time = nttime_from_timespec(&ts);
 	}
-	r = vfs_dos_set(cs->id, fd, &d);
+	/* a new inode has no value to keep: no read before the write */
+	struct vfs_dosinfo_ext dx = { .d = d };
+	r = vfs_dos_set_ext(cs->id, fd, &dx);
 	if (r < 0)
 		log_debug("create %s: storing DOS attributes: %s", cs->path, strerror(-r));
 	if (cs->eas) {

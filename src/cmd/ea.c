@@ -41,24 +41,24 @@ static bool is_ea_xattr(const char *x)
 	return !ea_reserved(x, strlen(x));
 }
 
-/* The names of all xattrs of fd (NUL-separated), malloc'd; n = 0 when none. */
-static char *list_xattrs(const struct vfs_ident *id, int fd, ssize_t *n)
+/* The names of all xattrs of fd, or of entry `name` of directory fd
+ * (NUL-separated), malloc'd; n = 0 when none. */
+static char *list_xattrs(const struct vfs_ident *id, int fd, const char *name, ssize_t *n)
 {
 	char *names = malloc(XATTR_LIST_MAX);
 	*n = 0;
 	if (!names)
 		return NULL;
-	ssize_t r = vfs_flistxattr(id, fd, names, XATTR_LIST_MAX);
+	ssize_t r = name ? vfs_listxattrat(id, fd, name, names, XATTR_LIST_MAX)
+			 : vfs_flistxattr(id, fd, names, XATTR_LIST_MAX);
 	*n = r > 0 ? r : 0;
 	return names;
 }
 
-uint32_t fileops_ea_size(const struct vfs_ident *id, int fd)
+static uint32_t ea_size(const struct vfs_ident *id, int fd, const char *name)
 {
-	if (fd < 0)
-		return 0;
 	ssize_t n;
-	char *names = list_xattrs(id, fd, &n);
+	char *names = list_xattrs(id, fd, name, &n);
 	if (!names)
 		return 0;
 	uint64_t total = 0;
@@ -66,7 +66,7 @@ uint32_t fileops_ea_size(const struct vfs_ident *id, int fd)
 		const char *x = names + off;
 		if (!is_ea_xattr(x))
 			continue;
-		ssize_t vl = vfs_fgetxattr(id, fd, x, NULL, 0);
+		ssize_t vl = name ? vfs_getxattrat(id, fd, name, x, NULL, 0) : vfs_fgetxattr(id, fd, x, NULL, 0);
 		if (vl < 0 || vl > 65535)
 			continue;
 		/* entries are 4-byte aligned in the list */
@@ -75,6 +75,16 @@ uint32_t fileops_ea_size(const struct vfs_ident *id, int fd)
 	}
 	free(names);
 	return total > UINT32_MAX ? UINT32_MAX : (uint32_t)total;
+}
+
+uint32_t fileops_ea_size(const struct vfs_ident *id, int fd)
+{
+	return fd < 0 ? 0 : ea_size(id, fd, NULL);
+}
+
+uint32_t fileops_ea_size_at(const struct vfs_ident *id, int dirfd, const char *name)
+{
+	return ea_size(id, dirfd, name);
 }
 
 /* [MS-FSCC] 2.4.15: characters an EA name may not contain (those FAT
@@ -124,7 +134,7 @@ NTSTATUS fileops_ea_apply(const struct vfs_ident *id, int fd, const uint8_t *b, 
 	int r;
 	if (replace_all) {
 		ssize_t n;
-		char *names = list_xattrs(id, fd, &n);
+		char *names = list_xattrs(id, fd, NULL, &n);
 		if (!names)
 			return STATUS_NO_MEMORY;
 		for (ssize_t off = 0; off < n; off += (ssize_t)strlen(names + off) + 1)
@@ -144,7 +154,7 @@ NTSTATUS fileops_ea_apply(const struct vfs_ident *id, int fd, const uint8_t *b, 
 		/* an EA stored by another server with another case goes too */
 		if (!replace_all) {
 			ssize_t n;
-			char *names = list_xattrs(id, fd, &n);
+			char *names = list_xattrs(id, fd, NULL, &n);
 			for (ssize_t off = 0; names && off < n; off += (ssize_t)strlen(names + off) + 1)
 				if (is_ea_xattr(names + off) && strcmp(names + off, name) &&
 				    !strcasecmp(names + off + 5, name + 5))

@@ -431,32 +431,22 @@ static long fiemap_fn(void *p)
 	return 0;
 }
 
+bool fileops_alloc_suspect(const struct statx *st, const struct fileops_attrs *a)
+{
+	uint64_t blk = st->stx_blksize ? st->stx_blksize : 4096;
+	uint64_t need = (a->eof + blk - 1) / blk * blk;
+	return !a->is_dir && a->alloc > need;
+}
+
 void fileops_fix_alloc(const struct vfs_ident *id, int fd, const struct statx *st,
 		       struct fileops_attrs *a)
 {
 	uint64_t blk = st->stx_blksize ? st->stx_blksize : 4096;
-	uint64_t need = (a->eof + blk - 1) / blk * blk;
-	if (a->is_dir || a->alloc <= need || fd < 0)
+	if (!fileops_alloc_suspect(st, a) || fd < 0)
 		return;
 	struct fiemap_arg fa = { fd, 0 };
 	if (vfs_call(id, fiemap_fn, &fa) == 0)
 		a->alloc = (fa.total + blk - 1) / blk * blk;
-}
-
-NTSTATUS fileops_stat_open(const struct open *o, struct fileops_attrs *a)
-{
-	if (o->fd < 0)
-		return STATUS_INVALID_HANDLE;
-	const struct vfs_ident *id = o->session ? o->session->ident : NULL;
-	struct statx st;
-	int r = vfs_statx(id, o->fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &st);
-	if (r < 0)
-		return vfs_nt_status(r);
-	struct vfs_dosinfo_ext x;
-	bool have = vfs_dos_get_ext(id, o->fd, &x) >= 0;
-	fileops_attrs_from_stat_ext(&st, have ? &x : NULL, a);
-	fileops_fix_alloc(id, o->fd, &st, a);
-	return STATUS_SUCCESS;
 }
 
 /* ---- 8.3 names ---- */

@@ -129,8 +129,20 @@ void fileops_attrs_from_stat_ext(const struct statx *st, const struct vfs_dosinf
  * an xattr block (fileops.c); fd may be -1 (no correction). */
 void fileops_fix_alloc(const struct vfs_ident *id, int fd, const struct statx *st,
 		       struct fileops_attrs *a);
-/* statx + vfs_dos_get of an open's fd (O_PATH fds too). */
-NTSTATUS fileops_stat_open(const struct open *o, struct fileops_attrs *a);
+/* Would fileops_fix_alloc look at the extents (it needs an fd then)? */
+bool fileops_alloc_suspect(const struct statx *st, const struct fileops_attrs *a);
+/* statx + vfs_dos_get of an open's fd (O_PATH fds too); the DOS
+ * attributes come from the open's cache while the inode's ctime is
+ * unchanged (attrcache.c). */
+NTSTATUS fileops_stat_open(struct open *o, struct fileops_attrs *a);
+/* fileops_ea_size of an open's fd, cached the same way. */
+uint32_t fileops_ea_size_open(struct open *o);
+/* Seed the cache with vfs_dos_get_ext's result `r` / `x`, read through
+ * the open's fd after `st` was taken. */
+void fileops_attr_cache_prime(struct open *o, const struct statx *st, int r, const struct vfs_dosinfo_ext *x);
+/* Forget the cached values (after this server changed them: belt and
+ * braces, the new ctime would do it too). */
+void fileops_attr_cache_drop(struct open *o);
 
 /* The 8.3 name shown for the last component of `path` (directory entries
  * and FileAlternateNameInformation agree on it): the name itself in upper
@@ -144,6 +156,9 @@ void fileops_short_name(const char *path, char out[13]);
  * the size of the FILE_FULL_EA_INFORMATION list of the file's EAs, 0 when
  * it has none (or the fd cannot read xattrs). */
 uint32_t fileops_ea_size(const struct vfs_ident *id, int fd);
+/* The same for entry `name` of directory dirfd, by name (getxattrat(2);
+ * 0 on kernels without it). */
+uint32_t fileops_ea_size_at(const struct vfs_ident *id, int dirfd, const char *name);
 /* Check a FILE_FULL_EA_INFORMATION list (SET_INFO FullEa, the CREATE ExtA
  * context): STATUS_INVALID_EA_NAME for a bad name (*err_off set to the
  * offending entry's offset when not NULL), STATUS_EA_LIST_INCONSISTENT /

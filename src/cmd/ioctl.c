@@ -395,6 +395,7 @@ static NTSTATUS fsctl_set_sparse(struct ioctl_ctx *c)
 	else
 		d.attrs &= ~FILE_ATTRIBUTE_SPARSE_FILE;
 	int r = vfs_dos_set(c->id, o->fd, &d);
+	fileops_attr_cache_drop(o);
 	if (r < 0)
 		return vfs_nt_status(r);
 	return rsp_empty(c);

@@ -267,8 +267,11 @@ static void qdir_consume(struct qdir_state *s)
 }
 
 /* Attributes of entry `name` of the directory: statx relative to the
- * directory fd; the DOS attributes through a read-only open of the entry
- * (fgetxattr refuses O_PATH descriptors). */
+ * directory fd; the DOS attributes and EAs by name (getxattrat(2),
+ * listxattrat(2): two syscalls where open + fgetxattr + flistxattr + close
+ * took four), or through a read-only open of the entry on kernels before
+ * 6.13 (fgetxattr refuses O_PATH descriptors).  Either way the user needs
+ * read permission on the entry to see its DOS attributes. */
 static int qdir_stat(struct smb2_req *req, struct qdir_state *s, const char *name, struct fileops_attrs *a,
 		     bool want_ea, uint32_t *ea_size)
 {
@@ -288,6 +291,15 @@ static int qdir_stat(struct smb2_req *req, struct qdir_state *s, const char *nam
 		have = vfs_dos_get_ext(id, s->fd, &d) >= 0;
 		*ea_size = fileops_ea_size(id, s->fd);
 	} else if (S_ISREG(st.stx_mode) || S_ISDIR(st.stx_mode)) {
+		int dr = vfs_dos_get_ext_at(id, s->fd, path, &d);
+		if (dr != -ENOSYS) {
+			if (want_ea)
+				*ea_size = fileops_ea_size_at(id, s->fd, path);
+			fileops_attrs_from_stat_ext(&st, dr >= 0 ? &d : NULL, a);
+			if (!fileops_alloc_suspect(&st, a))
+				return 0;
+			/* st_blocks counts more than the data: measure it (fd) */
+		}
 		int fd = vfs_open(id, s->fd, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
 		if (fd >= 0) {
 			have = vfs_dos_get_ext(id, fd, &d) >= 0;

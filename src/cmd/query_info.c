@@ -93,8 +93,13 @@ static NTSTATUS query_eas(struct smb2_req *req, struct open *o)
 {
 	static const char dosattrib[] = "user.DOSATTRIB";
 	const struct vfs_ident *id = ident_of(req);
-	char names[4096];
-	ssize_t n = vfs_flistxattr(id, o->fd, names, sizeof(names));
+	/* as large as the kernel's list can be: names the user cannot see
+	 * (trusted.*) may be listed too (vfs.c) */
+	enum { NAMES_MAX = 65536 };
+	char *names = malloc(NAMES_MAX);
+	if (!names)
+		return STATUS_NO_MEMORY;
+	ssize_t n = vfs_flistxattr(id, o->fd, names, NAMES_MAX);
 	if (n < 0)
 		n = 0; /* O_PATH fd or no xattr support: no EAs */
 	uint8_t *prev = NULL;
@@ -118,6 +123,7 @@ static NTSTATUS query_eas(struct smb2_req *req, struct open *o)
 		else
 			written++;
 	}
+	free(names);
 	if (total == 0)
 		return STATUS_NO_EAS_ON_FILE; /* as NTFS */
 	if (overflow)
@@ -172,7 +178,7 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 		.volume_serial = a.dev,
 	};
 	if (cls == FileEaInformation || cls == FileAllInformation)
-		fi.ea_size = fileops_ea_size(ident_of(req), o->fd);
+		fi.ea_size = fileops_ea_size_open(o);
 	if (o->file) {
 		pthread_mutex_lock(&o->file->lock);
 		fi.delete_pending = o->file->delete_pending;

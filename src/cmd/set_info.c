@@ -145,6 +145,7 @@ static NTSTATUS set_basic(struct smb2_req *req, struct open *o, const uint8_t *b
 			st = vfs_nt_status(r);
 			goto out;
 		}
+		fileops_attr_cache_drop(o);
 	}
 	st = STATUS_SUCCESS;
 out:

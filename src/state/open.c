@@ -107,6 +107,7 @@ void open_put(struct open *o)
 		return;
 	if (o->dir && o->dir_free)
 		o->dir_free(o->dir);
+	free(o->attr_cache);
 	if (o->fd >= 0)
 		close(o->fd);
 	if (o->file)

@@ -30,6 +30,7 @@ struct brl {
 
 struct brl_waiter;            /* a blocked LOCK request (src/cmd/lock.c) */
 struct notify_watch;          /* a pending CHANGE_NOTIFY (src/cmd/change_notify.c) */
+struct attr_cache;            /* cached DOS attributes of an open (src/cmd/attrcache.c) */
 
 struct file {
 	atomic_int refs;
@@ -72,6 +73,7 @@ struct open {
 	struct rpc_pipe *pipe;        /* IPC$ named pipe */
 	void *dir;                    /* directory enumeration state (cmd/query_directory.c) */
 	void (*dir_free)(void *);
+	struct attr_cache *attr_cache; /* malloc'd, under file->lock */
 	uint64_t last_write_nt;       /* for "sticky" write times */
 	/* multichannel part 2 fills these */
 	uint8_t create_guid[16];

@@ -62,10 +62,11 @@ static uint64_t get_le64(const uint8_t *p)
 	return v;
 }
 
-/* The raw value when it is ours: its length, or -ENODATA / -errno. */
-static long read_raw(const struct vfs_ident *id, int fd, uint8_t b[64])
+/* The raw value when it is ours: its length, or -ENODATA / -errno.
+ * `name` NULL: of fd itself; else of entry `name` of directory fd. */
+static long read_raw(const struct vfs_ident *id, int fd, const char *name, uint8_t b[64])
 {
-	ssize_t n = vfs_fgetxattr(id, fd, DOS_XATTR, b, 64);
+	ssize_t n = name ? vfs_getxattrat(id, fd, name, DOS_XATTR, b, 64) : vfs_fgetxattr(id, fd, DOS_XATTR, b, 64);
 	if (n == -ERANGE)
 		return -ENODATA; /* larger than anything we write: not ours */
 	if (n < 0)
@@ -75,10 +76,10 @@ static long read_raw(const struct vfs_ident *id, int fd, uint8_t b[64])
 	return (long)n;
 }
 
-int vfs_dos_get_ext(const struct vfs_ident *id, int fd, struct vfs_dosinfo_ext *x)
+static int get_ext(const struct vfs_ident *id, int fd, const char *name, struct vfs_dosinfo_ext *x)
 {
 	uint8_t b[64];
-	long n = read_raw(id, fd, b);
+	long n = read_raw(id, fd, name, b);
 	if (n < 0)
 		return (int)n;
 	memset(x, 0, sizeof(*x));
@@ -91,6 +92,16 @@ int vfs_dos_get_ext(const struct vfs_ident *id, int fd, struct vfs_dosinfo_ext *
 		x->has_change = x->change_time != 0;
 	}
 	return 0;
+}
+
+int vfs_dos_get_ext(const struct vfs_ident *id, int fd, struct vfs_dosinfo_ext *x)
+{
+	return get_ext(id, fd, NULL, x);
+}
+
+int vfs_dos_get_ext_at(const struct vfs_ident *id, int dirfd, const char *name, struct vfs_dosinfo_ext *x)
+{
+	return get_ext(id, dirfd, name, x);
 }
 
 int vfs_dos_get(const struct vfs_ident *id, int fd, struct vfs_dosinfo *d)

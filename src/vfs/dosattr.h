@@ -22,6 +22,10 @@ struct vfs_dosinfo_ext {
 
 /* -ENODATA when the file has no (readable) value yet. */
 int vfs_dos_get_ext(const struct vfs_ident *id, int fd, struct vfs_dosinfo_ext *x);
+/* The same for entry `name` (one component, not followed) of directory
+ * dirfd, without opening it: vfs_getxattrat, so -ENOSYS on kernels before
+ * 6.13. */
+int vfs_dos_get_ext_at(const struct vfs_ident *id, int dirfd, const char *name, struct vfs_dosinfo_ext *x);
 int vfs_dos_set_ext(const struct vfs_ident *id, int fd, const struct vfs_dosinfo_ext *x);
 
 #endif

@@ -35,6 +35,18 @@
 #include "util/log.h"
 #include "vfs/vfs_int.h"
 
+/* getxattrat / listxattrat (Linux 6.13), not in this libc's headers yet;
+ * x86-64 and the generic syscall table share the numbers. */
+#ifndef SYS_getxattrat
+#define SYS_getxattrat 464
+#define SYS_listxattrat 465
+#endif
+struct xattr_args_v0 {
+	uint64_t value;
+	uint32_t size;
+	uint32_t flags;
+};
+
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -91,7 +103,7 @@ long vop_sync(struct vfs_op *op)
 		struct open_how how = {
 			.flags = (uint64_t)(unsigned)op->flags | O_CLOEXEC,
 			.mode = (op->flags & (O_CREAT | O_TMPFILE)) ? op->mode : 0,
-			.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (op->cached ? RESOLVE_CACHED : 0),
 		};
 		return ERR(syscall(SYS_openat2, op->fd, op->path, &how, sizeof(how)));
 	}
@@ -131,6 +143,12 @@ long vop_sync(struct vfs_op *op)
 		return ERR(fremovexattr(op->fd, op->path));
 	case VOP_FLISTXATTR:
 		return ERR(flistxattr(op->fd, op->buf, op->len));
+	case VOP_GETXATTRAT: {
+		struct xattr_args_v0 a = { (uint64_t)(uintptr_t)op->buf, op->len > UINT32_MAX ? UINT32_MAX : (uint32_t)op->len, 0 };
+		return ERR(syscall(SYS_getxattrat, op->fd, op->path, AT_SYMLINK_NOFOLLOW, op->path2, &a, sizeof(a)));
+	}
+	case VOP_LISTXATTRAT:
+		return ERR(syscall(SYS_listxattrat, op->fd, op->path, AT_SYMLINK_NOFOLLOW, op->buf, op->len));
 	case VOP_COPY_RANGE: {
 		loff_t in = (loff_t)op->off, out = (loff_t)op->off2;
 		return ERR(copy_file_range(op->fd, &in, op->fd2, &out, op->len, 0));
@@ -222,8 +240,9 @@ long pool_exec(struct vfs_op *op)
 	else
 		pool.head = op;
 	pool.tail = op;
-	pthread_cond_signal(&pool.cond);
 	pthread_mutex_unlock(&pool.lock);
+	/* after the unlock: the woken thread does not block on the mutex */
+	pthread_cond_signal(&pool.cond);
 	coro_yield();
 	return op->res;
 }

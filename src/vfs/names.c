@@ -229,11 +229,38 @@ fail:
 	return ret;
 }
 
+/* A path resolve_job would return unchanged when it exists: relative, no
+ * empty, "." or ".." component. */
+static bool plain_path(const char *p)
+{
+	if (!*p || *p == '/' || strlen(p) >= PATH_MAX)
+		return false;
+	for (;;) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || n > NAME_MAX || (p[0] == '.' && (n == 1 || (n == 2 && p[1] == '.'))))
+			return false;
+		if (!e)
+			return true;
+		p = e + 1;
+	}
+}
+
 int vfs_resolve_ci(const struct vfs_ident *id, int rootfd, const char *path, char **out)
 {
 	if (!path || !out)
 		return -EINVAL;
 	*out = NULL;
+	/* The common case first, outside the pool: the path exists as written
+	 * (one openat2 beneath the root, an SQE or inline, vfs.c). */
+	if (plain_path(path)) {
+		int fd = vfs_open(id, rootfd, path, O_PATH | O_NOFOLLOW, 0);
+		if (fd >= 0) {
+			vfs_close(fd);
+			*out = strdup(path);
+			return *out ? 0 : -ENOMEM;
+		}
+	}
 	struct ci_job j = { .rootfd = rootfd, .path = path, .out = NULL };
 	long r = vfs_call(id, resolve_job, &j);
 	if (r < 0)

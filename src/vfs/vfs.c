@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -58,12 +59,101 @@ enum vfs_backend vfs_backend(void)
 	return vfs_cur_backend;
 }
 
+/* Cheap metadata syscalls run on the calling (worker) thread: on tmpfs or a
+ * warm cache statx, fgetxattr, an open or close take a microsecond or two,
+ * while a pool job or an SQE punted to io-wq costs a hand-off to another
+ * thread and back (docs/BENCHMARKS.md section 4).  Nothing that may wait
+ * for long runs here: no data I/O, no lookup that is not in the dcache
+ * (RESOLVE_CACHED), no open that may wait (O_NONBLOCK: a FIFO's open, a
+ * lease break), nothing that truncates or creates; such cases answer
+ * -EAGAIN and go to the ring or the pool after all.  Opens of files other
+ * than O_PATH and O_DIRECTORY ones only in the threads engine: the ring
+ * makes the same non-blocking attempt in the kernel. */
+#define OPEN_MAY_WAIT (O_CREAT | O_TRUNC | O_TMPFILE)
+static bool cheap(const struct vfs_op *op)
+{
+	switch (op->code) {
+	case VOP_CLOSE:
+	case VOP_FLISTXATTR:
+	case VOP_FGETXATTR:
+		return true;
+	case VOP_STATX:
+		return (op->flags & AT_EMPTY_PATH) && !op->path[0];
+	case VOP_OPEN:
+		if (op->flags & O_PATH)
+			return true;
+		if (op->flags & OPEN_MAY_WAIT)
+			return false;
+		return (op->flags & O_DIRECTORY) || vfs_cur_backend == VFS_THREADS;
+	default:
+		return false;
+	}
+}
+
+/* The open itself: beneath as always, cached lookups only, and O_NONBLOCK
+ * for the open of a file, taken off the descriptor again (it would change
+ * how reads behave). */
+static long open_inline(struct vfs_op *op)
+{
+	int flags = op->flags;
+	bool nb = !(flags & (O_PATH | O_DIRECTORY | O_NONBLOCK));
+	if (nb)
+		op->flags |= O_NONBLOCK;
+	op->cached = true;
+	long fd = vop_sync(op);
+	op->cached = false;
+	op->flags = flags;
+	if (fd >= 0 && nb && fcntl((int)fd, F_SETFL, flags & (O_APPEND | O_DIRECT | O_NOATIME)) < 0) {
+		close((int)fd);
+		return -EAGAIN;
+	}
+	return fd;
+}
+
+/* Which identity a cheap operation needs:
+ *  - none for close, statx of an open fd and listxattr: they check no
+ *    permission (listxattr only hides trusted.* names from users without
+ *    CAP_SYS_ADMIN, and smb3d's callers look at user.* names only);
+ *  - op->id for the others.  A thread already running as op->id (a worker
+ *    thread is the server, id NULL; a pool job runs as its ident) runs them
+ *    as they are.  Otherwise the threads engine switches the worker
+ *    thread's credentials around the one syscall (ident_apply: 6 syscalls,
+ *    ~12 us here) -- cheaper than a pool job; nothing else runs on the
+ *    thread meanwhile (no yield, no io_uring_enter), and in between the
+ *    thread holds less privilege, never more.  The io_uring engine keeps
+ *    them on the ring, where a personality costs nothing. */
+static bool creds_free(const struct vfs_op *op)
+{
+	return op->code == VOP_CLOSE || op->code == VOP_FLISTXATTR || op->code == VOP_STATX;
+}
+
+/* Run op here when it is cheap (true, result in *res); false: use the
+ * ring or the pool (also for an O_PATH lookup not in the dcache). */
+static bool run_inline(struct vfs_op *op, long *res)
+{
+	if (!cheap(op))
+		return false;
+	const struct vfs_ident *cur = ident_current();
+	bool as_is = creds_free(op) || !vfs_as_root || cur == op->id;
+	if (!as_is && (vfs_cur_backend != VFS_THREADS || !coro_self() || ident_apply(op->id) < 0))
+		return false; /* a failed switch: the pool reports it */
+	*res = op->code == VOP_OPEN ? open_inline(op) : vop_sync(op);
+	if (!as_is)
+		BUG_ON(ident_apply(cur) < 0);
+	/* -EAGAIN: not cached or would wait; -ENXIO: a FIFO without a reader
+	 * (the blocking open waits for one) */
+	return !(op->code == VOP_OPEN && (*res == -EAGAIN || *res == -ENXIO));
+}
+
 long vfs_run(struct vfs_op *op)
 {
+	long r;
+	if (run_inline(op, &r))
+		return r;
 	if (vfs_cur_backend == VFS_URING && uring_supports(op->code)) {
 		struct worker *w = worker_self();
 		if (w && w->ring_ok && coro_self()) {
-			long r = uring_exec(w, op);
+			r = uring_exec(w, op);
 			if (r != -ENOSYS)
 				return r;
 		}
@@ -302,6 +392,40 @@ ssize_t vfs_flistxattr(const struct vfs_ident *id, int fd, char *buf, size_t len
 {
 	struct vfs_op op = { .code = VOP_FLISTXATTR, .id = id, .fd = fd, .buf = buf, .len = len };
 	return vfs_run(&op);
+}
+
+/* One component that cannot leave dirfd (not followed if a symlink). */
+static bool one_component(const char *name)
+{
+	return name && name[0] && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+/* Set once a kernel without getxattrat(2) has said so. */
+static atomic_bool no_xattrat;
+
+static ssize_t run_xattrat(struct vfs_op *op)
+{
+	if (!one_component(op->path))
+		return -EINVAL;
+	if (atomic_load_explicit(&no_xattrat, memory_order_relaxed))
+		return -ENOSYS;
+	ssize_t r = vfs_run(op);
+	if (r == -ENOSYS)
+		atomic_store_explicit(&no_xattrat, true, memory_order_relaxed);
+	return r;
+}
+
+ssize_t vfs_getxattrat(const struct vfs_ident *id, int dirfd, const char *name, const char *xname, void *buf, size_t len)
+{
+	struct vfs_op op = { .code = VOP_GETXATTRAT, .id = id, .fd = dirfd, .path = name, .path2 = xname,
+			     .buf = buf, .len = len };
+	return run_xattrat(&op);
+}
+
+ssize_t vfs_listxattrat(const struct vfs_ident *id, int dirfd, const char *name, char *buf, size_t len)
+{
+	struct vfs_op op = { .code = VOP_LISTXATTRAT, .id = id, .fd = dirfd, .path = name, .buf = buf, .len = len };
+	return run_xattrat(&op);
 }
 
 ssize_t vfs_copy_file_range(const struct vfs_ident *id, int fd_in, uint64_t off_in, int fd_out, uint64_t off_out, size_t len)

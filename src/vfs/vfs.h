@@ -10,6 +10,10 @@
  *                          where unsupported) go to the thread pool
  *   io backend = threads   every operation is a blocking syscall on a pool
  *                          thread that completes back into the worker
+ * Either way cheap metadata syscalls (close, statx of an fd, xattr reads,
+ * opens whose lookup is cached) run on the calling thread itself when that
+ * needs no credential switch, or (threads) a switch of that thread's own
+ * credentials around the one syscall (vfs.c).
  *
  * Identity: each call names who performs it (`const struct vfs_ident *`,
  * NULL = the server itself).  When smb3d runs as root the operation runs with
@@ -75,6 +79,12 @@ ssize_t vfs_fgetxattr(const struct vfs_ident *id, int fd, const char *name, void
 int vfs_fsetxattr(const struct vfs_ident *id, int fd, const char *name, const void *buf, size_t len, int flags);
 int vfs_fremovexattr(const struct vfs_ident *id, int fd, const char *name);
 ssize_t vfs_flistxattr(const struct vfs_ident *id, int fd, char *buf, size_t len);
+/* The same by name: `name` is one component under dirfd (no '/', not "."
+ * or ".."; -EINVAL otherwise), a symlink is not followed.  getxattrat(2) /
+ * listxattrat(2) of Linux 6.13; -ENOSYS on older kernels (the caller opens
+ * the file and uses the fd calls). */
+ssize_t vfs_getxattrat(const struct vfs_ident *id, int dirfd, const char *name, const char *xname, void *buf, size_t len);
+ssize_t vfs_listxattrat(const struct vfs_ident *id, int dirfd, const char *name, char *buf, size_t len);
 ssize_t vfs_copy_file_range(const struct vfs_ident *id, int fd_in, uint64_t off_in, int fd_out, uint64_t off_out, size_t len);
 /* lseek(SEEK_DATA / SEEK_HOLE ...); returns the offset. */
 int64_t vfs_lseek(const struct vfs_ident *id, int fd, int64_t off, int whence);

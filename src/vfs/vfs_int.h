@@ -36,6 +36,8 @@ enum vfs_opcode {
 	VOP_COPY_RANGE,  /* fd, off -> fd2, off2, len */
 	VOP_LSEEK,       /* off, flags = whence */
 	VOP_FSTATFS,     /* ptr = struct statfs */
+	VOP_GETXATTRAT,  /* getxattrat(fd, path, NOFOLLOW, path2 = name, buf, len) */
+	VOP_LISTXATTRAT, /* listxattrat(fd, path, NOFOLLOW, buf, len) */
 	VOP_CALL,        /* fn(ptr) */
 	VOP__COUNT
 };
@@ -46,6 +48,7 @@ struct vfs_op {
 	int fd, fd2;
 	const char *path, *path2;
 	int flags;
+	bool cached;     /* VOP_OPEN: RESOLVE_CACHED (-EAGAIN when the lookup would block) */
 	unsigned mask;
 	mode_t mode;
 	void *buf;

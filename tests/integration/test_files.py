@@ -249,6 +249,51 @@ class ImpacketFiles(FilesBase):
         finally:
             conn.close()
 
+    def test_attr_cache_sees_every_change(self):
+        """The DOS attributes cached on a handle (src/cmd/attrcache.c) follow
+        changes made through another handle and outside the server; a
+        directory listing (getxattrat) shows them too."""
+        import struct
+        import time
+        from impacket import smb3structs as s3
+        path = os.path.join(self.share_dir(), "cached.txt")
+        with open(path, "wb") as f:
+            f.write(b"x" * 10)
+        os.chmod(path, 0o666)
+        time.sleep(0.2)  # old enough a ctime to be cached on
+        conn = h.impacket_conn(self.server, dialect=s3.SMB2_DIALECT_30, encrypt=False)
+        try:
+            tid = conn.connectTree("share")
+            smb = conn.getSMBServer()
+            a = conn.openFile(tid, "cached.txt", desiredAccess=s3.FILE_READ_ATTRIBUTES)
+
+            def attrs():
+                blob = smb.queryInfo(tid, a, infoType=s3.SMB2_0_INFO_FILE,
+                                     fileInfoClass=s3.SMB2_FILE_BASIC_INFO)
+                return struct.unpack_from("<I", blob, 32)[0]
+
+            self.assertFalse(attrs() & 0x2)
+            self.assertFalse(attrs() & 0x2)  # now from the cache
+            # through another handle
+            b = conn.openFile(tid, "cached.txt", desiredAccess=s3.FILE_WRITE_ATTRIBUTES)
+            smb.setInfo(tid, b, struct.pack("<QQQQII", 0, 0, 0, 0, 0x2 | 0x20, 0),
+                        infoType=s3.SMB2_0_INFO_FILE, fileInfoClass=s3.SMB2_FILE_BASIC_INFO)
+            conn.closeFile(tid, b)
+            self.assertTrue(attrs() & 0x2)
+            time.sleep(0.2)
+            self.assertTrue(attrs() & 0x2)
+            # outside the server: our user.DOSATTRIB format, READONLY only
+            os.setxattr(path, "user.DOSATTRIB", b"S3DA\x01\0\0\0" + struct.pack("<IIQ", 0x1, 0, 0))
+            self.assertEqual(attrs() & 0x3, 0x1)
+            names = {e.get_longname(): e for e in conn.listPath("share", "*")}
+            self.assertTrue(names["cached.txt"].is_readonly())
+            # `a` is left to the logoff: impacket forgets a name's second
+            # handle once the first is closed
+            conn.disconnectTree(tid)
+            conn.logoff()
+        finally:
+            conn.close()
+
     def test_dialect_202(self):
         from impacket import smb3structs as s3
         self._run(s3.SMB2_DIALECT_002, "i202", encrypt=False)
