@@ -14,11 +14,14 @@
  * of the open) unlinks it from the watch under nt_lock and calls req_wake
  * exactly once; the request then builds its own response on its worker.
  *
- * Changes made through smb3d itself are seen by inotify like any other. */
+ * Changes made through smb3d itself are seen by inotify like any other;
+ * nt_drain reads them when a CHANGE_NOTIFY arrives or smb3d creates or
+ * moves a directory, so they never wait for the notify thread. */
 #include "cmd/change_notify.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +108,7 @@ struct nt_watch {
 static pthread_mutex_t nt_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t nt_once = PTHREAD_ONCE_INIT;
 static int nt_fd = -1;
+static unsigned nt_watching; /* watches that exist (notify_sync skips work without) */
 static struct nt_watch *nt_watches;
 static struct nt_wd *nt_wds[NT_WD_BUCKETS];
 
@@ -514,25 +518,32 @@ static void handle_event(const struct inotify_event *e, const char *next, const 
 	free(v);
 }
 
-static void *nt_thread(void *arg)
+/* Read what inotify has queued (nothing blocks: the fd is non-blocking)
+ * and record it.  The kernel queues an inotify event inside the syscall
+ * that causes it, so a change smb3d made for a client is in the queue
+ * before that client saw the reply: a CHANGE_NOTIFY drains the queue first
+ * and never misses a change the client itself just made, however late the
+ * notify thread runs.  nt_read_lock keeps the two readers in order. */
+static pthread_mutex_t nt_read_lock = PTHREAD_MUTEX_INITIALIZER;
+static char nt_buf[64 * 1024] __attribute__((aligned(8)));
+
+static int nt_drain(void)
 {
-	(void)arg;
-	size_t cap = 64 * 1024;
-	char *buf = malloc(cap);
-	if (!buf)
-		return NULL;
+	int ret = 0;
+	pthread_mutex_lock(&nt_read_lock);
 	for (;;) {
-		ssize_t n = read(nt_fd, buf, cap);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_err("inotify read: %m; change notify stops");
+		ssize_t n = read(nt_fd, nt_buf, sizeof(nt_buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN)
+				ret = -errno;
 			break;
 		}
-		const char *end = buf + n;
+		const char *end = nt_buf + n;
 		uint32_t pair = 0;
 		pthread_mutex_lock(&nt_lock);
-		for (const char *p = buf; p + sizeof(struct inotify_event) <= end;) {
+		for (const char *p = nt_buf; p + sizeof(struct inotify_event) <= end;) {
 			const struct inotify_event *e = (const void *)p;
 			const char *next = p + sizeof(*e) + e->len;
 			if (next > end)
@@ -542,13 +553,30 @@ static void *nt_thread(void *arg)
 		}
 		pthread_mutex_unlock(&nt_lock);
 	}
-	free(buf);
+	pthread_mutex_unlock(&nt_read_lock);
+	return ret;
+}
+
+static void *nt_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct pollfd pfd = { .fd = nt_fd, .events = POLLIN };
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			log_err("inotify poll: %m; change notify stops");
+			break;
+		}
+		if (nt_drain() < 0) {
+			log_err("inotify read: %m; change notify stops");
+			break;
+		}
+	}
 	return NULL;
 }
 
 static void nt_init(void)
 {
-	nt_fd = inotify_init1(IN_CLOEXEC);
+	nt_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (nt_fd < 0) {
 		log_warn("inotify_init1: %m; CHANGE_NOTIFY is not supported");
 		return;
@@ -595,11 +623,13 @@ static struct nt_watch *watch_new(struct open *o, const struct wire_notify_req *
 	free(path);
 	w->next = nt_watches;
 	nt_watches = w;
+	__atomic_add_fetch(&nt_watching, 1, __ATOMIC_RELAXED);
 	return w;
 }
 
 static void watch_free(struct nt_watch *w)
 {
+	__atomic_sub_fetch(&nt_watching, 1, __ATOMIC_RELAXED);
 	for (struct nt_watch **pp = &nt_watches; *pp; pp = &(*pp)->next) {
 		if (*pp == w) {
 			*pp = w->next;
@@ -733,8 +763,15 @@ static void pending_add(struct nt_watch *w, struct nt_pending *p)
 	*pp = p;
 }
 
+void notify_sync(void)
+{
+	if (nt_fd >= 0 && __atomic_load_n(&nt_watching, __ATOMIC_RELAXED))
+		nt_drain();
+}
+
 static NTSTATUS notify_wait(struct smb2_req *req, struct open *o, const struct wire_notify_req *q)
 {
+	nt_drain(); /* changes already made, also those the thread has not read */
 	pthread_mutex_lock(&nt_lock);
 	if (o->closed) {
 		pthread_mutex_unlock(&nt_lock);

@@ -15,4 +15,10 @@ void notify_open_closed(struct open *o);
  * pending CHANGE_NOTIFYs on it with STATUS_DELETE_PENDING, as Windows. */
 void notify_delete_pending(struct file *f);
 
+/* A directory was just created or moved by smb3d: record the inotify
+ * events queued so far now, so that a WATCH_TREE watch covers the new
+ * directory before the client hears of it (a change the client makes in
+ * it right after is then not missed).  Cheap when nothing is watched. */
+void notify_sync(void);
+
 #endif

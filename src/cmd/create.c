@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd/acl.h"
+#include "cmd/change_notify.h"
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
 #include "mc/oplock.h"
@@ -416,6 +417,7 @@ static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct 
 			return STATUS_OBJECT_PATH_NOT_FOUND;
 		if (r < 0)
 			return vfs_nt_status(r);
+		notify_sync();
 		fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_DIRECTORY, 0);
 	} else {
 		int flags = data_flags(want, false) | O_CREAT | O_EXCL;

@@ -541,6 +541,8 @@ static NTSTATUS set_rename(struct smb2_req *req, struct open *o, const uint8_t *
 		goto out;
 	}
 	rename_opens(o, target);
+	if (o->is_dir)
+		notify_sync();
 	st = STATUS_SUCCESS;
 out:
 	free(target);
