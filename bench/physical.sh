@@ -54,7 +54,8 @@ SEND_MIB=${SEND_MIB:-4096}
 read -r -a send_cpus <<<"${SEND_CPUS:-0 1}"
 if command -v cc >/dev/null && cc -O2 -o "$BENCH_TMP/sendpath" "$BENCH_DIR/sendpath.c" -luring 2>/dev/null; then
 	f="$BENCH_TMP/phys-send.bin"
-	head -c $((1024 << 20)) /dev/urandom >"$f"
+	fmib=$((SEND_MIB < 1024 ? SEND_MIB : 1024))
+	head -c $((fmib << 20)) /dev/urandom >"$f"
 	modes=(copy sendfile splice mmap zerocopy uring uring-zc)
 	for run in $(seq 1 "$PHYS_RUNS"); do
 		# rotate the order each run, as for the servers
