@@ -47,7 +47,7 @@ static void reg_buffer(struct hdr *h)
 		if (r->reg(r->ctx, i, base, len) == 0) {
 			r->slot[i].base = base;
 			r->slot[i].len = len;
-			r->used++;
+			__atomic_add_fetch(&r->used, 1, __ATOMIC_RELAXED);
 			h->slot = (int32_t)i;
 			h->owner = r;
 		}
@@ -65,7 +65,7 @@ static void unreg_buffer(struct hdr *h)
 	if (!r->dead)
 		r->unreg(r->ctx, (unsigned)h->slot);
 	r->slot[h->slot].base = NULL;
-	r->used--;
+	__atomic_sub_fetch(&r->used, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -150,7 +150,8 @@ void bufpool_registrar_stop(struct bufpool_registrar *r)
 int bufpool_fixed_slot(const void *p, size_t len)
 {
 	struct bufpool_registrar *r = registrar;
-	if (!r || !r->used)
+	/* read without the lock: only a shortcut, the scan below decides */
+	if (!r || !__atomic_load_n(&r->used, __ATOMIC_RELAXED))
 		return -1;
 	const char *c = p;
 	int found = -1;
