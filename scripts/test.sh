@@ -50,6 +50,10 @@ echo "=== ASan/UBSan smb3d: core integration tests (a sanitizer report fails the
     2>&1 | tee "$logdir/asan-int.log" || true
 add_counts "$logdir/asan-int.log"
 
+echo "=== ASan/UBSan smb3d: regression tests of fixed bugs (tests/regress)"
+/usr/bin/python3 tests/regress/run --build build-asan 2>&1 | tee "$logdir/regress.log" || true
+add_counts "$logdir/regress.log"
+
 echo "=== tests/run (unit + integration against smb3d, io_uring and threads)"
 /usr/bin/python3 tests/run --build build 2>&1 | tee "$logdir/run.log" || true
 add_counts "$logdir/run.log"
