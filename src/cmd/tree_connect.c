@@ -26,6 +26,42 @@ static const char *share_name_of(const char *path)
 	return s + 1;
 }
 
+/* Who may connect, and whether read-only (Samba's order):
+ * - "available = no" and the share's "hosts allow"/"hosts deny" refuse
+ *   everyone they name, logged at the default level;
+ * - guests and anonymous only where "guest ok" (IPC$ always);
+ * - users per "invalid users", "valid users", then "read list" and
+ *   "write list" (conf_share_access). */
+static bool tree_connect_allowed(struct smb2_req *req, const struct conf *cf, const struct conf_share *sh,
+                                 bool *read_only)
+{
+	struct session *s = req->session;
+	const char *user = s->user ? s->user : "-", *why = NULL;
+	char a[64];
+	if (!sh->available)
+		why = "available = no";
+	else if (!conf_share_host_allowed(sh, (const struct sockaddr *)&req->conn->peer))
+		why = "hosts allow / hosts deny of the share";
+	if (why) {
+		log_warn("tree connect to [%s] by %s from %s refused: %s", sh->name, user,
+		         conn_addr_str(&req->conn->peer, a, sizeof(a)), why);
+		return false;
+	}
+	if (sh->ipc)
+		return true;
+	if (s->guest || s->anonymous) {
+		if (!sh->guest_ok)
+			return false;
+		user = cf->guest_account; /* a guest is the guest account for the user lists */
+	}
+	if (!conf_share_access(sh, user, read_only, &why)) {
+		log_notice("tree connect to [%s] by %s from %s refused: %s", sh->name, user,
+		           conn_addr_str(&req->conn->peer, a, sizeof(a)), why);
+		return false;
+	}
+	return true;
+}
+
 NTSTATUS cmd_tree_connect(struct smb2_req *req)
 {
 	struct tree_connect_req q;
@@ -52,12 +88,9 @@ NTSTATUS cmd_tree_connect(struct smb2_req *req)
 	}
 	if (!sh)
 		goto out;
-	/* Who may connect: guests and anonymous only where "guest ok" (IPC$
-	 * always), everyone else per "valid users". */
 	st = STATUS_ACCESS_DENIED;
-	if ((s->guest || s->anonymous) && !sh->guest_ok && !sh->ipc)
-		goto out;
-	if (!s->guest && !s->anonymous && !sh->ipc && !conf_share_user_ok(sh, s->user))
+	bool read_only = sh->read_only;
+	if (!tree_connect_allowed(req, cf, sh, &read_only))
 		goto out;
 	/* Encryption per share ("smb encrypt" inherits the global value). */
 	int enc = sh->smb_encrypt >= 0 ? sh->smb_encrypt : cf->smb_encrypt;
@@ -83,9 +116,9 @@ NTSTATUS cmd_tree_connect(struct smb2_req *req)
 		goto out;
 	}
 	fd = -1;
-	t->read_only = sh->read_only;
+	t->read_only = read_only;
 	t->encrypt = encrypt;
-	t->maximal_access = sh->ipc ? ACCESS_FULL : sh->read_only ? ACCESS_READ : ACCESS_FULL;
+	t->maximal_access = sh->ipc ? ACCESS_FULL : read_only ? ACCESS_READ : ACCESS_FULL;
 	req->hdr.tree_id = t->id; /* the response carries the new TreeId */
 	struct tree_connect_resp p = {
 		.share_type = sh->ipc ? SMB2_SHARE_TYPE_PIPE : SMB2_SHARE_TYPE_DISK,

@@ -153,6 +153,35 @@ void conf_warning(struct pstate *st, const char *fmt, ...)
 
 /* ---- shares ---- */
 
+void conf_list_clear(struct conf_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static void list_copy(struct conf_list *dst, const struct conf_list *src)
+{
+	dst->v = NULL;
+	dst->n = 0;
+	if (!src->n)
+		return;
+	dst->v = conf_xcalloc(src->n, sizeof(char *));
+	for (size_t i = 0; i < src->n; i++)
+		dst->v[i] = conf_xstrdup(src->v[i]);
+	dst->n = src->n;
+}
+
+/* Every list option of a share, for copying and freeing. */
+static struct conf_list *share_lists(struct conf_share *s, size_t i)
+{
+	struct conf_list *all[] = { &s->invalid_users, &s->read_list, &s->write_list,
+	                            &s->hosts_allow, &s->hosts_deny };
+	return i < sizeof(all) / sizeof(all[0]) ? all[i] : NULL;
+}
+
 void conf_share_clear(struct conf_share *s)
 {
 	free(s->name);
@@ -161,27 +190,51 @@ void conf_share_clear(struct conf_share *s)
 	for (size_t i = 0; i < s->n_valid_users; i++)
 		free(s->valid_users[i]);
 	free(s->valid_users);
+	for (size_t i = 0; share_lists(s, i); i++)
+		conf_list_clear(share_lists(s, i));
 	memset(s, 0, sizeof(*s));
 }
 
+/* Everything but the name and the path (a [global] template has neither). */
 static void share_copy_settings(struct conf_share *dst, const struct conf_share *src)
 {
+	char *name = dst->name, *path = dst->path;
+	*dst = *src; /* the scalars; every pointer is replaced below */
+	dst->name = name;
+	dst->path = path;
 	dst->comment = src->comment ? conf_xstrdup(src->comment) : NULL;
-	dst->read_only = src->read_only;
-	dst->guest_ok = src->guest_ok;
-	dst->browseable = src->browseable;
-	dst->smb_encrypt = src->smb_encrypt;
-	dst->case_insensitive = src->case_insensitive;
+	dst->valid_users = NULL;
 	if (src->valid_users) {
 		dst->valid_users = conf_xcalloc(src->n_valid_users, sizeof(char *));
 		for (size_t i = 0; i < src->n_valid_users; i++)
 			dst->valid_users[i] = conf_xstrdup(src->valid_users[i]);
-		dst->n_valid_users = src->n_valid_users;
 	}
+	for (size_t i = 0; share_lists(dst, i); i++)
+		list_copy(share_lists(dst, i), share_lists((struct conf_share *)src, i));
+}
+
+struct conf_share *conf_share_dup(const struct conf_share *s)
+{
+	struct conf_share *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	share_copy_settings(d, s);
+	d->name = conf_xstrdup(s->name);
+	d->path = s->path ? conf_xstrdup(s->path) : NULL;
+	return d;
+}
+
+void conf_share_free(struct conf_share *s)
+{
+	if (!s)
+		return;
+	conf_share_clear(s);
+	free(s);
 }
 
 static void share_defaults(struct conf_share *s)
 {
+	s->available = true;
 	s->read_only = true;
 	s->browseable = true;
 	s->smb_encrypt = -1;

@@ -13,6 +13,12 @@ enum conf_tristate { CONF_OFF = 0, CONF_AUTO = 1, CONF_DESIRED = 1, CONF_MANDATO
 enum conf_map_to_guest { MAP_GUEST_NEVER = 0, MAP_GUEST_BAD_USER, MAP_GUEST_BAD_PASSWORD };
 enum conf_io_backend { IO_BACKEND_URING = 0, IO_BACKEND_THREADS };
 
+/* A list option as written, split on blanks and commas, quotes removed. */
+struct conf_list {
+	char **v;
+	size_t n;
+};
+
 /* SMB dialect numbers as on the wire: 0x0202 0x0210 0x0300 0x0302 0x0311 */
 
 struct conf_share {
@@ -27,6 +33,14 @@ struct conf_share {
 	char **valid_users; /* NULL = everyone; entries as written (user names; "@group" kept as is) */
 	size_t n_valid_users;
 	bool case_insensitive; /* "case sensitive = no" (default) -> true */
+	bool available;    /* "available" (default yes): no = the share refuses every tree connect */
+	/* User lists, entries as in "valid users" (names, "@group", "+group", "&group"). */
+	struct conf_list invalid_users; /* refused even when "valid users" names them */
+	struct conf_list read_list;     /* read-only for these users */
+	struct conf_list write_list;    /* read-write for these users, even on a "read only" share (wins over read list) */
+	/* Share-level "hosts allow" / "hosts deny", checked at tree connect
+	 * (the [global] ones are struct conf's, checked at accept). */
+	struct conf_list hosts_allow, hosts_deny;
 };
 
 struct conf_iface {        /* one entry of "interfaces" */
@@ -102,10 +116,24 @@ void conf_dump(const struct conf *c, FILE *out);
 struct sockaddr;
 bool conf_host_allowed(const struct conf *c, const struct sockaddr *sa);
 
+/* The share-level "hosts allow" / "hosts deny". */
+bool conf_share_host_allowed(const struct conf_share *s, const struct sockaddr *sa);
+
 /* Case-insensitive share lookup; NULL if absent. */
 const struct conf_share *conf_share_find(const struct conf *c, const char *name);
 /* Is `user` allowed by the share's "valid users" (NULL list = yes)? */
 bool conf_share_user_ok(const struct conf_share *s, const char *user);
+/* Tree-connect access decision for an authenticated user (Samba's order):
+ * refused if named by "invalid users" or not by "valid users"; otherwise
+ * *read_only is the share's "read only", set by "read list", cleared by
+ * "write list".  Returns false when refused, with *why a static reason. */
+bool conf_share_access(const struct conf_share *s, const char *user, bool *read_only, const char **why);
+/* Does `l` name `user` (directly or through a group)? */
+bool conf_list_has_user(const struct conf_list *l, const char *user);
+
+/* A deep copy of a share's settings (for a tree connect), and its free. */
+struct conf_share *conf_share_dup(const struct conf_share *s);
+void conf_share_free(struct conf_share *s);
 
 /* The process-wide current snapshot, reference counted so a reload can swap
  * it while requests still use the old one. */

@@ -77,6 +77,16 @@ static void dump_iface(const struct conf_iface *i, FILE *out)
 	fputc('"', out);
 }
 
+static void dump_list(const char *name, const struct conf_list *l, FILE *out)
+{
+	if (!l->n)
+		return;
+	fprintf(out, "\t%s =", name);
+	for (size_t i = 0; i < l->n; i++)
+		fprintf(out, strpbrk(l->v[i], " \t,") ? " \"%s\"" : " %s", l->v[i]);
+	fputc('\n', out);
+}
+
 static void dump_share(const struct conf *c, const struct conf_share *s, FILE *out)
 {
 	fprintf(out, "\n[%s]\n", s->name);
@@ -98,6 +108,13 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 		}
 		fputc('\n', out);
 	}
+	dump_list("invalid users", &s->invalid_users, out);
+	dump_list("read list", &s->read_list, out);
+	dump_list("write list", &s->write_list, out);
+	dump_list("hosts allow", &s->hosts_allow, out);
+	dump_list("hosts deny", &s->hosts_deny, out);
+	if (!s->available)
+		fputs("\tavailable = No\n", out);
 }
 
 void conf_dump(const struct conf *c, FILE *out)

@@ -15,6 +15,11 @@ char *conf_xstrndup(const char *s, size_t n);
 void conf_normalize(const char *in, char *out, size_t outsz);
 char *conf_read_file(const char *path, int *err);
 void conf_share_clear(struct conf_share *s);
+void conf_list_clear(struct conf_list *l);
+
+/* conf_samba.c: an option not in smb3d's table -- an error when it is a
+ * Samba option that would restrict access, else a warning. */
+void conf_samba_option(struct pstate *st, const char *name, const char *value);
 
 /* Messages naming the file and line being parsed. */
 void conf_error(struct pstate *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -25,6 +25,7 @@ enum opt_kind {
 	K_STR_UPPER,  /* char * at off, upper-cased */
 	K_INT,        /* int at off, in [min, max] */
 	K_U32,        /* uint32_t at off, in [min, max] */
+	K_LIST,       /* struct conf_list at off (split_list) */
 	K_FN,         /* fn */
 };
 
@@ -432,7 +433,7 @@ static void set_valid_users(struct pstate *st, const struct opt *o, const char *
 	s->n_valid_users = n;
 }
 
-static void set_host_list(struct pstate *st, const char *v, char ***list, size_t *n)
+static void set_host_list(struct pstate *st, const struct opt *o, const char *v, char ***list, size_t *n)
 {
 	for (size_t i = 0; i < *n; i++)
 		free((*list)[i]);
@@ -441,19 +442,64 @@ static void set_host_list(struct pstate *st, const char *v, char ***list, size_t
 	*n = split_list(v, list);
 	for (size_t i = 0; i < *n; i++)
 		if (!conf_host_pattern_ok((*list)[i]))
-			conf_error(st, "bad address pattern '%s'", (*list)[i]);
+			conf_error(st, "'%s': bad address pattern '%s' (addresses, CIDR blocks, a.b.c. prefixes, "
+			           "ALL, localhost and EXCEPT are supported; host names and @netgroups are not)",
+			           o->name, (*list)[i]);
 }
 
+/* In [global] the lists are checked when a client connects; in a share
+ * section, at each tree connect to that share (Samba checks both). */
 static void set_hosts_allow(struct pstate *st, const struct opt *o, const char *v)
 {
 	struct conf *c = conf_pstate_conf(st);
-	set_host_list(st, v, &c->hosts_allow, &c->n_hosts_allow);
+	if (conf_pstate_in_global(st)) {
+		set_host_list(st, o, v, &c->hosts_allow, &c->n_hosts_allow);
+		return;
+	}
+	struct conf_list *l = &conf_pstate_share(st)->hosts_allow;
+	set_host_list(st, o, v, &l->v, &l->n);
 }
 
 static void set_hosts_deny(struct pstate *st, const struct opt *o, const char *v)
 {
 	struct conf *c = conf_pstate_conf(st);
-	set_host_list(st, v, &c->hosts_deny, &c->n_hosts_deny);
+	if (conf_pstate_in_global(st)) {
+		set_host_list(st, o, v, &c->hosts_deny, &c->n_hosts_deny);
+		return;
+	}
+	struct conf_list *l = &conf_pstate_share(st)->hosts_deny;
+	set_host_list(st, o, v, &l->v, &l->n);
+}
+
+/* "max connections": in [global] smb3d's limit on client connections; per
+ * share (Samba's meaning: tree connects to that share) it is not supported,
+ * and a limit cannot be ignored. */
+static void set_max_connections(struct pstate *st, const struct opt *o, const char *v)
+{
+	long long x;
+	if (!parse_ll(v, 0, 1000000, &x)) {
+		conf_error(st, "bad value '%s' for '%s' (0-1000000)", v, o->name);
+		return;
+	}
+	if (!conf_pstate_in_global(st)) {
+		if (x != 0)
+			conf_error(st, "'%s' per share is not supported (only in [global], for the whole server)",
+			           o->name);
+		return;
+	}
+	conf_pstate_conf(st)->max_connections = (int)x;
+}
+
+/* Samba's "smb passwd file" names the smbpasswd file too. */
+static void set_smb_passwd_file(struct pstate *st, const struct opt *o, const char *v)
+{
+	if (v[0] != '/') {
+		conf_error(st, "'%s' path '%s' is not absolute", o->name, v);
+		return;
+	}
+	struct conf *c = conf_pstate_conf(st);
+	free(c->passdb_path);
+	c->passdb_path = conf_xstrdup(v);
 }
 
 /* "case sensitive = auto" (Samba's default) acts as "no" here. */
@@ -508,17 +554,19 @@ static const struct opt options[] = {
 	{ "smb2 max read", GLOBAL, K_FN, 0, 0, 0, set_max_io },
 	{ "smb2 max write", GLOBAL, K_FN, 0, 0, 0, set_max_io },
 	{ "smb2 max trans", GLOBAL, K_FN, 0, 0, 0, set_max_io },
-	{ "max connections", GLOBAL, K_INT, G(max_connections), 0, 1000000, NULL },
+	{ "max connections", SHARE, K_FN, 0, 0, 0, set_max_connections },
+	{ "max smbd processes", GLOBAL, K_INT, G(max_connections), 0, 1000000, NULL },
+	{ "smb passwd file", GLOBAL, K_FN, 0, 0, 0, set_smb_passwd_file },
 	{ "deadtime", GLOBAL, K_INT, G(deadtime), 0, 1000000, NULL },
 	{ "negotiate timeout", GLOBAL, K_INT, G(negotiate_timeout), 1, 3600, NULL },
 	{ "restrict anonymous", GLOBAL, K_FN, 0, 0, 0, set_restrict_anon },
 	{ "control socket", GLOBAL, K_STR, G(control_socket), 1, 107, NULL },
 	{ "metrics port", GLOBAL, K_INT, G(metrics_port), 0, 65535, NULL },
 	{ "use sendfile", GLOBAL, K_BOOL, G(use_sendfile), 0, 0, NULL },
-	{ "hosts allow", GLOBAL, K_FN, 0, 0, 0, set_hosts_allow },
-	{ "allow hosts", GLOBAL, K_FN, 0, 0, 0, set_hosts_allow },
-	{ "hosts deny", GLOBAL, K_FN, 0, 0, 0, set_hosts_deny },
-	{ "deny hosts", GLOBAL, K_FN, 0, 0, 0, set_hosts_deny },
+	{ "hosts allow", SHARE, K_FN, 0, 0, 0, set_hosts_allow },
+	{ "allow hosts", SHARE, K_FN, 0, 0, 0, set_hosts_allow },
+	{ "hosts deny", SHARE, K_FN, 0, 0, 0, set_hosts_deny },
+	{ "deny hosts", SHARE, K_FN, 0, 0, 0, set_hosts_deny },
 	{ "io_uring ring size", GLOBAL, K_INT, G(ring_entries), 64, 32768, NULL },
 	{ "io_uring sqpoll", GLOBAL, K_BOOL, G(sqpoll), 0, 0, NULL },
 	{ "io_uring registered buffers", GLOBAL, K_BOOL, G(fixed_buffers), 0, 0, NULL },
@@ -537,6 +585,10 @@ static const struct opt options[] = {
 	{ "browsable", SHARE, K_BOOL, S(browseable), 0, 0, NULL },
 	{ "valid users", SHARE, K_FN, 0, 0, 0, set_valid_users },
 	{ "case sensitive", SHARE, K_FN, 0, 0, 0, set_case_sensitive },
+	{ "available", SHARE, K_BOOL, S(available), 0, 0, NULL },
+	{ "invalid users", SHARE, K_LIST, S(invalid_users), 0, 0, NULL },
+	{ "read list", SHARE, K_LIST, S(read_list), 0, 0, NULL },
+	{ "write list", SHARE, K_LIST, S(write_list), 0, 0, NULL },
 };
 
 static const struct opt *find_option(const char *name)
@@ -557,7 +609,7 @@ void conf_set_option(struct pstate *st, const char *name, const char *value)
 		return;
 	const struct opt *o = find_option(name);
 	if (!o) {
-		conf_warning(st, "unknown option '%s' ignored", name);
+		conf_samba_option(st, name, value);
 		return;
 	}
 	bool global = conf_pstate_in_global(st);
@@ -604,6 +656,12 @@ void conf_set_option(struct pstate *st, const char *name, const char *value)
 		else
 			*(uint32_t *)(base + o->off) = (uint32_t)x;
 		return;
+	case K_LIST: {
+		struct conf_list *l = (struct conf_list *)(base + o->off);
+		conf_list_clear(l);
+		l->n = split_list(value, &l->v);
+		return;
+	}
 	case K_FN:
 		o->fn(st, o, value);
 		return;
@@ -630,14 +688,12 @@ static bool user_in_group(const char *user, const char *group)
 }
 
 /* Entries are user names, or groups as "@g", "+g" or "&g" (Samba). */
-bool conf_share_user_ok(const struct conf_share *s, const char *user)
+static bool entries_have_user(char *const *v, size_t n, const char *user)
 {
-	if (!s || !s->valid_users)
-		return true;
 	if (!user)
 		return false;
-	for (size_t i = 0; i < s->n_valid_users; i++) {
-		const char *e = s->valid_users[i];
+	for (size_t i = 0; i < n; i++) {
+		const char *e = v[i];
 		if (e[0] == '@' || e[0] == '+' || e[0] == '&') {
 			const char *g = e + 1;
 			while (*g == '@' || *g == '+' || *g == '&')
@@ -649,4 +705,41 @@ bool conf_share_user_ok(const struct conf_share *s, const char *user)
 		}
 	}
 	return false;
+}
+
+bool conf_list_has_user(const struct conf_list *l, const char *user)
+{
+	return l && entries_have_user(l->v, l->n, user);
+}
+
+bool conf_share_user_ok(const struct conf_share *s, const char *user)
+{
+	if (!s || !s->valid_users)
+		return true;
+	return entries_have_user(s->valid_users, s->n_valid_users, user);
+}
+
+/* Samba's order (smbd/share_access.c): invalid users first, then valid
+ * users; read list, then write list for the read-only decision. */
+bool conf_share_access(const struct conf_share *s, const char *user, bool *read_only, const char **why)
+{
+	*read_only = s->read_only;
+	if (!user) {
+		*why = "no user";
+		return false;
+	}
+	if (conf_list_has_user(&s->invalid_users, user)) {
+		*why = "invalid users";
+		return false;
+	}
+	if (!conf_share_user_ok(s, user)) {
+		*why = "valid users";
+		return false;
+	}
+	if (conf_list_has_user(&s->read_list, user))
+		*read_only = true;
+	if (conf_list_has_user(&s->write_list, user))
+		*read_only = false;
+	*why = NULL;
+	return true;
 }

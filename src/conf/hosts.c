@@ -1,9 +1,14 @@
 /* "hosts allow" / "hosts deny" (Samba's option names and, for the forms
  * supported, its semantics): entries are IPv4/IPv6 addresses, CIDR blocks
  * (10.0.0.0/8, fd00::/8), Samba's IPv4 prefixes ("192.168.1."), and ALL.
+ * "localhost" (127.0.0.1 and ::1), and "A B EXCEPT C D" (matches A or B
+ * but neither C nor D).
  * A client matching "hosts allow" is let in; otherwise one matching
  * "hosts deny" is refused; with only "hosts allow" set, everyone else is
- * refused.  Host names are not supported (no resolver on the accept path). */
+ * refused.  Other host names are a configuration error (no resolver on the
+ * accept path), so a list is never silently narrower or wider than written.
+ * Samba always lets loopback in unless "hosts deny" names it; smb3d applies
+ * the lists to loopback like to any address (stricter). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -67,7 +72,8 @@ bool conf_host_pattern_ok(const char *p)
 	int fam;
 	uint8_t a[16];
 	unsigned bits;
-	return !strcasecmp(p, "ALL") || parse_pattern(p, &fam, a, &bits);
+	return !strcasecmp(p, "ALL") || !strcasecmp(p, "EXCEPT") || !strcasecmp(p, "localhost") ||
+	       parse_pattern(p, &fam, a, &bits);
 }
 
 static bool prefix_eq(const uint8_t *a, const uint8_t *b, unsigned bits)
@@ -83,8 +89,12 @@ static bool prefix_eq(const uint8_t *a, const uint8_t *b, unsigned bits)
 
 static bool match_one(const char *p, int family, const uint8_t *addr)
 {
+	static const uint8_t lo6[16] = { [15] = 1 };
 	if (!strcasecmp(p, "ALL"))
 		return true;
+	if (!strcasecmp(p, "localhost"))
+		return family == AF_INET ? addr[0] == 127 && addr[1] == 0 && addr[2] == 0 && addr[3] == 1
+		                         : !memcmp(addr, lo6, 16);
 	int fam;
 	uint8_t a[16];
 	unsigned bits;
@@ -93,17 +103,23 @@ static bool match_one(const char *p, int family, const uint8_t *addr)
 	return prefix_eq(a, addr, bits);
 }
 
-static bool match_list(char **list, size_t n, int family, const uint8_t *addr)
+/* "A B EXCEPT C D": a match before the first EXCEPT that the rest of the
+ * list (itself a list, so EXCEPT nests) does not match. */
+static bool match_list(char *const *list, size_t n, int family, const uint8_t *addr)
 {
-	for (size_t i = 0; i < n; i++)
-		if (match_one(list[i], family, addr))
-			return true;
-	return false;
+	size_t i = 0;
+	bool hit = false;
+	for (; i < n && strcasecmp(list[i], "EXCEPT"); i++)
+		hit = hit || match_one(list[i], family, addr);
+	if (!hit || i == n)
+		return hit;
+	return !match_list(list + i + 1, n - i - 1, family, addr);
 }
 
-bool conf_host_allowed(const struct conf *c, const struct sockaddr *sa)
+static bool lists_allow(char *const *allow, size_t n_allow, char *const *deny, size_t n_deny,
+                        const struct sockaddr *sa)
 {
-	if (!c->n_hosts_allow && !c->n_hosts_deny)
+	if (!n_allow && !n_deny)
 		return true;
 	int family = sa->sa_family;
 	uint8_t addr[16];
@@ -120,9 +136,19 @@ bool conf_host_allowed(const struct conf *c, const struct sockaddr *sa)
 	} else {
 		return false;
 	}
-	if (match_list(c->hosts_allow, c->n_hosts_allow, family, addr))
+	if (match_list(allow, n_allow, family, addr))
 		return true;
-	if (c->n_hosts_deny)
-		return !match_list(c->hosts_deny, c->n_hosts_deny, family, addr);
+	if (n_deny)
+		return !match_list(deny, n_deny, family, addr);
 	return false; /* only "hosts allow": everyone else is refused */
+}
+
+bool conf_host_allowed(const struct conf *c, const struct sockaddr *sa)
+{
+	return lists_allow(c->hosts_allow, c->n_hosts_allow, c->hosts_deny, c->n_hosts_deny, sa);
+}
+
+bool conf_share_host_allowed(const struct conf_share *s, const struct sockaddr *sa)
+{
+	return lists_allow(s->hosts_allow.v, s->hosts_allow.n, s->hosts_deny.v, s->hosts_deny.n, sa);
 }

@@ -139,7 +139,7 @@ static int smb_accepted(struct conn *c)
 	int n = atomic_fetch_add(&srv.n_conns, 1) + 1;
 	if (!conf_host_allowed(sc->conf, (const struct sockaddr *)&c->peer)) {
 		char a[64];
-		log_notice("connection from %s refused (hosts allow / hosts deny)", conn_addr_str(&c->peer, a, sizeof(a)));
+		log_warn("connection from %s refused (hosts allow / hosts deny)", conn_addr_str(&c->peer, a, sizeof(a)));
 		return -EACCES;
 	}
 	if (sc->conf->max_connections && n > sc->conf->max_connections) {

@@ -6,29 +6,11 @@
 #include "conf/conf.h"
 #include "state/state.h"
 
-static void share_copy_free(struct conf_share *c)
-{
-	if (!c)
-		return;
-	free(c->name);
-	free(c->path);
-	free(c->comment);
-	free(c);
-}
-
 struct tree *tree_new(struct session *s, const struct conf_share *share, int root_fd)
 {
 	struct tree *t = calloc(1, sizeof(*t));
-	struct conf_share *c = calloc(1, sizeof(*c));
+	struct conf_share *c = conf_share_dup(share); /* outlives a reload */
 	if (!t || !c)
-		goto fail;
-	*c = *share;
-	c->name = strdup(share->name);
-	c->path = share->path ? strdup(share->path) : NULL;
-	c->comment = share->comment ? strdup(share->comment) : NULL;
-	c->valid_users = NULL; /* checked at connect time only */
-	c->n_valid_users = 0;
-	if (!c->name)
 		goto fail;
 	t->share = c;
 	t->session = s;
@@ -43,7 +25,7 @@ struct tree *tree_new(struct session *s, const struct conf_share *share, int roo
 	t->id = (uint32_t)id;
 	return t;
 fail:
-	share_copy_free(c);
+	conf_share_free(c);
 	free(t);
 	return NULL;
 }
@@ -66,7 +48,7 @@ void tree_put(struct tree *t)
 		return;
 	if (t->root_fd >= 0)
 		close(t->root_fd);
-	share_copy_free(t->share);
+	conf_share_free(t->share);
 	free(t);
 }
 

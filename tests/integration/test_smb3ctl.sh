@@ -78,7 +78,7 @@ check "dump has interfaces" has 'interfaces = "lo;if_index=1,speed=1000000000,ca
 check "dump has share" has "^\[data\]" "$T/out"
 check "dump has share path" has "path = $T/share" "$T/out"
 check "dump has read only = No" has "read only = No" "$T/out"
-check "unknown option warned on stderr" has "smb.conf:8: warning: unknown option 'security' ignored" "$T/err"
+check "unsupported option warned on stderr" has "smb.conf:8: warning: option 'security' is not supported, ignored" "$T/err"
 check "warning not on stdout" hasnt "warning" "$T/out"
 check "config check with -c" run 0 -c "$T/smb.conf" config check
 check "-c dump has share" has "^\[data\]" "$T/out"

@@ -452,7 +452,7 @@ static void test_unknown_option_and_sections(void **state)
 	                           "  workgroup = X\n", &m);
 	assert_non_null(c);
 	assert_int_equal(m.err_len, 0);
-	assert_non_null(strstr(m.warn, "t.conf:3: warning: unknown option 'security' ignored\n"));
+	assert_non_null(strstr(m.warn, "t.conf:3: warning: option 'security' is not supported, ignored\n"));
 	assert_non_null(strstr(m.warn, "t.conf:4: warning: section [homes] is not supported"));
 	assert_non_null(strstr(m.warn, "t.conf:6: warning: section [printers] is not supported"));
 	assert_non_null(strstr(m.warn, "t.conf:10: warning: unknown option 'foo bar' ignored\n"));
@@ -699,6 +699,129 @@ static void test_hosts_allow_deny(void **state)
 	fclose(devnull);
 }
 
+static bool host_ok(const struct conf_share *s, const char *addr)
+{
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	if (inet_pton(AF_INET, addr, &a4.sin_addr) == 1)
+		return conf_share_host_allowed(s, (struct sockaddr *)&a4);
+	assert_int_equal(inet_pton(AF_INET6, addr, &a6.sin6_addr), 1);
+	return conf_share_host_allowed(s, (struct sockaddr *)&a6);
+}
+
+static void test_share_hosts_except_localhost(void **state)
+{
+	(void)state;
+	struct conf *c = load_ok("[global]\nhosts deny = 10.9.9.9\n"
+	                         "[a]\npath = /a\nhosts allow = 10. EXCEPT 10.1.0.0/16 EXCEPT 10.1.2.3\n"
+	                         "[b]\npath = /b\nhosts allow = localhost\n"
+	                         "[c]\npath = /c\nhosts deny = 127.0.0.1\n[d]\npath = /d\n");
+	const struct conf_share *a = conf_share_find(c, "a"), *b = conf_share_find(c, "b");
+	const struct conf_share *cc = conf_share_find(c, "c"), *d = conf_share_find(c, "d");
+	/* the [global] list is the server's, not copied into the shares */
+	assert_int_equal(c->n_hosts_deny, 1);
+	assert_int_equal(d->hosts_deny.n, 0);
+	assert_true(host_ok(d, "10.9.9.9"));
+	assert_true(host_ok(a, "10.2.0.1"));
+	assert_false(host_ok(a, "10.1.0.1"));   /* EXCEPT */
+	assert_true(host_ok(a, "10.1.2.3"));    /* EXCEPT inside EXCEPT */
+	assert_false(host_ok(a, "11.0.0.1"));
+	assert_false(host_ok(a, "127.0.0.1"));  /* loopback is not special (stricter than Samba) */
+	assert_true(host_ok(b, "127.0.0.1"));
+	assert_true(host_ok(b, "::1"));
+	assert_false(host_ok(b, "127.0.0.2"));
+	assert_false(host_ok(cc, "127.0.0.1"));
+	assert_true(host_ok(cc, "192.0.2.1"));
+	conf_free(c);
+	load_bad("[a]\npath = /a\nhosts allow = fileserver.example.com\n", "t.conf:3: 'hosts allow': bad address pattern");
+	load_bad("[a]\npath = /a\nhosts deny = @netgroup\n", "t.conf:3: 'hosts deny': bad address pattern");
+}
+
+static void test_user_lists(void **state)
+{
+	(void)state;
+	struct conf *c = load_ok("[global]\ninvalid users = root\n"
+	                         "[ro]\npath = /ro\nwrite list = alice\n"
+	                         "[rw]\npath = /rw\nread only = no\nread list = bob, alice\nwrite list = alice\n"
+	                         "[v]\npath = /v\nvalid users = bob carol\ninvalid users = carol\n");
+	bool ro;
+	const char *why;
+	const struct conf_share *s = conf_share_find(c, "ro");
+	assert_false(conf_share_access(s, "root", &ro, &why)); /* [global] default */
+	assert_string_equal(why, "invalid users");
+	assert_true(conf_share_access(s, "alice", &ro, &why));
+	assert_false(ro);
+	assert_true(conf_share_access(s, "bob", &ro, &why));
+	assert_true(ro);
+	s = conf_share_find(c, "rw");
+	assert_true(conf_share_access(s, "bob", &ro, &why));
+	assert_true(ro);                                /* read list */
+	assert_true(conf_share_access(s, "alice", &ro, &why));
+	assert_false(ro);                               /* write list wins */
+	assert_true(conf_share_access(s, "dave", &ro, &why));
+	assert_false(ro);
+	s = conf_share_find(c, "v");
+	assert_true(conf_share_access(s, "bob", &ro, &why));
+	assert_false(conf_share_access(s, "carol", &ro, &why)); /* invalid wins over valid */
+	assert_false(conf_share_access(s, "dave", &ro, &why));
+	assert_string_equal(why, "valid users");
+	/* the deep copy a tree keeps */
+	struct conf_share *dup = conf_share_dup(s);
+	assert_string_equal(dup->path, "/v");
+	assert_int_equal(dup->invalid_users.n, 1);
+	assert_string_equal(dup->invalid_users.v[0], "carol");
+	assert_false(conf_share_access(dup, "carol", &ro, &why));
+	conf_share_free(dup);
+	conf_free(c);
+	c = load_ok("[a]\npath = /a\navailable = no\n");
+	assert_false(conf_share_find(c, "a")->available);
+	conf_free(c);
+}
+
+/* Samba options smb3d lacks: an error when ignoring them could grant
+ * access, a warning otherwise. */
+static void test_samba_options_fail_closed(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"admin users = bob", "force user = bob", "force group = staff", "create mask = 0700",
+		"directory mask = 0700", "force create mode = 0660", "veto files = /*.exe/", "guest only = yes",
+		"hide unreadable = yes", "follow symlinks = no", "vfs objects = acl_xattr", "max connections = 5",
+		"username map = /etc/samba/users.map", "root preexec = /bin/check", "copy = other",
+		"access based share enum = yes", "inherit owner = yes", "dont descend = /proc",
+	};
+	char text[256];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "[a]\npath = /a\n%s\n", bad[i]);
+		load_bad(text, "t.conf:3: ");
+	}
+	load_bad("security = ads\n", "only 'security = user'");
+	load_bad("ntlm auth = disabled\n", "'ntlm auth = disabled'");
+	load_bad("server smb3 encryption algorithms = AES-256-GCM\n", "restricting the ciphers");
+	static const char *const harmless[] = {
+		"admin users =", "create mask = 744", "directory mask = 0755", "force create mode = 0",
+		"guest only = no", "follow symlinks = yes", "vfs objects =", "security = user",
+		"ntlm auth = ntlmv2-only", "server role = standalone server", "obey pam restrictions = yes",
+		"server smb3 encryption algorithms = AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM",
+	};
+	for (size_t i = 0; i < sizeof(harmless) / sizeof(harmless[0]); i++) {
+		struct msgs m = { 0 };
+		snprintf(text, sizeof(text), "[a]\npath = /a\n%s\n", harmless[i]);
+		struct conf *c = load_msgs(text, &m);
+		if (!c)
+			fprintf(stderr, "%s: %s\n", harmless[i], m.err);
+		assert_non_null(c);
+		assert_non_null(strstr(m.warn, "is not supported, ignored"));
+		conf_free(c);
+		msgs_free(&m);
+	}
+	/* aliases that map onto smb3d options */
+	struct conf *c = load_ok("max smbd processes = 7\nsmb passwd file = /x/smbpasswd\n");
+	assert_int_equal(c->max_connections, 7);
+	assert_string_equal(c->passdb_path, "/x/smbpasswd");
+	conf_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -723,6 +846,9 @@ int main(void)
 		cmocka_unit_test(test_dump_roundtrip),
 		cmocka_unit_test(test_current_refcount),
 		cmocka_unit_test(test_hosts_allow_deny),
+		cmocka_unit_test(test_share_hosts_except_localhost),
+		cmocka_unit_test(test_user_lists),
+		cmocka_unit_test(test_samba_options_fail_closed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
