@@ -744,6 +744,48 @@ static NTSTATUS check_request(const struct wire_create_req *q)
 	return STATUS_SUCCESS;
 }
 
+/* The request's name -> the path on disk (case resolved) and the stream
+ * name (NULL: the default stream).  Both malloc'd on success; nothing
+ * allocated is left behind on failure. */
+static NTSTATUS create_name(struct smb2_req *req, const struct wire_create_req *q, struct create_state *cs,
+			    char **name_out, char **stream_out)
+{
+	char *name = NULL, *stream = NULL;
+	NTSTATUS st = fileops_name_stream(req, q->name, q->name_len, &name, &cs->trailing_slash, &stream);
+	if (st != STATUS_SUCCESS)
+		return st;
+	/* the stream depot is not part of the namespace */
+	if (!strncasecmp(name, STREAMS_DEPOT, sizeof(STREAMS_DEPOT) - 1) &&
+	    (name[sizeof(STREAMS_DEPOT) - 1] == 0 || name[sizeof(STREAMS_DEPOT) - 1] == '/')) {
+		st = name[sizeof(STREAMS_DEPOT) - 1] ? STATUS_OBJECT_PATH_NOT_FOUND
+						     : STATUS_OBJECT_NAME_NOT_FOUND;
+		goto fail;
+	}
+	if (stream && (!name[0] || (q->create_options & FILE_DIRECTORY_FILE) || cs->trailing_slash)) {
+		st = name[0] ? STATUS_NOT_A_DIRECTORY : STATUS_OBJECT_NAME_INVALID;
+		goto fail;
+	}
+	if (name[0] && req->tree->share->case_insensitive) {
+		char *real = NULL;
+		int r = vfs_resolve_ci(cs->id, cs->root, name, &real);
+		if (r == -ENOENT || r == -ENOTDIR) {
+			st = STATUS_OBJECT_PATH_NOT_FOUND;
+			goto fail;
+		}
+		if (r >= 0 && real) {
+			free(name);
+			name = real;
+		}
+	}
+	*name_out = name;
+	*stream_out = stream;
+	return STATUS_SUCCESS;
+fail:
+	free(name);
+	free(stream);
+	return st;
+}
+
 NTSTATUS cmd_create(struct smb2_req *req)
 {
 	struct wire_create_req q;
@@ -800,36 +842,9 @@ NTSTATUS cmd_create(struct smb2_req *req)
 	}
 
 	char *name = NULL, *stream = NULL;
-	st = fileops_name_stream(req, q.name, q.name_len, &name, &cs.trailing_slash, &stream);
+	st = create_name(req, &q, &cs, &name, &stream);
 	if (st != STATUS_SUCCESS)
 		return st;
-	/* the stream depot is not part of the namespace */
-	if (!strncasecmp(name, STREAMS_DEPOT, sizeof(STREAMS_DEPOT) - 1) &&
-	    (name[sizeof(STREAMS_DEPOT) - 1] == 0 || name[sizeof(STREAMS_DEPOT) - 1] == '/')) {
-		st = name[sizeof(STREAMS_DEPOT) - 1] ? STATUS_OBJECT_PATH_NOT_FOUND
-						     : STATUS_OBJECT_NAME_NOT_FOUND;
-		free(name);
-		free(stream);
-		return st;
-	}
-	if (stream && (!name[0] || (q.create_options & FILE_DIRECTORY_FILE) || cs.trailing_slash)) {
-		st = name[0] ? STATUS_NOT_A_DIRECTORY : STATUS_OBJECT_NAME_INVALID;
-		free(name);
-		free(stream);
-		return st;
-	}
-	if (name[0] && req->tree->share->case_insensitive) {
-		char *real = NULL;
-		int r = vfs_resolve_ci(cs.id, cs.root, name, &real);
-		if (r == -ENOENT || r == -ENOTDIR) {
-			free(name);
-			return STATUS_OBJECT_PATH_NOT_FOUND;
-		}
-		if (r >= 0 && real) {
-			free(name);
-			name = real;
-		}
-	}
 	cs.path = name;
 	uint32_t acc = fileops_map_generic(q.desired_access);
 	cs.max_allowed = acc & MAXIMUM_ALLOWED;
