@@ -34,6 +34,7 @@
 #include "cmd/fileops.h"
 #include "util/log.h"
 #include "util/utf16.h"
+#include "vfs/vfs.h"
 #include "wire/notify.h"
 
 #define NT_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | \
@@ -218,8 +219,9 @@ static void tree_add(struct nt_watch *w, const char *path, const char *prefix, i
 		return;
 	struct dirent *de;
 	while ((de = readdir(dir)) && w->n_subs < NT_MAX_DIRS) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    vfs_name_reserved(de->d_name, strlen(de->d_name)))
+			continue; /* the stream depot is not watched */
 		char *p = NULL, *x = NULL;
 		if (asprintf(&p, "%s/%s", path, de->d_name) < 0)
 			break;
@@ -335,7 +337,8 @@ static void scan_new_dir(struct nt_watch *w, const char *path, const char *rel)
 		return;
 	struct dirent *de;
 	while ((de = readdir(dir))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    vfs_name_reserved(de->d_name, strlen(de->d_name)))
 			continue;
 		if (sub) {
 			char **v = realloc(sub->scanned, (sub->n_scanned + 1) * sizeof(*v));
@@ -445,8 +448,8 @@ static void handle_event(const struct inotify_event *e, const char *next, const 
 		return;
 	}
 	log_trace("inotify wd %d mask 0x%x cookie %u %s", e->wd, e->mask, e->cookie, e->len ? e->name : "");
-	if (!e->len || !e->name[0])
-		return;
+	if (!e->len || !e->name[0] || vfs_name_reserved(e->name, strlen(e->name)))
+		return; /* nothing to report about the stream depot */
 	/* A create sets the new file's DOS attributes (an xattr: IN_ATTRIB)
 	 * before anyone else can see it; Windows reports only the ADDED. */
 	bool fresh = d->fresh && !strcmp(d->fresh, e->name);

@@ -754,13 +754,6 @@ static NTSTATUS create_name(struct smb2_req *req, const struct wire_create_req *
 	NTSTATUS st = fileops_name_stream(req, q->name, q->name_len, &name, &cs->trailing_slash, &stream);
 	if (st != STATUS_SUCCESS)
 		return st;
-	/* the stream depot is not part of the namespace */
-	if (!strncasecmp(name, STREAMS_DEPOT, sizeof(STREAMS_DEPOT) - 1) &&
-	    (name[sizeof(STREAMS_DEPOT) - 1] == 0 || name[sizeof(STREAMS_DEPOT) - 1] == '/')) {
-		st = name[sizeof(STREAMS_DEPOT) - 1] ? STATUS_OBJECT_PATH_NOT_FOUND
-						     : STATUS_OBJECT_NAME_NOT_FOUND;
-		goto fail;
-	}
 	if (stream && (!name[0] || (q->create_options & FILE_DIRECTORY_FILE) || cs->trailing_slash)) {
 		st = name[0] ? STATUS_NOT_A_DIRECTORY : STATUS_OBJECT_NAME_INVALID;
 		goto fail;

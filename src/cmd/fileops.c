@@ -301,6 +301,14 @@ NTSTATUS fileops_name_stream(struct smb2_req *req, const uint8_t *utf16, size_t 
 				st = STATUS_OBJECT_NAME_INVALID;
 				break;
 			}
+			/* A name the server keeps for itself (the stream depot)
+			 * does not exist for clients, at any depth, whatever the
+			 * operation: every client path passes here (as a name
+			 * hidden by Samba's "veto files"). */
+			if (vfs_name_reserved(comp, clen)) {
+				st = i == n ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_OBJECT_PATH_NOT_FOUND;
+				break;
+			}
 			if (out > 0)
 				s[out++] = '/';
 			memmove(&s[out], comp, clen);

@@ -462,7 +462,7 @@ NTSTATUS cmd_query_directory(struct smb2_req *req)
 			break;
 		}
 		if (!pattern_match(s->pat, s->pat_len, name) ||
-		    (!o->path[0] && !strcmp(name, STREAMS_DEPOT))) {
+		    vfs_name_reserved(name, strlen(name))) { /* the stream depot */
 			qdir_consume(s);
 			continue;
 		}

@@ -7,15 +7,74 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "util/coro.h"
+#include "util/log.h"
 #include "vfs/vfs.h"
 
-static void sub_path(char *out, size_t len, uint64_t dev, uint64_t ino)
+/* Is fd a directory only the server may enter: the server's own, no access
+ * for group or others?  Anything else under the depot's name was not made
+ * by smb3d (a local user's directory, a file) and is not trusted with
+ * anyone's stream data. */
+static bool trusted_dir(int fd)
 {
-	snprintf(out, len, STREAMS_DEPOT "/%llx-%llx", (unsigned long long)dev,
-		 (unsigned long long)ino);
+	struct stat st;
+	return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 077);
+}
+
+/* Open directory `name` under dirfd without following a symlink, through
+ * the vfs in a request coroutine, directly outside one (a tree torn down
+ * with its connection). */
+static int open_dir(bool co, int dirfd, const char *name)
+{
+	if (co)
+		return vfs_open(NULL, dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The checked directory of (dev, ino)'s streams; `create` makes it (and
+ * the depot) when missing (coroutines only).  *depot (when not NULL) gets
+ * the depot's fd.  The fd, or -ENOENT, -EACCES (not smb3d's own), -errno. */
+static int sub_open(int root, uint64_t dev, uint64_t ino, bool create, int *depot)
+{
+	bool co = coro_self() != NULL;
+	char sub[48];
+	snprintf(sub, sizeof(sub), "%llx-%llx", (unsigned long long)dev, (unsigned long long)ino);
+	if (create) {
+		int r = vfs_mkdirat(NULL, root, VFS_STREAMS_DEPOT, 0700);
+		if (r < 0 && r != -EEXIST)
+			return r;
+	}
+	int dfd = open_dir(co, root, VFS_STREAMS_DEPOT);
+	if (dfd < 0)
+		return dfd == -ENOTDIR || dfd == -ELOOP ? -EACCES : dfd;
+	int fd = -EACCES;
+	if (!trusted_dir(dfd)) {
+		log_warn("%s in a share is not smb3d's own (owner, mode): named streams refused",
+			 VFS_STREAMS_DEPOT);
+		goto out;
+	}
+	if (create) {
+		int r = vfs_mkdirat(NULL, dfd, sub, 0700);
+		if (r < 0 && r != -EEXIST) {
+			fd = r;
+			goto out;
+		}
+	}
+	fd = open_dir(co, dfd, sub);
+	if (fd >= 0 && !trusted_dir(fd)) {
+		co ? vfs_close(fd) : close(fd);
+		fd = -EACCES;
+	}
+out:
+	if (depot && fd >= 0)
+		*depot = dfd;
+	else
+		co ? vfs_close(dfd) : close(dfd);
+	return fd;
 }
 
 struct chown_arg {
@@ -33,34 +92,18 @@ static long chown_fn(void *p)
 int streams_open(int root, uint64_t dev, uint64_t ino, const char *name, int flags,
 		 uid_t uid, gid_t gid, char **ondisk)
 {
-	char sub[96];
-	sub_path(sub, sizeof(sub), dev, ino);
 	*ondisk = NULL;
-	if (flags & O_CREAT) {
-		int r = vfs_mkdirat(NULL, root, STREAMS_DEPOT, 0700);
-		if (r < 0 && r != -EEXIST)
-			return r;
-		r = vfs_mkdirat(NULL, root, sub, 0700);
-		if (r < 0 && r != -EEXIST)
-			return r;
-	}
-	size_t len = strlen(sub) + 1 + strlen(name) + 1;
-	char *path = malloc(len);
-	if (!path)
-		return -ENOMEM;
-	snprintf(path, len, "%s/%s", sub, name);
-	char *real = NULL;
-	int r = vfs_resolve_ci(NULL, root, path, &real);
-	if (r >= 0 && real) {
-		free(path);
-		path = real;
-	} else if (r < 0 && !(flags & O_CREAT)) {
-		free(path);
+	int sfd = sub_open(root, dev, ino, flags & O_CREAT, NULL);
+	if (sfd < 0)
+		return sfd == -ENOENT && (flags & O_CREAT) ? -EIO : sfd;
+	char *path = NULL;
+	int r = vfs_resolve_ci(NULL, sfd, name, &path);
+	if (r < 0 && !(flags & O_CREAT)) {
+		vfs_close(sfd);
 		return -ENOENT;
 	}
-	int fd = vfs_open(NULL, root, path, flags | O_NOFOLLOW, 0600);
-	if (fd == -EEXIST && (flags & O_EXCL))
-		goto out;
+	int fd = vfs_open(NULL, sfd, path ? path : name, flags | O_NOFOLLOW, 0600);
+	vfs_close(sfd);
 	if (fd >= 0 && (flags & O_CREAT)) {
 		/* the base file's owner may change the stream's metadata */
 		struct statx st;
@@ -70,25 +113,21 @@ int streams_open(int root, uint64_t dev, uint64_t ino, const char *name, int fla
 		}
 	}
 	if (fd >= 0) {
-		const char *b = strrchr(path, '/');
-		*ondisk = strdup(b ? b + 1 : path);
+		*ondisk = strdup(path ? path : name);
 		if (!*ondisk) {
 			vfs_close(fd);
 			fd = -ENOMEM;
 		}
 	}
-out:
 	free(path);
 	return fd;
 }
 
 int streams_list(int root, uint64_t dev, uint64_t ino, struct fscc_stream **v, unsigned *n)
 {
-	char sub[96];
-	sub_path(sub, sizeof(sub), dev, ino);
 	*v = NULL;
 	*n = 0;
-	int dfd = vfs_open(NULL, root, sub, O_RDONLY | O_DIRECTORY, 0);
+	int dfd = sub_open(root, dev, ino, false, NULL);
 	if (dfd == -ENOENT)
 		return 0;
 	if (dfd < 0)
@@ -150,26 +189,20 @@ void streams_list_free(struct fscc_stream *v, unsigned n)
 
 int streams_unlink(int root, uint64_t dev, uint64_t ino, const char *ondisk)
 {
-	char sub[96];
-	sub_path(sub, sizeof(sub), dev, ino);
-	size_t len = strlen(sub) + 1 + strlen(ondisk) + 1;
-	char *path = malloc(len);
-	if (!path)
-		return -ENOMEM;
-	snprintf(path, len, "%s/%s", sub, ondisk);
-	int r = coro_self() ? vfs_unlinkat(NULL, root, path, 0)
-			    : (unlinkat(root, path, 0) < 0 ? -errno : 0);
-	free(path);
+	bool co = coro_self() != NULL;
+	int sfd = sub_open(root, dev, ino, false, NULL);
+	if (sfd < 0)
+		return sfd;
+	int r = co ? vfs_unlinkat(NULL, sfd, ondisk, 0) : (unlinkat(sfd, ondisk, 0) < 0 ? -errno : 0);
+	co ? vfs_close(sfd) : close(sfd);
 	return r;
 }
 
 void streams_remove_all(int root, uint64_t dev, uint64_t ino)
 {
-	char sub[96];
-	sub_path(sub, sizeof(sub), dev, ino);
 	bool co = coro_self() != NULL;
-	int dfd = co ? vfs_open(NULL, root, sub, O_RDONLY | O_DIRECTORY, 0)
-		     : openat(root, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int depot = -1;
+	int dfd = sub_open(root, dev, ino, false, &depot);
 	if (dfd < 0)
 		return;
 	char buf[8192];
@@ -191,11 +224,15 @@ void streams_remove_all(int root, uint64_t dev, uint64_t ino)
 				(void)unlinkat(dfd, name, 0);
 		}
 	}
+	char sub[48];
+	snprintf(sub, sizeof(sub), "%llx-%llx", (unsigned long long)dev, (unsigned long long)ino);
 	if (co) {
 		vfs_close(dfd);
-		(void)vfs_unlinkat(NULL, root, sub, AT_REMOVEDIR);
+		(void)vfs_unlinkat(NULL, depot, sub, AT_REMOVEDIR);
+		vfs_close(depot);
 	} else {
 		close(dfd);
-		(void)unlinkat(root, sub, AT_REMOVEDIR);
+		(void)unlinkat(depot, sub, AT_REMOVEDIR);
+		close(depot);
 	}
 }

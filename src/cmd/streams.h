@@ -5,8 +5,10 @@
  * on any file.  The depot is created and used as the server (root-only
  * directories, mode 0700); each stream file belongs to the owner of its
  * base file.  Stream names compare without case and keep the case they
- * were created with.  The depot is hidden from listings of the share root
- * and cannot be opened by name. */
+ * were created with.  The depot's name is reserved (vfs_name_reserved):
+ * no client path reaches it and no listing shows it; and a depot, or a
+ * directory in it, that is not the server's own (owner, mode 0700) is
+ * refused, whoever placed it there. */
 #ifndef SMB3D_CMD_STREAMS_H
 #define SMB3D_CMD_STREAMS_H
 
@@ -14,9 +16,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "vfs/vfs.h"
 #include "wire/fscc.h"
-
-#define STREAMS_DEPOT ".smb3d-streams"
 
 /* Open (flags as open(2); O_CREAT creates the depot directories) stream
  * `name` of (dev, ino) under the share root fd.  *ondisk is the stream's

@@ -85,6 +85,22 @@ bool vfs_name_equal_ci(const char *a, const char *b)
 	return *p == *q;
 }
 
+/* Names the server keeps inside shares for itself (vfs.h). */
+static const char *const reserved_names[] = { VFS_STREAMS_DEPOT };
+
+bool vfs_name_reserved(const char *name, size_t len)
+{
+	char c[NAME_MAX + 1];
+	if (len == 0 || len > NAME_MAX)
+		return false;
+	memcpy(c, name, len);
+	c[len] = '\0';
+	for (size_t i = 0; i < sizeof(reserved_names) / sizeof(reserved_names[0]); i++)
+		if (vfs_name_equal_ci(c, reserved_names[i]))
+			return true;
+	return false;
+}
+
 static int open_beneath(int rootfd, const char *path, int flags)
 {
 	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
@@ -113,8 +129,9 @@ static int scan_dir(int rootfd, const char *dir, const char *name, char *found)
 		for (long off = 0; off < n;) {
 			struct dirent64_rec *d = (struct dirent64_rec *)(buf + off);
 			off += d->d_reclen;
-			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-				continue;
+			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
+			    vfs_name_reserved(d->d_name, strlen(d->d_name)))
+				continue; /* never the answer to a client's name */
 			if (vfs_name_equal_ci(d->d_name, name)) {
 				strcpy(found, d->d_name); /* d_name <= NAME_MAX */
 				ret = 0;

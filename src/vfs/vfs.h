@@ -104,6 +104,16 @@ int vfs_resolve_ci(const struct vfs_ident *id, int rootfd, const char *path, cha
  * (ASCII + towlower of decoded UTF-8). */
 bool vfs_name_equal_ci(const char *a, const char *b);
 
+/* ---- reserved names ---- */
+/* Where smb3d keeps named streams, in the root of each share (cmd/streams.h). */
+#define VFS_STREAMS_DEPOT ".smb3d-streams"
+/* Is the component name[0..len) one the server reserves for itself inside
+ * shares (VFS_STREAMS_DEPOT)?  Compared as vfs_name_equal_ci compares, at
+ * any depth: a reserved name is never reached through a client's path
+ * (CREATE, rename and link targets) nor shown in a listing or a change
+ * notification (docs/SECURITY.md "Reserved names"). */
+bool vfs_name_reserved(const char *name, size_t len);
+
 /* ---- DOS attributes and create time: the user.DOSATTRIB xattr ---- */
 struct vfs_dosinfo {
 	uint32_t attrs;        /* FILE_ATTRIBUTE_* (hidden, system, archive, readonly) */
