@@ -132,10 +132,13 @@ int server_run(struct conf *cf, const char *conf_path)
 		return 1;
 	}
 	bufpool_limit = (size_t)cf->buffer_pool_mb << 20;
+	/* pinned (registered) buffer bytes per ring: twice the pool, at least 32 MiB */
+	bufpool_pin_limit = 2 * bufpool_limit > (32u << 20) ? 2 * bufpool_limit : 32u << 20;
 	int n_workers = cf->workers > 0 ? cf->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (n_workers < 1)
 		n_workers = 1;
 	size_t max_pdu = (size_t)cf->max_io_size + 64 * 1024;
+	atomic_store(&srv.n_workers, n_workers);
 	conf_current_set(cf);
 
 	/* Block the signals in every thread; the main thread waits for them. */

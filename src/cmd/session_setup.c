@@ -157,11 +157,9 @@ static NTSTATUS finish_session(struct smb2_req *req, struct session *s, const st
 	if (!keyless && (sc->dialect >= SMB2_DIALECT_300 || s->signing_required || (req->hdr.flags & SMB2_FLAGS_SIGNED)))
 		req->sign = true;
 	s->state = SESSION_VALID;
-	/* authenticated: the negotiate timeout is over ("deadtime" may follow) */
-	if (req->conn->deadline_negotiate) {
-		req->conn->deadline = 0;
-		req->conn->deadline_negotiate = false;
-	}
+	/* authenticated: the negotiate timeout and the pre-authentication
+	 * PDU cap are over ("deadtime" may follow) */
+	smb_conn_authenticated(sc);
 	return STATUS_SUCCESS;
 }
 
@@ -340,6 +338,7 @@ static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_r
 	}
 	pthread_mutex_unlock(&s->lock);
 	holder_free(h);
+	smb_conn_authenticated(sc); /* a bound channel is authenticated too */
 	req->sign = true; /* signed with the new channel's key */
 	st = reply(req, s->encrypt_data ? SMB2_SESSION_FLAG_ENCRYPT_DATA : 0, tok, tok_len);
 	free(tok);

@@ -535,6 +535,8 @@ static void set_defaults(struct conf *c)
 	c->max_credits = 8192;
 	c->max_io_size = 8u << 20;
 	c->negotiate_timeout = 20;
+	c->pdu_timeout = 60;
+	c->max_unauth_conns = 1024;
 	c->null_session = true;
 	c->control_socket = conf_xstrdup("/run/smb3d/control.sock");
 	c->case_insensitive_default = true;

@@ -79,6 +79,8 @@ struct conf {
 	int max_connections;        /* "max connections", 0 = unlimited (default) */
 	int deadtime;               /* "deadtime" minutes idle before disconnect with no opens, 0 = never (default) */
 	int negotiate_timeout;      /* "negotiate timeout" seconds, default 20 */
+	int pdu_timeout;            /* "pdu timeout": seconds for one PDU once it began, 0 = none, default 60 */
+	int max_unauth_conns;       /* "max unauthenticated connections", 0 = no bound, default 1024 */
 	bool null_session;          /* "restrict anonymous" = 0 (default) allows anonymous sessions */
 	char *control_socket;       /* "control socket", default /run/smb3d/control.sock */
 	int metrics_port;           /* "metrics port", 0 = off */

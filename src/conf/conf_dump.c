@@ -154,6 +154,8 @@ void conf_dump(const struct conf *c, FILE *out)
 	fprintf(out, "\tmax connections = %d\n", c->max_connections);
 	fprintf(out, "\tdeadtime = %d\n", c->deadtime);
 	fprintf(out, "\tnegotiate timeout = %d\n", c->negotiate_timeout);
+	fprintf(out, "\tpdu timeout = %d\n", c->pdu_timeout);
+	fprintf(out, "\tmax unauthenticated connections = %d\n", c->max_unauth_conns);
 	fprintf(out, "\trestrict anonymous = %d\n", c->null_session ? 0 : 2);
 	fprintf(out, "\tcontrol socket = %s\n", c->control_socket);
 	fprintf(out, "\tmetrics port = %d\n", c->metrics_port);

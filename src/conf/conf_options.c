@@ -559,6 +559,8 @@ static const struct opt options[] = {
 	{ "smb passwd file", GLOBAL, K_FN, 0, 0, 0, set_smb_passwd_file },
 	{ "deadtime", GLOBAL, K_INT, G(deadtime), 0, 1000000, NULL },
 	{ "negotiate timeout", GLOBAL, K_INT, G(negotiate_timeout), 1, 3600, NULL },
+	{ "pdu timeout", GLOBAL, K_INT, G(pdu_timeout), 0, 3600, NULL },
+	{ "max unauthenticated connections", GLOBAL, K_INT, G(max_unauth_conns), 0, 1000000, NULL },
 	{ "restrict anonymous", GLOBAL, K_FN, 0, 0, 0, set_restrict_anon },
 	{ "control socket", GLOBAL, K_STR, G(control_socket), 1, 107, NULL },
 	{ "metrics port", GLOBAL, K_INT, G(metrics_port), 0, 65535, NULL },

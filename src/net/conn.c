@@ -14,10 +14,20 @@
 #include "util/log.h"
 #include "util/metrics.h"
 
-#define RBUF_SIZE (64 * 1024)
+/* The staging buffer holds any PDU allowed before authentication, so an
+ * unauthenticated peer never gets a buffer of its own. */
+#define RBUF_SIZE (CONN_PREAUTH_MAX_PDU + 4 + 1020)
 /* A PDU larger than this is received into a buffer of its own rather than
  * through the staging buffer (no copy of large WRITE payloads). */
 #define BIG_PDU (16 * 1024)
+/* Responses queued and not yet sent, in memory (spliced file data is not
+ * counted): past the high mark no new request is read until the peer has
+ * taken the queue down to the low mark.  A client that sends requests and
+ * never reads the answers cannot make the server hold them without end
+ * (with the credit window, MS-SMB2 3.3.1.2, this bounds what a connection
+ * holds). */
+#define SENDQ_HIGH (64u << 20)
+#define SENDQ_LOW (32u << 20)
 
 struct send_item {
 	struct send_item *next;
@@ -33,6 +43,7 @@ struct send_item {
 	size_t in_pipe;       /* bytes in the pipe not yet sent */
 	send_done_fn done;
 	void *arg;
+	size_t mem;           /* bytes of iovecs counted in c->sq_bytes */
 };
 
 /* A frame's length is fixed when it is queued: if the file shrank under a
@@ -106,6 +117,28 @@ const char *conn_addr_str(const struct sockaddr_storage *ss, char *buf, size_t l
 	return buf;
 }
 
+void conn_set_authenticated(struct conn *c)
+{
+	if (c->authenticated)
+		return;
+	c->authenticated = true;
+	if (!c->dead)
+		c->w->n_unauth--;
+}
+
+/* Too many connections have not authenticated: close the oldest of them on
+ * this worker (a legitimate client authenticates within moments, a peer
+ * holding connections open does not). */
+static void conn_evict_unauth(struct worker *w)
+{
+	struct conn *old = NULL;
+	for (struct conn *c = w->conns; c; c = c->next)
+		if (!c->authenticated && !c->dead)
+			old = c; /* the list is newest first */
+	if (old)
+		conn_shutdown(old, "too many unauthenticated connections");
+}
+
 void conn_get(struct conn *c)
 {
 	c->refs++;
@@ -161,6 +194,8 @@ void conn_shutdown(struct conn *c, const char *why)
 	log_debug("connection %llu from %s closing: %s", (unsigned long long)c->id,
 		  conn_addr_str(&c->peer, a, sizeof(a)), why);
 	c->dead = true;
+	if (!c->authenticated)
+		c->w->n_unauth--; /* counted while alive and unauthenticated */
 	/* Unblock a pending recv: shutdown makes it complete with 0. */
 	shutdown(c->fd, SHUT_RDWR);
 	/* Queued sends that are not in flight fail now. */
@@ -171,6 +206,7 @@ void conn_shutdown(struct conn *c, const char *why)
 		c->sq_head = c->sq_tail = NULL;
 	while (it) {
 		struct send_item *next = it->next;
+		c->sq_bytes -= it->mem;
 		if (it->splice_fd >= 0)
 			close(it->splice_fd);
 		if (it->done)
@@ -182,6 +218,16 @@ void conn_shutdown(struct conn *c, const char *why)
 }
 
 /* ---- receive ---- */
+
+/* A PDU has begun and not ended: it must be complete before the PDU
+ * deadline ("pdu timeout"), however slowly its bytes trickle in. */
+static void pdu_clock(struct conn *c, bool partial)
+{
+	if (!partial)
+		c->pdu_deadline = 0;
+	else if (!c->pdu_deadline && c->pdu_timeout)
+		c->pdu_deadline = c->w->now + c->pdu_timeout;
+}
 
 /* Hand every complete PDU in the staging buffer to the SMB layer. */
 static int conn_parse(struct conn *c)
@@ -198,7 +244,9 @@ static int conn_parse(struct conn *c)
 			off += 4; /* keep-alive */
 			continue;
 		}
-		if (len > c->max_pdu)
+		/* Before authentication only NEGOTIATE and SESSION_SETUP are
+		 * possible: a larger PDU ends the connection at once. */
+		if (len > (c->authenticated ? c->max_pdu : CONN_PREAUTH_MAX_PDU))
 			return -EMSGSIZE;
 		size_t have = c->rbuf_len - off - 4;
 		if (have >= len) {
@@ -211,9 +259,11 @@ static int conn_parse(struct conn *c)
 			c->ops->pdu(c, pdu, len);
 			continue;
 		}
-		if (len > BIG_PDU) {
-			/* Receive the rest straight into the PDU's own buffer. */
-			c->big = bufpool_get(len);
+		if (len > BIG_PDU && c->authenticated) {
+			/* Receive the rest straight into the PDU's own buffer,
+			 * whose memory becomes resident as the bytes arrive
+			 * (the length is only the peer's announcement). */
+			c->big = bufpool_get_lazy(len);
 			if (!c->big)
 				return -ENOMEM;
 			memcpy(c->big, h + 4, have);
@@ -225,6 +275,7 @@ static int conn_parse(struct conn *c)
 	}
 	memmove(c->rbuf, c->rbuf + off, c->rbuf_len - off);
 	c->rbuf_len -= off;
+	pdu_clock(c, c->big || c->rbuf_len);
 	return 0;
 }
 
@@ -257,6 +308,7 @@ static void recv_done(struct conn *c, int res)
 			size_t len = c->big_len;
 			c->big = NULL;
 			c->bytes_in += 4 + len;
+			pdu_clock(c, false);
 			c->ops->pdu(c, pdu, len);
 		}
 	} else {
@@ -269,6 +321,10 @@ static void recv_done(struct conn *c, int res)
 	}
 	if (c->dead) {
 		conn_maybe_release(c);
+		return;
+	}
+	if (c->sq_bytes > SENDQ_HIGH) {
+		c->recv_paused = true; /* sendq_release re-arms */
 		return;
 	}
 	conn_recv_arm(c);
@@ -286,11 +342,23 @@ static void conn_recv_arm(struct conn *c)
 
 /* ---- send ---- */
 
+static void sendq_release(struct conn *c, struct send_item *it)
+{
+	c->sq_bytes -= it->mem;
+	it->mem = 0;
+	/* the peer took the queue down: read requests again */
+	if (c->recv_paused && c->sq_bytes <= SENDQ_LOW && !c->dead) {
+		c->recv_paused = false;
+		conn_recv_arm(c);
+	}
+}
+
 static void send_item_finish(struct conn *c, struct send_item *it, int err)
 {
 	c->sq_head = it->next;
 	if (!c->sq_head)
 		c->sq_tail = NULL;
+	sendq_release(c, it);
 	if (it->splice_fd >= 0)
 		close(it->splice_fd);
 	if (it->done)
@@ -455,6 +523,8 @@ int conn_send_file(struct conn *c, const struct iovec *iov, int n, int fd, uint6
 	}
 	it->done = done;
 	it->arg = arg;
+	it->mem = len - flen;
+	c->sq_bytes += it->mem;
 	if (c->sq_tail)
 		c->sq_tail->next = it;
 	else
@@ -489,11 +559,14 @@ struct conn *conn_new(struct worker *w, int fd, const struct conn_ops *ops, size
 	getsockname(fd, (struct sockaddr *)&c->local, &sl);
 	sl = sizeof(c->peer);
 	getpeername(fd, (struct sockaddr *)&c->peer, &sl);
+	if (w->max_unauth && w->n_unauth >= w->max_unauth)
+		conn_evict_unauth(w);
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
 	w->conns = c;
 	w->n_conns++;
+	w->n_unauth++;
 	all_add(c);
 	conn_recv_arm(c);
 	return c;

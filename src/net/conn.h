@@ -34,6 +34,10 @@ struct conn_ops {
 	void (*freed)(struct conn *c);
 };
 
+/* The largest PDU before the connection has authenticated: NEGOTIATE and
+ * SESSION_SETUP need no more than a 64 KiB security token and headers. */
+#define CONN_PREAUTH_MAX_PDU (65536 + 1024)
+
 struct send_item;
 typedef void (*send_done_fn)(void *arg, int err);
 
@@ -51,13 +55,18 @@ struct conn {
 	size_t rbuf_cap, rbuf_len;
 	uint8_t *big;              /* large PDU received straight into its own buffer */
 	size_t big_len, big_have;
-	size_t max_pdu;
+	size_t max_pdu;            /* once authenticated; before: CONN_PREAUTH_MAX_PDU */
+	bool authenticated;        /* a session was established or bound on it */
+	uint64_t pdu_deadline;     /* monotonic seconds: the PDU begun must be complete; 0 = none */
+	unsigned pdu_timeout;      /* seconds for one PDU ("pdu timeout"), 0 = none */
 	bool recv_armed;
+	bool recv_paused;          /* too much queued for sending: not reading */
 	/* send */
 	struct uring_op send_op;
 	struct send_item *sq_head, *sq_tail;
 	struct msghdr send_msg;
 	bool sending;
+	size_t sq_bytes;           /* queued response bytes in memory */
 	enum { SEND_IOV, SEND_SPLICE_IN, SEND_SPLICE_OUT } send_phase;
 	int pipe_fds[2];           /* for splicing file data to the socket */
 	size_t pipe_size;
@@ -73,6 +82,9 @@ struct conn {
 /* Take over an accepted socket on worker w (on w's thread). */
 struct conn *conn_new(struct worker *w, int fd, const struct conn_ops *ops, size_t max_pdu);
 void conn_get(struct conn *c);
+/* A session was established or bound on c: lift the pre-authentication
+ * PDU cap and stop counting it as unauthenticated. */
+void conn_set_authenticated(struct conn *c);
 void conn_put(struct conn *c);
 
 /* Queue iov[0..n) for sending after everything queued before.  The framing

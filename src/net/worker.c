@@ -137,6 +137,8 @@ static void tick_done(struct uring_op *op, int res, unsigned flags)
 		if (!c->dead && c->deadline && w->now >= c->deadline &&
 		    (!c->ops->expire_ok || c->ops->expire_ok(c)))
 			conn_shutdown(c, "timeout");
+		else if (!c->dead && c->pdu_deadline && w->now >= c->pdu_deadline)
+			conn_shutdown(c, "PDU not complete within the pdu timeout");
 	}
 	if (worker_tick_hook)
 		worker_tick_hook(w);

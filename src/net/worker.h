@@ -43,6 +43,8 @@ struct worker {
 	/* connections owned by this worker (intrusive list) */
 	struct conn *conns;
 	unsigned n_conns;
+	unsigned n_unauth;         /* of them not yet authenticated */
+	unsigned max_unauth;       /* past it the oldest unauthenticated one is closed; 0 = no bound */
 	/* listening sockets: one SO_REUSEPORT socket per address per worker */
 	struct listener *listeners;
 	volatile bool stopping;    /* set by worker_stop: close listeners, drain */

@@ -147,6 +147,12 @@ static int smb_accepted(struct conn *c)
 			 sc->conf->max_connections);
 		return -EMFILE;
 	}
+	/* A PDU that began must end within the pdu timeout, before and after
+	 * authentication; unauthenticated connections past the bound (shared
+	 * among the workers) close the oldest of them. */
+	c->pdu_timeout = (unsigned)sc->conf->pdu_timeout;
+	int nw = atomic_load(&srv.n_workers) > 0 ? atomic_load(&srv.n_workers) : 1;
+	c->w->max_unauth = sc->conf->max_unauth_conns ? (unsigned)((sc->conf->max_unauth_conns + nw - 1) / nw) : 0;
 	/* A client must negotiate and authenticate within the negotiate timeout. */
 	if (sc->conf->negotiate_timeout > 0) {
 		c->deadline = c->w->now + (uint64_t)sc->conf->negotiate_timeout;
@@ -193,6 +199,16 @@ static void smb_freed(struct conn *c)
 	free(sc->used);
 	free(sc);
 	c->proto = NULL;
+}
+
+void smb_conn_authenticated(struct smb_conn *sc)
+{
+	struct conn *c = sc->conn;
+	if (c->deadline_negotiate) {
+		c->deadline = 0;
+		c->deadline_negotiate = false;
+	}
+	conn_set_authenticated(c);
 }
 
 struct open_count {

@@ -490,6 +490,12 @@ NTSTATUS req_go_async(struct smb2_req *req)
 	unsigned idx = (unsigned)(req - ch->reqs);
 	if (idx + 1 < ch->n)
 		return STATUS_INTERNAL_ERROR;
+	/* The interim response gives the request's credits back, so credits
+	 * do not bound waiting requests: this does (MS-SMB2 3.3.4.2 lets a
+	 * server fail what would go async when resources are constrained). */
+	if (sc->n_async >= SMB_MAX_ASYNC)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	sc->n_async++;
 	req->is_async = true;
 	req->async_id = ++sc->next_async_id;
 	req->async_next = sc->async_list;
@@ -535,6 +541,8 @@ static void async_unlink(struct smb2_req *req)
 	struct smb_conn *sc = req->sc;
 	if (!req->is_async)
 		return;
+	if (req->async_prev || sc->async_list == req || req->async_next)
+		sc->n_async--;
 	if (req->async_prev)
 		req->async_prev->async_next = req->async_next;
 	else if (sc->async_list == req)

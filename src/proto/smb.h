@@ -55,9 +55,15 @@ struct smb_conn {
 	/* requests */
 	unsigned running;             /* requests in progress on this connection */
 	struct smb2_req *async_list;  /* requests that went async (for CANCEL) */
+	unsigned n_async;             /* of them, at most SMB_MAX_ASYNC */
 	uint64_t next_async_id;
 	uint64_t requests;
 };
+
+/* Requests waiting asynchronously per connection (a blocking LOCK, a
+ * CHANGE_NOTIFY, a CREATE waiting for a break); the next fails with
+ * STATUS_INSUFFICIENT_RESOURCES. */
+#define SMB_MAX_ASYNC 512
 
 /* One SMB2 message of a (possibly compound) request. */
 struct smb2_req {
@@ -147,6 +153,10 @@ NTSTATUS req_go_async(struct smb2_req *req);
 void req_wait(struct smb2_req *req);
 /* Wake a request parked in req_wait (thread-safe). */
 void req_wake(struct smb2_req *req);
+
+/* A session was established or bound on this connection: the negotiate
+ * timeout and the pre-authentication PDU cap no longer apply. */
+void smb_conn_authenticated(struct smb_conn *sc);
 
 /* Preauth hash update helper (3.1.1). */
 void smb_preauth_update(uint8_t hash[64], const uint8_t *msg, size_t len);

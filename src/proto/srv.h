@@ -17,6 +17,7 @@ struct srv_globals {
 	uint8_t server_guid[16];
 	uint64_t start_time;          /* NT time */
 	atomic_int n_conns;
+	atomic_int n_workers;         /* set at start */
 	char hostname[64];
 };
 extern struct srv_globals srv;

@@ -2,18 +2,22 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define MIN_SHIFT 16 /* 64 KiB */
 #define MAX_SHIFT 24 /* 16 MiB */
 #define HDR 64       /* keeps the payload 64-byte aligned */
 
 size_t bufpool_limit = 64u << 20;
+size_t bufpool_pin_limit = 128u << 20;
 
 struct hdr {
 	uint32_t cls;        /* shift, or 0 for a plain malloc */
 	int32_t slot;        /* registered slot of `owner`, or -1 */
 	struct bufpool_registrar *owner;
 	struct hdr *next;
+	size_t mapped;       /* bytes of an mmap'd buffer (bufpool_get_lazy), 0 = malloc'd */
 };
 _Static_assert(sizeof(struct hdr) <= HDR, "header fits");
 
@@ -41,12 +45,16 @@ static void reg_buffer(struct hdr *h)
 	char *base = (char *)h + HDR;
 	size_t len = (size_t)1 << h->cls;
 	pthread_mutex_lock(&r->lock);
-	for (unsigned i = 0; i < BUFPOOL_SLOTS && r->used < BUFPOOL_SLOTS; i++) {
+	/* Registering pins (and faults in) the whole buffer: the bytes pinned
+	 * per ring are bounded, past that a buffer is simply not fixed. */
+	bool room = !bufpool_pin_limit || r->pinned + len <= bufpool_pin_limit;
+	for (unsigned i = 0; room && i < BUFPOOL_SLOTS && r->used < BUFPOOL_SLOTS; i++) {
 		if (r->slot[i].base)
 			continue;
 		if (r->reg(r->ctx, i, base, len) == 0) {
 			r->slot[i].base = base;
 			r->slot[i].len = len;
+			r->pinned += len;
 			__atomic_add_fetch(&r->used, 1, __ATOMIC_RELAXED);
 			h->slot = (int32_t)i;
 			h->owner = r;
@@ -64,9 +72,19 @@ static void unreg_buffer(struct hdr *h)
 	pthread_mutex_lock(&r->lock);
 	if (!r->dead)
 		r->unreg(r->ctx, (unsigned)h->slot);
+	r->pinned -= r->slot[h->slot].len;
 	r->slot[h->slot].base = NULL;
 	__atomic_sub_fetch(&r->used, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&r->lock);
+}
+
+static void hdr_free(struct hdr *h)
+{
+	unreg_buffer(h);
+	if (h->mapped)
+		munmap(h, h->mapped);
+	else
+		free(h);
 }
 
 void *bufpool_get(size_t len)
@@ -79,6 +97,7 @@ void *bufpool_get(size_t len)
 		h->cls = 0;
 		h->slot = -1;
 		h->owner = NULL;
+		h->mapped = 0;
 		return (char *)h + HDR;
 	}
 	struct hdr *h = free_list[cls];
@@ -90,8 +109,36 @@ void *bufpool_get(size_t len)
 		if (!h)
 			return NULL;
 		h->cls = cls;
+		h->mapped = 0;
 		reg_buffer(h);
 	}
+	return (char *)h + HDR;
+}
+
+void *bufpool_get_lazy(size_t len)
+{
+	unsigned cls = class_of(len);
+	bool pooled = cls <= MAX_SHIFT && len >= ((size_t)1 << (MIN_SHIFT - 1));
+	if (pooled && free_list[cls]) {
+		/* already resident and owned by the pool: no new memory */
+		struct hdr *h = free_list[cls];
+		free_list[cls] = h->next;
+		kept -= (size_t)1 << cls;
+		return (char *)h + HDR;
+	}
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t want = HDR + (pooled ? (size_t)1 << cls : len);
+	size_t map = (want + page - 1) / page * page;
+	/* Anonymous memory is only made resident page by page as the data
+	 * is written into it; it is not registered (that would pin it all). */
+	void *m = mmap(NULL, map, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	struct hdr *h = m;
+	h->cls = pooled ? cls : 0;
+	h->slot = -1;
+	h->owner = NULL;
+	h->mapped = map;
 	return (char *)h + HDR;
 }
 
@@ -105,10 +152,13 @@ void bufpool_put(void *p)
 	 * that thread's pool: here it would be an unregistered one. */
 	bool foreign = h->owner && h->owner != registrar;
 	if (!h->cls || foreign || kept + size > bufpool_limit) {
-		unreg_buffer(h);
-		free(h);
+		hdr_free(h);
 		return;
 	}
+	/* A buffer filled once (a received PDU) is resident now: pooled, it
+	 * may become a fixed buffer of this thread's ring. */
+	if (!h->owner)
+		reg_buffer(h);
 	h->next = free_list[h->cls];
 	free_list[h->cls] = h;
 	kept += size;
@@ -119,6 +169,7 @@ void bufpool_registrar_start(struct bufpool_registrar *r)
 	pthread_mutex_init(&r->lock, NULL);
 	r->dead = false;
 	r->used = 0;
+	r->pinned = 0;
 	for (unsigned i = 0; i < BUFPOOL_SLOTS; i++)
 		r->slot[i].base = NULL;
 	registrar = r;
@@ -130,8 +181,7 @@ void bufpool_thread_release(void)
 		while (free_list[c]) {
 			struct hdr *h = free_list[c];
 			free_list[c] = h->next;
-			unreg_buffer(h);
-			free(h);
+			hdr_free(h);
 		}
 	}
 	kept = 0;

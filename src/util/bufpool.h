@@ -17,6 +17,10 @@
 #include <stddef.h>
 
 extern size_t bufpool_limit;     /* bytes kept per thread; 0 = no pooling */
+/* Bytes of registered (pinned) buffers per ring; 0 = no bound.  Past it a
+ * new buffer is simply not a fixed buffer (default 128 MiB: twice the
+ * default pool, set from "buffer pool size"). */
+extern size_t bufpool_pin_limit;
 
 #define BUFPOOL_SLOTS 256        /* registered buffers per ring */
 
@@ -29,11 +33,18 @@ struct bufpool_registrar {
 	pthread_mutex_t lock;
 	bool dead;               /* the ring is gone: nothing to unregister */
 	unsigned used;
+	size_t pinned;           /* bytes registered */
 	struct { char *base; size_t len; } slot[BUFPOOL_SLOTS];
 };
 
 /* A buffer of at least len bytes (malloc'd for small ones); NULL if out of memory. */
 void *bufpool_get(size_t len);
+/* A buffer of at least len bytes to be filled over time (a PDU whose
+ * length was only announced): one the thread already keeps, or fresh
+ * anonymous memory that becomes resident only as it is written and is not
+ * registered (registration pins and faults in the whole buffer); it may
+ * be registered once it returns to the pool.  NULL if out of memory. */
+void *bufpool_get_lazy(size_t len);
 /* Give it back (any thread may). */
 void bufpool_put(void *p);
 
