@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
@@ -22,6 +23,7 @@
 #include "vfs/vfs.h"
 #include "proto/smb.h"
 #include "proto/srv.h"
+#include "state/open.h"
 #include "util/bufpool.h"
 #include "util/log.h"
 
@@ -96,6 +98,8 @@ static int listen_addrs(const struct conf *cf, uint16_t port, struct addr *a)
 	return n;
 }
 
+static void apply_open_limits(const struct conf *cf);
+
 static void reload(const char *path)
 {
 	struct conf *nc = conf_load(path, stderr, stderr);
@@ -104,10 +108,66 @@ static void reload(const char *path)
 		return;
 	}
 	log_set_level(nc->log_level);
+	apply_open_limits(nc);
 	if (srv_passdb_load(nc->passdb_path) < 0)
 		log_err("reload: cannot read %s; keeping the old user database", nc->passdb_path);
 	conf_current_set(nc);
 	log_notice("configuration reloaded from %s", path);
+}
+
+/* Descriptors kept out of the opens' reach: accepts, tree connect roots,
+ * pipes, rings and the requests in flight (a CREATE holds a parent
+ * directory for a moment) of every client. */
+static unsigned fd_reserve(rlim_t nofile)
+{
+	rlim_t r = nofile / 16;
+	if (r < 512)
+		r = 512;
+	if (r > 4096)
+		r = 4096;
+	return (unsigned)r;
+}
+
+/* RLIMIT_NOFILE: the soft limit is raised to the hard one at start (every
+ * open holds a descriptor, one process serves every client). */
+static rlim_t raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = was;
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? (rlim_t)1 << 20 : rl.rlim_cur;
+}
+
+/* "max open files" and its per-session / per-user bounds (start and
+ * reload).  The server-wide bound never exceeds the descriptor limit less
+ * the reserve; its last part is kept for users holding few opens. */
+static void apply_open_limits(const struct conf *cf)
+{
+	static rlim_t nofile;
+	if (!nofile)
+		nofile = raise_nofile();
+	unsigned reserve = fd_reserve(nofile);
+	unsigned cap = nofile > reserve * 2 ? (unsigned)(nofile - reserve) : (unsigned)(nofile / 2);
+	unsigned total = cf->max_open_files > 0 ? (unsigned)cf->max_open_files : cap;
+	if (total > cap) {
+		log_warn("max open files = %u is more than the descriptor limit allows: using %u", total, cap);
+		total = cap;
+	}
+	struct open_limits l = {
+		.total = total,
+		.per_session = (unsigned)cf->max_open_files_session,
+		.per_user = (unsigned)cf->max_open_files_user,
+		.newcomer_reserve = total / 16 < 256 ? total / 16 : 256,
+	};
+	open_limits_set(&l);
+	log_info("open files: %u in the server (descriptor limit %llu), %u per session, %u per user",
+		 l.total, (unsigned long long)nofile, l.per_session, l.per_user);
 }
 
 static void reload_request(void)
@@ -139,6 +199,7 @@ int server_run(struct conf *cf, const char *conf_path)
 		n_workers = 1;
 	size_t max_pdu = (size_t)cf->max_io_size + 64 * 1024;
 	atomic_store(&srv.n_workers, n_workers);
+	apply_open_limits(cf);
 	conf_current_set(cf);
 
 	/* Block the signals in every thread; the main thread waits for them. */

@@ -140,11 +140,12 @@ static NTSTATUS attach(struct create_state *cs, struct open *o, const struct sta
 	}
 	file_add_open(f, o);
 	pthread_mutex_unlock(&f->lock);
-	if (open_register(o) < 0) {
+	int reg = open_register(o);
+	if (reg < 0) {
 		pthread_mutex_lock(&f->lock);
 		file_remove_open(f, o);
 		pthread_mutex_unlock(&f->lock);
-		return STATUS_INSUFFICIENT_RESOURCES;
+		return reg == -EMFILE ? STATUS_TOO_MANY_OPENED_FILES : STATUS_INSUFFICIENT_RESOURCES;
 	}
 	(void)cs;
 	return STATUS_SUCCESS;
@@ -787,6 +788,10 @@ NTSTATUS cmd_create(struct smb2_req *req)
 	NTSTATUS st = check_request(&q);
 	if (st != STATUS_SUCCESS)
 		return st;
+	/* "max open files" and its per-session / per-user bounds: refused
+	 * before any descriptor is opened (Samba answers the same status). */
+	if (open_limit_check(req->session) < 0)
+		return STATUS_TOO_MANY_OPENED_FILES;
 	if (req->tree->ipc)
 		return create_pipe(req, &q);
 

@@ -116,12 +116,13 @@ NTSTATUS ipc_open(struct smb2_req *req, const char *name, struct open **out)
 	atomic_fetch_add(&o->tree->refs, 1); /* the open's reference (open_put drops it) */
 	o->access = FILE_GENERIC_READ | FILE_GENERIC_WRITE;
 	o->share_access = FILE_SHARE_READ | FILE_SHARE_WRITE;
-	if (open_register(o) < 0) {
+	int reg = open_register(o);
+	if (reg < 0) {
 		rpc_pipe_close(p);
 		o->pipe = NULL;
 		atomic_store(&o->refs, 1);
 		open_put(o);
-		return STATUS_INSUFFICIENT_RESOURCES;
+		return reg == -EMFILE ? STATUS_TOO_MANY_OPENED_FILES : STATUS_INSUFFICIENT_RESOURCES;
 	}
 	log_debug("pipe %s opened as %llu", name, (unsigned long long)o->volatile_id);
 	*out = o;

@@ -537,6 +537,8 @@ static void set_defaults(struct conf *c)
 	c->negotiate_timeout = 20;
 	c->pdu_timeout = 60;
 	c->max_unauth_conns = 1024;
+	c->max_open_files_session = 16384;
+	c->max_open_files_user = 16384;
 	c->null_session = true;
 	c->control_socket = conf_xstrdup("/run/smb3d/control.sock");
 	c->case_insensitive_default = true;

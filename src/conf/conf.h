@@ -81,6 +81,9 @@ struct conf {
 	int negotiate_timeout;      /* "negotiate timeout" seconds, default 20 */
 	int pdu_timeout;            /* "pdu timeout": seconds for one PDU once it began, 0 = none, default 60 */
 	int max_unauth_conns;       /* "max unauthenticated connections", 0 = no bound, default 1024 */
+	int max_open_files;         /* "max open files": opens in the server, 0 = from RLIMIT_NOFILE (default) */
+	int max_open_files_session; /* "max open files per session", default 16384 */
+	int max_open_files_user;    /* "max open files per user" (all sessions of one uid), default 16384 */
 	bool null_session;          /* "restrict anonymous" = 0 (default) allows anonymous sessions */
 	char *control_socket;       /* "control socket", default /run/smb3d/control.sock */
 	int metrics_port;           /* "metrics port", 0 = off */

@@ -156,6 +156,9 @@ void conf_dump(const struct conf *c, FILE *out)
 	fprintf(out, "\tnegotiate timeout = %d\n", c->negotiate_timeout);
 	fprintf(out, "\tpdu timeout = %d\n", c->pdu_timeout);
 	fprintf(out, "\tmax unauthenticated connections = %d\n", c->max_unauth_conns);
+	fprintf(out, "\tmax open files = %d\n", c->max_open_files);
+	fprintf(out, "\tmax open files per session = %d\n", c->max_open_files_session);
+	fprintf(out, "\tmax open files per user = %d\n", c->max_open_files_user);
 	fprintf(out, "\trestrict anonymous = %d\n", c->null_session ? 0 : 2);
 	fprintf(out, "\tcontrol socket = %s\n", c->control_socket);
 	fprintf(out, "\tmetrics port = %d\n", c->metrics_port);

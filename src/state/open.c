@@ -13,18 +13,95 @@ static pthread_mutex_t open_table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct idtable opens;
 static bool opens_init;
 
+/* ---- open limits (all under open_table_lock) ---- */
+
+static struct open_limits limits;
+/* opens per session id and per user (key uid + 1), as counts */
+static struct idtable per_session, per_user;
+
+void open_limits_set(const struct open_limits *l)
+{
+	pthread_mutex_lock(&open_table_lock);
+	limits = *l;
+	pthread_mutex_unlock(&open_table_lock);
+}
+
+static unsigned count_of(const struct idtable *t, uint64_t key)
+{
+	return (unsigned)(uintptr_t)idtable_find(t, key);
+}
+
+static int count_add(struct idtable *t, uint64_t key, int delta)
+{
+	unsigned n = count_of(t, key);
+	if (!n && delta < 0)
+		return 0;
+	if (n)
+		idtable_remove(t, key);
+	n = (unsigned)((int)n + delta);
+	return n ? idtable_insert(t, key, (void *)(uintptr_t)n) : 0;
+}
+
+static void limits_init(void)
+{
+	if (opens_init)
+		return;
+	idtable_init(&opens, 1);
+	idtable_init(&per_session, 1);
+	idtable_init(&per_user, 1);
+	opens_init = true;
+}
+
+static int limit_check_locked(uint64_t sid, uint64_t uid_key)
+{
+	unsigned total = (unsigned)opens.n, mine = count_of(&per_user, uid_key);
+	if (limits.per_session && count_of(&per_session, sid) >= limits.per_session)
+		return -EMFILE;
+	if (limits.per_user && mine >= limits.per_user)
+		return -EMFILE;
+	if (limits.total && total >= limits.total)
+		return -EMFILE;
+	/* the newcomers' reserve: the last opens go to light users only */
+	if (limits.total && mine >= OPEN_FEW && total + limits.newcomer_reserve >= limits.total)
+		return -EMFILE;
+	return 0;
+}
+
+int open_limit_check(const struct session *s)
+{
+	pthread_mutex_lock(&open_table_lock);
+	limits_init();
+	int ret = limit_check_locked(s->id, (uint64_t)s->uid + 1);
+	pthread_mutex_unlock(&open_table_lock);
+	return ret;
+}
+
 int open_register(struct open *o)
 {
 	atomic_init(&o->refs, 2);
+	uint64_t sid = o->session ? o->session->id : 0, uid_key = o->session ? (uint64_t)o->session->uid + 1 : 0;
 	pthread_mutex_lock(&open_table_lock);
-	if (!opens_init) {
-		idtable_init(&opens, 1);
-		opens_init = true;
+	limits_init();
+	int ret = sid ? limit_check_locked(sid, uid_key) : 0;
+	uint64_t id = ret ? 0 : idtable_alloc(&opens, o, UINT64_MAX - 1);
+	if (id && sid) {
+		bool s_ok = count_add(&per_session, sid, 1) == 0;
+		if (!s_ok || count_add(&per_user, uid_key, 1) < 0) {
+			if (s_ok)
+				count_add(&per_session, sid, -1);
+			idtable_remove(&opens, id);
+			id = 0;
+		} else {
+			o->charged = true;
+			o->charge_sid = sid;
+			o->charge_uid = uid_key;
+		}
 	}
-	uint64_t id = idtable_alloc(&opens, o, UINT64_MAX - 1);
 	pthread_mutex_unlock(&open_table_lock);
+	if (ret)
+		return ret;
 	if (!id)
-		return -EMFILE;
+		return -ENOMEM;
 	o->volatile_id = id;
 	o->persistent_id = id;
 	return 0;
@@ -54,6 +131,11 @@ bool open_unregister(struct open *o)
 	if (present) {
 		idtable_remove(&opens, o->volatile_id);
 		o->closed = true;
+		if (o->charged) {
+			count_add(&per_session, o->charge_sid, -1);
+			count_add(&per_user, o->charge_uid, -1);
+			o->charged = false;
+		}
 	}
 	pthread_mutex_unlock(&open_table_lock);
 	if (present)

@@ -79,9 +79,29 @@ struct open {
 	uint8_t create_guid[16];
 	uint32_t channel_sequence;
 	uint8_t lease_key[16];
+	/* what open_register charged against the open limits (undone by
+	 * open_unregister without touching the session, which may be gone) */
+	bool charged;
+	uint64_t charge_sid, charge_uid;
 };
 
-/* Register a new open (refs: the table's + the caller's) and assign ids. */
+/* Bounds on opens ("max open files" and its per-session / per-user
+ * companions), set at start and on reload.  An open holds a descriptor, so
+ * these keep one client from exhausting the process's RLIMIT_NOFILE.  The
+ * last `newcomer_reserve` of `total` are kept for users holding fewer than
+ * OPEN_FEW opens: a new client can still open a few files when another
+ * user holds everything else it may. */
+#define OPEN_FEW 16
+struct open_limits {
+	unsigned total, per_session, per_user, newcomer_reserve; /* 0 = no bound */
+};
+void open_limits_set(const struct open_limits *l);
+/* May session s (its request holds a reference) open one more file?  0, or
+ * -EMFILE when a limit is reached (checked again by open_register). */
+int open_limit_check(const struct session *s);
+
+/* Register a new open (refs: the table's + the caller's) and assign ids.
+ * -EMFILE: an open limit is reached; -ENOMEM otherwise. */
 int open_register(struct open *o);
 /* Look up by FileId for the request's session and tree; takes a reference.
  * NULL when unknown, closed, or of another session/tree. */
