@@ -375,6 +375,9 @@ NTSTATUS cmd_session_setup(struct smb2_req *req)
 	struct session *s;
 	bool fresh = req->hdr.session_id == 0;
 	if (fresh) {
+		/* "max sessions per connection" */
+		if (smb_conn_sessions(sc) >= (unsigned)sc->conf->max_sessions_conn)
+			return STATUS_INSUFFICIENT_RESOURCES;
 		s = session_new(sc->dialect, sc->client);
 		if (!s)
 			return STATUS_INSUFFICIENT_RESOURCES;

@@ -102,6 +102,17 @@ NTSTATUS cmd_tree_connect(struct smb2_req *req)
 	} else if (enc == CONF_DESIRED && s->cipher && !s->guest && !s->anonymous) {
 		encrypt = true;
 	}
+	/* "max tree connects per session": each tree holds the share root's
+	 * descriptor; past the bound the table is full, as Samba answers. */
+	pthread_mutex_lock(&s->lock);
+	size_t n_trees = s->trees.n;
+	pthread_mutex_unlock(&s->lock);
+	if (n_trees >= (size_t)cf->max_tree_connects) {
+		log_notice("session %llx: %zu tree connects is the limit (max tree connects per session)",
+			   (unsigned long long)s->id, n_trees);
+		st = STATUS_INSUFFICIENT_RESOURCES;
+		goto out;
+	}
 	if (!sh->ipc) {
 		fd = open(sh->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0) {

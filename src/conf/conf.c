@@ -539,6 +539,8 @@ static void set_defaults(struct conf *c)
 	c->max_unauth_conns = 1024;
 	c->max_open_files_session = 16384;
 	c->max_open_files_user = 16384;
+	c->max_tree_connects = 1024;
+	c->max_sessions_conn = 1024;
 	c->null_session = true;
 	c->control_socket = conf_xstrdup("/run/smb3d/control.sock");
 	c->case_insensitive_default = true;

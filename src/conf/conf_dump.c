@@ -159,6 +159,8 @@ void conf_dump(const struct conf *c, FILE *out)
 	fprintf(out, "\tmax open files = %d\n", c->max_open_files);
 	fprintf(out, "\tmax open files per session = %d\n", c->max_open_files_session);
 	fprintf(out, "\tmax open files per user = %d\n", c->max_open_files_user);
+	fprintf(out, "\tmax tree connects per session = %d\n", c->max_tree_connects);
+	fprintf(out, "\tmax sessions per connection = %d\n", c->max_sessions_conn);
 	fprintf(out, "\trestrict anonymous = %d\n", c->null_session ? 0 : 2);
 	fprintf(out, "\tcontrol socket = %s\n", c->control_socket);
 	fprintf(out, "\tmetrics port = %d\n", c->metrics_port);

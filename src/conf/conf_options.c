@@ -564,6 +564,8 @@ static const struct opt options[] = {
 	{ "max open files", GLOBAL, K_INT, G(max_open_files), 0, 100000000, NULL },
 	{ "max open files per session", GLOBAL, K_INT, G(max_open_files_session), 1, 100000000, NULL },
 	{ "max open files per user", GLOBAL, K_INT, G(max_open_files_user), 1, 100000000, NULL },
+	{ "max tree connects per session", GLOBAL, K_INT, G(max_tree_connects), 1, 65534, NULL },
+	{ "max sessions per connection", GLOBAL, K_INT, G(max_sessions_conn), 1, 65534, NULL },
 	{ "restrict anonymous", GLOBAL, K_FN, 0, 0, 0, set_restrict_anon },
 	{ "control socket", GLOBAL, K_STR, G(control_socket), 1, 107, NULL },
 	{ "metrics port", GLOBAL, K_INT, G(metrics_port), 0, 65535, NULL },

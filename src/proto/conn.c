@@ -211,6 +211,26 @@ void smb_conn_authenticated(struct smb_conn *sc)
 	conn_set_authenticated(c);
 }
 
+struct sess_count {
+	struct conn *c;
+	unsigned n;
+};
+
+static void count_session(struct session *s, void *arg)
+{
+	struct sess_count *sc = arg;
+	pthread_mutex_lock(&s->lock);
+	sc->n += session_channel_find(s, sc->c) != NULL;
+	pthread_mutex_unlock(&s->lock);
+}
+
+unsigned smb_conn_sessions(struct smb_conn *sc)
+{
+	struct sess_count n = { sc->conn, 0 };
+	session_foreach(count_session, &n);
+	return n.n;
+}
+
 struct open_count {
 	struct conn *c;
 	unsigned opens;

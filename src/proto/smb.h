@@ -157,6 +157,8 @@ void req_wake(struct smb2_req *req);
 /* A session was established or bound on this connection: the negotiate
  * timeout and the pre-authentication PDU cap no longer apply. */
 void smb_conn_authenticated(struct smb_conn *sc);
+/* Sessions that have this connection as a channel. */
+unsigned smb_conn_sessions(struct smb_conn *sc);
 
 /* Preauth hash update helper (3.1.1). */
 void smb_preauth_update(uint8_t hash[64], const uint8_t *msg, size_t len);
