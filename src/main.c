@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	struct conf *cf = conf_load(path, stderr, stderr);
+	struct conf *cf = server_conf_load(path, NULL);
 	if (!cf)
 		return 1; /* conf_load printed "FILE:LINE: problem" */
 	if (level >= 0)

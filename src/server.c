@@ -8,11 +8,13 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto/crypto.h"
@@ -26,6 +28,7 @@
 #include "state/open.h"
 #include "util/bufpool.h"
 #include "util/log.h"
+#include "util/pidfile.h"
 
 #define MAX_ADDRS 64
 
@@ -98,23 +101,6 @@ static int listen_addrs(const struct conf *cf, uint16_t port, struct addr *a)
 	return n;
 }
 
-static void apply_open_limits(const struct conf *cf);
-
-static void reload(const char *path)
-{
-	struct conf *nc = conf_load(path, stderr, stderr);
-	if (!nc) {
-		log_err("reload: %s has errors; keeping the running configuration", path);
-		return;
-	}
-	log_set_level(nc->log_level);
-	apply_open_limits(nc);
-	if (srv_passdb_load(nc->passdb_path) < 0)
-		log_err("reload: cannot read %s; keeping the old user database", nc->passdb_path);
-	conf_current_set(nc);
-	log_notice("configuration reloaded from %s", path);
-}
-
 /* Descriptors kept out of the opens' reach: accepts, tree connect roots,
  * pipes, rings and the requests in flight (a CREATE holds a parent
  * directory for a moment) of every client. */
@@ -170,15 +156,179 @@ static void apply_open_limits(const struct conf *cf)
 		 l.total, (unsigned long long)nofile, l.per_session, l.per_user);
 }
 
-static void reload_request(void)
+/* Configuration warnings already printed: a reload repeats none of them. */
+static char **warned;
+static size_t n_warned;
+
+static bool warned_before(const char *line)
 {
-	kill(getpid(), SIGHUP); /* the main thread reloads */
+	for (size_t i = 0; i < n_warned; i++)
+		if (!strcmp(warned[i], line))
+			return true;
+	if (n_warned < 4096) {
+		char **v = realloc(warned, (n_warned + 1) * sizeof(*v));
+		char *d = strdup(line);
+		if (v && d) {
+			warned = v;
+			warned[n_warned++] = d;
+			return false;
+		}
+		if (v)
+			warned = v;
+		free(d);
+	}
+	return false;
+}
+
+/* Print each line of `text` to `out` (and `copy`), the ones seen before
+ * only if `all`. */
+static void print_lines(const char *text, FILE *out, FILE *copy, bool dedup)
+{
+	for (const char *p = text; p && *p;) {
+		size_t n = strcspn(p, "\n");
+		char *line = strndup(p, n);
+		if (line && (!dedup || !warned_before(line))) {
+			fprintf(out, "%s\n", line);
+			if (copy)
+				fprintf(copy, "%s\n", line);
+		}
+		free(line);
+		p += n + (p[n] == '\n');
+	}
+}
+
+struct conf *server_conf_load(const char *path, FILE *reply)
+{
+	char *err = NULL, *warn = NULL;
+	size_t el = 0, wl = 0;
+	FILE *ef = open_memstream(&err, &el), *wf = open_memstream(&warn, &wl);
+	struct conf *c = ef && wf ? conf_load(path, ef, wf) : conf_load(path, stderr, stderr);
+	if (ef)
+		fclose(ef);
+	if (wf)
+		fclose(wf);
+	if (!c && reply)
+		fprintf(reply, "error: %s has errors; the running configuration is kept\n", path);
+	print_lines(err, stderr, reply, false);
+	print_lines(warn, stderr, reply, true);
+	free(err);
+	free(warn);
+	return c;
+}
+
+/* SIGHUP (main thread) and smb3ctl reload (control thread) take turns. */
+static pthread_mutex_t reload_lock = PTHREAD_MUTEX_INITIALIZER;
+static const char *reload_path;
+
+/* 0 when the new configuration (and user database) is in effect. */
+static int reload(FILE *reply)
+{
+	int rc = -1;
+	pthread_mutex_lock(&reload_lock);
+	const char *path = reload_path;
+	struct conf *nc = server_conf_load(path, reply);
+	if (!nc) {
+		log_err("reload: %s has errors; keeping the running configuration", path);
+		goto out;
+	}
+	if (srv_passdb_load(nc->passdb_path) < 0) {
+		log_err("reload: cannot read user database %s; keeping the running configuration", nc->passdb_path);
+		if (reply)
+			fprintf(reply, "error: cannot read user database %s; the running configuration is kept\n",
+			        nc->passdb_path);
+		conf_free(nc);
+		goto out;
+	}
+	log_set_level(nc->log_level);
+	apply_open_limits(nc);
+	conf_current_set(nc);
+	log_notice("configuration reloaded from %s", path);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&reload_lock);
+	return rc;
+}
+
+/* One server per pid directory: the pid file is locked for our lifetime. */
+static bool take_pid_file(const struct conf *cf, char *path, size_t size, int *pid_fd)
+{
+	*pid_fd = -1;
+	if (!conf_pid_file(cf, path, size)) {
+		fprintf(stderr, "smb3d: pid directory name too long\n");
+		return false;
+	}
+	char dir[4200];
+	snprintf(dir, sizeof(dir), "%s", path);
+	*strrchr(dir, '/') = 0;
+	mkdir(dir, 0755);
+	long holder = 0;
+	int fd = pidfile_take(path, &holder);
+	if (fd == -EWOULDBLOCK) {
+		fprintf(stderr, "smb3d: another smb3d (pid %ld) is running with pid file %s\n", holder, path);
+		return false;
+	}
+	if (fd < 0) {
+		/* Without the file the port check still refuses a second server;
+		 * an explicit "pid directory" must work. */
+		if (cf->pid_dir) {
+			fprintf(stderr, "smb3d: cannot create pid file %s: %s\n", path, strerror(-fd));
+			return false;
+		}
+		log_warn("cannot create pid file %s: %s", path, strerror(-fd));
+	}
+	*pid_fd = fd;
+	return true;
+}
+
+/* Bind the listening sockets of every port and address for every worker,
+ * after checking that no other process (another smb3d included) listens
+ * there.  false (message printed) on failure. */
+static bool listen_all(const struct conf *cf, struct worker *workers, int n_workers, size_t max_pdu)
+{
+	int n_listen = 0;
+	char a[80];
+	for (size_t p = 0; p < cf->n_ports; p++) {
+		struct addr addrs[MAX_ADDRS];
+		int n = listen_addrs(cf, cf->ports[p], addrs);
+		for (int i = 0; i < n; i++) {
+			int fd = listener_probe(&addrs[i].ss, addrs[i].len);
+			/* An IPv6 wildcard on a host without IPv6 is not an error. */
+			if (addrs[i].ss.ss_family == AF_INET6 && (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL))
+				continue;
+			if (fd == -EADDRINUSE) {
+				fprintf(stderr, "smb3d: cannot listen on %s: another process (smbd or another smb3d) "
+				        "listens there\n", conn_addr_str(&addrs[i].ss, a, sizeof(a)));
+				return false;
+			}
+			for (int w = 0; w < n_workers; w++) {
+				fd = listener_socket(&addrs[i].ss, addrs[i].len);
+				if (fd < 0) {
+					fprintf(stderr, "smb3d: cannot listen on %s: %s\n",
+						conn_addr_str(&addrs[i].ss, a, sizeof(a)), strerror(-fd));
+					return false;
+				}
+				listener_add(&workers[w], fd, &smb_conn_ops, max_pdu);
+				n_listen++;
+			}
+		}
+	}
+	if (!n_listen) {
+		fprintf(stderr, "smb3d: no address to listen on (check interfaces / bind interfaces only)\n");
+		return false;
+	}
+	return true;
 }
 
 int server_run(struct conf *cf, const char *conf_path)
 {
-	int rc = 1;
+	int rc = 1, pid_fd = -1;
+	char pid_path[4200];
+	reload_path = conf_path;
 	log_set_level(cf->log_level);
+	if (!take_pid_file(cf, pid_path, sizeof(pid_path), &pid_fd)) {
+		conf_free(cf);
+		return 1;
+	}
 	if (crypto_init() < 0) {
 		fprintf(stderr, "smb3d: cannot initialise OpenSSL (default and legacy providers)\n");
 		conf_free(cf);
@@ -189,6 +339,7 @@ int server_run(struct conf *cf, const char *conf_path)
 	if (srv_passdb_load(cf->passdb_path) < 0) {
 		fprintf(stderr, "smb3d: cannot read user database %s\n", cf->passdb_path);
 		conf_free(cf);
+		pidfile_release(pid_fd, pid_path);
 		return 1;
 	}
 	bufpool_limit = (size_t)cf->buffer_pool_mb << 20;
@@ -224,40 +375,22 @@ int server_run(struct conf *cf, const char *conf_path)
 		/* fixed buffers serve the io_uring engine's file reads and writes */
 		workers[inited].fixed_buffers = cf->fixed_buffers && cf->io_backend == IO_BACKEND_URING;
 	}
-	int n_listen = 0;
-	for (size_t p = 0; p < cf->n_ports; p++) {
-		struct addr addrs[MAX_ADDRS];
-		int n = listen_addrs(cf, cf->ports[p], addrs);
-		for (int i = 0; i < n; i++) {
-			for (int w = 0; w < n_workers; w++) {
-				int fd = listener_socket(&addrs[i].ss, addrs[i].len);
-				if (fd < 0) {
-					char a[80];
-					/* An IPv6 wildcard on a host without IPv6 is not an error. */
-					if (addrs[i].ss.ss_family == AF_INET6 && (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL))
-						break;
-					fprintf(stderr, "smb3d: cannot listen on %s: %s\n",
-						conn_addr_str(&addrs[i].ss, a, sizeof(a)), strerror(-fd));
-					goto out;
-				}
-				listener_add(&workers[w], fd, &smb_conn_ops, max_pdu);
-				n_listen++;
-			}
-		}
-	}
-	if (!n_listen) {
-		fprintf(stderr, "smb3d: no address to listen on (check interfaces / bind interfaces only)\n");
+	if (!listen_all(cf, workers, n_workers, max_pdu))
+		goto out;
+	/* Before the workers start: a running server's socket is never taken. */
+	int cret = control_start(cf->control_socket, reload);
+	if (cret == -EADDRINUSE) {
+		fprintf(stderr, "smb3d: control socket %s belongs to a running server\n", cf->control_socket);
 		goto out;
 	}
+	if (cret < 0)
+		log_warn("control socket %s: %s (smb3ctl status will not work)", cf->control_socket, strerror(-cret));
 	for (; started < n_workers; started++) {
 		if (worker_start(&workers[started]) < 0) {
 			fprintf(stderr, "smb3d: cannot start worker threads\n");
 			goto out;
 		}
 	}
-	int cret = control_start(cf->control_socket, reload_request);
-	if (cret < 0)
-		log_warn("control socket %s: %s (smb3ctl status will not work)", cf->control_socket, strerror(-cret));
 	int mret = metrics_http_start("127.0.0.1", cf->metrics_port);
 	if (mret < 0) {
 		fprintf(stderr, "smb3d: cannot serve metrics on 127.0.0.1:%d: %s\n", cf->metrics_port, strerror(-mret));
@@ -270,16 +403,16 @@ int server_run(struct conf *cf, const char *conf_path)
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			reload(conf_path);
+			reload(NULL);
 			continue;
 		}
 		log_notice("signal %d: stopping", sig);
 		break;
 	}
 	rc = 0;
-	control_stop();
 	metrics_http_stop();
 out:
+	control_stop();
 	for (int i = 0; i < started; i++)
 		worker_stop(&workers[i]);
 	for (int i = 0; i < started; i++)
@@ -290,5 +423,6 @@ out:
 	conf_current_set(NULL);
 	srv_passdb_fini();
 	vfs_fini();
+	pidfile_release(pid_fd, pid_path);
 	return rc;
 }

@@ -165,8 +165,13 @@ int ctl_user_main(int argc, char **argv, const char *passdb_path)
 		return 2;
 	}
 	crypto_init();
-	if (strcmp(sub, "list") == 0)
+	if (strcmp(sub, "list") == 0) {
+		if (name) {
+			fprintf(stderr, "smb3ctl: unexpected argument '%s'\n", name);
+			return 2;
+		}
 		return cmd_list(passdb_path);
+	}
 	if (!name || (strcmp(sub, "add") && strcmp(sub, "del") && strcmp(sub, "passwd"))) {
 		usage(stderr);
 		return 2;

@@ -5,6 +5,7 @@
  * Exit codes: 0 success, 1 failure, 2 usage error or not implemented. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "conf/conf.h"
@@ -29,17 +30,17 @@ static void usage(FILE *out)
 	      "  user passwd NAME [-s] change a user's password\n"
 	      "  user list             list the users\n"
 	      "  status                show the running server's clients, channels, sessions and open files\n"
-	      "  reload                make the running server reload its configuration and users\n",
+	      "  reload                make the running server reload its configuration and users (exit 0 if accepted)\n",
 	      out);
 }
 
 /* The passdb file named by the configuration; its default when the
- * configuration file does not exist.  NULL (errors printed) if the
- * configuration is invalid. */
-static struct conf *load_for_passdb(const char *config_path, const char **passdb)
+ * default configuration file does not exist.  NULL (errors printed) if the
+ * configuration is invalid, or a file given with -c cannot be read. */
+static struct conf *load_for_passdb(const char *config_path, bool explicit_config, const char **passdb)
 {
 	FILE *f = fopen(config_path, "re");
-	if (!f && errno == ENOENT) {
+	if (!f && errno == ENOENT && !explicit_config) {
 		*passdb = CTL_DEFAULT_PASSDB;
 		return NULL;
 	}
@@ -53,6 +54,7 @@ static struct conf *load_for_passdb(const char *config_path, const char **passdb
 int main(int argc, char **argv)
 {
 	const char *config_path = CTL_DEFAULT_CONFIG;
+	bool explicit_config = false;
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -69,8 +71,10 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			config_path = argv[i];
+			explicit_config = true;
 		} else if (!strncmp(a, "--config=", 9)) {
 			config_path = a + 9;
+			explicit_config = true;
 		} else if (!strcmp(a, "--")) {
 			i++;
 			break;
@@ -90,7 +94,7 @@ int main(int argc, char **argv)
 		return ctl_config_main(argc - i, argv + i, config_path);
 	if (!strcmp(cmd, "user")) {
 		const char *passdb;
-		struct conf *c = load_for_passdb(config_path, &passdb);
+		struct conf *c = load_for_passdb(config_path, explicit_config, &passdb);
 		if (!passdb)
 			return 1;
 		/* argv[0] of the sub-command is "user", argv[1] its verb */
@@ -99,8 +103,12 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (!strcmp(cmd, "status") || !strcmp(cmd, "reload"))
-		return ctl_control_main(cmd, config_path);
+		return ctl_control_main(argc - i, argv + i, config_path, explicit_config);
 	if (!strcmp(cmd, "help")) {
+		if (i + 1 < argc) {
+			fprintf(stderr, "smb3ctl help: unexpected argument '%s'\n", argv[i + 1]);
+			return 2;
+		}
 		usage(stdout);
 		return 0;
 	}

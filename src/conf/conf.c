@@ -701,6 +701,7 @@ void conf_free(struct conf *c)
 	free(c->passdb_path);
 	free(c->guest_account);
 	free(c->control_socket);
+	free(c->pid_dir);
 	for (size_t i = 0; i < c->n_shares; i++)
 		conf_share_clear(&c->shares[i]);
 	free(c->shares);
@@ -708,6 +709,24 @@ void conf_free(struct conf *c)
 }
 
 /* ---- lookups ---- */
+
+bool conf_pid_file(const struct conf *c, char *buf, size_t size)
+{
+	const char *dir = c->pid_dir;
+	int dl;
+	if (dir) {
+		dl = (int)strlen(dir);
+	} else if (c->control_socket && strrchr(c->control_socket, '/') &&
+	           strrchr(c->control_socket, '/') != c->control_socket) {
+		dir = c->control_socket;
+		dl = (int)(strrchr(dir, '/') - dir);
+	} else {
+		dir = "/run/smb3d";
+		dl = (int)strlen(dir);
+	}
+	int n = snprintf(buf, size, "%.*s/smb3d.pid", dl, dir);
+	return n > 0 && (size_t)n < size;
+}
 
 const struct conf_share *conf_share_find(const struct conf *c, const char *name)
 {

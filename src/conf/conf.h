@@ -88,6 +88,7 @@ struct conf {
 	int max_sessions_conn;      /* "max sessions per connection", default 1024 */
 	bool null_session;          /* "restrict anonymous" = 0 (default) allows anonymous sessions */
 	char *control_socket;       /* "control socket", default /run/smb3d/control.sock */
+	char *pid_dir;              /* "pid directory"; NULL = the control socket's directory (/run/smb3d) */
 	int metrics_port;           /* "metrics port", 0 = off */
 	char **hosts_allow;         /* "hosts allow" / "allow hosts": addresses, a.b.c. prefixes, CIDR, ALL */
 	size_t n_hosts_allow;
@@ -115,6 +116,9 @@ struct conf *conf_load(const char *path, FILE *err, FILE *warn);
 /* Same from a string (for tests); `name` is used in messages. */
 struct conf *conf_load_string(const char *text, const char *name, FILE *err, FILE *warn);
 void conf_free(struct conf *c);
+
+/* The pid file, "<pid directory>/smb3d.pid", into buf; false if too long. */
+bool conf_pid_file(const struct conf *c, char *buf, size_t size);
 
 /* Print the effective settings in smb.conf syntax, like `testparm -s`. */
 void conf_dump(const struct conf *c, FILE *out);

@@ -163,6 +163,9 @@ void conf_dump(const struct conf *c, FILE *out)
 	fprintf(out, "\tmax sessions per connection = %d\n", c->max_sessions_conn);
 	fprintf(out, "\trestrict anonymous = %d\n", c->null_session ? 0 : 2);
 	fprintf(out, "\tcontrol socket = %s\n", c->control_socket);
+	char pidf[4200];
+	if (conf_pid_file(c, pidf, sizeof(pidf)))
+		fprintf(out, "\tpid directory = %.*s\n", (int)(strrchr(pidf, '/') - pidf), pidf);
 	fprintf(out, "\tmetrics port = %d\n", c->metrics_port);
 	if (c->n_hosts_allow) {
 		fprintf(out, "\thosts allow =");

@@ -517,6 +517,20 @@ static void set_case_sensitive(struct pstate *st, const struct opt *o, const cha
 		conf_pstate_global_case(st, !b);
 }
 
+static void set_pid_dir(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf *c = conf_pstate_conf(st);
+	size_t n = strlen(v);
+	while (n > 1 && v[n - 1] == '/')
+		n--;
+	if (v[0] != '/' || n > 4000) {
+		conf_error(st, "'%s' must be an absolute directory", o->name);
+		return;
+	}
+	free(c->pid_dir);
+	c->pid_dir = conf_xstrndup(v, n);
+}
+
 static void set_include(struct pstate *st, const struct opt *o, const char *v)
 {
 	conf_include(st, v);
@@ -568,6 +582,7 @@ static const struct opt options[] = {
 	{ "max sessions per connection", GLOBAL, K_INT, G(max_sessions_conn), 1, 65534, NULL },
 	{ "restrict anonymous", GLOBAL, K_FN, 0, 0, 0, set_restrict_anon },
 	{ "control socket", GLOBAL, K_STR, G(control_socket), 1, 107, NULL },
+	{ "pid directory", GLOBAL, K_FN, 0, 0, 0, set_pid_dir },
 	{ "metrics port", GLOBAL, K_INT, G(metrics_port), 0, 65535, NULL },
 	{ "use sendfile", GLOBAL, K_BOOL, G(use_sendfile), 0, 0, NULL },
 	{ "hosts allow", SHARE, K_FN, 0, 0, 0, set_hosts_allow },

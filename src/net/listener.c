@@ -37,6 +37,20 @@ int listener_socket(const struct sockaddr_storage *ss, socklen_t len)
 	return fd;
 }
 
+int listener_probe(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* TIME_WAIT leftovers are fine */
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	int ret = bind(fd, (const struct sockaddr *)ss, len) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 static void listener_arm(struct listener *l);
 
 /* A peer that vanishes (a cut link, a crashed client) must be noticed so

@@ -14,6 +14,12 @@
  * IPv4 wildcard socket can sit beside them. */
 int listener_socket(const struct sockaddr_storage *ss, socklen_t len);
 
+/* Is the address free for us?  0, or -EADDRINUSE when another process
+ * listens there -- another smb3d included: SO_REUSEPORT would let a second
+ * server share the port silently, so the probe binds without it (a bind
+ * conflicts with any listener unless both set SO_REUSEPORT). */
+int listener_probe(const struct sockaddr_storage *ss, socklen_t len);
+
 /* Give socket `fd` to worker w (before the worker starts). */
 int listener_add(struct worker *w, int fd, const struct conn_ops *ops, size_t max_pdu);
 

@@ -21,8 +21,10 @@
 
 static int ctl_fd = -1;
 static pthread_t ctl_thread;
-static void (*ctl_reload)(void);
+static int (*ctl_reload)(FILE *reply);
 static char ctl_path[108];
+static dev_t ctl_dev;
+static ino_t ctl_ino;
 
 static const char *dialect_str(uint16_t d)
 {
@@ -147,9 +149,10 @@ static void serve(int fd)
 	if (strcmp(line, "status") == 0) {
 		write_status(f);
 	} else if (strcmp(line, "reload") == 0) {
-		if (ctl_reload)
-			ctl_reload();
-		fprintf(f, "reload requested\n");
+		/* The answer says whether the server took the file: the first
+		 * line starts with "error:" when it did not. */
+		if (ctl_reload && ctl_reload(f) == 0)
+			fprintf(f, "reload: the new configuration is in effect\n");
 	} else {
 		fprintf(f, "error: unknown request '%s'\n", line);
 	}
@@ -171,7 +174,7 @@ static void *ctl_main(void *arg)
 	return NULL;
 }
 
-int control_start(const char *path, void (*reload)(void))
+int control_start(const char *path, int (*reload)(FILE *reply))
 {
 	if (!path || !*path)
 		return 0;
@@ -191,15 +194,28 @@ int control_start(const char *path, void (*reload)(void))
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
+	/* A server that answers there is alive: never unlink its socket. */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path); /* stale: nobody listens */
 	mode_t old = umask(077);
 	int ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (ret < 0 || listen(fd, 16) < 0) {
+	if (ret < 0 || listen(fd, 16) < 0 || stat(path, &st) < 0) {
 		ret = -errno;
 		close(fd);
 		return ret;
 	}
+	ctl_dev = st.st_dev;
+	ctl_ino = st.st_ino;
 	ctl_fd = fd;
 	ctl_reload = reload;
 	if (pthread_create(&ctl_thread, NULL, ctl_main, NULL) != 0) {
@@ -218,5 +234,8 @@ void control_stop(void)
 	pthread_join(ctl_thread, NULL);
 	close(ctl_fd);
 	ctl_fd = -1;
-	unlink(ctl_path);
+	/* Only the socket we created: a file put there since is not ours. */
+	struct stat st;
+	if (stat(ctl_path, &st) == 0 && st.st_dev == ctl_dev && st.st_ino == ctl_ino)
+		unlink(ctl_path);
 }

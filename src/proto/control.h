@@ -3,8 +3,14 @@
 #ifndef SMB3D_PROTO_CONTROL_H
 #define SMB3D_PROTO_CONTROL_H
 
-/* Start the control thread; `reload` is called for "reload". */
-int control_start(const char *path, void (*reload)(void));
+#include <stdio.h>
+
+/* Start the control thread; `reload` is called for "reload" and writes its
+ * messages to `reply`, returning 0 when the new configuration was accepted.
+ * -EADDRINUSE when a running server answers on `path`: its socket is never
+ * taken over.  A stale socket file (nobody listening) is replaced. */
+int control_start(const char *path, int (*reload)(FILE *reply));
+/* Stop the thread; the socket file is removed only if it is still ours. */
 void control_stop(void);
 
 #endif

@@ -176,6 +176,9 @@ class Server:
             })
         else:
             g["io backend"] = self.io_backend
+            # Each server its own control socket, so its pid file
+            # (<pid directory> = the socket's directory) is its own too.
+            g["control socket"] = os.path.join(t, "control.sock")
         g.update(self.global_opts)
         lines = ["[global]"] + ["\t%s = %s" % kv for kv in g.items()]
         for name, opts in self.shares.items():

@@ -575,8 +575,7 @@ class Metrics(SmbdOnly):
         self.assertEqual(set(m), {"0100007F"}, "metrics must bind 127.0.0.1 only: %s" % ports)
 
     def test_off_by_default(self):
-        s = h.Server(port=pick_port(SMB_PORTS, {self.server.port}),
-                     global_opts={"control socket": "%s/none.sock" % self.server.tmp})
+        s = h.Server(port=pick_port(SMB_PORTS, {self.server.port}))
         self._servers.append(s)
         ports = {p for a, p in listening_ports(s.proc.pid)}
         self.assertEqual(ports, {s.port}, "only the SMB port; no metrics by default")

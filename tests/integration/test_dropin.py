@@ -192,5 +192,137 @@ class FailClosed(h.ServerTestCase):
         self.assertServerAlive()
 
 
+def smb3ctl(conf, *args):
+    r = subprocess.run([os.path.join(h.BUILD, "smb3ctl"), "-c", conf] + list(args),
+                       capture_output=True, text=True, timeout=30)
+    return r.returncode, r.stdout, r.stderr
+
+
+def run_smb3d(server, timeout=20):
+    """Run smb3d on server's config in the foreground until it exits."""
+    r = subprocess.run(server.command(), capture_output=True, text=True, timeout=timeout, cwd=server.tmp)
+    return r.returncode, r.stdout + r.stderr
+
+
+class OneInstance(h.ServerTestCase):
+    """One server per port and per pid directory; the control socket of a
+    running server is never taken; smb3ctl talks only to the server its
+    configuration names and reports what the server decided."""
+
+    @classmethod
+    def setUpClass(cls):
+        if h.TARGET != "smb3d":
+            raise unittest.SkipTest("smb3d only")
+        super().setUpClass()
+
+    def second(self, **opts):
+        s = h.Server(start=False, users=[], port=opts.pop("port", None))
+        self._servers.append(s)
+        s.global_opts.update(opts)
+        s._write_config()
+        return s
+
+    def test_pid_file_holds_our_pid(self):
+        pidf = os.path.join(self.server.tmp, "smb3d.pid")
+        with open(pidf) as f:
+            self.assertEqual(int(f.read()), self.server.proc.pid)
+
+    def test_second_smb3d_on_same_port_refused(self):
+        s = self.second(port=self.server.port)
+        rc, out = run_smb3d(s)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("another process (smbd or another smb3d) listens there", out)
+        self.assertEqual(len([l for l in out.splitlines() if "warning:" not in l]), 1, out)  # one clear line
+        # every connection still reaches the first server
+        for _ in range(6):
+            self.smb_ok("ls")
+        rc, out, err = smb3ctl(self.server.conf, "status")
+        self.assertEqual(rc, 0, err)
+
+    def test_second_smb3d_with_same_pid_file_refused(self):
+        s = self.second(**{"pid directory": self.server.tmp})
+        rc, out = run_smb3d(s)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("another smb3d (pid %d) is running" % self.server.proc.pid, out)
+
+    def test_control_socket_of_running_server_not_taken(self):
+        sock = os.path.join(self.server.tmp, "control.sock")
+        ino = os.stat(sock).st_ino
+        s = self.second(**{"control socket": sock, "pid directory": os.path.join(self.server.tmp, "pid")})
+        rc, out = run_smb3d(s)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("control socket %s belongs to a running server" % sock, out)
+        self.assertEqual(os.stat(sock).st_ino, ino)  # neither replaced nor removed
+        rc, out, err = smb3ctl(self.server.conf, "status")
+        self.assertEqual(rc, 0, err)
+
+    def test_stale_control_socket_and_pid_file_taken_over(self):
+        s = self.second()
+        import socket as so
+        sock = os.path.join(s.tmp, "control.sock")
+        x = so.socket(so.AF_UNIX, so.SOCK_STREAM)
+        x.bind(sock)
+        x.close()  # a socket file nobody listens on
+        with open(os.path.join(s.tmp, "smb3d.pid"), "w") as f:
+            f.write("999999\n")  # left by a crashed server, not locked
+        s.start()
+        rc, out, err = smb3ctl(s.conf, "status")
+        self.assertEqual(rc, 0, err)
+        s.stop()
+
+    def test_smb3ctl_bad_config_never_reaches_a_server(self):
+        bad = os.path.join(self.server.tmp, "bad.conf")
+        with open(bad, "w") as f:
+            f.write("[global]\n\tcontrol socket = %s\n\tserver signing = sometimes\n"
+                    % os.path.join(self.server.tmp, "control.sock"))
+        n = self.server.log_tail(200000).count("configuration reloaded")
+        for cmd in ("reload", "status"):
+            rc, out, err = smb3ctl(bad, cmd)
+            self.assertEqual(rc, 1, out + err)
+            self.assertIn("bad.conf:3:", err)
+            self.assertIn("not contacting any server", err)
+            self.assertEqual(out, "")
+        rc, out, err = smb3ctl(os.path.join(self.server.tmp, "missing.conf"), "status")
+        self.assertEqual(rc, 1, out + err)
+        self.assertEqual(out, "")
+        time.sleep(0.2)
+        self.assertEqual(self.server.log_tail(200000).count("configuration reloaded"), n)
+
+    def test_smb3ctl_extra_arguments_are_errors(self):
+        for args in (("status", "bogus"), ("reload", "now"), ("user", "list", "x")):
+            rc, out, err = smb3ctl(self.server.conf, *args)
+            self.assertEqual(rc, 2, (args, out, err))
+            self.assertIn("unexpected argument", err)
+
+    def test_smb3ctl_reload_reports_the_servers_answer(self):
+        rc, out, err = smb3ctl(self.server.conf, "reload")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("the new configuration is in effect", out)
+        # smb3ctl can read the file, the server cannot take it (a broken
+        # user database): the server's refusal is smb3ctl's exit status
+        with open(self.server.passdb) as f:
+            good = f.read()
+        try:
+            with open(self.server.passdb, "a") as f:
+                f.write("garbage line\n")
+            rc, out, err = smb3ctl(self.server.conf, "reload")
+            self.assertEqual(rc, 1, out + err)
+            self.assertIn("error: cannot read user database", err)
+        finally:
+            with open(self.server.passdb, "w") as f:
+                f.write(good)
+        self.smb_ok("ls")
+
+    def test_reload_does_not_repeat_warnings(self):
+        s = self.server
+        s.global_opts["load printers"] = "no"
+        s._write_config()
+        for _ in range(3):
+            rc, out, err = smb3ctl(s.conf, "reload")
+            self.assertEqual(rc, 0, err)
+        log = s.log_tail(200000)
+        self.assertEqual(log.count("option 'load printers' is not supported"), 1, log)
+
+
 if __name__ == "__main__":
     h.main()
