@@ -1,0 +1,238 @@
+#!/usr/bin/python3
+"""Write the seed corpus of tests/fuzz/fuzz_pipeline.c into tests/fuzz/corpus/fuzz_pipeline/.
+
+Each seed is   mode:u8  (flags:u8 len:u16be message)*   (the format is described at the top of
+fuzz_pipeline.c).  The harness fills in MessageIds, SessionIds, TreeIds and signatures; a FileId
+written as FID(k) becomes the k-th newest FileId a CREATE returned.  The seeds are ordinary
+client conversations (one per command family, the compound shapes, oplock breaks, named pipes,
+sealed trees, logoff and tree disconnect in the middle) for the fuzzer to mutate.
+
+    tests/fuzz/gen_pipeline_corpus.py [OUTDIR]"""
+import os, struct, sys
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+from hc import (b_create, b_close, b_read, b_write, b_ioctl, b_qdir, b_qinfo, b_sinfo, b_echo, b_notify,  # noqa: E402
+                b_lock, ctx_item, rename_info, U16,
+                NEG, SESS, LOGOFF, TCON, TDIS, CREATE, CLOSE, FLUSH, READ, WRITE, LOCK, IOCTL, CANCEL, ECHO,
+                QDIR, NOTIFY, QINFO, SINFO, OPBRK)
+
+RAW, SIGN, SEAL, KEEP_SID, NOWAIT, NOACK = 0x01, 0x02, 0x04, 0x20, 0x40, 0x80
+SHARE, IPC, SEALED, NOTREE = 0 << 3, 1 << 3, 2 << 3, 3 << 3
+RELATED = 0x4
+M311, M202, M210, M300, M302 = 0x04, 0x00, 0x01, 0x02, 0x03
+SIGNREQ = 0x08
+
+
+def FID(k=0):
+    return struct.pack("<QQ", 0xFFFFFFFFFFFFFFF0 + k, 0)
+
+
+REL = b"\xff" * 16   # the related-compound FileId
+
+
+def el(cmd, body, flags=0, charge=1):
+    """A header (ids left to the harness) + body."""
+    return struct.pack("<4sHHIHHIIQIIQ16s", b"\xfeSMB", 64, charge, 0, cmd, 64, flags, 0, 0, 0, 0, 0,
+                       b"\0" * 16) + body
+
+
+def chain(*elems):
+    out = b""
+    for i, e in enumerate(elems):
+        if i != len(elems) - 1:
+            e = e + b"\0" * ((8 - len(e) % 8) % 8)
+            e = e[:20] + struct.pack("<I", len(e)) + e[24:]
+        out += e
+    return out
+
+
+def rec(msg, flags=0):
+    return struct.pack(">BH", flags, len(msg)) + msg
+
+
+def seed(mode, *recs):
+    return bytes([mode]) + b"".join(recs)
+
+
+def create(name, **kw):
+    return el(CREATE, b_create(U16(name), **kw))
+
+
+RPC = os.path.join(HERE, "corpus", "fuzz_rpc")
+
+
+def rpc(name):
+    with open(os.path.join(RPC, name), "rb") as f:
+        return f.read()
+
+
+FSCTL_VALIDATE_NEGOTIATE = 0x00140204
+FSCTL_QUERY_NETWORK_INTERFACE_INFO = 0x001401FC
+FSCTL_SET_SPARSE = 0x000900C4
+FSCTL_SET_ZERO_DATA = 0x000980C8
+FSCTL_QUERY_ALLOCATED_RANGES = 0x000940CF
+FSCTL_SRV_REQUEST_RESUME_KEY = 0x00140078
+FSCTL_SRV_COPYCHUNK = 0x001440F2
+FSCTL_PIPE_TRANSCEIVE = 0x0011C017
+FSCTL_GET_REPARSE_POINT = 0x000900A8
+FSCTL_CREATE_OR_GET_OBJECT_ID = 0x000900C0
+ALL = b"\xff" * 16
+
+
+def seeds():
+    s = {}
+    s["rw_311"] = seed(M311, rec(create("a.txt", disp=5)), rec(el(WRITE, b_write(FID(), 0, b"hello fuzz" * 10))),
+                       rec(el(READ, b_read(FID(), 0, 100))), rec(el(FLUSH, struct.pack("<HHI", 24, 0, 0) + FID())),
+                       rec(el(CLOSE, b_close(FID(), 1))))
+    for mode, name in ((M202, "rw_202"), (M210, "rw_210"), (M300, "rw_300"), (M302, "rw_302"),
+                       (M311 | SIGNREQ, "rw_311_signed"), (M311 | 0x50, "rw_311_ccm_cmac")):
+        s[name] = seed(mode, rec(create("b.txt", disp=5)), rec(el(WRITE, b_write(FID(), 3, b"x" * 300))),
+                       rec(el(READ, b_read(FID(), 0, 4096))), rec(el(CLOSE, b_close(FID()))))
+    s["rw_sealed_tree"] = seed(M311, rec(create("s.txt", disp=5), SEALED),
+                               rec(el(WRITE, b_write(FID(), 0, b"sealed")), SEALED),
+                               rec(el(READ, b_read(FID(), 0, 6)), SEALED), rec(el(CLOSE, b_close(FID())), SEALED))
+    s["rw_sealed_300"] = seed(M300, rec(create("s.txt", disp=5), SEAL), rec(el(READ, b_read(FID(), 0, 6)), SEAL),
+                              rec(el(CLOSE, b_close(FID())), SEAL))
+    s["dir_list"] = seed(M311, rec(create("d", disp=2, opts=1, access=0x100081)), rec(create("d\\f1", disp=2)),
+                         rec(el(CLOSE, b_close(FID()))), rec(create("d", disp=1, opts=1, access=0x100081)),
+                         *[rec(el(QDIR, b_qdir(FID(), U16(p), cls=c, flags=fl)))
+                           for p, c, fl in (("*", 0x25, 1), ("*", 0x01, 1), ("f*", 0x26, 1), ("*", 0x03, 0),
+                                            ("?1", 0x0C, 1), ("*", 0x02, 0x10), ("*", 0x3C, 1))],
+                         rec(el(CLOSE, b_close(FID()))))
+    qi = [(1, c) for c in (4, 5, 6, 7, 8, 9, 14, 15, 16, 17, 18, 21, 22, 28, 34, 35, 48, 68)]
+    qi += [(2, c) for c in (1, 3, 4, 5, 6, 7, 8, 11)] + [(3, 0)]
+    s["query_info"] = seed(M311, rec(create("q.txt", disp=5)),
+                           *[rec(el(QINFO, b_qinfo(FID(), t, c, addl=0x7 if t == 3 else 0))) for t, c in qi],
+                           rec(el(CLOSE, b_close(FID()))))
+    basic = struct.pack("<QQQQII", 0, 0, 132000000000000000, 0, 0x20, 0)
+    s["set_info"] = seed(M311, rec(create("si.txt", disp=5, access=0x001F01FF)),
+                         rec(el(SINFO, b_sinfo(FID(), 1, 4, basic))),
+                         rec(el(SINFO, b_sinfo(FID(), 1, 20, struct.pack("<Q", 1000)))),
+                         rec(el(SINFO, b_sinfo(FID(), 1, 19, struct.pack("<Q", 4096)))),
+                         rec(el(SINFO, b_sinfo(FID(), 1, 14, struct.pack("<Q", 10)))),
+                         rec(el(SINFO, b_sinfo(FID(), 1, 10, rename_info(U16("si2.txt"))))),
+                         rec(el(SINFO, b_sinfo(FID(), 1, 13, b"\x01"))),
+                         rec(el(CLOSE, b_close(FID()))))
+    s["rename_over"] = seed(M311, rec(create("r1", disp=5)), rec(create("r2", disp=5)),
+                            rec(el(SINFO, b_sinfo(FID(1), 1, 10, rename_info(U16("r2"), replace=1))))
+                            , rec(el(SINFO, b_sinfo(FID(), 1, 11, rename_info(U16("r3"))))))
+    s["locks"] = seed(M311, rec(create("l.txt", disp=5)), rec(el(WRITE, b_write(FID(), 0, b"z" * 64))),
+                      rec(el(LOCK, b_lock(FID(), [(0, 10, 2 | 0x10)]))),
+                      rec(el(LOCK, b_lock(FID(), [(5, 10, 1)]))),
+                      rec(el(LOCK, b_lock(FID(), [(0, 10, 4)]))),
+                      rec(el(LOCK, b_lock(FID(), [(0, 10, 2), (20, 5, 1 | 0x10)]))),
+                      rec(el(CANCEL, struct.pack("<HH", 4, 0))),
+                      rec(el(CLOSE, b_close(FID()))))
+    s["notify_cancel"] = seed(M311, rec(create("n", disp=2, opts=1, access=0x100081)),
+                              rec(el(NOTIFY, b_notify(FID(), flags=1))),
+                              rec(create("n\\x", disp=2)), rec(el(CLOSE, b_close(FID()))),
+                              rec(el(NOTIFY, b_notify(FID(1)))),
+                              rec(el(CANCEL, struct.pack("<HH", 4, 0), flags=0x2)),
+                              rec(el(CLOSE, b_close(FID(1)))))
+    s["ioctls"] = seed(M311, rec(create("i.txt", disp=5)),
+                       rec(el(WRITE, b_write(FID(), 0, b"abc" * 100))),
+                       rec(el(IOCTL, b_ioctl(FSCTL_VALIDATE_NEGOTIATE, ALL,
+                                             struct.pack("<I16sHH", 0x7F, b"\xc1" * 16, 1, 5) +
+                                             struct.pack("<5H", 0x202, 0x210, 0x300, 0x302, 0x311)))),
+                       rec(el(IOCTL, b_ioctl(FSCTL_QUERY_NETWORK_INTERFACE_INFO, ALL))),
+                       rec(el(IOCTL, b_ioctl(FSCTL_SET_SPARSE, FID(), b"\x01")))
+                       , rec(el(IOCTL, b_ioctl(FSCTL_SET_ZERO_DATA, FID(), struct.pack("<QQ", 10, 20)))),
+                       rec(el(IOCTL, b_ioctl(FSCTL_QUERY_ALLOCATED_RANGES, FID(), struct.pack("<QQ", 0, 1 << 20)))),
+                       rec(el(IOCTL, b_ioctl(FSCTL_SRV_REQUEST_RESUME_KEY, FID()))),
+                       rec(el(IOCTL, b_ioctl(FSCTL_GET_REPARSE_POINT, FID()))),
+                       rec(el(IOCTL, b_ioctl(FSCTL_CREATE_OR_GET_OBJECT_ID, FID()))),
+                       rec(el(CLOSE, b_close(FID()))))
+    chunk = struct.pack("<24sII", b"\0" * 24, 1, 0) + struct.pack("<QQII", 0, 0, 100, 0)
+    s["copychunk"] = seed(M311, rec(create("src.txt", disp=5)), rec(el(WRITE, b_write(FID(), 0, b"c" * 200))),
+                          rec(el(IOCTL, b_ioctl(FSCTL_SRV_REQUEST_RESUME_KEY, FID()))),
+                          rec(create("dst.txt", disp=5)),
+                          rec(el(IOCTL, b_ioctl(FSCTL_SRV_COPYCHUNK, FID(), chunk, max_out=12))))
+    s["compound_rw"] = seed(M311, rec(chain(create("c.txt", disp=5),
+                                            el(WRITE, b_write(REL, 0, b"compound"), flags=RELATED),
+                                            el(READ, b_read(REL, 0, 8), flags=RELATED),
+                                            el(QINFO, b_qinfo(REL, 1, 18), flags=RELATED),
+                                            el(CLOSE, b_close(REL), flags=RELATED))))
+    s["compound_fail"] = seed(M311, rec(chain(create("nope\\x.txt", disp=1),
+                                              el(QINFO, b_qinfo(REL, 1, 5), flags=RELATED),
+                                              el(CLOSE, b_close(REL), flags=RELATED))))
+    s["compound_unrelated"] = seed(M311, rec(chain(el(ECHO, b_echo()), create("u.txt", disp=5),
+                                                   el(NOTIFY, b_notify(FID())))),
+                                   rec(chain(el(QDIR, b_qdir(FID(), U16("*"))), el(CANCEL, struct.pack("<HH", 4, 0)),
+                                             el(CLOSE, b_close(FID())))))
+    s["compound_sealed"] = seed(M311, rec(chain(create("cs.txt", disp=5),
+                                                el(WRITE, b_write(REL, 0, b"q" * 33), flags=RELATED),
+                                                el(READ, b_read(REL, 0, 33), flags=RELATED),
+                                                el(CLOSE, b_close(REL), flags=RELATED)), SEALED))
+    s["oplock_break_self"] = seed(M311, rec(create("o.txt", disp=5, oplock=9)),
+                                  rec(create("o.txt", disp=1, oplock=9)),
+                                  rec(el(CLOSE, b_close(FID()))), rec(el(CLOSE, b_close(FID(1)))))
+    s["oplock_unacked_logoff"] = seed(M311, rec(create("p.txt", disp=5, oplock=9)),
+                                      rec(create("p.txt", disp=1, oplock=9), NOACK | NOWAIT),
+                                      rec(el(LOGOFF, struct.pack("<HH", 4, 0)), NOACK))
+    s["oplock_lease"] = seed(M311, rec(create("ls.txt", disp=5, oplock=0xFF,
+                                              ctx=ctx_item(b"RqLs", b"\x11" * 16 + struct.pack("<IIQ", 7, 0, 0)))),
+                             rec(create("ls.txt", disp=1, oplock=8)))
+    s["streams"] = seed(M311, rec(create("st.txt", disp=5)), rec(create("st.txt:alt", disp=5)),
+                        rec(el(WRITE, b_write(FID(), 0, b"stream data"))),
+                        rec(el(QINFO, b_qinfo(FID(1), 1, 22))), rec(el(CLOSE, b_close(FID()))),
+                        rec(create("st.txt:alt:$DATA", disp=1)),
+                        rec(el(SINFO, b_sinfo(FID(), 1, 10, rename_info(U16(":alt2"))))))
+    ea = struct.pack("<IBBH", 0, 0, 4, 5) + b"USER\0" + b"value"
+    s["ea"] = seed(M311, rec(create("ea.txt", disp=5, ctx=ctx_item(b"ExtA", ea))),
+                   rec(el(QINFO, b_qinfo(FID(), 1, 15))),
+                   rec(el(SINFO, b_sinfo(FID(), 1, 15, ea))), rec(el(CLOSE, b_close(FID()))))
+    ctxs = (ctx_item(b"MxAc", b"", nxt=24) + ctx_item(b"QFid", b"", nxt=24) +
+            ctx_item(b"AlSi", struct.pack("<Q", 4096), nxt=32) + ctx_item(b"DHnQ", b"\0" * 16, nxt=40) +
+            ctx_item(b"TWrp", struct.pack("<Q", 132000000000000000)))
+    s["create_contexts"] = seed(M311, rec(create("cc.txt", disp=5, ctx=ctxs)), rec(el(CLOSE, b_close(FID()))))
+    sd = struct.pack("<BBHIIII", 1, 0, 0x8004, 0, 0, 0, 20) + struct.pack("<BBHI", 2, 0, 8, 0)
+    s["security"] = seed(M311, rec(create("sd.txt", disp=5, access=0x001F01FF, ctx=ctx_item(b"SecD", sd))),
+                         rec(el(QINFO, b_qinfo(FID(), 3, 0, addl=0x7))),
+                         rec(el(SINFO, b_sinfo(FID(), 3, 0, sd, addl=4))), rec(el(CLOSE, b_close(FID()))))
+    bind, enum = rpc("bind_srvsvc"), rpc("enum_level1")
+    s["ipc_srvsvc"] = seed(M311, rec(create("srvsvc", disp=1, opts=0, access=0x0012019F), IPC),
+                           rec(el(WRITE, b_write(FID(), 0, bind)), IPC), rec(el(READ, b_read(FID(), 0, 4280)), IPC),
+                           rec(el(IOCTL, b_ioctl(FSCTL_PIPE_TRANSCEIVE, FID(), enum, max_out=4280)), IPC),
+                           rec(el(CLOSE, b_close(FID())), IPC))
+    s["ipc_wkssvc"] = seed(M311, rec(create("wkssvc", disp=1, opts=0), IPC),
+                           rec(el(IOCTL, b_ioctl(FSCTL_PIPE_TRANSCEIVE, FID(), rpc("bind_auth"), max_out=1024)), IPC),
+                           rec(el(QINFO, b_qinfo(FID(), 1, 5)), IPC))
+    s["logoff_midway"] = seed(M311, rec(create("lo.txt", disp=5)), rec(el(LOGOFF, struct.pack("<HH", 4, 0))),
+                              rec(el(READ, b_read(FID(), 0, 10))), rec(create("lo2.txt", disp=5)))
+    s["tdis_midway"] = seed(M311, rec(create("td.txt", disp=5)), rec(el(TDIS, struct.pack("<HH", 4, 0))),
+                            rec(el(WRITE, b_write(FID(), 0, b"after"))),
+                            rec(el(TCON, struct.pack("<HHHH", 9, 0, 72, 30) + U16("\\\\127.0.0.1\\share")), NOTREE))
+    s["tcon_again"] = seed(M311, rec(el(TCON, struct.pack("<HHHH", 9, 0, 72, 30) + U16("\\\\127.0.0.1\\share")),
+                                     NOTREE), rec(el(TCON, struct.pack("<HHHH", 9, 0, 72, 24) + U16("\\\\x\\nosuch")),
+                                                  NOTREE))
+    s["negotiate_again"] = seed(M311, rec(el(NEG, struct.pack("<HHHHI16sIHH", 36, 1, 1, 0, 0, b"\0" * 16, 0, 0, 0)
+                                            + b"\x02\x02"), NOTREE))
+    s["echo_pipelined"] = seed(M311, *[rec(el(ECHO, b_echo()), NOWAIT) for _ in range(6)], rec(el(ECHO, b_echo())))
+    s["credits_multi"] = seed(M311, rec(create("big.txt", disp=5)),
+                              rec(el(WRITE, b_write(FID(), 0, b"m" * 60000))),
+                              rec(el(READ, b_read(FID(), 0, 70000), charge=2)),
+                              rec(el(READ, b_read(FID(), 0, 200000), charge=1)))
+    s["raw_bad_mid"] = seed(M311, rec(el(ECHO, b_echo()), RAW), rec(el(ECHO, b_echo())))
+    s["delete_on_close"] = seed(M311, rec(create("doc.txt", disp=5, opts=0x1000, access=0x00110080)),
+                                rec(create("doc.txt", disp=1)), rec(el(CLOSE, b_close(FID(1)))),
+                                rec(create("doc.txt", disp=1)))
+    s["hardlink"] = seed(M311, rec(create("h1", disp=5)),
+                         rec(el(SINFO, b_sinfo(FID(), 1, 11, rename_info(U16("h2")))))
+                         , rec(el(QINFO, b_qinfo(FID(), 1, 46))))
+    s["fs_info"] = seed(M311, rec(create("", disp=1, opts=1, access=0x100081)),
+                        *[rec(el(QINFO, b_qinfo(FID(), 2, c))) for c in (1, 3, 4, 5, 6, 7, 8, 11)],
+                        rec(el(SINFO, b_sinfo(FID(), 2, 6, struct.pack("<QQQQQQ", 0, 0, 0, 0, 0, 0)))))
+    return s
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus", "fuzz_pipeline")
+    os.makedirs(out, exist_ok=True)
+    for name, data in sorted(seeds().items()):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    print("%d seeds in %s" % (len(seeds()), out))
+
+
+if __name__ == "__main__":
+    main()
