@@ -38,6 +38,7 @@ struct attr_cache {
 	struct vfs_dosinfo_ext dos;
 	bool ea_valid;
 	uint32_t ea_size;
+	uint64_t alloc_hint;          /* fileops_alloc_hint(): not a cached value, kept across ctimes */
 };
 
 static const struct vfs_ident *ident_of(const struct open *o)
@@ -91,8 +92,10 @@ static struct attr_cache *cache_for(struct open *o, const struct statx *st)
 		o->attr_cache = c;
 	}
 	if (!same_ctime(&c->ctime, &st->stx_ctime)) {
+		uint64_t hint = c->alloc_hint;
 		memset(c, 0, sizeof(*c));
 		c->ctime = st->stx_ctime;
+		c->alloc_hint = hint;
 	}
 	return c;
 }
@@ -144,7 +147,25 @@ NTSTATUS fileops_stat_open(struct open *o, struct fileops_attrs *a)
 	}
 	fileops_attrs_from_stat_ext(&st, r >= 0 ? &x : NULL, a);
 	fileops_fix_alloc(id, o->fd, &st, a);
+	if (o->file && !a->is_dir) {
+		pthread_mutex_lock(&o->file->lock);
+		if (o->attr_cache && o->attr_cache->alloc_hint > a->alloc)
+			a->alloc = o->attr_cache->alloc_hint;
+		pthread_mutex_unlock(&o->file->lock);
+	}
 	return STATUS_SUCCESS;
+}
+
+void fileops_alloc_hint(struct open *o, uint64_t alloc)
+{
+	if (!o->file)
+		return;
+	pthread_mutex_lock(&o->file->lock);
+	if (!o->attr_cache)
+		o->attr_cache = calloc(1, sizeof(*o->attr_cache)); /* ctime 0: caches nothing yet */
+	if (o->attr_cache)
+		o->attr_cache->alloc_hint = alloc;
+	pthread_mutex_unlock(&o->file->lock);
 }
 
 uint32_t fileops_ea_size_open(struct open *o)

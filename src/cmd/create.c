@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmd/acl.h"
+#include "cmd/alloc.h"
 #include "cmd/change_notify.h"
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
@@ -203,6 +204,30 @@ static void open_abort(struct open *o)
 	open_put(o);
 }
 
+/* Undo the create of an object that must not stay behind: the open was
+ * its first, so closing it delete-pending removes it. */
+static void undo_create(struct open *o)
+{
+	pthread_mutex_lock(&o->file->lock);
+	o->file->delete_pending = true;
+	pthread_mutex_unlock(&o->file->lock);
+	open_abort(o);
+}
+
+/* The AllocationSize context (AlSi) of a file just created or overwritten
+ * (size 0): bounded by the free space, preallocated only with "strict
+ * allocate", as the session's user (alloc.h). */
+static NTSTATUS create_alloc(struct create_state *cs, struct open *o, int fd)
+{
+	if (!cs->alloc)
+		return STATUS_SUCCESS;
+	const struct conf_share *sh = cs->req->tree->share;
+	NTSTATUS st = alloc_grow(cs->id, o, fd, sh && sh->strict_allocate, 0, 0, cs->alloc);
+	if (st == STATUS_SUCCESS)
+		fileops_alloc_hint(o, cs->alloc);
+	return st;
+}
+
 /* Open an existing object.  -EAGAIN: it changed under us, start again. */
 static NTSTATUS open_existing(struct create_state *cs, const struct statx *st, int *again)
 {
@@ -356,8 +381,11 @@ static NTSTATUS open_existing(struct create_state *cs, const struct statx *st, i
 				return es;
 			}
 		}
-		if (cs->alloc)
-			(void)vfs_fallocate(cs->id, fd, FALLOC_FL_KEEP_SIZE, 0, cs->alloc);
+		NTSTATUS as = create_alloc(cs, o, fd);
+		if (as != STATUS_SUCCESS) {
+			open_abort(o);
+			return as;
+		}
 		cs->action = disp == FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
 	}
 	cs->o = o;
@@ -447,10 +475,7 @@ static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct 
 	/* MS-DTYP 2.5.3.4: the DACL inherited from the parent's */
 	if (psd && (r = acl_inherit(req->session, psd, dir, fd)) < 0) {
 		log_warn("create %s: storing the inherited ACL: %s", cs->path, strerror(-r));
-		pthread_mutex_lock(&o->file->lock);
-		o->file->delete_pending = true;
-		pthread_mutex_unlock(&o->file->lock);
-		open_abort(o);
+		undo_create(o);
 		return vfs_nt_status(r);
 	}
 
@@ -471,19 +496,13 @@ static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct 
 	r = vfs_dos_set_ext(cs->id, fd, &dx);
 	if (r < 0)
 		log_debug("create %s: storing DOS attributes: %s", cs->path, strerror(-r));
-	if (cs->eas) {
-		NTSTATUS es = fileops_ea_apply(cs->id, fd, cs->eas, cs->eas_len, false);
-		if (es != STATUS_SUCCESS) {
-			/* undo the create: the object must not stay behind */
-			pthread_mutex_lock(&o->file->lock);
-			o->file->delete_pending = true;
-			pthread_mutex_unlock(&o->file->lock);
-			open_abort(o);
-			return es;
-		}
+	NTSTATUS es = cs->eas ? fileops_ea_apply(cs->id, fd, cs->eas, cs->eas_len, false) : STATUS_SUCCESS;
+	if (es == STATUS_SUCCESS && !dir) /* MS-FSA 2.1.5.1.1: directories ignore it */
+		es = create_alloc(cs, o, fd);
+	if (es != STATUS_SUCCESS) {
+		undo_create(o);
+		return es;
 	}
-	if (cs->alloc && !dir)
-		(void)vfs_fallocate(cs->id, fd, FALLOC_FL_KEEP_SIZE, 0, cs->alloc);
 	cs->o = o;
 	cs->action = FILE_CREATED;
 	cs->max_access = max & (req->tree->read_only ? ~FILEOPS_WRITE_RIGHTS : ~0u);
@@ -505,6 +524,10 @@ static NTSTATUS create_new(struct create_state *cs, int *again)
 		acl_stored_free(&psd);
 	return s;
 }
+
+/* What creating a stream may take as the server: the depot's two directory
+ * blocks and the stream's inode. */
+#define STREAM_CREATE_SPACE (3 * 4096)
 
 /* Open or create named stream `stream` of cs->path ([MS-FSA] 2.1.5.1):
  * the base file is created when missing (and the disposition creates);
@@ -590,6 +613,11 @@ static NTSTATUS open_stream(struct create_state *cs, const char *stream)
 			return STATUS_OBJECT_NAME_NOT_FOUND;
 		if (req->tree->read_only)
 			return STATUS_ACCESS_DENIED;
+		/* The depot's directories and files are made as the server:
+		 * never out of the blocks only root may use (alloc.h). */
+		NTSTATUS ds = alloc_check(cs->id, cs->root, STREAM_CREATE_SPACE);
+		if (ds != STATUS_SUCCESS)
+			return ds;
 		fd = streams_open(cs->root, dev, bst.stx_ino, stream, O_RDWR | O_CREAT | O_EXCL,
 				  bst.stx_uid, bst.stx_gid, &ondisk);
 		if (fd >= 0) {
@@ -650,8 +678,17 @@ static NTSTATUS open_stream(struct create_state *cs, const char *stream)
 		d.create_time = nttime_from_timespec(&ts);
 		(void)vfs_dos_set(NULL, fd, &d);
 	}
-	if (cs->alloc && action != FILE_OPENED)
-		(void)vfs_fallocate(NULL, fd, FALLOC_FL_KEEP_SIZE, 0, cs->alloc);
+	if (action != FILE_OPENED) {
+		/* as the user: the depot is the server's, the space is not */
+		NTSTATUS as = create_alloc(cs, o, fd);
+		if (as != STATUS_SUCCESS) {
+			if (action == FILE_CREATED)
+				undo_create(o);
+			else
+				open_abort(o);
+			return as;
+		}
+	}
 	cs->o = o;
 	cs->action = action;
 	cs->max_access = max;

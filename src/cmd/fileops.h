@@ -143,6 +143,11 @@ void fileops_attr_cache_prime(struct open *o, const struct statx *st, int r, con
 /* Forget the cached values (after this server changed them: belt and
  * braces, the new ctime would do it too). */
 void fileops_attr_cache_drop(struct open *o);
+/* The allocation size a client set on this open (FileAllocationInformation,
+ * the CREATE AllocationSize context): reported as at least that for as long
+ * as the open lives, whether or not it was preallocated ("strict allocate",
+ * alloc.h) -- as Samba's initial_allocation_size.  0 forgets it. */
+void fileops_alloc_hint(struct open *o, uint64_t alloc);
 
 /* The 8.3 name shown for the last component of `path` (directory entries
  * and FileAlternateNameInformation agree on it): the name itself in upper

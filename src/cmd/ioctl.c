@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/alloc.h"
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
 #include "cmd/ipc.h"
@@ -426,13 +427,23 @@ static NTSTATUS fsctl_set_zero_data(struct ioctl_ctx *c)
 		if (lst)
 			return lst;
 	}
-	/* Sparse files get a hole; others keep their allocation (as NTFS). */
-	int mode = is_sparse(c) ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+	/* Sparse files get a hole; others keep their allocation (as NTFS),
+	 * which fills their holes in the range: when that needs more than
+	 * the free space allows (alloc.h), or runs out of it, the range is
+	 * deallocated instead -- it reads as zeroes either way, and what a
+	 * failed ZERO_RANGE took is given back. */
+	const int punch = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+	int mode = punch;
+	if (!is_sparse(c) && alloc_check(c->id, o->fd, alloc_holes(c->id, o->fd, z.offset, end)) == STATUS_SUCCESS)
+		mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
 	int r = vfs_fallocate(c->id, o->fd, mode, z.offset, len);
-	if (r == -EOPNOTSUPP && (mode & FALLOC_FL_ZERO_RANGE))
-		r = vfs_fallocate(c->id, o->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, z.offset, len);
+	if ((r == -EOPNOTSUPP || r == -ENOSPC || r == -EDQUOT) && mode != punch)
+		r = vfs_fallocate(c->id, o->fd, punch, z.offset, len);
 	if (r == -EOPNOTSUPP) {
-		/* No fallocate support: write zeroes. */
+		/* No fallocate support: write zeroes, if the space is there. */
+		NTSTATUS ast = alloc_check(c->id, o->fd, alloc_holes(c->id, o->fd, z.offset, end));
+		if (ast != STATUS_SUCCESS)
+			return ast;
 		size_t blk = len < (1u << 20) ? (size_t)len : (1u << 20);
 		uint8_t *zero = calloc(1, blk);
 		if (!zero)

@@ -4,6 +4,7 @@
  * 2.1.5.14. */
 #include "mc/oplock.h"
 #include "cmd/change_notify.h"
+#include "cmd/alloc.h"
 #include "cmd/cmd.h"
 
 #include <errno.h>
@@ -201,15 +202,20 @@ static NTSTATUS set_allocation(struct smb2_req *req, struct open *o, const uint8
 	const struct vfs_ident *id = ident_of(req);
 	/* MS-FSA 2.1.5.14.1: an allocation below EndOfFile truncates the
 	 * file; a larger one only reserves space (the size stays). */
+	r = 0;
+	st = STATUS_SUCCESS;
 	if (alloc < a.eof)
 		r = vfs_ftruncate(id, fd, alloc);
-	else if (alloc > a.alloc) {
-		r = vfs_fallocate(id, fd, FALLOC_FL_KEEP_SIZE, 0, alloc);
-		if (r == -EOPNOTSUPP || r == -ENOSYS)
-			r = 0; /* best effort, as Samba */
-	}
+	else if (alloc < a.alloc) /* less room past the end of file */
+		alloc_release(id, o, fd, alloc, a.eof + a.alloc);
+	else if (alloc > a.eof) /* bounded, "strict allocate" (alloc.h) */
+		st = alloc_grow(id, o, fd, req->tree->share && req->tree->share->strict_allocate, a.eof, a.alloc, alloc);
 	release_fd(fd, owned);
-	return r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
+	if (r < 0)
+		return vfs_nt_status(r);
+	if (st == STATUS_SUCCESS)
+		fileops_alloc_hint(o, alloc);
+	return st;
 }
 
 /* ---- delete disposition ---- */

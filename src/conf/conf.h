@@ -33,6 +33,7 @@ struct conf_share {
 	char **valid_users; /* NULL = everyone; entries as written (user names; "@group" kept as is) */
 	size_t n_valid_users;
 	bool case_insensitive; /* "case sensitive = no" (default) -> true */
+	bool strict_allocate;  /* "strict allocate": preallocate what clients ask for (default no) */
 	bool available;    /* "available" (default yes): no = the share refuses every tree connect */
 	/* User lists, entries as in "valid users" (names, "@group", "+group", "&group"). */
 	struct conf_list invalid_users; /* refused even when "valid users" names them */

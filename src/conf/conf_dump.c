@@ -98,6 +98,7 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 	fprintf(out, "\tguest ok = %s\n", yes_no(s->guest_ok));
 	fprintf(out, "\tbrowseable = %s\n", yes_no(s->browseable));
 	fprintf(out, "\tcase sensitive = %s\n", yes_no(!s->case_insensitive));
+	fprintf(out, "\tstrict allocate = %s\n", yes_no(s->strict_allocate));
 	if (s->smb_encrypt >= 0)
 		fprintf(out, "\tsmb encrypt = %s\n", encrypt_name(s->smb_encrypt));
 	if (s->valid_users) {

@@ -607,6 +607,7 @@ static const struct opt options[] = {
 	{ "browsable", SHARE, K_BOOL, S(browseable), 0, 0, NULL },
 	{ "valid users", SHARE, K_FN, 0, 0, 0, set_valid_users },
 	{ "case sensitive", SHARE, K_FN, 0, 0, 0, set_case_sensitive },
+	{ "strict allocate", SHARE, K_BOOL, S(strict_allocate), 0, 0, NULL },
 	{ "available", SHARE, K_BOOL, S(available), 0, 0, NULL },
 	{ "invalid users", SHARE, K_LIST, S(invalid_users), 0, 0, NULL },
 	{ "read list", SHARE, K_LIST, S(read_list), 0, 0, NULL },

@@ -109,7 +109,7 @@ static const struct samba_opt samba_opts[] = {
 	ALWAYS("map readonly"), ALWAYS("ea support"), ALWAYS("oplocks"), ALWAYS("level2 oplocks"),
 	ALWAYS("kernel oplocks"), ALWAYS("fake oplocks"), ALWAYS("locking"), ALWAYS("posix locking"),
 	ALWAYS("blocking locks"), ALWAYS("strict locking"), ALWAYS("strict sync"), ALWAYS("sync always"),
-	ALWAYS("strict allocate"), ALWAYS("strict rename"), ALWAYS("kernel share modes"),
+	ALWAYS("strict rename"), ALWAYS("kernel share modes"),
 	ALWAYS("veto oplock files"), ALWAYS("smb2 leases"), ALWAYS("durable handles"),
 	ALWAYS("preserve case"), ALWAYS("short preserve case"), ALWAYS("default case"), ALWAYS("mangled names"),
 	ALWAYS("mangling method"), ALWAYS("mangling char"), ALWAYS("unix extensions"),
