@@ -29,26 +29,45 @@ struct oplock_waiter {
 static pthread_mutex_t waiters_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct oplock_waiter *waiters;
 
-/* Wake the waiters of file f (all of them re-check). */
+/* Wake the waiters of file f (all of them re-check).
+ *
+ * req_wake() may resume the CREATE at once (on its own worker, outside a
+ * coroutine), and that CREATE takes waiters_lock again: waiters are taken
+ * off the list under the lock and woken after it is released (DESIGN.md
+ * "No re-entry under a lock").  A disarmed waiter is touched by nobody else,
+ * and its memory (the CREATE's stack) lives until its request resumes. */
+static void wake_list(struct oplock_waiter *list)
+{
+	while (list) {
+		struct oplock_waiter *w = list;
+		list = w->next;      /* read before the wake: w may be gone after it */
+		req_wake(w->req);
+	}
+}
+
 static void wake_file(struct file *f)
 {
+	struct oplock_waiter *wake = NULL;
 	pthread_mutex_lock(&waiters_lock);
 	for (struct oplock_waiter **pp = &waiters; *pp;) {
 		struct oplock_waiter *w = *pp;
 		if (w->file == f && w->armed) {
 			w->armed = false;
 			*pp = w->next;
-			req_wake(w->req);
+			w->next = wake;
+			wake = w;
 			continue;
 		}
 		pp = &w->next;
 	}
 	pthread_mutex_unlock(&waiters_lock);
+	wake_list(wake);
 }
 
 /* The worker tick: time out breaks nobody acknowledged. */
 static void oplock_tick(struct worker *wk)
 {
+	struct oplock_waiter *wake = NULL;
 	struct oplock_waiter **pp = (struct oplock_waiter **)&wk->timers;
 	while (*pp) {
 		struct oplock_waiter *w = *pp;
@@ -66,10 +85,12 @@ static void oplock_tick(struct worker *wk)
 					*q = w->next;
 					break;
 				}
-			req_wake(w->req);
+			w->next = wake;
+			wake = w;
 		}
 		pthread_mutex_unlock(&waiters_lock);
 	}
+	wake_list(wake); /* after the walk: a woken CREATE may re-arm a timer */
 }
 
 __attribute__((constructor)) static void oplock_init(void)
@@ -94,8 +115,8 @@ static struct conn *pick_channel(struct session *s, struct worker *here, struct 
 	*other = NULL;
 	pthread_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < s->n_channels; i++) {
-		struct conn *c = s->channels[i].conn;
-		if (s->channels[i].binding || !c || c->dead)
+		struct conn *c = s->channels[i]->conn;
+		if (s->channels[i]->binding || !c || c->dead)
 			continue;
 		if (c->w == here) {
 			found = c;
@@ -124,6 +145,8 @@ static void deliver(void *arg)
 			session_put(s);
 			return;
 		}
+		log_warn("session %llx: oplock break of file %llu not delivered (%s)", (unsigned long long)j->session_id,
+			 (unsigned long long)j->volatile_id, other ? "no channel took it" : "no live channel");
 		free(j);
 		session_put(s);
 		return;
