@@ -111,6 +111,7 @@ static void open_free_unregistered(struct open *o)
 		file_put(o->file);
 	if (o->tree)
 		tree_put(o->tree);
+	session_put(o->session);
 	free(o->path);
 	free(o);
 }
@@ -146,7 +147,10 @@ static NTSTATUS attach(struct create_state *cs, struct open *o, const struct sta
 		pthread_mutex_lock(&f->lock);
 		file_remove_open(f, o);
 		pthread_mutex_unlock(&f->lock);
-		return reg == -EMFILE ? STATUS_TOO_MANY_OPENED_FILES : STATUS_INSUFFICIENT_RESOURCES;
+		/* ENOTCONN: the session or tree went away while this CREATE ran */
+		return reg == -ENOTCONN ? STATUS_USER_SESSION_DELETED
+		     : reg == -EMFILE	? STATUS_TOO_MANY_OPENED_FILES
+					: STATUS_INSUFFICIENT_RESOURCES;
 	}
 	(void)cs;
 	return STATUS_SUCCESS;
@@ -164,6 +168,7 @@ static struct open *open_new(struct create_state *cs)
 		return NULL;
 	}
 	o->session = cs->req->session;
+	session_get(o->session);
 	o->tree = cs->req->tree;
 	atomic_fetch_add(&o->tree->refs, 1);
 	o->share_access = cs->q->share_access & (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);

@@ -112,6 +112,7 @@ NTSTATUS ipc_open(struct smb2_req *req, const char *name, struct open **out)
 	o->pipe = p;
 	o->path = path;
 	o->session = req->session;
+	session_get(o->session); /* the open's reference (open_put drops it) */
 	o->tree = req->tree;
 	atomic_fetch_add(&o->tree->refs, 1); /* the open's reference (open_put drops it) */
 	o->access = FILE_GENERIC_READ | FILE_GENERIC_WRITE;
@@ -122,7 +123,9 @@ NTSTATUS ipc_open(struct smb2_req *req, const char *name, struct open **out)
 		o->pipe = NULL;
 		atomic_store(&o->refs, 1);
 		open_put(o);
-		return reg == -EMFILE ? STATUS_TOO_MANY_OPENED_FILES : STATUS_INSUFFICIENT_RESOURCES;
+		return reg == -ENOTCONN ? STATUS_USER_SESSION_DELETED
+		     : reg == -EMFILE	? STATUS_TOO_MANY_OPENED_FILES
+					: STATUS_INSUFFICIENT_RESOURCES;
 	}
 	log_debug("pipe %s opened as %llu", name, (unsigned long long)o->volatile_id);
 	*out = o;

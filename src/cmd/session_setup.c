@@ -276,20 +276,24 @@ static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_r
 		return STATUS_ACCESS_DENIED;
 	}
 
-	if (!ch) {
-		ch = session_channel_add(s, req->conn);
-		if (!ch)
-			return STATUS_INSUFFICIENT_RESOURCES;
-		pthread_mutex_lock(&s->lock);
+	/* From here `ch` is a reference of this request's: another worker may
+	 * drop the channel from the session meanwhile (its connection died). */
+	bool fresh = !ch;
+	ch = session_channel_add(s, req->conn);
+	if (!ch)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	pthread_mutex_lock(&s->lock);
+	if (fresh) {
 		ch->binding = true;
 		memcpy(ch->preauth, sc->preauth, 64);
 		ch->auth = holder_new(sc);
 		if (!s->auth_free)
 			s->auth_free = (void (*)(void *))holder_free;
-		pthread_mutex_unlock(&s->lock);
 	}
-	pthread_mutex_lock(&s->lock);
+	/* The authentication is this request's while it runs: a LOGOFF or a
+	 * dying connection on another worker frees what the channel holds. */
 	struct auth_holder *h = ch->auth;
+	ch->auth = NULL;
 	if (sc->dialect == SMB2_DIALECT_311)
 		smb_preauth_update(ch->preauth, req->in_msg, req->in_len);
 	pthread_mutex_unlock(&s->lock);
@@ -304,12 +308,25 @@ static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_r
 		free(tok);
 		if (st)
 			goto fail;
-		/* 3.1.1: the channel's preauth hash takes the response too. */
+		/* The next leg continues it, if the channel is still there. */
 		pthread_mutex_lock(&s->lock);
-		ch = session_channel_find(s, req->conn);
-		if (ch && sc->dialect == SMB2_DIALECT_311)
-			req->preauth_hash = ch->preauth;
+		bool kept = session_channel_find(s, req->conn) == ch;
+		if (kept)
+			ch->auth = h;
 		pthread_mutex_unlock(&s->lock);
+		if (!kept) {
+			st = STATUS_USER_SESSION_DELETED;
+			goto fail;
+		}
+		h = NULL;
+		/* 3.1.1: the channel's preauth hash takes the response too
+		 * (after this handler: the request keeps the channel). */
+		if (sc->dialect == SMB2_DIALECT_311) {
+			req->preauth_hash = ch->preauth;
+			req->preauth_channel = ch;
+		} else {
+			session_channel_put(ch);
+		}
 		return STATUS_MORE_PROCESSING_REQUIRED;
 	}
 	if (as != AUTH_OK) {
@@ -330,13 +347,18 @@ static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_r
 		goto fail;
 	}
 	pthread_mutex_lock(&s->lock);
-	ch = session_channel_find(s, req->conn);
-	if (ch) {
+	bool bound = session_channel_find(s, req->conn) == ch;
+	if (bound) {
 		smb_derive_signing_key(r->session_key, sc->dialect, ch->preauth, ch->signing_key);
 		ch->binding = false;
-		ch->auth = NULL;
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (!bound) { /* logged off or disconnected meanwhile */
+		free(tok);
+		st = STATUS_USER_SESSION_DELETED;
+		goto fail;
+	}
+	session_channel_put(ch);
 	holder_free(h);
 	smb_conn_authenticated(sc); /* a bound channel is authenticated too */
 	req->sign = true; /* signed with the new channel's key */
@@ -350,14 +372,13 @@ fail:
 	log_debug("session %llx: bind failed: %s", (unsigned long long)s->id, nt_status_name(st));
 	/* Forget the half-bound channel; the session is untouched. */
 	pthread_mutex_lock(&s->lock);
-	ch = session_channel_find(s, req->conn);
-	struct auth_holder *dead = NULL;
-	if (ch && ch->binding) {
-		dead = ch->auth;
-		*ch = s->channels[--s->n_channels];
-	}
+	struct session_channel *gone = NULL;
+	if (ch && ch->binding && session_channel_find(s, req->conn) == ch)
+		gone = session_channel_unlink(s, req->conn);
 	pthread_mutex_unlock(&s->lock);
-	holder_free(dead);
+	holder_free(h);
+	session_channel_put(gone);
+	session_channel_put(ch);
 	return st;
 }
 
@@ -381,11 +402,13 @@ NTSTATUS cmd_session_setup(struct smb2_req *req)
 		s = session_new(sc->dialect, sc->client);
 		if (!s)
 			return STATUS_INSUFFICIENT_RESOURCES;
-		if (!session_channel_add(s, req->conn)) {
+		struct session_channel *first = session_channel_add(s, req->conn);
+		if (!first) {
 			session_destroy(s);
 			session_put(s);
 			return STATUS_INSUFFICIENT_RESOURCES;
 		}
+		session_channel_put(first);
 		memcpy(s->preauth, sc->preauth, 64);
 		req->session = s; /* the reference moves to the request */
 		req->hdr.session_id = s->id;

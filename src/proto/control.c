@@ -96,7 +96,7 @@ static void print_session(struct session *s, void *arg)
 		sign_str(s->signing_alg), s->signing_required ? " (required)" : "",
 		s->encrypt_data ? cipher_str(s->cipher) : "off", s->n_channels);
 	for (unsigned i = 0; i < s->n_channels; i++)
-		fprintf(f, " %llu%s", (unsigned long long)s->channels[i].conn->id, s->channels[i].binding ? "(binding)" : "");
+		fprintf(f, " %llu%s", (unsigned long long)s->channels[i]->conn->id, s->channels[i]->binding ? "(binding)" : "");
 	fprintf(f, "\n");
 	pthread_mutex_unlock(&s->lock);
 }
@@ -147,7 +147,17 @@ static void serve(int fd)
 	}
 	line[strcspn(line, "\r\n")] = 0;
 	if (strcmp(line, "status") == 0) {
-		write_status(f);
+		/* Formatted in memory, sent after: the table and session locks
+		 * are never held while a slow reader keeps the socket full. */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+		if (m) {
+			write_status(m);
+			fclose(m);
+			fwrite(text, 1, len, f);
+		}
+		free(text);
 	} else if (strcmp(line, "reload") == 0) {
 		/* The answer says whether the server took the file: the first
 		 * line starts with "error:" when it did not. */

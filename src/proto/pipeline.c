@@ -155,6 +155,8 @@ static void req_release(struct smb2_req *req)
 	if (req->session)
 		session_put(req->session);
 	req->session = NULL;
+	session_channel_put(req->preauth_channel);
+	req->preauth_channel = NULL;
 }
 
 /* ---- building and sending responses ---- */
@@ -404,22 +406,24 @@ static void req_response_header(struct smb2_req *req, NTSTATUS status, uint16_t 
 	smb2_hdr_encode(&w, &h);
 }
 
-/* Which key signs this response, or NULL for none (MS-SMB2 3.3.4.1.1). */
-static const uint8_t *req_signing_key(struct smb2_req *req, int *alg)
+/* Which key signs this response (MS-SMB2 3.3.4.1.1): copied into `key`
+ * under the session lock (a pool thread signs later, while other workers
+ * may add and drop channels); false for none. */
+static bool req_signing_key(struct smb2_req *req, int *alg, uint8_t key[16])
 {
 	struct session *s = req->session;
 	if (!s || req->encrypted || s->anonymous || s->guest)
-		return NULL;
+		return false;
 	/* An unfinished SESSION_SETUP (a bind in particular: its channel has
 	 * no key yet) is answered unsigned (MS-SMB2 3.3.4.1.1). */
 	bool bind = req->hdr.command == SMB2_SESSION_SETUP && req->in_len > SMB2_HDR_SIZE + 2 &&
 		    (((const uint8_t *)req->in_msg)[SMB2_HDR_SIZE + 2] & SMB2_SESSION_FLAG_BINDING);
 	if (req->hdr.command == SMB2_SESSION_SETUP && req->status == STATUS_MORE_PROCESSING_REQUIRED && !bind)
-		return NULL;
+		return false;
 	if (!req->sign && !(req->hdr.flags & SMB2_FLAGS_SIGNED) && !s->signing_required)
-		return NULL;
+		return false;
 	if (s->state != SESSION_VALID && !req->sign)
-		return NULL;
+		return false;
 	/* 3.1.1: each channel signs with the algorithm its connection
 	 * negotiated (smb2.session.bind_negative_smb3signCtoH*). */
 	*alg = req->sc->dialect >= SMB2_DIALECT_300 ? req->sc->signing_alg : s->signing_alg;
@@ -428,13 +432,13 @@ static const uint8_t *req_signing_key(struct smb2_req *req, int *alg)
 	 * channel key yet). */
 	if (bind && req->status != STATUS_SUCCESS) {
 		*alg = s->signing_alg;
-		return s->signing_key;
+		pthread_mutex_lock(&s->lock);
+		memcpy(key, s->signing_key, 16);
+		pthread_mutex_unlock(&s->lock);
+		return true;
 	}
-	pthread_mutex_lock(&s->lock);
-	struct session_channel *ch = session_channel_find(s, req->conn);
-	const uint8_t *key = ch ? ch->signing_key : s->signing_key;
-	pthread_mutex_unlock(&s->lock);
-	return key;
+	session_signing_key(s, req->conn, key);
+	return true;
 }
 
 struct sign_job {
@@ -464,8 +468,8 @@ static bool verify_msg(int alg, const uint8_t *key, uint8_t *msg, size_t len)
 static void req_sign(struct smb2_req *req)
 {
 	int alg;
-	const uint8_t *key = req_signing_key(req, &alg);
-	if (!key)
+	uint8_t key[16];
+	if (!req_signing_key(req, &alg, key))
 		return;
 	struct iovec iov[1 + 4];
 	int n = 0;
@@ -638,9 +642,9 @@ static NTSTATUS req_check_signature(struct smb2_req *req)
 		pthread_mutex_lock(&s->lock);
 		struct session_channel *ch = session_channel_find(s, req->conn);
 		memcpy(key, ch ? ch->signing_key : s->signing_key, 16);
-		bool keyless = s->anonymous || s->guest || s->state == SESSION_IN_PROGRESS;
+		bool keyless = !ch || s->anonymous || s->guest || s->state == SESSION_IN_PROGRESS;
 		pthread_mutex_unlock(&s->lock);
-		if (!ch || keyless || !verify_msg(alg, key, (uint8_t *)req->in_msg, req->in_len))
+		if (keyless || !verify_msg(alg, key, (uint8_t *)req->in_msg, req->in_len))
 			return STATUS_ACCESS_DENIED;
 		req->signed_ok = true;
 		return STATUS_SUCCESS;

@@ -95,6 +95,7 @@ struct smb2_req {
 	bool sign;                    /* sign the response */
 	bool no_response;             /* e.g. CANCEL, or a dropped request */
 	uint8_t *preauth_hash;        /* 3.1.1: hash to extend with the response */
+	struct session_channel *preauth_channel; /* reference: owns preauth_hash during a bind */
 	/* async */
 	bool is_async;
 	uint64_t async_id;

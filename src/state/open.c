@@ -78,8 +78,18 @@ int open_limit_check(const struct session *s)
 
 int open_register(struct open *o)
 {
+	struct session *s = o->session;
 	atomic_init(&o->refs, 2);
-	uint64_t sid = o->session ? o->session->id : 0, uid_key = o->session ? (uint64_t)o->session->uid + 1 : 0;
+	uint64_t sid = s ? s->id : 0, uid_key = s ? (uint64_t)s->uid + 1 : 0;
+	/* Under the session lock: session_destroy and tree_disconnect mark the
+	 * session/tree under it before they collect opens, so this open is
+	 * either registered before (and collected) or refused. */
+	if (s)
+		pthread_mutex_lock(&s->lock);
+	if (s && (s->state == SESSION_EXPIRED || (o->tree && o->tree->disconnected))) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOTCONN;
+	}
 	pthread_mutex_lock(&open_table_lock);
 	limits_init();
 	int ret = sid ? limit_check_locked(sid, uid_key) : 0;
@@ -98,6 +108,8 @@ int open_register(struct open *o)
 		}
 	}
 	pthread_mutex_unlock(&open_table_lock);
+	if (s)
+		pthread_mutex_unlock(&s->lock);
 	if (ret)
 		return ret;
 	if (!id)
@@ -196,6 +208,7 @@ void open_put(struct open *o)
 		file_put(o->file);
 	if (o->tree)
 		tree_put(o->tree);
+	session_put(o->session);
 	free(o->path);
 	free(o);
 }

@@ -51,7 +51,7 @@ struct file {
 struct open {
 	atomic_int refs;
 	uint64_t persistent_id, volatile_id;
-	struct session *session;      /* weak: the open dies with its session */
+	struct session *session;      /* reference: the open is closed with its session (state.h "Lifetimes") */
 	struct tree *tree;            /* reference */
 	struct file *file;            /* reference; NULL for pipes */
 	struct open *file_next;
@@ -101,7 +101,9 @@ void open_limits_set(const struct open_limits *l);
 int open_limit_check(const struct session *s);
 
 /* Register a new open (refs: the table's + the caller's) and assign ids.
- * -EMFILE: an open limit is reached; -ENOMEM otherwise. */
+ * -ENOTCONN when its session was destroyed or its tree disconnected in the
+ * meantime (the caller undoes the open: nobody else would ever close it),
+ * -EMFILE when an open limit is reached, -ENOMEM otherwise. */
 int open_register(struct open *o);
 /* Look up by FileId for the request's session and tree; takes a reference.
  * NULL when unknown, closed, or of another session/tree. */

@@ -68,9 +68,11 @@ void session_put(struct session *s)
 		return;
 	if (s->auth && s->auth_free)
 		s->auth_free(s->auth);
-	for (unsigned i = 0; i < s->n_channels; i++)
-		if (s->channels[i].auth && s->auth_free)
-			s->auth_free(s->channels[i].auth);
+	for (unsigned i = 0; i < s->n_channels; i++) {
+		if (s->channels[i]->auth && s->auth_free)
+			s->auth_free(s->channels[i]->auth);
+		session_channel_put(s->channels[i]);
+	}
 	idtable_fini(&s->trees);
 	idtable_fini(&s->opens);
 	if (s->client) {
@@ -91,6 +93,31 @@ void session_put(struct session *s)
 	free(s);
 }
 
+/* Channels taken out of a session: free their authentications and drop
+ * the session's references (outside the session lock). */
+static void channels_release(struct session *s, struct session_channel **v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (v[i]->auth && s->auth_free)
+			s->auth_free(v[i]->auth);
+		v[i]->auth = NULL;
+		session_channel_put(v[i]);
+	}
+}
+
+/* Any tree id of the session; false when it has none left.  (One at a
+ * time and without allocating: teardown cannot fail half-way.) */
+static bool any_tree(struct session *s, uint32_t *out)
+{
+	pthread_mutex_lock(&s->lock);
+	size_t pos = 0;
+	uint64_t id;
+	bool found = idtable_next(&s->trees, &pos, &id, NULL);
+	pthread_mutex_unlock(&s->lock);
+	*out = (uint32_t)id;
+	return found;
+}
+
 void session_destroy(struct session *s)
 {
 	pthread_mutex_lock(&sessions_lock);
@@ -100,41 +127,80 @@ void session_destroy(struct session *s)
 	pthread_mutex_unlock(&sessions_lock);
 	if (!present)
 		return;
-	/* Disconnect every tree (which closes their opens). */
+	/* From here on no tree or open can be added (tree_new, open_register). */
+	struct session_channel *chans[SESSION_MAX_CHANNELS];
 	pthread_mutex_lock(&s->lock);
 	s->state = SESSION_EXPIRED;
-	size_t pos = 0;
-	uint64_t id;
-	uint32_t ids[256];
-	unsigned n = 0;
-	while (idtable_next(&s->trees, &pos, &id, NULL) && n < 256)
-		ids[n++] = (uint32_t)id;
+	unsigned n_chans = s->n_channels;
+	memcpy(chans, s->channels, n_chans * sizeof(chans[0]));
 	s->n_channels = 0;
 	pthread_mutex_unlock(&s->lock);
-	for (unsigned i = 0; i < n; i++)
-		tree_disconnect(s, ids[i]);
+	channels_release(s, chans, n_chans);
+	/* Disconnect every tree, however many (which closes their opens). */
+	uint32_t id;
+	while (any_tree(s, &id))
+		tree_disconnect(s, id);
 	session_put(s); /* the table's reference */
 }
 
 struct session_channel *session_channel_find(struct session *s, const struct conn *c)
 {
 	for (unsigned i = 0; i < s->n_channels; i++)
-		if (s->channels[i].conn == c)
-			return &s->channels[i];
+		if (s->channels[i]->conn == c)
+			return s->channels[i];
 	return NULL;
+}
+
+void session_channel_get(struct session_channel *ch)
+{
+	atomic_fetch_add(&ch->refs, 1);
+}
+
+void session_channel_put(struct session_channel *ch)
+{
+	if (!ch || atomic_fetch_sub(&ch->refs, 1) != 1)
+		return;
+	explicit_bzero(ch->signing_key, sizeof(ch->signing_key));
+	free(ch);
 }
 
 struct session_channel *session_channel_add(struct session *s, struct conn *c)
 {
+	struct session_channel *fresh = calloc(1, sizeof(*fresh));
 	pthread_mutex_lock(&s->lock);
 	struct session_channel *ch = session_channel_find(s, c);
-	if (!ch && s->n_channels < SESSION_MAX_CHANNELS) {
-		ch = &s->channels[s->n_channels++];
-		memset(ch, 0, sizeof(*ch));
-		ch->conn = c;
+	if (!ch && fresh && s->state != SESSION_EXPIRED && s->n_channels < SESSION_MAX_CHANNELS) {
+		atomic_init(&fresh->refs, 1); /* the session's */
+		fresh->conn = c;
+		s->channels[s->n_channels++] = ch = fresh;
+		fresh = NULL;
 	}
+	if (ch)
+		session_channel_get(ch); /* the caller's */
 	pthread_mutex_unlock(&s->lock);
+	free(fresh);
 	return ch;
+}
+
+struct session_channel *session_channel_unlink(struct session *s, const struct conn *c)
+{
+	for (unsigned i = 0; i < s->n_channels; i++) {
+		struct session_channel *ch = s->channels[i];
+		if (ch->conn == c) {
+			s->channels[i] = s->channels[--s->n_channels];
+			s->channels[s->n_channels] = NULL;
+			return ch;
+		}
+	}
+	return NULL;
+}
+
+void session_signing_key(struct session *s, const struct conn *c, uint8_t key[16])
+{
+	pthread_mutex_lock(&s->lock);
+	struct session_channel *ch = session_channel_find(s, c);
+	memcpy(key, ch ? ch->signing_key : s->signing_key, 16);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void session_conn_closed(struct conn *c)
@@ -167,14 +233,11 @@ void session_conn_closed(struct conn *c)
 		for (unsigned i = 0; i < n; i++) {
 			struct session *s = list[i];
 			pthread_mutex_lock(&s->lock);
-			struct session_channel *ch = session_channel_find(s, c);
-			if (ch) {
-				if (ch->auth && s->auth_free)
-					s->auth_free(ch->auth);
-				*ch = s->channels[--s->n_channels];
-			}
+			struct session_channel *ch = session_channel_unlink(s, c);
 			bool last = s->n_channels == 0;
 			pthread_mutex_unlock(&s->lock);
+			if (ch)
+				channels_release(s, &ch, 1);
 			/* The last channel gone: the session goes (durable opens will
 			 * survive this in the next issue). */
 			if (last)

@@ -7,9 +7,23 @@
  * open     (src/state/open.h) a file handle of a session's tree
  *
  * All objects are reference counted (atomic) and have one mutex each.
- * Lock order: global tables lock -> client -> session -> tree -> open -> file.
+ * Lock order: global tables lock -> client -> session -> tree -> open -> file;
+ * open_register() takes the open table's lock inside the session's (the one
+ * exception, so that registering and tearing down exclude each other).
  * A connection going away drops its references but never cancels a running
- * state-changing request (Samba bug 14449). */
+ * state-changing request (Samba bug 14449).
+ *
+ * Lifetimes (DESIGN.md "Lifetimes"):
+ * - an open holds references to its session and tree; a session that is
+ *   destroyed (state SESSION_EXPIRED: logoff, its last channel gone) or a
+ *   tree that is disconnected accepts no new open or tree: open_register()
+ *   and tree_new() check that under the session lock, and teardown collects
+ *   under the same lock, so every open is either closed by the teardown or
+ *   refused and undone by the request that made it;
+ * - channels are objects of their own (struct session_channel, counted):
+ *   whoever uses one after dropping the session lock holds a reference;
+ *   keys are copied out under the lock, never read through a pointer into
+ *   the session after it. */
 #ifndef SMB3D_STATE_H
 #define SMB3D_STATE_H
 
@@ -37,12 +51,18 @@ struct smb_client {
 	unsigned n_channels, cap_channels;
 };
 
+/* SESSION_EXPIRED: destroyed (logoff, failed authentication, last channel
+ * gone); it stays in memory while references remain but takes nothing new. */
 enum session_state { SESSION_IN_PROGRESS, SESSION_VALID, SESSION_EXPIRED };
 
 #define SESSION_MAX_CHANNELS 32
 
+/* A channel of a session (MS-SMB2 3.3.1.8 Channel).  Counted: the session's
+ * array holds one reference; a request that keeps using a channel after
+ * dropping the session lock (a bind's preauth hash) holds another. */
 struct session_channel {
-	struct conn *conn;          /* weak: cleared when the connection closes */
+	atomic_int refs;
+	struct conn *conn;          /* weak: the channel leaves the session before its connection is freed */
 	uint8_t signing_key[16];
 	uint8_t preauth[64];        /* 3.1.1 binding: the channel's own preauth hash */
 	bool binding;               /* a bind is in progress on this channel */
@@ -79,7 +99,7 @@ struct session {
 	void (*auth_free)(void *);  /* how to free it if the session dies first */
 	uint64_t expires;           /* monotonic seconds, 0 = never */
 	/* channels */
-	struct session_channel channels[SESSION_MAX_CHANNELS];
+	struct session_channel *channels[SESSION_MAX_CHANNELS]; /* references */
 	unsigned n_channels;
 	/* trees and opens of this session */
 	struct idtable trees;
@@ -115,11 +135,22 @@ struct session *session_new(uint16_t dialect, struct smb_client *cl);
 struct session *session_lookup(uint64_t id);
 void session_get(struct session *s);
 void session_put(struct session *s);
-/* Remove from the table, disconnect its trees and close its opens. */
+/* Remove from the table, disconnect all its trees and close their opens. */
 void session_destroy(struct session *s);
-/* Find the channel entry of connection c (caller holds s->lock). */
+/* Find the channel of connection c (caller holds s->lock; no reference). */
 struct session_channel *session_channel_find(struct session *s, const struct conn *c);
+/* Add connection c as a channel (or find it); returns a reference, NULL
+ * when the session is destroyed or has SESSION_MAX_CHANNELS already. */
 struct session_channel *session_channel_add(struct session *s, struct conn *c);
+/* Take c's channel out of the session (caller holds s->lock); returns the
+ * session's reference, or NULL.  Its in-progress authentication is the
+ * caller's to free (with s->auth_free, after unlocking). */
+struct session_channel *session_channel_unlink(struct session *s, const struct conn *c);
+void session_channel_get(struct session_channel *ch);
+void session_channel_put(struct session_channel *ch);
+/* Copy the signing key of c's channel (or the session's when c is not a
+ * channel) under the session lock. */
+void session_signing_key(struct session *s, const struct conn *c, uint8_t key[16]);
 /* A connection closed: drop it from every session; sessions left with no
  * channel are destroyed (durable handles will change this). */
 void session_conn_closed(struct conn *c);
@@ -129,6 +160,7 @@ unsigned session_count(void);
 void session_foreach(void (*fn)(struct session *s, void *arg), void *arg);
 
 /* ---- trees ---- */
+/* NULL when out of memory or the session is destroyed (root_fd stays the caller's). */
 struct tree *tree_new(struct session *s, const struct conf_share *share, int root_fd);
 struct tree *tree_lookup(struct session *s, uint32_t id); /* takes a reference */
 void tree_put(struct tree *t);

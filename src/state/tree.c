@@ -17,8 +17,10 @@ struct tree *tree_new(struct session *s, const struct conf_share *share, int roo
 	t->root_fd = root_fd;
 	t->ipc = share->ipc;
 	atomic_init(&t->refs, 1); /* the session's */
+	/* A destroyed session takes no tree: its teardown may have collected
+	 * its trees already (state.h "Lifetimes"). */
 	pthread_mutex_lock(&s->lock);
-	uint64_t id = idtable_alloc(&s->trees, t, 0xFFFFFFFFu);
+	uint64_t id = s->state == SESSION_EXPIRED ? 0 : idtable_alloc(&s->trees, t, 0xFFFFFFFFu);
 	pthread_mutex_unlock(&s->lock);
 	if (!id)
 		goto fail;

@@ -211,3 +211,19 @@ def compound(parts):
             el = el[:20] + struct.pack("<I", len(el)) + el[24:]
         out += el
     return out
+
+
+def bind(port, sess, guid, user=USERS[0], timeout=10):
+    """A new connection bound to `sess` as a channel: (conn, status)."""
+    c = R.Conn("127.0.0.1", port, client_guid=guid, timeout=timeout).negotiate()
+    stt, _ = R.session_setup(c, user[0], user[1], session=sess, bind=True)
+    return c, stt
+
+
+def abort(c):
+    """Drop a connection with a TCP reset (no FIN, nothing flushed)."""
+    try:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    except OSError:
+        pass
+    c.close()
