@@ -15,9 +15,13 @@
 #define ACCESS_FULL 0x001F01FFu
 #define ACCESS_READ 0x001200A9u
 
-/* "\\server\share" -> "share" (a pointer into `path`), or NULL. */
-static const char *share_name_of(const char *path)
+/* "\\server\share" -> "share" (a pointer into `path`, `len` bytes), or
+ * NULL.  A NUL inside the counted name ("\\server\share\0x") makes it
+ * another name than the one a C string would read: no share has it. */
+static const char *share_name_of(const char *path, size_t len)
 {
+	if (strlen(path) != len)
+		return NULL;
 	if (path[0] != '\\' || path[1] != '\\')
 		return NULL;
 	const char *s = strchr(path + 2, '\\');
@@ -68,11 +72,12 @@ NTSTATUS cmd_tree_connect(struct smb2_req *req)
 	if (tree_connect_req_decode(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
 	char *path = NULL;
-	if (utf16le_to_utf8(q.path, q.path_len, &path, NULL) < 0)
+	size_t path_len = 0;
+	if (utf16le_to_utf8(q.path, q.path_len, &path, &path_len) < 0)
 		return STATUS_BAD_NETWORK_NAME;
 	NTSTATUS st = STATUS_BAD_NETWORK_NAME;
 	struct conf *cf = conf_current_get(); /* new shares appear after a reload */
-	const char *name = share_name_of(path);
+	const char *name = share_name_of(path, path_len);
 	const struct conf_share *sh = name ? conf_share_find(cf, name) : NULL;
 	struct session *s = req->session;
 	int fd = -1;
