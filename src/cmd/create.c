@@ -530,6 +530,29 @@ static NTSTATUS create_new(struct create_state *cs, int *again)
 	return s;
 }
 
+/* What the session may do with the base file of a stream ([MS-FSA]
+ * 2.1.5.1: a stream's access is checked against its file): the unix
+ * permissions and the share, limited by a DACL a client set on the file.
+ * Nothing when the file cannot be opened to read that DACL. */
+static uint32_t stream_base_max(struct create_state *cs, const struct statx *bst)
+{
+	struct smb2_req *req = cs->req;
+	struct statx pst, *parent = NULL;
+	char *pp = parent_of(cs->path);
+	if (pp && vfs_statx(cs->id, cs->root, pp, 0, STATX_BASIC_STATS, &pst) >= 0)
+		parent = &pst;
+	uint32_t max = fileops_max_access(req->session, req->tree, bst, parent);
+	int fd = vfs_open(cs->id, cs->root, cs->path, O_PATH, 0);
+	if (fd >= 0) {
+		max &= acl_open_limit(req->session, cs->id, cs->root, pp, fd);
+		vfs_close(fd);
+	} else {
+		max = 0;
+	}
+	free(pp);
+	return max;
+}
+
 /* What creating a stream may take as the server: the depot's two directory
  * blocks and the stream's inode. */
 #define STREAM_CREATE_SPACE (3 * 4096)
@@ -576,15 +599,7 @@ static NTSTATUS open_stream(struct create_state *cs, const char *stream)
 	}
 
 	/* Access: what the session may do with the base file. */
-	uint32_t max = FILE_ALL_ACCESS;
-	if (!base_created) {
-		struct statx pst, *parent = NULL;
-		char *pp = parent_of(cs->path);
-		if (pp && vfs_statx(cs->id, cs->root, pp, 0, STATX_BASIC_STATS, &pst) >= 0)
-			parent = &pst;
-		free(pp);
-		max = fileops_max_access(req->session, req->tree, &bst, parent);
-	}
+	uint32_t max = base_created ? FILE_ALL_ACCESS : stream_base_max(cs, &bst);
 	if (req->tree->read_only)
 		max &= ~FILEOPS_WRITE_RIGHTS;
 	uint32_t want = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
@@ -617,6 +632,10 @@ static NTSTATUS open_stream(struct create_state *cs, const char *stream)
 		if (!creates)
 			return STATUS_OBJECT_NAME_NOT_FOUND;
 		if (req->tree->read_only)
+			return STATUS_ACCESS_DENIED;
+		/* [MS-FSA] 2.1.5.1.2.1: a new stream writes its file, whatever
+		 * the open asks for (an OPEN_IF for reading included). */
+		if (!(max & FILE_WRITE_DATA))
 			return STATUS_ACCESS_DENIED;
 		/* The depot's directories and files are made as the server:
 		 * never out of the blocks only root may use (alloc.h). */
