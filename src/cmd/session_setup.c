@@ -12,9 +12,9 @@
 #include "net/conn.h"
 #include "proto/signing.h"
 #include "proto/srv.h"
+#include "vfs/vfs.h"
 #include "util/log.h"
 #include "util/metrics.h"
-#include "vfs/vfs.h"
 #include "wire/ntstatus.h"
 #include "wire/session_setup.h"
 
@@ -76,7 +76,53 @@ static void holder_free(struct auth_holder *h)
 	free(h);
 }
 
-static void set_identity(struct session *s, const struct auth_result *r, const struct conf *cf)
+/* The unix identity a logon maps to, looked up before the session lock is
+ * taken: NSS may be sssd or LDAP, so the lookup runs on the pool, never on
+ * the worker (DESIGN.md "never block a worker while holding a lock"). */
+struct unix_identity {
+	const char *name;           /* in: unix account name */
+	bool found;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;              /* malloc'd */
+	int n_groups;
+};
+
+static long lookup_unix_identity(void *arg)
+{
+	struct unix_identity *u = arg;
+	struct passwd pw, *pwp = NULL;
+	char buf[4096];
+	if (!u->name || getpwnam_r(u->name, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
+		return 0;
+	u->found = true;
+	u->uid = pwp->pw_uid;
+	u->gid = pwp->pw_gid;
+	int ng = 64;
+	gid_t *groups = malloc(sizeof(gid_t) * (size_t)ng);
+	if (groups && getgrouplist(u->name, pwp->pw_gid, groups, &ng) < 0) {
+		gid_t *g2 = realloc(groups, sizeof(gid_t) * (size_t)ng);
+		if (g2) {
+			groups = g2;
+			if (getgrouplist(u->name, pwp->pw_gid, groups, &ng) < 0)
+				ng = 0;
+		}
+	}
+	u->groups = groups;
+	u->n_groups = groups ? ng : 0;
+	return 0;
+}
+
+static void resolve_unix_identity(const struct auth_result *r, const struct conf *cf, struct unix_identity *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->name = (r->guest || r->anonymous) ? cf->guest_account : r->user;
+	vfs_call(NULL, lookup_unix_identity, u);
+}
+
+/* Apply a logon's identity to the session (caller holds s->lock); takes the
+ * groups of u. */
+static void set_identity(struct session *s, const struct auth_result *r, struct unix_identity *u)
 {
 	free(s->user);
 	free(s->domain);
@@ -84,28 +130,16 @@ static void set_identity(struct session *s, const struct auth_result *r, const s
 	s->domain = strdup(r->domain ? r->domain : "");
 	s->guest = r->guest;
 	s->anonymous = r->anonymous;
-	const char *unix_name = (r->guest || r->anonymous) ? cf->guest_account : r->user;
-	struct passwd pw, *pwp = NULL;
-	char buf[4096];
 	s->uid = r->guest || r->anonymous ? 65534 : r->uid;
 	s->gid = 65534;
-	if (unix_name && getpwnam_r(unix_name, &pw, buf, sizeof(buf), &pwp) == 0 && pwp) {
+	if (u->found) {
 		if (r->guest || r->anonymous)
-			s->uid = pwp->pw_uid;
-		s->gid = pwp->pw_gid;
-		int ng = 64;
-		gid_t *groups = malloc(sizeof(gid_t) * (size_t)ng);
-		if (groups && getgrouplist(unix_name, pwp->pw_gid, groups, &ng) < 0) {
-			gid_t *g2 = realloc(groups, sizeof(gid_t) * (size_t)ng);
-			if (g2) {
-				groups = g2;
-				if (getgrouplist(unix_name, pwp->pw_gid, groups, &ng) < 0)
-					ng = 0;
-			}
-		}
+			s->uid = u->uid;
+		s->gid = u->gid;
 		free(s->groups);
-		s->groups = groups;
-		s->n_groups = groups ? ng : 0;
+		s->groups = u->groups;
+		s->n_groups = u->n_groups;
+		u->groups = NULL;
 	}
 	if (s->ident)
 		vfs_ident_put(s->ident);
@@ -115,7 +149,7 @@ static void set_identity(struct session *s, const struct auth_result *r, const s
 /* MS-SMB2 3.3.5.5.3: the session is established; derive keys and decide
  * signing and encryption. */
 static NTSTATUS finish_session(struct smb2_req *req, struct session *s, const struct auth_result *r,
-			       uint8_t sec_mode, uint16_t *flags)
+			       struct unix_identity *u, uint8_t sec_mode, uint16_t *flags)
 {
 	struct smb_conn *sc = req->sc;
 	const struct conf *cf = sc->conf;
@@ -126,7 +160,7 @@ static NTSTATUS finish_session(struct smb2_req *req, struct session *s, const st
 		return STATUS_LOGON_FAILURE;
 	if (reauth && s->user && !s->anonymous && !r->anonymous && r->user && strcasecmp(s->user, r->user) != 0)
 		return STATUS_ACCESS_DENIED; /* 3.3.5.5.3: re-auth must be the same user */
-	set_identity(s, r, cf);
+	set_identity(s, r, u);
 	*flags = 0;
 	if (r->anonymous)
 		*flags |= SMB2_SESSION_FLAG_IS_NULL;
@@ -467,11 +501,14 @@ NTSTATUS cmd_session_setup(struct smb2_req *req)
 				req->preauth_hash = s->preauth;
 		}
 		break;
-	case AUTH_OK:
+	case AUTH_OK: {
+		struct unix_identity u;
+		resolve_unix_identity(auth_result(h->a), sc->conf, &u);
 		pthread_mutex_lock(&s->lock);
-		st = finish_session(req, s, auth_result(h->a), q.security_mode, &flags);
+		st = finish_session(req, s, auth_result(h->a), &u, q.security_mode, &flags);
 		s->auth = NULL;
 		pthread_mutex_unlock(&s->lock);
+		free(u.groups);
 		if (st == STATUS_SUCCESS)
 			st = reply(req, flags, tok, tok_len);
 		holder_free(h);
@@ -482,6 +519,7 @@ NTSTATUS cmd_session_setup(struct smb2_req *req)
 				end_previous_session(s, q.previous_session_id);
 		}
 		break;
+	}
 	case AUTH_LOGON_FAILURE:
 	case AUTH_INVALID:
 	case AUTH_NO_MEMORY:
