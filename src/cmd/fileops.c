@@ -54,15 +54,17 @@ NTSTATUS fileops_check_access(const struct open *o, uint32_t needed)
 }
 
 /* Remove the file now: called for the last open of a delete-pending file.
- * Runs inside a request coroutine through the vfs (as the user); tree
- * disconnect on a dropped connection may run outside one, then directly. */
+ * Always through the vfs, as the session's user and beneath the share root
+ * (a teardown at disconnect runs in a coroutine of its own for this:
+ * proto/conn.c); outside a coroutine nothing is removed. */
 static int remove_path(struct open *o)
 {
 	int flags = o->is_dir ? AT_REMOVEDIR : 0;
 	if (!o->tree || o->tree->root_fd < 0 || !o->path || !o->path[0])
 		return -EINVAL;
+	if (!coro_self())
+		return -EAGAIN;
 	int root = o->tree->root_fd;
-	bool co = coro_self() != NULL;
 	const struct vfs_ident *id = o->session ? o->session->ident : NULL;
 	char *colon = strchr(o->path, ':');
 	if (colon) {
@@ -71,8 +73,7 @@ static int remove_path(struct open *o)
 		if (!base)
 			return -ENOMEM;
 		struct statx st;
-		int r = co ? vfs_statx(id, root, base, 0, STATX_INO, &st)
-			   : (statx(root, base, 0, STATX_INO, &st) < 0 ? -errno : 0);
+		int r = vfs_statx(id, root, base, 0, STATX_INO, &st);
 		free(base);
 		if (r < 0)
 			return r;
@@ -81,10 +82,8 @@ static int remove_path(struct open *o)
 	}
 	/* the last name of a file takes its streams along */
 	struct statx st;
-	int sr = co ? vfs_statx(id, root, o->path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st)
-		    : (statx(root, o->path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st) < 0 ? -errno : 0);
-	int r = co ? vfs_unlinkat(id, root, o->path, flags)
-		   : (unlinkat(root, o->path, flags) < 0 ? -errno : 0);
+	int sr = vfs_statx(id, root, o->path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st);
+	int r = vfs_unlinkat(id, root, o->path, flags);
 	if (r == 0 && sr == 0 && (o->is_dir || st.stx_nlink <= 1))
 		streams_remove_all(root, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino);
 	return r;

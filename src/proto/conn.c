@@ -15,6 +15,7 @@
 #include "proto/smb.h"
 #include "proto/srv.h"
 #include "state/open.h"
+#include "util/coro.h"
 #include "util/log.h"
 #include "util/nttime.h"
 
@@ -163,11 +164,9 @@ static int smb_accepted(struct conn *c)
 	return 0;
 }
 
-static void smb_closed(struct conn *c)
+static void smb_teardown(struct conn *c)
 {
 	struct smb_conn *sc = c->proto;
-	if (!sc)
-		return;
 	/* Sessions lose this channel; requests still running finish and
 	 * their replies are dropped (nothing is cancelled, Samba bug 14449). */
 	session_conn_closed(c);
@@ -184,6 +183,32 @@ static void smb_closed(struct conn *c)
 				r->cancel_fn(r);
 		}
 	}
+}
+
+static void teardown_co(void *arg)
+{
+	struct conn *c = arg;
+	smb_teardown(c);
+	conn_put(c);
+}
+
+/* The teardown runs in a coroutine of its own: closing the last open of a
+ * delete-pending file removes it through the vfs, as the session's user and
+ * beneath the share root, and a vfs call needs a coroutine to wait in. */
+static void smb_closed(struct conn *c)
+{
+	if (!c->proto)
+		return;
+	if (coro_self()) {
+		smb_teardown(c);
+		return;
+	}
+	conn_get(c); /* the coroutine's */
+	struct coro *co = coro_new(teardown_co, c);
+	if (co)
+		coro_resume(co);
+	else
+		teardown_co(c); /* out of memory: remove_path refuses to run outside a coroutine */
 }
 
 static void smb_freed(struct conn *c)
