@@ -224,7 +224,11 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
 		w.tnext = wk->timers;
 		wk->timers = &w;
 		if (req_go_async(req) != STATUS_SUCCESS) {
-			/* not the last of a compound: wait without an interim answer */
+			/* Not the last element of a compound: it cannot go async
+			 * (MS-SMB2 3.3.4.2), so it waits for the break without an
+			 * interim answer; the elements after it wait too. */
+			log_debug("CREATE (message %llu) waits for an oplock break inside a compound",
+				  (unsigned long long)req->hdr.message_id);
 		}
 		req_wait(req);
 		/* off the timer list if an ack or close woke us */
