@@ -19,9 +19,14 @@ struct rd {
 	bool err;
 };
 
+/* An absent field (buf NULL) is an empty buffer, never NULL: arithmetic on
+ * a null pointer, even NULL + 0, is undefined (an empty IOCTL input reached
+ * rd_init(NULL, 0) from FSCTL_SRV_COPYCHUNK). */
 static inline struct rd rd_init(const void *buf, size_t len)
 {
-	struct rd r = { buf, buf, (const uint8_t *)buf + len, false };
+	static const uint8_t empty[1];
+	const uint8_t *b = buf ? (const uint8_t *)buf : empty;
+	struct rd r = { b, b, b + (buf ? len : 0), false };
 	return r;
 }
 
