@@ -202,6 +202,31 @@ static NTSTATUS parse_stream(char *colon, char **stream)
 	return *stream ? STATUS_SUCCESS : STATUS_NO_MEMORY;
 }
 
+/* One component of a client's path, not "." nor "..": its trailing dots
+ * and spaces dropped (*clen shortened), then checked.  `last`: the final
+ * component (else a directory on the way). */
+static NTSTATUS name_component(const char *comp, size_t *clen, bool last)
+{
+	/* Windows drops trailing dots and spaces from every component (the
+	 * Win32 path rules Windows clients apply before sending; Samba's
+	 * mangling calls such names illegal): "a.txt." and "a.txt " are
+	 * "a.txt", so no name exists that Windows programs cannot open or
+	 * delete; a component made of nothing else names nothing -- and
+	 * ".. " never becomes "..". */
+	size_t n = *clen;
+	while (n > 0 && (comp[n - 1] == '.' || comp[n - 1] == ' '))
+		n--;
+	if (n == 0 || n > 255)
+		return STATUS_OBJECT_NAME_INVALID;
+	/* A name the server keeps for itself (the stream depot) does not
+	 * exist for clients, at any depth, whatever the operation: every
+	 * client path passes here (as a name hidden by Samba's "veto files"). */
+	if (vfs_name_reserved(comp, n))
+		return last ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_OBJECT_PATH_NOT_FOUND;
+	*clen = n;
+	return STATUS_SUCCESS;
+}
+
 NTSTATUS fileops_name_stream(struct smb2_req *req, const uint8_t *utf16, size_t len, char **path,
 			     bool *trailing_slash, char **stream)
 {
@@ -296,18 +321,8 @@ NTSTATUS fileops_name_stream(struct smb2_req *req, const uint8_t *utf16, size_t 
 				comp = &s[i + 1];
 				continue;
 			}
-			if (clen > 255) {
-				st = STATUS_OBJECT_NAME_INVALID;
+			if ((st = name_component(comp, &clen, i == n)) != STATUS_SUCCESS)
 				break;
-			}
-			/* A name the server keeps for itself (the stream depot)
-			 * does not exist for clients, at any depth, whatever the
-			 * operation: every client path passes here (as a name
-			 * hidden by Samba's "veto files"). */
-			if (vfs_name_reserved(comp, clen)) {
-				st = i == n ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_OBJECT_PATH_NOT_FOUND;
-				break;
-			}
 			if (out > 0)
 				s[out++] = '/';
 			memmove(&s[out], comp, clen);

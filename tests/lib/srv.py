@@ -3,7 +3,7 @@
 The server gets its own scratch directory, a share `share` (read only = no), users
 smb3test1/smb3test2 (created as unix users if missing), and a control socket.
 Build directory: SMB3D_BUILD (absolute) or the `build` argument relative to the checkout."""
-import os, sys, time, signal, socket, subprocess, tempfile, shutil, re, pwd
+import atexit, os, sys, time, signal, socket, subprocess, tempfile, shutil, re, pwd
 ROOT = os.path.abspath(os.environ.get("SMB3D_REPO", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")))
 
 
@@ -68,6 +68,7 @@ class Srv:
                                      stdin=subprocess.DEVNULL, stdout=lf, stderr=subprocess.STDOUT,
                                      cwd=self.tmp, env=env, start_new_session=True)
         lf.close()
+        atexit.register(self._stop_at_exit)  # a test that dies midway leaves no server behind
         for _ in range(200):
             if self.proc.poll() is not None:
                 raise RuntimeError("server died: " + open(self.log).read()[-3000:])
@@ -77,6 +78,11 @@ class Srv:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("server did not listen")
+
+    def _stop_at_exit(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
 
     @property
     def pid(self):
