@@ -54,6 +54,31 @@ srv = Srv(tag="depot").start()
 a = H(srv.port)                   # smb3test1: the attacker
 v = H(srv.port, user=USERS[1])    # smb3test2: the victim
 
+# CHANGE_NOTIFY on the root (whole tree) while the first stream of an existing file makes the
+# depot: a file made afterwards is reported, nothing about the depot is.
+s, f = create(v, "first.txt", disp=5)
+close(v, f)
+s, root = create(a, "", access=0x00100081, disp=1, opts=0x1)
+a.send(hdr(NOTIFY, a.mid(), a.sid, a.tid) + b_notify(root, flags=0x1, out_len=65536, filt=0xFFF))
+s, f = create(v, "first.txt:s", disp=5)
+check(s == OK, "the first stream of the share (the depot appears)")
+close(v, f)
+s, f = create(v, "marker.txt", disp=5)
+close(v, f)
+r = a.recv(10)
+names = []
+if check(not isinstance(r, str) and r.status == 0, "CHANGE_NOTIFY completes (%s)" % (r if isinstance(r, str) else R.status_name(r.status))):
+    off, ln = struct.unpack_from("<HI", r.body, 2)
+    buf, pos = r.raw[off:off + ln], 0
+    while pos + 12 <= len(buf):
+        nxt, _, nl = struct.unpack_from("<III", buf, pos)
+        names.append(buf[pos + 12:pos + 12 + nl].decode("utf-16-le"))
+        if not nxt:
+            break
+        pos += nxt
+check(names and not [n for n in names if "smb3d" in n.lower()], "no event names the depot: %s" % names)
+close(a, root)
+
 # A stream exists, so the depot does too.
 s, f = create(v, "victim.txt:secret", disp=5)
 check(s == OK, "the victim creates a named stream")
