@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc liburing-dev libinih-dev libssl-dev libcmocka-dev)
 for opt in "$@"; do
 	case "$opt" in
-	--test) pkgs+=(smbclient samba samba-testsuite python3-impacket attr iproute2 nftables curl ethtool) ;;
+	--test) pkgs+=(smbclient samba samba-testsuite python3-impacket attr iproute2 nftables curl ethtool e2fsprogs mount) ;;
 	--fuzz) pkgs+=(clang libclang-rt-dev) ;;
 	*) echo "usage: $0 [--test] [--fuzz]" >&2; exit 2 ;;
 	esac
