@@ -43,7 +43,7 @@ struct attr_cache {
 
 static const struct vfs_ident *ident_of(const struct open *o)
 {
-	return o->session ? o->session->ident : NULL;
+	return o->ident;
 }
 
 static bool same_ctime(const struct statx_timestamp *a, const struct statx_timestamp *b)

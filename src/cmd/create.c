@@ -112,6 +112,7 @@ static void open_free_unregistered(struct open *o)
 	if (o->tree)
 		tree_put(o->tree);
 	session_put(o->session);
+	vfs_ident_put(o->ident);
 	free(o->path);
 	free(o);
 }
@@ -169,6 +170,7 @@ static struct open *open_new(struct create_state *cs)
 	}
 	o->session = cs->req->session;
 	session_get(o->session);
+	o->ident = vfs_ident_ref(o->session->ident); /* the creator's identity, for good */
 	o->tree = cs->req->tree;
 	atomic_fetch_add(&o->tree->refs, 1);
 	o->share_access = cs->q->share_access & (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);

@@ -60,12 +60,12 @@ NTSTATUS fileops_check_access(const struct open *o, uint32_t needed)
 static int remove_path(struct open *o)
 {
 	int flags = o->is_dir ? AT_REMOVEDIR : 0;
-	if (!o->tree || o->tree->root_fd < 0 || !o->path || !o->path[0])
+	int root = open_root_fd(o);
+	if (root < 0 || !o->path || !o->path[0])
 		return -EINVAL;
 	if (!coro_self())
 		return -EAGAIN;
-	int root = o->tree->root_fd;
-	const struct vfs_ident *id = o->session ? o->session->ident : NULL;
+	const struct vfs_ident *id = o->ident;
 	char *colon = strchr(o->path, ':');
 	if (colon) {
 		/* a named stream (streams.h): "base:stream" */

@@ -22,7 +22,7 @@ NTSTATUS cmd_flush(struct smb2_req *req)
 		st = STATUS_ACCESS_DENIED;
 		goto reply;
 	}
-	int r = vfs_fsync(req->session->ident, o->fd, false);
+	int r = vfs_fsync(o->ident, o->fd, false);
 	if (r < 0)
 		st = vfs_nt_status(r);
 reply:

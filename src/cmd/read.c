@@ -82,7 +82,7 @@ NTSTATUS cmd_read(struct smb2_req *req)
 		/* Plain read: the data goes file -> pipe -> socket by splice and
 		 * never through user space; only the size is needed here. */
 		struct statx stx;
-		int r = vfs_statx(req->session->ident, o->fd, "", AT_EMPTY_PATH, STATX_SIZE, &stx);
+		int r = vfs_statx(o->ident, o->fd, "", AT_EMPTY_PATH, STATX_SIZE, &stx);
 		if (r < 0) {
 			st = vfs_nt_status(r);
 			goto out;
@@ -105,7 +105,7 @@ NTSTATUS cmd_read(struct smb2_req *req)
 			st = STATUS_NO_MEMORY;
 			goto out;
 		}
-		n = vfs_pread(req->session->ident, o->fd, buf, q.length, q.offset);
+		n = vfs_pread(o->ident, o->fd, buf, q.length, q.offset);
 		if (n < 0) {
 			st = vfs_nt_status((int)n);
 			goto out;

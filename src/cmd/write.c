@@ -20,7 +20,7 @@
 static NTSTATUS file_size(struct smb2_req *req, struct open *o, uint64_t *size)
 {
 	struct statx st;
-	int r = vfs_statx(req->session->ident, o->fd, "", AT_EMPTY_PATH, STATX_SIZE, &st);
+	int r = vfs_statx(o->ident, o->fd, "", AT_EMPTY_PATH, STATX_SIZE, &st);
 	if (r < 0)
 		return vfs_nt_status(r);
 	*size = st.stx_size;
@@ -80,7 +80,7 @@ NTSTATUS cmd_write(struct smb2_req *req)
 	if (st)
 		goto reply;
 	if (q.length > 0) {
-		ssize_t n = vfs_pwrite(req->session->ident, o->fd, q.data, q.length, offset);
+		ssize_t n = vfs_pwrite(o->ident, o->fd, q.data, q.length, offset);
 		if (n < 0) {
 			st = vfs_nt_status((int)n);
 			goto reply;
@@ -94,7 +94,7 @@ NTSTATUS cmd_write(struct smb2_req *req)
 		 * handlers' business. */
 	}
 	if ((q.flags & SMB2_WRITEFLAG_WRITE_THROUGH) || o->write_through) {
-		int r = vfs_fsync(req->session->ident, o->fd, true);
+		int r = vfs_fsync(o->ident, o->fd, true);
 		if (r < 0) {
 			st = vfs_nt_status(r);
 			goto reply;

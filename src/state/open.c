@@ -2,15 +2,18 @@
 #include "state/open.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "state/state.h"
 #include "util/idtable.h"
+#include "vfs/vfs.h"
 
 static pthread_mutex_t open_table_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct idtable opens;
+static struct idtable opens;      /* volatile FileId -> attached open */
+static struct idtable persistent; /* persistent FileId -> every open; holds the tables' reference */
 static bool opens_init;
 
 /* ---- open limits (all under open_table_lock) ---- */
@@ -47,6 +50,9 @@ static void limits_init(void)
 	if (opens_init)
 		return;
 	idtable_init(&opens, 1);
+	/* persistent ids start elsewhere: a client mixing up the two halves
+	 * of a FileId finds nothing */
+	idtable_init(&persistent, 0x100000001ull);
 	idtable_init(&per_session, 1);
 	idtable_init(&per_user, 1);
 	opens_init = true;
@@ -94,12 +100,18 @@ int open_register(struct open *o)
 	limits_init();
 	int ret = sid ? limit_check_locked(sid, uid_key) : 0;
 	uint64_t id = ret ? 0 : idtable_alloc(&opens, o, UINT64_MAX - 1);
+	uint64_t pid = id ? idtable_alloc(&persistent, o, UINT64_MAX - 1) : 0;
+	if (id && !pid) {
+		idtable_remove(&opens, id);
+		id = 0;
+	}
 	if (id && sid) {
 		bool s_ok = count_add(&per_session, sid, 1) == 0;
 		if (!s_ok || count_add(&per_user, uid_key, 1) < 0) {
 			if (s_ok)
 				count_add(&per_session, sid, -1);
 			idtable_remove(&opens, id);
+			idtable_remove(&persistent, pid);
 			id = 0;
 		} else {
 			o->charged = true;
@@ -115,7 +127,7 @@ int open_register(struct open *o)
 	if (!id)
 		return -ENOMEM;
 	o->volatile_id = id;
-	o->persistent_id = id;
+	o->persistent_id = pid;
 	return 0;
 }
 
@@ -139,12 +151,15 @@ void open_get(struct open *o)
 bool open_unregister(struct open *o)
 {
 	pthread_mutex_lock(&open_table_lock);
-	bool present = opens_init && idtable_find(&opens, o->volatile_id) == o;
+	bool present = opens_init && idtable_find(&persistent, o->persistent_id) == o;
 	if (present) {
-		idtable_remove(&opens, o->volatile_id);
+		idtable_remove(&persistent, o->persistent_id);
+		if (!o->detached)
+			idtable_remove(&opens, o->volatile_id);
 		o->closed = true;
 		if (o->charged) {
-			count_add(&per_session, o->charge_sid, -1);
+			if (o->charge_sid)
+				count_add(&per_session, o->charge_sid, -1);
 			count_add(&per_user, o->charge_uid, -1);
 			o->charged = false;
 		}
@@ -158,12 +173,12 @@ bool open_unregister(struct open *o)
 struct open **open_list(const struct session *s, const struct tree *t, unsigned *n)
 {
 	pthread_mutex_lock(&open_table_lock);
-	size_t cap = opens_init ? opens.n : 0;
+	size_t cap = opens_init ? persistent.n : 0;
 	struct open **v = calloc(cap + 1, sizeof(*v));
 	unsigned k = 0;
 	size_t pos = 0;
 	void *p;
-	while (v && opens_init && idtable_next(&opens, &pos, NULL, &p)) {
+	while (v && opens_init && idtable_next(&persistent, &pos, NULL, &p)) {
 		struct open *o = p;
 		if ((s && o->session != s) || (t && o->tree != t))
 			continue;
@@ -190,7 +205,7 @@ unsigned open_count_session(const struct session *s)
 unsigned open_count(void)
 {
 	pthread_mutex_lock(&open_table_lock);
-	unsigned n = opens_init ? (unsigned)opens.n : 0;
+	unsigned n = opens_init ? (unsigned)persistent.n : 0;
 	pthread_mutex_unlock(&open_table_lock);
 	return n;
 }
@@ -209,8 +224,112 @@ void open_put(struct open *o)
 	if (o->tree)
 		tree_put(o->tree);
 	session_put(o->session);
+	vfs_ident_put(o->ident);
+	if (o->detached && o->root_fd >= 0)
+		close(o->root_fd);
 	free(o->path);
 	free(o);
+}
+
+int open_root_fd(const struct open *o)
+{
+	return o->tree ? o->tree->root_fd : o->detached ? o->root_fd : -1;
+}
+
+/* o->session/o->tree change under the session lock (attach), the table
+ * lock and the file lock, in that order (open.h). */
+static void file_lock(struct open *o)
+{
+	if (o->file)
+		pthread_mutex_lock(&o->file->lock);
+}
+
+static void file_unlock(struct open *o)
+{
+	if (o->file)
+		pthread_mutex_unlock(&o->file->lock);
+}
+
+int open_detach(struct open *o)
+{
+	int root = o->tree ? fcntl(o->tree->root_fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (root < 0)
+		return o->tree ? -errno : -ENOENT;
+	pthread_mutex_lock(&open_table_lock);
+	bool attached = opens_init && !o->closed && !o->detached && idtable_find(&opens, o->volatile_id) == o;
+	struct session *s = NULL;
+	struct tree *t = NULL;
+	if (attached) {
+		idtable_remove(&opens, o->volatile_id);
+		if (o->charged && o->charge_sid) {
+			count_add(&per_session, o->charge_sid, -1);
+			o->charge_sid = 0;
+		}
+		file_lock(o);
+		s = o->session;
+		t = o->tree;
+		o->session = NULL;
+		o->tree = NULL;
+		o->root_fd = root;
+		o->detached = true;
+		file_unlock(o);
+	}
+	pthread_mutex_unlock(&open_table_lock);
+	if (!attached) {
+		close(root);
+		return -ENOENT;
+	}
+	tree_put(t);
+	session_put(s);
+	return 0;
+}
+
+int open_attach(struct open *o, struct session *s, struct tree *t)
+{
+	int ret = 0;
+	pthread_mutex_lock(&s->lock);
+	if (s->state == SESSION_EXPIRED || t->disconnected) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOTCONN;
+	}
+	pthread_mutex_lock(&open_table_lock);
+	uint64_t id = 0;
+	if (o->closed || !o->detached)
+		ret = -ENOENT;
+	else if (!(id = idtable_alloc(&opens, o, UINT64_MAX - 1)))
+		ret = -ENOMEM;
+	int root = -1;
+	if (!ret) {
+		if (o->charged && count_add(&per_session, s->id, 1) == 0)
+			o->charge_sid = s->id;
+		session_get(s);
+		atomic_fetch_add(&t->refs, 1);
+		file_lock(o);
+		o->volatile_id = id;
+		o->session = s;
+		o->tree = t;
+		root = o->root_fd;
+		o->root_fd = -1;
+		o->detached = false;
+		file_unlock(o);
+	}
+	pthread_mutex_unlock(&open_table_lock);
+	pthread_mutex_unlock(&s->lock);
+	if (root >= 0)
+		close(root);
+	return ret;
+}
+
+struct open *open_lookup_detached(uint64_t persistent_id)
+{
+	pthread_mutex_lock(&open_table_lock);
+	struct open *o = opens_init ? idtable_find(&persistent, persistent_id) : NULL;
+	if (o && (o->closed || !o->detached))
+		o = NULL;
+	if (o)
+		atomic_fetch_add(&o->refs, 1);
+	pthread_mutex_unlock(&open_table_lock);
+	return o;
 }
 
 /* ---- files by (dev, ino) ---- */

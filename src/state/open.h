@@ -2,12 +2,21 @@
  * opens of one file (share modes, delete-pending, byte-range locks, change
  * notify watchers).
  *
- * FileIds: the volatile id is unique in the server (one global table, so an
- * id from any channel finds the open); the persistent id equals it until
- * durable handles (multichannel part 2) give opens a life of their own.
+ * FileIds: two global tables.  The volatile id finds an attached open from
+ * any channel; the persistent id (allocated apart, so the two differ) finds
+ * every open, attached or detached.  A detached open (open_detach) has no
+ * session and no tree: a durable open whose client lost every channel keeps
+ * its file, its identity and a descriptor of its share root until it is
+ * reattached (open_attach) or closed.
  *
- * Locks: open_table_lock -> file->lock.  A handler holds a reference to its
- * open for as long as it uses it (open_put when done). */
+ * References an open holds: its session and tree while attached, its file,
+ * the identity it runs as (the creator's), and the share root (through the
+ * tree while attached, a descriptor of its own while detached).
+ *
+ * Locks: session->lock -> open_table_lock -> file->lock.  o->session and
+ * o->tree change only under all three (attach/detach), so a reader holding
+ * any one of them sees a consistent value.  A handler holds a reference to
+ * its open for as long as it uses it (open_put when done). */
 #ifndef SMB3D_STATE_OPEN_H
 #define SMB3D_STATE_OPEN_H
 
@@ -51,8 +60,11 @@ struct file {
 struct open {
 	atomic_int refs;
 	uint64_t persistent_id, volatile_id;
-	struct session *session;      /* reference: the open is closed with its session (state.h "Lifetimes") */
-	struct tree *tree;            /* reference */
+	struct session *session;      /* reference while attached, NULL detached (state.h "Lifetimes") */
+	struct tree *tree;            /* reference while attached, NULL detached */
+	struct vfs_ident *ident;      /* reference: who operations on this open run as */
+	int root_fd;                  /* detached only: a descriptor of the share root (open_root_fd) */
+	bool detached;                /* see open_detach */
 	struct file *file;            /* reference; NULL for pipes */
 	struct open *file_next;
 	int fd;                       /* -1 for pipes */
@@ -105,6 +117,19 @@ int open_limit_check(const struct session *s);
  * meantime (the caller undoes the open: nobody else would ever close it),
  * -EMFILE when an open limit is reached, -ENOMEM otherwise. */
 int open_register(struct open *o);
+/* Detach an attached open from its session and tree (durable handles):
+ * it leaves the volatile table and keeps its persistent id, file, identity
+ * and a descriptor of the share root.  -ENOENT when it is closed or not
+ * attached, -errno when the root cannot be duplicated. */
+int open_detach(struct open *o);
+/* Attach a detached open to session s and tree t with a new volatile id
+ * (a durable reconnect); -ENOTCONN when s is destroyed or t disconnected,
+ * -ENOENT when the open is not detached (any more). */
+int open_attach(struct open *o, struct session *s, struct tree *t);
+/* The detached open with this persistent id; takes a reference. */
+struct open *open_lookup_detached(uint64_t persistent_id);
+/* The share root of an open: its tree's while attached, its own detached. */
+int open_root_fd(const struct open *o);
 /* Look up by FileId for the request's session and tree; takes a reference.
  * NULL when unknown, closed, or of another session/tree. */
 struct open *open_lookup(uint64_t persistent_id, uint64_t volatile_id, const struct session *s, const struct tree *t);

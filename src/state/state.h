@@ -110,7 +110,7 @@ struct session {
 struct tree {
 	atomic_int refs;
 	uint32_t id;
-	struct session *session;    /* not a reference: trees die with their session */
+	struct session *session;    /* reference (the cycle with session->trees ends at session_destroy) */
 	struct conf_share *share;   /* deep copy of the share's settings at connect time */
 	int root_fd;                /* O_PATH fd of the share root, -1 for IPC$ */
 	bool ipc;

@@ -25,6 +25,7 @@ struct tree *tree_new(struct session *s, const struct conf_share *share, int roo
 	if (!id)
 		goto fail;
 	t->id = (uint32_t)id;
+	session_get(s); /* the tree's: its session's memory outlives it */
 	return t;
 fail:
 	conf_share_free(c);
@@ -51,6 +52,7 @@ void tree_put(struct tree *t)
 	if (t->root_fd >= 0)
 		close(t->root_fd);
 	conf_share_free(t->share);
+	session_put(t->session);
 	free(t);
 }
 

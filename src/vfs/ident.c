@@ -133,6 +133,13 @@ nomem:
 	return NULL;
 }
 
+struct vfs_ident *vfs_ident_ref(struct vfs_ident *id)
+{
+	if (id)
+		atomic_fetch_add(&id->refs, 1);
+	return id;
+}
+
 void vfs_ident_put(struct vfs_ident *id)
 {
 	if (!id)

@@ -53,6 +53,8 @@ struct vfs_ident;
 /* A cached, refcounted identity for (uid, gid, groups). */
 struct vfs_ident *vfs_ident_get(uid_t uid, gid_t gid, const gid_t *groups, int n_groups);
 void vfs_ident_put(struct vfs_ident *id);
+/* Another reference to id (NULL stays NULL). */
+struct vfs_ident *vfs_ident_ref(struct vfs_ident *id);
 
 /* ---- operations (all return >= 0 or -errno) ---- */
 /* openat2 with RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS (+ RESOLVE_NO_SYMLINKS

@@ -10,7 +10,9 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "conf/conf.h"
@@ -169,6 +171,70 @@ static void channel_outlives_its_removal(void **state)
 	session_put(s);
 }
 
+static void detached_open_outlives_its_session(void **state)
+{
+	(void)state;
+	struct session *s = valid_session();
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(root >= 0);
+	struct tree *t = tree_new(s, &share, root);
+	assert_non_null(t);
+	struct open *o = new_open(s, t);
+	assert_int_equal(open_register(o), 0);
+	open_put(o); /* the caller's; the tables keep it */
+	uint64_t pid = o->persistent_id, vid = o->volatile_id;
+	assert_true(pid != vid);
+	assert_int_equal(open_detach(o), 0);
+	assert_int_equal(open_detach(o), -ENOENT);
+	assert_null(open_lookup(pid, vid, s, t));
+	/* the client's session and tree go; the detached open stays */
+	session_destroy(s);
+	assert_int_equal(closed_by_teardown, 0);
+	session_put(s);
+	struct open *d = open_lookup_detached(pid);
+	assert_ptr_equal(d, o);
+	assert_null(d->session);
+	assert_null(d->tree);
+	assert_true(open_root_fd(d) >= 0);
+	/* a reconnect attaches it to a new session and tree */
+	struct session *s2 = valid_session();
+	int root2 = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct tree *t2 = tree_new(s2, &share, root2);
+	assert_int_equal(open_attach(d, s2, t2), 0);
+	assert_int_equal(open_attach(d, s2, t2), -ENOENT);
+	assert_int_equal(d->persistent_id, pid);
+	assert_null(open_lookup_detached(pid));
+	struct open *again = open_lookup(pid, d->volatile_id, s2, t2);
+	assert_ptr_equal(again, o);
+	open_put(again);
+	open_put(d);
+	session_destroy(s2);
+	assert_int_equal(closed_by_teardown, 1);
+	session_put(s2);
+}
+
+static void attach_refused_to_destroyed_session(void **state)
+{
+	(void)state;
+	struct session *s = valid_session();
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct tree *t = tree_new(s, &share, root);
+	struct open *o = new_open(s, t);
+	assert_int_equal(open_register(o), 0);
+	assert_int_equal(open_detach(o), 0);
+	struct session *s2 = valid_session();
+	struct tree *t2 = tree_new(s2, &share, -1);
+	atomic_fetch_add(&t2->refs, 1);
+	session_destroy(s2);
+	assert_int_equal(open_attach(o, s2, t2), -ENOTCONN);
+	tree_put(t2);
+	session_put(s2);
+	assert_true(open_unregister(o)); /* closing a detached open */
+	open_put(o);
+	session_destroy(s);
+	session_put(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +243,8 @@ int main(void)
 		cmocka_unit_test_setup(disconnected_tree_takes_no_open, setup),
 		cmocka_unit_test_setup(teardown_closes_every_tree, setup),
 		cmocka_unit_test_setup(channel_outlives_its_removal, setup),
+		cmocka_unit_test_setup(detached_open_outlives_its_session, setup),
+		cmocka_unit_test_setup(attach_refused_to_destroyed_session, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
