@@ -173,15 +173,21 @@ const char *fake_share_path(void)
 
 /* ---- talking to the worker thread ---- */
 
+#define MAX_CONNS 4
+
 struct job {
 	sem_t done;
 	int fd;               /* attach: the server side socket */
-	bool ok;
+	uint64_t id;          /* attach: the connection's id */
 	/* probe results */
-	bool have_conn, dead, sending;
-	uint64_t bytes_in;
+	unsigned n;           /* connections */
+	struct { uint64_t id, bytes_in; bool dead; } c[MAX_CONNS];
+	bool sending;
 	unsigned running, parked;
 };
+
+/* The client socket of each connection and the server's id for it. */
+static struct { int fd; uint64_t id; } chans[MAX_CONNS];
 
 static void run_on_worker(void (*fn)(void *), struct job *j)
 {
@@ -198,25 +204,27 @@ static void attach_fn(void *arg)
 {
 	struct job *j = arg;
 	struct conn *c = conn_new(&w, j->fd, &smb_conn_ops, max_pdu);
-	j->ok = c != NULL;
+	j->id = c ? c->id : 0;
 	if (c && smb_conn_ops.accepted(c) < 0)
 		conn_shutdown(c, "refused");
 	sem_post(&j->done);
 }
 
-/* On the worker: the state of the (only) connection. */
+/* On the worker: the state of its connections (a test has one or two,
+ * the channels of one session). */
 static void probe_fn(void *arg)
 {
 	struct job *j = arg;
-	struct conn *c = w.conns;
-	j->have_conn = c != NULL;
-	if (c) {
+	for (struct conn *c = w.conns; c; c = c->next) {
 		struct smb_conn *sc = c->proto;
-		j->dead = c->dead;
-		j->sending = c->sq_head != NULL;
-		j->bytes_in = c->bytes_in;
-		j->running = sc ? sc->running : 0;
-		j->parked = 0;
+		if (j->n < MAX_CONNS) {
+			j->c[j->n].id = c->id;
+			j->c[j->n].bytes_in = c->bytes_in;
+			j->c[j->n].dead = c->dead;
+		}
+		j->n++;
+		j->sending = j->sending || (c->sq_head != NULL && !c->dead);
+		j->running += sc ? sc->running : 0;
 		for (struct smb2_req *r = sc ? sc->async_list : NULL; r; r = r->async_next)
 			j->parked++;
 	}
@@ -236,11 +244,17 @@ int fake_connect(void)
 		die("accept");
 	setsockopt(j.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	run_on_worker(attach_fn, &j);
-	if (!j.ok) {
+	if (!j.id) {
 		close(j.fd);
 		close(cfd);
 		return -1;
 	}
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (!chans[i].id) {
+			chans[i].fd = cfd;
+			chans[i].id = j.id;
+			break;
+		}
 	return cfd;
 }
 
@@ -251,15 +265,29 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-bool fake_quiet(uint64_t sent, unsigned max_ms)
+/* Has the connection of client socket `fd` consumed `sent` bytes (or gone)? */
+static bool consumed(const struct job *j, int fd, uint64_t sent)
+{
+	uint64_t id = 0;
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (chans[i].id && chans[i].fd == fd)
+			id = chans[i].id;
+	for (unsigned i = 0; i < j->n && i < MAX_CONNS; i++)
+		if (j->c[i].id == id)
+			return j->c[i].dead || j->c[i].bytes_in >= sent;
+	return true;
+}
+
+bool fake_quiet(const int *fds, const uint64_t *sent, unsigned n, unsigned max_ms)
 {
 	uint64_t end = now_ms() + max_ms;
 	for (unsigned spin = 0;; spin++) {
 		struct job j = { 0 };
 		run_on_worker(probe_fn, &j);
-		if (!j.have_conn || j.dead)
-			return true;
-		if (j.bytes_in >= sent && j.running <= j.parked && !j.sending)
+		bool all = j.running <= j.parked && !j.sending;
+		for (unsigned i = 0; i < n && all; i++)
+			all = consumed(&j, fds[i], sent[i]);
+		if (all)
 			return true;
 		if (now_ms() >= end)
 			return false;
@@ -271,11 +299,12 @@ bool fake_quiet(uint64_t sent, unsigned max_ms)
 void fake_close(int fd, unsigned max_ms)
 {
 	close(fd);
+	memset(chans, 0, sizeof(chans));
 	uint64_t end = now_ms() + max_ms;
 	for (;;) {
 		struct job j = { 0 };
 		run_on_worker(probe_fn, &j);
-		if (!j.have_conn)
+		if (!j.n)
 			break;
 		if (now_ms() >= end) {
 			fprintf(stderr, "fakeconn: the server has not released a closed connection after %u ms "

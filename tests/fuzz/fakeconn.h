@@ -28,12 +28,13 @@ const char *fake_share_path(void);
 
 /* Open a connection: returns the client's socket (blocking), or -1. */
 int fake_connect(void);
-/* Wait until the server has consumed every byte written to `fd` so far
- * (`sent` counts them, framing included) and has nothing running but
- * requests parked asynchronously, and nothing left to send; give up after
- * `max_ms`.  Returns true when quiet. */
-bool fake_quiet(uint64_t sent, unsigned max_ms);
-/* Close the client side and wait until the server has released the
+/* Wait until the server has consumed every byte written so far to each
+ * client socket fds[i] (sent[i] counts them, framing included, keep-alives
+ * not; a connection the server closed counts as done), has nothing running
+ * but requests parked asynchronously, and nothing left to send; give up
+ * after `max_ms`.  Returns true when quiet. */
+bool fake_quiet(const int *fds, const uint64_t *sent, unsigned n, unsigned max_ms);
+/* Close the client side and wait until the server has released every
  * connection (aborts after `max_ms`: a connection that is never released
  * is a hang the fuzzer must report).  Then empties the share. */
 void fake_close(int fd, unsigned max_ms);

@@ -1,13 +1,14 @@
 /* Fuzz the request pipeline and the command handlers in-process.
  *
- * Each input is one client connection to the smb3d of fakeconn.c: the
- * harness negotiates (the dialect, signing and cipher preferences come from
- * the input's first byte), logs on as the test user with NTLMv2, connects
- * the trees `share`, `IPC$` and `sealed` (smb encrypt = required), then
- * sends the input's records, one message each:
+ * Each input is one client of the smb3d of fakeconn.c: the harness
+ * negotiates (the dialect, signing and cipher preferences come from the
+ * input's first byte), logs on as the test user with NTLMv2, connects the
+ * trees `share`, `IPC$` and `sealed` (smb encrypt = required), binds a second
+ * connection to the session as a second channel when the mode asks
+ * (see negotiate()), then sends the input's records, one message each:
  *
  *   input   := mode:u8 record*
- *   record  := flags:u8 len:u16be message[len]
+ *   record  := flags:u8 chan:1 len:15 message[len]     (chan|len big-endian)
  *
  * A message is one SMB2 message, compound or not, as the fuzzer made it.
  * Unless REC_RAW is set the harness makes it reach the handlers: in every
@@ -19,8 +20,8 @@
  * the message is sealed when the tree or REC_SEAL asks.  After a record the
  * harness waits until the server is quiet (unless REC_NOWAIT), reads every
  * response, and acknowledges oplock breaks (unless REC_NOACK).  At the end
- * it closes the connection and waits until the server has released it: a
- * connection that is never released aborts the run (a hang).
+ * it closes the connections and waits until the server has released them:
+ * a connection that is never released aborts the run (a hang).
  *
  * tests/fuzz/gen_pipeline_corpus.py writes the seed corpus. */
 #include <errno.h>
@@ -54,6 +55,13 @@ enum {
 #define QUIET_MS 2000
 #define RELEASE_MS 10000
 
+/* FileIds from CREATE responses, shared by the channels of the session. */
+struct fidring {
+	uint8_t ids[N_FIDS][16];
+	unsigned n;
+};
+
+/* One channel (connection) and what it knows of the session. */
 struct cli {
 	int fd;
 	uint64_t sent;          /* bytes written, framing included */
@@ -67,8 +75,7 @@ struct cli {
 	bool have_keys;
 	uint8_t sign_key[16], enc_key[32], dec_key[32];
 	uint64_t nonce;
-	uint8_t fids[N_FIDS][16];
-	unsigned n_fids;
+	struct fidring *fr;
 	uint64_t last_async;
 	bool broken;
 };
@@ -298,13 +305,19 @@ static void parse_neg_contexts(struct cli *c, const uint8_t *m, size_t len, unsi
 	}
 }
 
-/* mode bits 0-2: highest dialect; 3: require signing; 4-5: cipher
- * preference; 6-7: signing algorithm preference. */
+/* mode bits 0-2: highest dialect (0-3: 2.0.2 to 3.0.2, 4 and 7: 3.1.1,
+ * 5: 3.1.1 and a second channel, 6: 3.0.2 and a second channel); 3: require
+ * signing; 4-5: cipher preference; 6-7: signing algorithm preference. */
+static bool two_channels(uint8_t mode)
+{
+	return (mode & 7) == 5 || (mode & 7) == 6;
+}
+
 static bool negotiate(struct cli *c, uint8_t mode)
 {
 	static const uint16_t all[5] = { SMB2_DIALECT_202, SMB2_DIALECT_210, SMB2_DIALECT_300, SMB2_DIALECT_302,
 					 SMB2_DIALECT_311 };
-	unsigned nd = (mode & 7) >= 4 ? 5 : (mode & 7) + 1;
+	unsigned hi = mode & 7, nd = hi <= 3 ? hi + 1 : hi == 6 ? 4 : 5;
 	uint8_t buf[512];
 	hdr(buf, SMB2_NEGOTIATE, c->mid, 0, 0);
 	struct wr w = wr_init(buf, sizeof(buf));
@@ -411,7 +424,7 @@ done:
 }
 
 static uint8_t *setup_leg(struct cli *c, const uint8_t *tok, size_t tok_len, size_t *rlen, uint8_t **f,
-			  bool hash_req)
+			  bool bind)
 {
 	uint8_t *buf = malloc(SMB2_HDR_SIZE + 24 + tok_len);
 	if (!buf)
@@ -420,14 +433,22 @@ static uint8_t *setup_leg(struct cli *c, const uint8_t *tok, size_t tok_len, siz
 	uint8_t *b = buf + SMB2_HDR_SIZE;
 	memset(b, 0, 24);
 	put_le16(b, 25);
+	b[2] = bind ? 0x01 : 0;   /* SMB2_SESSION_FLAG_BINDING */
 	b[3] = c->must_sign ? SMB2_NEGOTIATE_SIGNING_REQUIRED : SMB2_NEGOTIATE_SIGNING_ENABLED;
 	put_le16(b + 12, SMB2_HDR_SIZE + 24);
 	put_le16(b + 14, (uint16_t)tok_len);
 	memcpy(b + 24, tok, tok_len);
 	size_t len = SMB2_HDR_SIZE + 24 + tok_len;
-	if (hash_req && c->dialect == SMB2_DIALECT_311)
+	/* The hash covers the request as sent: sign first (a bind is signed
+	 * with the session's key, MS-SMB2 3.2.4.2.3). */
+	if (c->have_keys)
+		sign_elem(c, buf, len);
+	if (c->dialect == SMB2_DIALECT_311)
 		crypto_preauth_update(c->preauth, &(struct iovec){ buf, len }, 1);
+	bool keyed = c->have_keys;
+	c->have_keys = false;     /* already signed */
 	uint8_t *m = call(c, buf, len, false, rlen, f);
+	c->have_keys = keyed;
 	free(buf);
 	return m;
 }
@@ -450,7 +471,9 @@ static void derive_keys(struct cli *c)
 	c->have_keys = true;
 }
 
-static bool session_setup(struct cli *c)
+/* Log on; with `main` set, bind this connection to main's session as a
+ * second channel (MS-SMB2 3.2.4.2.3). */
+static bool session_setup(struct cli *c, const struct cli *main)
 {
 	struct ntlmssp_negotiate nm = { .flags = CLI_NTLM_FLAGS };
 	uint8_t *neg = NULL, *auth = NULL, *f1 = NULL, *f2 = NULL;
@@ -458,7 +481,13 @@ static bool session_setup(struct cli *c)
 	bool ok = false;
 	if (ntlmssp_encode_negotiate(&nm, &neg, &neg_len))
 		return false;
-	uint8_t *m1 = setup_leg(c, neg, neg_len, &r1, &f1, true);
+	if (main) {
+		c->sid = main->sid;
+		memcpy(c->sign_key, main->sign_key, 16);   /* the bind is signed with the session's key */
+		c->sign_alg = main->sign_alg;
+		c->have_keys = true;
+	}
+	uint8_t *m1 = setup_leg(c, neg, neg_len, &r1, &f1, main != NULL);
 	if (!m1 || r1 < SMB2_HDR_SIZE + 8 || get_le32(m1 + 8) != STATUS_MORE_PROCESSING_REQUIRED)
 		goto out;
 	c->sid = get_le64(m1 + 40);
@@ -471,9 +500,18 @@ static bool session_setup(struct cli *c)
 	auth = tok ? ntlm_auth(tok, len, &auth_len) : NULL;
 	if (!auth)
 		goto out;
-	uint8_t *m2 = setup_leg(c, auth, auth_len, &r2, &f2, true);
+	uint8_t *m2 = setup_leg(c, auth, auth_len, &r2, &f2, main != NULL);
 	ok = m2 && r2 >= SMB2_HDR_SIZE + 8 && get_le32(m2 + 8) == STATUS_SUCCESS;
-	if (ok) {
+	if (ok && main) {
+		/* The channel signs with its own key; the session's other keys stay. */
+		c->must_sign = main->must_sign;
+		c->cipher = main->cipher;
+		memcpy(c->enc_key, main->enc_key, sizeof(c->enc_key));
+		memcpy(c->dec_key, main->dec_key, sizeof(c->dec_key));
+		if (c->dialect == SMB2_DIALECT_311)
+			crypto_kdf(test_session_key, 16, "SMBSigningKey", 14, c->preauth, 64, c->sign_key, 16);
+		memcpy(c->tid, main->tid, sizeof(c->tid));
+	} else if (ok) {
 		derive_keys(c);
 		if (get_le16(m2 + SMB2_HDR_SIZE + 2) & 0x0004) /* SMB2_SESSION_FLAG_ENCRYPT_DATA */
 			c->must_sign = true;
@@ -524,8 +562,8 @@ static void note_response(struct cli *c, uint8_t *m, size_t len, uint8_t flags)
 		if (st == STATUS_PENDING && (get_le32(h + 16) & SMB2_FLAGS_ASYNC_COMMAND))
 			c->last_async = get_le64(h + 32);
 		if (cmd == SMB2_CREATE && st == STATUS_SUCCESS && el >= SMB2_HDR_SIZE + 80) {
-			memcpy(c->fids[c->n_fids % N_FIDS], h + SMB2_HDR_SIZE + 64, 16);
-			c->n_fids++;
+			memcpy(c->fr->ids[c->fr->n % N_FIDS], h + SMB2_HDR_SIZE + 64, 16);
+			c->fr->n++;
 		}
 		if (cmd == SMB2_OPLOCK_BREAK && get_le64(h + 24) == ~0ull && el >= SMB2_HDR_SIZE + 24 &&
 		    !(flags & REC_NOACK)) {
@@ -583,8 +621,9 @@ static void fix_elements(struct cli *c, uint8_t *msg, size_t len, uint8_t flags)
 			put_le64(h + 40, c->sid);
 		for (size_t o = SMB2_HDR_SIZE; o + 16 <= el; o += 8) {
 			uint64_t v = get_le64(h + o);
-			if (v >= FID_MARK && v < FID_MARK + N_FIDS && c->n_fids)
-				memcpy(h + o, c->fids[(c->n_fids - 1 - (v - FID_MARK) % c->n_fids) % N_FIDS], 16);
+			unsigned n = c->fr->n;
+			if (v >= FID_MARK && v < FID_MARK + N_FIDS && n)
+				memcpy(h + o, c->fr->ids[(n - 1 - (v - FID_MARK) % n) % N_FIDS], 16);
 		}
 		if (!next || pos + next > len)
 			break;
@@ -616,23 +655,39 @@ static void send_msg(struct cli *c, uint8_t *msg, size_t len, uint8_t flags, boo
 	}
 }
 
-/* Read responses and answer breaks until the server is quiet (a reply
- * that fills the socket keeps it busy until read), for QUIET_MS at most. */
-static void settle(struct cli *c, uint8_t flags)
+/* Read responses (on every channel) and answer breaks until the server is
+ * quiet (a reply that fills the socket keeps it busy until read), for
+ * QUIET_MS at most. */
+static void settle(struct cli *ch, unsigned n, uint8_t flags)
 {
-	for (unsigned waited = 0; waited < QUIET_MS && !c->broken; waited += 20) {
-		bool quiet = fake_quiet(c->sent, 20);
-		uint64_t before = c->sent;
-		if (drain(c, flags) == 0 && quiet && c->sent == before)
+	for (unsigned waited = 0; waited < QUIET_MS; waited += 20) {
+		int fds[2];
+		uint64_t sent[2], before = 0;
+		for (unsigned i = 0; i < n; i++) {
+			fds[i] = ch[i].fd;
+			sent[i] = ch[i].sent;
+			before += sent[i];
+		}
+		bool quiet = fake_quiet(fds, sent, n, 20);
+		int got = 0;
+		for (unsigned i = 0; i < n; i++)
+			got += ch[i].broken ? 0 : drain(&ch[i], flags);
+		uint64_t after = 0;
+		for (unsigned i = 0; i < n; i++)
+			after += ch[i].sent;
+		if (!got && quiet && after == before)
 			return;
 	}
 }
 
-static void run_records(struct cli *c, const uint8_t *data, size_t size)
+/* A record's length has 15 bits; the top bit sends it on the second
+ * channel when there is one. */
+static void run_records(struct cli *ch, unsigned n, const uint8_t *data, size_t size)
 {
-	while (size >= 3 && !c->broken) {
+	while (size >= 3) {
 		uint8_t flags = data[0];
-		size_t len = ((size_t)data[1] << 8) | data[2];
+		size_t len = ((size_t)(data[1] & 0x7F) << 8) | data[2];
+		struct cli *c = &ch[(data[1] & 0x80) && n > 1 ? 1 : 0];
 		data += 3;
 		size -= 3;
 		if (len > size)
@@ -644,32 +699,53 @@ static void run_records(struct cli *c, const uint8_t *data, size_t size)
 		data += len;
 		size -= len;
 		bool sealit = !(flags & REC_RAW) && ((flags & REC_SEAL) || ((flags & REC_TREE) >> 3) == 2);
-		send_msg(c, msg, len, flags, sealit);
+		if (!c->broken)
+			send_msg(c, msg, len, flags, sealit);
 		free(msg);
 		if (flags & REC_NOWAIT)
 			continue;
-		settle(c, flags);
+		settle(ch, n, flags);
 	}
-	settle(c, 0);
+	settle(ch, n, 0);
+}
+
+static bool log_on(struct cli *c, uint8_t mode, const struct cli *main)
+{
+	c->fd = fake_connect();
+	if (c->fd < 0)
+		return false;
+	if (!negotiate(c, mode) || !session_setup(c, main)) {
+		if (!getenv("FUZZ_PIPELINE_QUIET"))
+			fprintf(stderr, "fuzz_pipeline: the harness could not %s (mode 0x%02x)\n",
+				main ? "bind a second channel" : "log on", mode);
+		return false;
+	}
+	return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	struct cli c = { .fd = fake_connect() };
-	if (c.fd < 0)
-		return 0;
-	if (negotiate(&c, data[0]) && session_setup(&c)) {
-		c.tid[0] = tree_connect(&c, "share");
-		c.tid[1] = tree_connect(&c, "IPC$");
-		c.tid[2] = tree_connect(&c, "sealed");
-		if (!c.tid[0] && !getenv("FUZZ_PIPELINE_QUIET"))
+	struct fidring fr = { 0 };
+	struct cli ch[2] = { { .fd = -1, .fr = &fr }, { .fd = -1, .fr = &fr, .nonce = 1ull << 56 } };
+	unsigned n = 0;
+	if (log_on(&ch[0], data[0], NULL)) {
+		n = 1;
+		ch[0].tid[0] = tree_connect(&ch[0], "share");
+		ch[0].tid[1] = tree_connect(&ch[0], "IPC$");
+		ch[0].tid[2] = tree_connect(&ch[0], "sealed");
+		if (!ch[0].tid[0] && !getenv("FUZZ_PIPELINE_QUIET"))
 			fprintf(stderr, "fuzz_pipeline: tree connect to share failed\n");
-		run_records(&c, data + 1, size - 1);
-	} else if (!getenv("FUZZ_PIPELINE_QUIET")) {
-		fprintf(stderr, "fuzz_pipeline: the harness could not log on (mode 0x%02x)\n", data[0]);
+		if (two_channels(data[0]) && log_on(&ch[1], data[0], &ch[0]))
+			n = 2;
+		run_records(ch, n, data + 1, size - 1);
 	}
-	fake_close(c.fd, RELEASE_MS);
+	/* The second channel goes first; then wait until the server has
+	 * released both. */
+	if (ch[1].fd >= 0)
+		close(ch[1].fd);
+	if (ch[0].fd >= 0)
+		fake_close(ch[0].fd, RELEASE_MS);
 	return 0;
 }

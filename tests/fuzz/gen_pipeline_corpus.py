@@ -20,6 +20,7 @@ RAW, SIGN, SEAL, KEEP_SID, NOWAIT, NOACK = 0x01, 0x02, 0x04, 0x20, 0x40, 0x80
 SHARE, IPC, SEALED, NOTREE = 0 << 3, 1 << 3, 2 << 3, 3 << 3
 RELATED = 0x4
 M311, M202, M210, M300, M302 = 0x04, 0x00, 0x01, 0x02, 0x03
+M311_2CH, M302_2CH = 0x05, 0x06   # and a second channel bound to the session
 SIGNREQ = 0x08
 
 
@@ -46,8 +47,10 @@ def chain(*elems):
     return out
 
 
-def rec(msg, flags=0):
-    return struct.pack(">BH", flags, len(msg)) + msg
+def rec(msg, flags=0, chan=0):
+    """One record; chan 1 is the second channel (modes M311_2CH, M302_2CH)."""
+    assert len(msg) < 0x8000
+    return struct.pack(">BH", flags, len(msg) | (chan << 15)) + msg
 
 
 def seed(mode, *recs):
@@ -209,7 +212,7 @@ def seeds():
                                             + b"\x02\x02"), NOTREE))
     s["echo_pipelined"] = seed(M311, *[rec(el(ECHO, b_echo()), NOWAIT) for _ in range(6)], rec(el(ECHO, b_echo())))
     s["credits_multi"] = seed(M311, rec(create("big.txt", disp=5)),
-                              rec(el(WRITE, b_write(FID(), 0, b"m" * 60000))),
+                              rec(el(WRITE, b_write(FID(), 0, b"m" * 30000))),
                               rec(el(READ, b_read(FID(), 0, 70000), charge=2)),
                               rec(el(READ, b_read(FID(), 0, 200000), charge=1)))
     s["raw_bad_mid"] = seed(M311, rec(el(ECHO, b_echo()), RAW), rec(el(ECHO, b_echo())))
@@ -222,6 +225,34 @@ def seeds():
     s["fs_info"] = seed(M311, rec(create("", disp=1, opts=1, access=0x100081)),
                         *[rec(el(QINFO, b_qinfo(FID(), 2, c))) for c in (1, 3, 4, 5, 6, 7, 8, 11)],
                         rec(el(SINFO, b_sinfo(FID(), 2, 6, struct.pack("<QQQQQQ", 0, 0, 0, 0, 0, 0)))))
+    # found by fuzzing, kept as regression seeds
+    s["regress_copychunk_no_input"] = seed(M311, rec(create("cn.txt", disp=5)),
+                                           rec(el(IOCTL, b_ioctl(FSCTL_SRV_COPYCHUNK, FID(), b"", max_out=12,
+                                                                 in_off=0, in_len=0))))
+    # two channels of one session (records with chan=1 go on the bound channel)
+    s["bind_rw"] = seed(M311_2CH, rec(create("b1.txt", disp=5)), rec(el(WRITE, b_write(FID(), 0, b"via b")), chan=1),
+                        rec(el(READ, b_read(FID(), 0, 5))), rec(el(CLOSE, b_close(FID())), chan=1))
+    s["bind_rw_302"] = seed(M302_2CH, rec(create("b2.txt", disp=5), chan=1), rec(el(WRITE, b_write(FID(), 0, b"x" * 99))),
+                            rec(el(READ, b_read(FID(), 0, 99)), chan=1), rec(el(CLOSE, b_close(FID()))))
+    s["bind_logoff_other"] = seed(M311_2CH, rec(create("lg.txt", disp=5, oplock=9)),
+                                  rec(el(LOGOFF, struct.pack("<HH", 4, 0)), chan=1),
+                                  rec(el(READ, b_read(FID(), 0, 10))), rec(create("lg.txt", disp=1, oplock=9)))
+    s["bind_oplock_cross"] = seed(M311_2CH, rec(create("oc.txt", disp=5, oplock=9)),
+                                  rec(create("oc.txt", disp=1, oplock=9), NOACK | NOWAIT, chan=1),
+                                  rec(el(CLOSE, b_close(FID())), NOACK),
+                                  rec(create("oc.txt", disp=1, oplock=9), chan=1))
+    s["bind_oplock_logoff"] = seed(M311_2CH, rec(create("ol.txt", disp=5, oplock=9), chan=1),
+                                   rec(create("ol.txt", disp=1, oplock=9), NOACK | NOWAIT),
+                                   rec(el(LOGOFF, struct.pack("<HH", 4, 0)), NOACK, chan=1))
+    s["bind_tdis_other"] = seed(M311_2CH, rec(create("tt.txt", disp=5)), rec(el(TDIS, struct.pack("<HH", 4, 0)), chan=1),
+                                rec(el(WRITE, b_write(FID(), 0, b"after tdis"))))
+    s["bind_notify_cross"] = seed(M311_2CH, rec(create("nd", disp=2, opts=1, access=0x100081)),
+                                  rec(el(NOTIFY, b_notify(FID()))),
+                                  rec(el(CANCEL, struct.pack("<HH", 4, 0)), chan=1),
+                                  rec(el(CLOSE, b_close(FID())), chan=1))
+    s["bind_lock_cross"] = seed(M311_2CH, rec(create("lk.txt", disp=5)), rec(el(LOCK, b_lock(FID(), [(0, 8, 2)]))),
+                                rec(el(LOCK, b_lock(FID(), [(0, 8, 2)])), NOWAIT, chan=1),
+                                rec(el(CLOSE, b_close(FID()))))
     return s
 
 
