@@ -536,6 +536,7 @@ static void set_defaults(struct conf *c)
 	c->max_io_size = 8u << 20;
 	c->negotiate_timeout = 20;
 	c->pdu_timeout = 60;
+	c->oplock_break_timeout = 35; /* MS-SMB2 3.3.2.1: the Oplock Break Acknowledgment Timer */
 	c->max_unauth_conns = 1024;
 	c->max_open_files_session = 16384;
 	c->max_open_files_user = 16384;

@@ -156,6 +156,7 @@ void conf_dump(const struct conf *c, FILE *out)
 	fprintf(out, "\tdeadtime = %d\n", c->deadtime);
 	fprintf(out, "\tnegotiate timeout = %d\n", c->negotiate_timeout);
 	fprintf(out, "\tpdu timeout = %d\n", c->pdu_timeout);
+	fprintf(out, "\tsmb3d:oplock break timeout = %d\n", c->oplock_break_timeout);
 	fprintf(out, "\tmax unauthenticated connections = %d\n", c->max_unauth_conns);
 	fprintf(out, "\tmax open files = %d\n", c->max_open_files);
 	fprintf(out, "\tmax open files per session = %d\n", c->max_open_files_session);

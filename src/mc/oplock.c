@@ -4,26 +4,28 @@
 #include <string.h>
 
 #include "net/conn.h"
+#include "net/timer.h"
 #include "net/worker.h"
 #include "proto/pipeline.h"
 #include "util/log.h"
 #include "wire/create.h"
 
-#define BREAK_TIMEOUT 35 /* seconds, MS-SMB2 3.3.2.1 Oplock Break Acknowledgment Timer */
-
 /* Access that does not disturb an oplock ([MS-FSA] 2.1.5.1.2.1: "stat" opens). */
 #define STAT_ACCESS (0x00000080u /* READ_ATTRIBUTES */ | 0x00000100u /* WRITE_ATTRIBUTES */ | \
 		     0x00100000u /* SYNCHRONIZE */)
 
-/* One CREATE waiting for breaks on a file.  `armed` under waiters_lock
- * guarantees exactly one wake-up: by an ack, a close, or the timeout tick. */
+/* One CREATE waiting for breaks on a file, on its coroutine's stack.
+ * `armed` under waiters_lock guarantees exactly one wake-up: by an ack, a
+ * close, or its timer (MS-SMB2 3.3.2.1, the Oplock Break Acknowledgment
+ * Timer, "smb3d:oplock break timeout", 35 s).  The timer runs on the
+ * CREATE's own worker, the only thread that resumes the CREATE, so the
+ * waiter is alive whenever the timer fires. */
 struct oplock_waiter {
 	struct smb2_req *req;
 	struct file *file;
 	bool armed;
-	uint64_t deadline;
+	bool timed_out;               /* set by the timer, under waiters_lock, before the wake */
 	struct oplock_waiter *next;   /* all waiters (global list) */
-	struct oplock_waiter *tnext;  /* the worker's timer list */
 };
 
 static pthread_mutex_t waiters_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -64,38 +66,25 @@ static void wake_file(struct file *f)
 	wake_list(wake);
 }
 
-/* The worker tick: time out breaks nobody acknowledged. */
-static void oplock_tick(struct worker *wk)
+/* The break was not acknowledged in time (on the CREATE's worker). */
+static void waiter_timeout(void *arg)
 {
-	struct oplock_waiter *wake = NULL;
-	struct oplock_waiter **pp = (struct oplock_waiter **)&wk->timers;
-	while (*pp) {
-		struct oplock_waiter *w = *pp;
-		if (wk->now < w->deadline) {
-			pp = &w->tnext;
-			continue;
-		}
-		*pp = w->tnext; /* off the timer list (this thread's own) */
-		w->tnext = NULL;
-		pthread_mutex_lock(&waiters_lock);
-		if (w->armed) {
-			w->armed = false;
-			for (struct oplock_waiter **q = &waiters; *q; q = &(*q)->next)
-				if (*q == w) {
-					*q = w->next;
-					break;
-				}
-			w->next = wake;
-			wake = w;
-		}
-		pthread_mutex_unlock(&waiters_lock);
+	struct oplock_waiter *w = arg;
+	bool wake = false;
+	pthread_mutex_lock(&waiters_lock);
+	if (w->armed) {
+		w->armed = false;
+		w->timed_out = true;
+		for (struct oplock_waiter **q = &waiters; *q; q = &(*q)->next)
+			if (*q == w) {
+				*q = w->next;
+				break;
+			}
+		wake = true;
 	}
-	wake_list(wake); /* after the walk: a woken CREATE may re-arm a timer */
-}
-
-__attribute__((constructor)) static void oplock_init(void)
-{
-	worker_tick_hook = oplock_tick;
+	pthread_mutex_unlock(&waiters_lock);
+	if (wake)
+		req_wake(w->req); /* after the lock: the CREATE takes it again */
 }
 
 /* ---- delivering a break to the holder's session ---- */
@@ -215,14 +204,20 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
 		/* Wait (async: the client sees STATUS_PENDING and may cancel). */
 		struct oplock_waiter w = { .req = req, .file = f, .armed = true };
 		struct worker *wk = worker_self();
-		w.deadline = wk->now + BREAK_TIMEOUT;
 		pthread_mutex_lock(&waiters_lock);
 		w.next = waiters;
 		waiters = &w;
 		pthread_mutex_unlock(&waiters_lock);
 		pthread_mutex_unlock(&f->lock);
-		w.tnext = wk->timers;
-		wk->timers = &w;
+		timer_id t = timer_add(wk, wk->now_ms + (uint64_t)req_conf(req)->oplock_break_timeout * 1000,
+				       waiter_timeout, &w);
+		if (!t) {
+			/* Out of memory: without a timer the CREATE could wait
+			 * for good, so the break times out now. */
+			log_warn("CREATE (message %llu): no timer for an oplock break, not waiting",
+				 (unsigned long long)req->hdr.message_id);
+			waiter_timeout(&w);
+		}
 		if (req_go_async(req) != STATUS_SUCCESS) {
 			/* Not the last element of a compound: it cannot go async
 			 * (MS-SMB2 3.3.4.2), so it waits for the break without an
@@ -230,14 +225,9 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
 			log_debug("CREATE (message %llu) waits for an oplock break inside a compound",
 				  (unsigned long long)req->hdr.message_id);
 		}
-		req_wait(req);
-		/* off the timer list if an ack or close woke us */
-		for (struct oplock_waiter **pp = (struct oplock_waiter **)&wk->timers; *pp; pp = &(*pp)->tnext)
-			if (*pp == &w) {
-				*pp = w.tnext;
-				break;
-			}
-		if (wk->now >= w.deadline) {
+		req_wait(req); /* exactly one wake: whoever disarmed w */
+		timer_cancel(wk, t); /* an ack or a close woke us first */
+		if (w.timed_out) {
 			/* Timed out: the holder loses its oplock (3.3.6.2). */
 			pthread_mutex_lock(&f->lock);
 			for (struct open *e = f->opens; e; e = e->file_next)

@@ -154,6 +154,7 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	w->n_conns--;
+	timer_cancel(w, c->deadline_timer);
 	all_remove(c);
 	if (c->ops->freed)
 		c->ops->freed(c);
@@ -194,6 +195,8 @@ void conn_shutdown(struct conn *c, const char *why)
 	log_debug("connection %llu from %s closing: %s", (unsigned long long)c->id,
 		  conn_addr_str(&c->peer, a, sizeof(a)), why);
 	c->dead = true;
+	timer_cancel(c->w, c->deadline_timer);
+	c->deadline_timer = 0;
 	if (!c->authenticated)
 		c->w->n_unauth--; /* counted while alive and unauthenticated */
 	/* Unblock a pending recv: shutdown makes it complete with 0. */
@@ -217,6 +220,51 @@ void conn_shutdown(struct conn *c, const char *why)
 	conn_maybe_release(c);
 }
 
+/* ---- deadlines (negotiate timeout, deadtime, pdu timeout) ---- */
+
+static void deadline_fire(void *arg);
+
+/* Keep one timer armed at or before the earlier deadline.  A later
+ * deadline (deadtime moves on every PDU) keeps the armed timer, which
+ * re-arms when it fires; only an earlier one re-adds it. */
+static void deadline_arm(struct conn *c)
+{
+	uint64_t want = c->deadline;
+	if (c->pdu_deadline && (!want || c->pdu_deadline < want))
+		want = c->pdu_deadline;
+	if (c->dead || !want)
+		return; /* an armed timer finds nothing to do and stops */
+	if (c->deadline_timer && c->deadline_timer_at <= want)
+		return;
+	timer_cancel(c->w, c->deadline_timer);
+	c->deadline_timer = timer_add(c->w, want, deadline_fire, c);
+	c->deadline_timer_at = want;
+	if (!c->deadline_timer)
+		log_warn("connection %llu: out of memory arming its deadline", (unsigned long long)c->id);
+}
+
+/* The timer holds no reference: conn_shutdown and conn_free cancel it. */
+static void deadline_fire(void *arg)
+{
+	struct conn *c = arg;
+	c->deadline_timer = 0;
+	conn_get(c);
+	uint64_t now = c->w->now_ms;
+	if (!c->dead && c->deadline && now >= c->deadline && (!c->ops->expire_ok || c->ops->expire_ok(c)))
+		conn_shutdown(c, "timeout");
+	else if (!c->dead && c->pdu_deadline && now >= c->pdu_deadline)
+		conn_shutdown(c, "PDU not complete within the pdu timeout");
+	else
+		deadline_arm(c);
+	conn_put(c);
+}
+
+void conn_set_deadline(struct conn *c, uint64_t at_ms)
+{
+	c->deadline = at_ms;
+	deadline_arm(c);
+}
+
 /* ---- receive ---- */
 
 /* A PDU has begun and not ended: it must be complete before the PDU
@@ -225,8 +273,10 @@ static void pdu_clock(struct conn *c, bool partial)
 {
 	if (!partial)
 		c->pdu_deadline = 0;
-	else if (!c->pdu_deadline && c->pdu_timeout)
-		c->pdu_deadline = c->w->now + c->pdu_timeout;
+	else if (!c->pdu_deadline && c->pdu_timeout) {
+		c->pdu_deadline = c->w->now_ms + (uint64_t)c->pdu_timeout * 1000;
+		deadline_arm(c);
+	}
 }
 
 /* Hand every complete PDU in the staging buffer to the SMB layer. */

@@ -57,7 +57,7 @@ struct conn {
 	size_t big_len, big_have;
 	size_t max_pdu;            /* once authenticated; before: CONN_PREAUTH_MAX_PDU */
 	bool authenticated;        /* a session was established or bound on it */
-	uint64_t pdu_deadline;     /* monotonic seconds: the PDU begun must be complete; 0 = none */
+	uint64_t pdu_deadline;     /* timer_now_ms(): the PDU begun must be complete; 0 = none */
 	unsigned pdu_timeout;      /* seconds for one PDU ("pdu timeout"), 0 = none */
 	bool recv_armed;
 	bool recv_paused;          /* too much queued for sending: not reading */
@@ -73,8 +73,10 @@ struct conn {
 	/* lifetime */
 	bool dead;                 /* no more receive; sends are dropped */
 	bool closed_called;
-	uint64_t deadline;         /* monotonic seconds; 0 = none; past it the conn is closed */
+	uint64_t deadline;         /* timer_now_ms(); 0 = none; past it the conn is closed (conn_set_deadline) */
 	bool deadline_negotiate;   /* the deadline is the negotiate timeout */
+	timer_id deadline_timer;   /* armed for the earlier of deadline and pdu_deadline, or later */
+	uint64_t deadline_timer_at;
 	uint64_t bytes_in, bytes_out;
 	struct conn *next, *prev;  /* worker's list */
 };
@@ -95,6 +97,12 @@ void conn_put(struct conn *c);
 int conn_send(struct conn *c, const struct iovec *iov, int n, send_done_fn done, void *arg);
 
 static inline bool conn_is_dead(const struct conn *c) { return c->dead; }
+
+/* Close the connection at `at_ms` (timer_now_ms clock; 0 = no deadline)
+ * unless ops->expire_ok says otherwise then.  Cheap to call on every PDU:
+ * a later deadline leaves the armed timer alone, which re-arms when it
+ * fires.  On the conn's worker. */
+void conn_set_deadline(struct conn *c, uint64_t at_ms);
 
 /* As conn_send, followed by `flen` bytes of file `fd` from `off`, moved to
  * the socket with splice (no copy through user space).  The fd is dup'ed;

@@ -19,18 +19,10 @@ struct mbox_item {
 };
 
 static __thread struct worker *self;
-void (*worker_tick_hook)(struct worker *w);
 
 struct worker *worker_self(void)
 {
 	return self;
-}
-
-uint64_t worker_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
 }
 
 struct io_uring_sqe *worker_sqe(struct worker *w, struct uring_op *op)
@@ -124,34 +116,30 @@ int worker_sqe_wait(struct worker *w, struct io_uring_sqe *sqe)
 	return cw.res;
 }
 
-/* ---- timeouts ---- */
+/* ---- timers ---- */
 
-static void tick_arm(struct worker *w);
-
-static void tick_done(struct uring_op *op, int res, unsigned flags)
+/* Wait for at least one CQE, or until the earliest timer is due (`cap_ms`
+ * bounds the wait further while stopping). */
+static int wait_cqe(struct worker *w, uint64_t cap_ms)
 {
-	struct worker *w = (struct worker *)((char *)op - offsetof(struct worker, tick_op));
-	w->now = worker_now();
-	for (struct conn *c = w->conns, *next; c; c = next) {
-		next = c->next;
-		if (!c->dead && c->deadline && w->now >= c->deadline &&
-		    (!c->ops->expire_ok || c->ops->expire_ok(c)))
-			conn_shutdown(c, "timeout");
-		else if (!c->dead && c->pdu_deadline && w->now >= c->pdu_deadline)
-			conn_shutdown(c, "PDU not complete within the pdu timeout");
+	uint64_t next;
+	bool have = timer_heap_next(&w->timers, &next);
+	if (cap_ms && (!have || next > w->now_ms + cap_ms)) {
+		next = w->now_ms + cap_ms;
+		have = true;
 	}
-	if (worker_tick_hook)
-		worker_tick_hook(w);
-	if (!w->stopped)
-		tick_arm(w);
-}
-
-static void tick_arm(struct worker *w)
-{
-	w->tick_ts.tv_sec = 1;
-	w->tick_ts.tv_nsec = 0;
-	struct io_uring_sqe *sqe = worker_sqe(w, &w->tick_op);
-	io_uring_prep_timeout(sqe, &w->tick_ts, 0, 0);
+	if (!have)
+		return io_uring_submit_and_wait(&w->ring, 1);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	uint64_t due_ns = next * 1000000u;
+	uint64_t left = due_ns > now_ns ? due_ns - now_ns : 0;
+	struct __kernel_timespec ts = { .tv_sec = (long long)(left / 1000000000u),
+					.tv_nsec = (long long)(left % 1000000000u) };
+	struct io_uring_cqe *cqe;
+	int ret = io_uring_submit_and_wait_timeout(&w->ring, &cqe, 1, &ts, NULL);
+	return ret == -ETIME ? 0 : ret;
 }
 
 /* ---- registered buffers ---- */
@@ -196,9 +184,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	self = w;
 	coro_thread_init();
-	w->now = worker_now();
+	w->now_ms = timer_now_ms();
 	mbox_arm(w);
-	tick_arm(w);
 	listener_worker_start(w);
 	fixed_start(w);
 	uint64_t stop_deadline = 0;
@@ -206,30 +193,32 @@ static void *worker_main(void *arg)
 		if (w->stopping && !stop_deadline) {
 			/* Stop accepting; let running requests finish for a bounded time. */
 			listener_worker_stop(w);
-			stop_deadline = worker_now() + 5;
+			stop_deadline = timer_now_ms() + 5000;
 		}
 		if (stop_deadline) {
 			bool idle = true;
 			for (struct conn *c = w->conns; c; c = c->next)
 				if (c->refs > 1 || c->sq_head)
 					idle = false;
-			if (idle || worker_now() >= stop_deadline) {
+			if (idle || timer_now_ms() >= stop_deadline) {
 				for (struct conn *c = w->conns, *next; c; c = next) {
 					next = c->next;
 					conn_shutdown(c, "server stopping");
 				}
 				/* Requests that never finish must not hold the
 				 * process: give up five seconds later. */
-				if (!w->conns || worker_now() >= stop_deadline + 5)
+				if (!w->conns || timer_now_ms() >= stop_deadline + 5000)
 					break;
 			}
 		}
-		struct io_uring_cqe *cqe;
-		int ret = io_uring_submit_and_wait(&w->ring, 1);
+		/* while stopping, look at the connections at least every 100 ms */
+		int ret = wait_cqe(w, stop_deadline ? 100 : 0);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN) {
 			log_err("worker %d: io_uring_submit_and_wait: %s", w->id, strerror(-ret));
 			break;
 		}
+		w->now_ms = timer_now_ms();
+		struct io_uring_cqe *cqe;
 		/* Copy each CQE and mark it seen before its callback runs: the
 		 * callback may submit, wait in a coroutine, or post more work. */
 		while (io_uring_peek_cqe(&w->ring, &cqe) == 0) {
@@ -242,6 +231,8 @@ static void *worker_main(void *arg)
 			if (op && op->cb)
 				op->cb(op, res, flags);
 		}
+		w->now_ms = timer_now_ms();
+		timer_heap_run(&w->timers, w->now_ms);
 	}
 	if (w->fixed_ok)
 		bufpool_registrar_stop(&w->breg);
@@ -257,7 +248,7 @@ int worker_init(struct worker *w, int id, unsigned ring_entries, bool sqpoll)
 	w->id = id;
 	pthread_mutex_init(&w->mbox_lock, NULL);
 	w->efd_op.cb = mbox_done;
-	w->tick_op.cb = tick_done;
+	timer_heap_init(&w->timers);
 	w->efd = eventfd(0, EFD_CLOEXEC);
 	if (w->efd < 0)
 		return -errno;
@@ -315,6 +306,7 @@ void worker_fini(struct worker *w)
 		close(w->efd);
 	w->efd = -1;
 	mbox_drain(w);
+	timer_heap_fini(&w->timers); /* after the mailbox: a late remote add finds the loop gone */
 	listener_worker_free(w);
 	pthread_mutex_destroy(&w->mbox_lock);
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "net/timer.h"
 #include "util/bufpool.h"
 
 struct uring_op;
@@ -37,9 +38,8 @@ struct worker {
 	struct uring_op efd_op;
 	pthread_mutex_t mbox_lock;
 	struct mbox_item *mbox_head, *mbox_tail;
-	/* 1-second tick for timeouts */
-	struct __kernel_timespec tick_ts;
-	struct uring_op tick_op;
+	/* timers (net/timer.h): the loop's wait ends at the earliest deadline */
+	struct timer_heap timers;
 	/* connections owned by this worker (intrusive list) */
 	struct conn *conns;
 	unsigned n_conns;
@@ -49,9 +49,8 @@ struct worker {
 	struct listener *listeners;
 	volatile bool stopping;    /* set by worker_stop: close listeners, drain */
 	volatile bool stopped;
-	uint64_t now;              /* monotonic seconds, updated every loop */
+	uint64_t now_ms;           /* timer_now_ms(), updated every loop iteration */
 	void *user;                /* the server */
-	void *timers;              /* timed waiters (src/mc/oplock.c), this thread only */
 	/* "io_uring registered buffers": pooled I/O buffers of this thread are
 	 * fixed buffers of this ring (set before worker_start) */
 	bool fixed_buffers;
@@ -66,9 +65,6 @@ void worker_stop(struct worker *w);
 void worker_join(struct worker *w);
 void worker_fini(struct worker *w);
 
-/* Called on every worker once a second (timed waits of the layers above). */
-extern void (*worker_tick_hook)(struct worker *w);
-
 /* The worker running on this thread, or NULL. */
 struct worker *worker_self(void);
 
@@ -82,8 +78,5 @@ int worker_post(struct worker *w, void (*fn)(void *arg), void *arg);
 /* From inside a coroutine on a worker: submit `sqe` (already prepared with
  * worker_sqe(w, NULL)) and wait for its completion; returns cqe->res. */
 int worker_sqe_wait(struct worker *w, struct io_uring_sqe *sqe);
-
-/* Monotonic clock in seconds. */
-uint64_t worker_now(void);
 
 #endif

@@ -156,8 +156,8 @@ static int smb_accepted(struct conn *c)
 	c->w->max_unauth = sc->conf->max_unauth_conns ? (unsigned)((sc->conf->max_unauth_conns + nw - 1) / nw) : 0;
 	/* A client must negotiate and authenticate within the negotiate timeout. */
 	if (sc->conf->negotiate_timeout > 0) {
-		c->deadline = c->w->now + (uint64_t)sc->conf->negotiate_timeout;
 		c->deadline_negotiate = true;
+		conn_set_deadline(c, c->w->now_ms + (uint64_t)sc->conf->negotiate_timeout * 1000);
 	}
 	char a[64];
 	log_info("connection %llu from %s", (unsigned long long)c->id, conn_addr_str(&c->peer, a, sizeof(a)));
@@ -230,8 +230,8 @@ void smb_conn_authenticated(struct smb_conn *sc)
 {
 	struct conn *c = sc->conn;
 	if (c->deadline_negotiate) {
-		c->deadline = 0;
 		c->deadline_negotiate = false;
+		conn_set_deadline(c, 0);
 	}
 	conn_set_authenticated(c);
 }
@@ -282,7 +282,7 @@ static bool smb_expire_ok(struct conn *c)
 	session_foreach(count_opens, &oc);
 	if (!oc.opens)
 		return true;
-	c->deadline = c->w->now + (uint64_t)sc->conf->deadtime * 60;
+	conn_set_deadline(c, c->w->now_ms + (uint64_t)sc->conf->deadtime * 60000);
 	return false;
 }
 

@@ -901,7 +901,7 @@ void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
 	}
 	/* "deadtime": an authenticated connection idle this long is closed. */
 	if (sc->conf->deadtime > 0 && !c->deadline_negotiate)
-		c->deadline = c->w->now + (uint64_t)sc->conf->deadtime * 60;
+		conn_set_deadline(c, c->w->now_ms + (uint64_t)sc->conf->deadtime * 60000);
 	uint32_t proto = get_le32(pdu);
 	size_t off = 0;
 	bool encrypted = false;

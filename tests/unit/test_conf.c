@@ -584,6 +584,7 @@ static void assert_same_conf(const struct conf *a, const struct conf *b)
 	assert_int_equal(a->max_connections, b->max_connections);
 	assert_int_equal(a->deadtime, b->deadtime);
 	assert_int_equal(a->negotiate_timeout, b->negotiate_timeout);
+	assert_int_equal(a->oplock_break_timeout, b->oplock_break_timeout);
 	assert_int_equal(a->null_session, b->null_session);
 	assert_string_equal(a->control_socket, b->control_socket);
 	assert_int_equal(a->metrics_port, b->metrics_port);
