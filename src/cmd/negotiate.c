@@ -90,7 +90,7 @@ void smb_smb1_negotiate(struct smb_conn *sc, const uint8_t *pdu, size_t len)
 	 * credit: the client's SMB2 NEGOTIATE comes with MessageId 1. */
 	sc->seq_low = 1;
 	sc->seq_high = 2;
-	smb_send_standalone(sc, buf, wr_pos(&w), NULL);
+	smb_send_standalone(sc, buf, wr_pos(&w), NULL, NULL, NULL);
 }
 
 static uint16_t pick_cipher(const struct neg_req *q)

@@ -93,6 +93,7 @@ struct break_job {
 	uint64_t session_id, persistent, volatile_id;
 	uint8_t level;
 	int tries;
+	uint64_t conn_id;    /* the connection it was handed to */
 };
 
 static void deliver(void *arg);
@@ -118,6 +119,26 @@ static struct conn *pick_channel(struct session *s, struct worker *here, struct 
 	return found;
 }
 
+/* The send of a break completed (on the channel's worker).
+ *
+ * Hook for multichannel part 2 (break retry, MS-SMB2 3.3.4.6):
+ * a break whose channel died before the kernel took it (err < 0) is to be
+ * sent again on another live channel of the session not yet tried; one
+ * that reached the kernel (stream_end) counts as delivered only once the
+ * peer acknowledged stream_end (bytes_sent_to_kernel - SIOCOUTQ), and a
+ * channel that dies before that needs the same retry.  Today the break is
+ * only logged, and the waiting CREATE proceeds at the ack timeout. */
+static void break_sent(void *arg, int err, uint64_t stream_end)
+{
+	struct break_job *j = arg;
+	(void)stream_end;
+	if (err < 0)
+		log_debug("session %llx: oplock break of file %llu did not reach connection %llu before it died (%s); "
+			  "not retried", (unsigned long long)j->session_id, (unsigned long long)j->volatile_id,
+			  (unsigned long long)j->conn_id, strerror(-err));
+	free(j);
+}
+
 static void deliver(void *arg)
 {
 	struct break_job *j = arg;
@@ -140,9 +161,9 @@ static void deliver(void *arg)
 		session_put(s);
 		return;
 	}
-	smb_send_oplock_break(c->proto, s, j->persistent, j->volatile_id, j->level);
+	j->conn_id = c->id;
+	smb_send_oplock_break(c->proto, s, j->persistent, j->volatile_id, j->level, break_sent, j);
 	session_put(s);
-	free(j);
 }
 
 static void send_break(struct open *o, uint8_t level)

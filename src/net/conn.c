@@ -439,7 +439,7 @@ static void send_done(struct conn *c, int res)
 	size_t done = res > 0 ? (size_t)res : 0;
 	switch (c->send_phase) {
 	case SEND_IOV:
-		c->bytes_out += done;
+		c->bytes_sent_to_kernel += done;
 		metrics_add(&metrics.net_bytes_out, done);
 		/* Short send: skip what went out and send the rest before anything
 		 * queued after it, so PDUs never interleave on the stream. */
@@ -469,7 +469,7 @@ static void send_done(struct conn *c, int res)
 		}
 		break;
 	case SEND_SPLICE_OUT:
-		c->bytes_out += done;
+		c->bytes_sent_to_kernel += done;
 		metrics_add(&metrics.net_bytes_out, done);
 		it->in_pipe -= done;
 		break;

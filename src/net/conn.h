@@ -77,7 +77,14 @@ struct conn {
 	bool deadline_negotiate;   /* the deadline is the negotiate timeout */
 	timer_id deadline_timer;   /* armed for the earlier of deadline and pdu_deadline, or later */
 	uint64_t deadline_timer_at;
-	uint64_t bytes_in, bytes_out;
+	uint64_t bytes_in;
+	/* Bytes of this connection's stream the kernel has taken (the sums of
+	 * the send CQEs, framing included).  A send's completion runs right
+	 * after its last byte is counted here, so the value read in a
+	 * completion is the offset at which that message ends in the stream;
+	 * once bytes_sent_to_kernel - SIOCOUTQ (the bytes the kernel still
+	 * holds) reaches it, the peer has acknowledged the whole message. */
+	uint64_t bytes_sent_to_kernel;
 	struct conn *next, *prev;  /* worker's list */
 };
 
@@ -91,12 +98,16 @@ void conn_put(struct conn *c);
 
 /* Queue iov[0..n) for sending after everything queued before.  The framing
  * header is added here.  The iovecs' memory must stay valid until done(arg,
- * err) is called (err = 0 sent, -errno failed or the connection died).
+ * err) is called: err = 0 once the kernel has taken every byte (the socket
+ * buffer, not the peer: see bytes_sent_to_kernel), -errno if the
+ * connection died first (not called when conn_send returns an error).
  * `n` at most CONN_MAX_IOV.  May be called from the conn's worker only. */
 #define CONN_MAX_IOV 16
 int conn_send(struct conn *c, const struct iovec *iov, int n, send_done_fn done, void *arg);
 
 static inline bool conn_is_dead(const struct conn *c) { return c->dead; }
+/* See struct conn; on the conn's worker. */
+static inline uint64_t conn_bytes_sent_to_kernel(const struct conn *c) { return c->bytes_sent_to_kernel; }
 
 /* Close the connection at `at_ms` (timer_now_ms clock; 0 = no deadline)
  * unless ops->expire_ok says otherwise then.  Cheap to call on every PDU:

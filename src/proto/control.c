@@ -70,7 +70,7 @@ static void print_conn(struct conn *c, void *arg)
 	fprintf(f, "  channel %llu  %s <- %s  worker %d  client %s  dialect %s  in %llu B  out %llu B%s\n",
 		(unsigned long long)c->id, conn_addr_str(&c->local, l, sizeof(l)), conn_addr_str(&c->peer, p, sizeof(p)),
 		c->w->id, g, sc ? dialect_str(sc->dialect) : "-", (unsigned long long)c->bytes_in,
-		(unsigned long long)c->bytes_out, c->dead ? "  (closing)" : "");
+		(unsigned long long)c->bytes_sent_to_kernel, c->dead ? "  (closing)" : "");
 }
 
 static void print_client(struct smb_client *cl, void *arg)

@@ -176,6 +176,8 @@ struct send_ctx {
 	uint8_t *standalone;          /* interim or notification buffer */
 	uint8_t *flat;                /* a long compound copied into one buffer */
 	struct conn *conn;
+	smb_sent_fn done;             /* the sender's completion, or NULL */
+	void *done_arg;
 };
 
 static void chain_free(struct smb2_chain *ch);
@@ -191,6 +193,9 @@ static void send_done(void *arg, int err)
 		if (ch->sent == ch->n)
 			chain_free(ch);
 	}
+	/* On success the kernel has just counted this message's last byte. */
+	if (sx->done)
+		sx->done(sx->done_arg, err, err ? 0 : conn_bytes_sent_to_kernel(sx->conn));
 	free(sx->tf);
 	free(sx->standalone);
 	free(sx->flat);
@@ -243,11 +248,11 @@ static int seal(struct smb_conn *sc, struct session *s, struct iovec *iov, int n
 	return 0;
 }
 
-/* Send elements [from, to) of a chain as one message. */
 /* Send elements [from, to) of a chain as one message, followed by `extra`
- * (an interim response, owned from here on) when given. */
+ * (an interim response, owned from here on) when given.  done(done_arg,
+ * ...), when given, is called once, as smb_sent_fn says. */
 static void chain_send_range(struct smb2_chain *ch, unsigned from, unsigned to, struct session *seal_with,
-			     uint8_t *extra, size_t extra_len)
+			     uint8_t *extra, size_t extra_len, smb_sent_fn done, void *done_arg)
 {
 	struct iovec iov[CHAIN_MAX * 6 + 2];
 	int n = 1; /* iov[0] reserved for the transform header */
@@ -270,8 +275,12 @@ static void chain_send_range(struct smb2_chain *ch, unsigned from, unsigned to, 
 	struct send_ctx *sx = calloc(1, sizeof(*sx));
 	if (!sx) {
 		free(extra);
+		if (done)
+			done(done_arg, -ENOMEM, 0);
 		goto drop;
 	}
+	sx->done = done;
+	sx->done_arg = done_arg;
 	sx->chain = to > from ? ch : NULL; /* an interim alone does not pin the chain */
 	sx->from = from;
 	sx->to = to;
@@ -321,16 +330,19 @@ drop:
 		chain_free(ch);
 }
 
-/* Send one self-contained message (an interim response; later, an oplock or
- * lease break).  `buf` is malloc'd and owned from here on. */
-int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct session *seal_with)
+int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct session *seal_with, smb_sent_fn done,
+			void *done_arg)
 {
 	struct conn *c = sc->conn;
 	struct send_ctx *sx = calloc(1, sizeof(*sx));
 	if (!sx) {
 		free(buf);
+		if (done)
+			done(done_arg, -ENOMEM, 0);
 		return -ENOMEM;
 	}
+	sx->done = done;
+	sx->done_arg = done_arg;
 	sx->standalone = buf;
 	sx->conn = c;
 	conn_get(c);
@@ -353,12 +365,15 @@ int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct se
 }
 
 int smb_send_oplock_break(struct smb_conn *sc, struct session *s, uint64_t persistent, uint64_t volatile_id,
-			  uint8_t level)
+			  uint8_t level, smb_sent_fn done, void *done_arg)
 {
 	size_t len = SMB2_HDR_SIZE + 24;
 	uint8_t *buf = calloc(1, len);
-	if (!buf)
+	if (!buf) {
+		if (done)
+			done(done_arg, -ENOMEM, 0);
 		return -ENOMEM;
+	}
 	/* MS-SMB2 3.3.4.6: MessageId all ones, no session, not signed. */
 	struct smb2_hdr h = { 0 };
 	h.command = SMB2_OPLOCK_BREAK;
@@ -373,7 +388,7 @@ int smb_send_oplock_break(struct smb_conn *sc, struct session *s, uint64_t persi
 	wr_le64(&w, persistent);
 	wr_le64(&w, volatile_id);
 	bool seal_it = s->encrypt_data && s->cipher && s->state == SESSION_VALID;
-	return smb_send_standalone(sc, buf, len, seal_it ? s : NULL);
+	return smb_send_standalone(sc, buf, len, seal_it ? s : NULL, done, done_arg);
 }
 
 /* ---- per element ---- */
@@ -535,7 +550,7 @@ NTSTATUS req_go_async(struct smb2_req *req)
 	struct session *seal_with = seal_it ? (ch->seal_with ? ch->seal_with : req->session) : NULL;
 	/* The elements before this one are complete: they go out now, with the
 	 * interim response last (smb2.compound.interim1/3). */
-	chain_send_range(ch, ch->sent_upto, idx, seal_with, buf, SMB2_HDR_SIZE + 9);
+	chain_send_range(ch, ch->sent_upto, idx, seal_with, buf, SMB2_HDR_SIZE + 9, NULL, NULL);
 	ch->sent_upto = idx;
 	return STATUS_SUCCESS;
 }
@@ -807,14 +822,14 @@ static void chain_run(void *arg)
 	for (unsigned i = from; i < n; i++) {
 		if (ch->reqs[i].no_response) {
 			if (from < i)
-				chain_send_range(ch, from, i, seal_with, NULL, 0);
+				chain_send_range(ch, from, i, seal_with, NULL, 0, NULL, NULL);
 			req_release(&ch->reqs[i]);
 			ch->sent++;
 			from = i + 1;
 		}
 	}
 	if (from < n)
-		chain_send_range(ch, from, n, seal_with, NULL, 0);
+		chain_send_range(ch, from, n, seal_with, NULL, 0, NULL, NULL);
 	else if (ch->sent == ch->n)
 		chain_free(ch);
 out:
