@@ -325,6 +325,10 @@ int server_run(struct conf *cf, const char *conf_path)
 	char pid_path[4200];
 	reload_path = conf_path;
 	log_set_level(cf->log_level);
+	/* New files get exactly the modes the share's options compute
+	 * (create mask & co.), whatever umask smb3d was started with (Samba
+	 * does the same). */
+	umask(0);
 	if (!take_pid_file(cf, pid_path, sizeof(pid_path), &pid_fd)) {
 		conf_free(cf);
 		return 1;

@@ -19,6 +19,7 @@
 #include "cmd/change_notify.h"
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
+#include "cmd/share_policy.h"
 #include "mc/oplock.h"
 #include "cmd/ipc.h"
 #include "cmd/streams.h"
@@ -443,8 +444,9 @@ static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct 
 		return STATUS_ACCESS_DENIED;
 
 	int fd;
+	mode_t mode = share_new_mode(req, cs->root, cs->path, dir); /* create mask & co. */
 	if (dir) {
-		int r = vfs_mkdirat(cs->id, cs->root, cs->path, 0755);
+		int r = vfs_mkdirat(cs->id, cs->root, cs->path, mode);
 		if (r == -EEXIST) {
 			*again = 1;
 			return STATUS_OBJECT_NAME_COLLISION;
@@ -455,9 +457,11 @@ static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct 
 			return vfs_nt_status(r);
 		notify_sync();
 		fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_DIRECTORY, 0);
+		share_fix_mode(req, fd, mode);
 	} else {
 		int flags = data_flags(want, false) | O_CREAT | O_EXCL;
-		fd = vfs_open(cs->id, cs->root, cs->path, flags, 0644);
+		fd = vfs_open(cs->id, cs->root, cs->path, flags, mode);
+		share_fix_mode(req, fd, mode);
 		if (fd == -EEXIST) {
 			*again = 1;
 			return STATUS_OBJECT_NAME_COLLISION;
@@ -579,7 +583,8 @@ static NTSTATUS open_stream(struct create_state *cs, const char *stream)
 			return STATUS_OBJECT_NAME_NOT_FOUND;
 		if (req->tree->read_only)
 			return STATUS_ACCESS_DENIED;
-		int fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_CREAT | O_EXCL, 0644);
+		int fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_CREAT | O_EXCL,
+				  share_new_mode(req, cs->root, cs->path, false));
 		if (fd == -ENOENT || fd == -ENOTDIR)
 			return STATUS_OBJECT_PATH_NOT_FOUND;
 		if (fd < 0)

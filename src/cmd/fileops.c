@@ -1,5 +1,6 @@
 /* Helpers shared by the file-service handlers (see fileops.h). */
 #include "cmd/fileops.h"
+#include "cmd/share_policy.h"
 #include "mc/oplock.h"
 #include "cmd/change_notify.h"
 #include "state/brl.h"
@@ -323,6 +324,12 @@ NTSTATUS fileops_name_stream(struct smb2_req *req, const uint8_t *utf16, size_t 
 			}
 			if ((st = name_component(comp, &clen, i == n)) != STATUS_SUCCESS)
 				break;
+			/* Samba's "veto files": the name does not exist for
+			 * clients, like the server's reserved names above. */
+			if (req && req->tree && share_name_vetoed(req->tree->share, comp, clen)) {
+				st = i == n ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_OBJECT_PATH_NOT_FOUND;
+				break;
+			}
 			if (out > 0)
 				s[out++] = '/';
 			memmove(&s[out], comp, clen);

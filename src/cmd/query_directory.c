@@ -17,6 +17,7 @@
 #include <wctype.h>
 
 #include "cmd/fileops.h"
+#include "cmd/share_policy.h"
 #include "cmd/streams.h"
 #include "state/open.h"
 #include "util/log.h"
@@ -462,7 +463,8 @@ NTSTATUS cmd_query_directory(struct smb2_req *req)
 			break;
 		}
 		if (!pattern_match(s->pat, s->pat_len, name) ||
-		    vfs_name_reserved(name, strlen(name))) { /* the stream depot */
+		    vfs_name_reserved(name, strlen(name)) || /* the stream depot */
+		    share_name_vetoed(req->tree->share, name, strlen(name))) {
 			qdir_consume(s);
 			continue;
 		}
@@ -475,6 +477,8 @@ NTSTATUS cmd_query_directory(struct smb2_req *req)
 			qdir_consume(s); /* vanished meanwhile */
 			continue;
 		}
+		if (share_name_hidden(req->tree->share, name)) /* hide dot files, hide files */
+			a.attrs = (a.attrs & ~FILE_ATTRIBUTE_NORMAL) | FILE_ATTRIBUTE_HIDDEN;
 		struct fscc_dirent d = {
 			.file_id = a.ino, .create = a.create, .access = a.access, .write = a.write,
 			.change = a.change, .eof = a.eof, .alloc = a.alloc, .attrs = a.attrs,

@@ -178,7 +178,7 @@ static void list_copy(struct conf_list *dst, const struct conf_list *src)
 static struct conf_list *share_lists(struct conf_share *s, size_t i)
 {
 	struct conf_list *all[] = { &s->invalid_users, &s->read_list, &s->write_list,
-	                            &s->hosts_allow, &s->hosts_deny };
+	                            &s->hosts_allow, &s->hosts_deny, &s->veto_files, &s->hide_files };
 	return i < sizeof(all) / sizeof(all[0]) ? all[i] : NULL;
 }
 
@@ -236,6 +236,10 @@ static void share_defaults(struct conf_share *s)
 {
 	s->available = true;
 	s->read_only = true;
+	s->create_mask = 0744;
+	s->directory_mask = 0755;
+	s->hide_dot_files = true;
+	s->map_archive = true;
 	s->browseable = true;
 	s->smb_encrypt = -1;
 	s->case_insensitive = true;

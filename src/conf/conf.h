@@ -42,6 +42,22 @@ struct conf_share {
 	/* Share-level "hosts allow" / "hosts deny", checked at tree connect
 	 * (the [global] ones are struct conf's, checked at accept). */
 	struct conf_list hosts_allow, hosts_deny;
+	/* Modes of new files and directories (Samba's unix_mode()):
+	 * file = (0666 | 0100 with map_archive) & create_mask | force_create_mode
+	 * (a new file has the archive attribute, which Samba maps to u+x),
+	 * directory = 0777 & directory_mask | force_directory_mode;
+	 * with inherit_permissions the parent directory's mode instead
+	 * (without execute bits for files). */
+	unsigned create_mask;          /* "create mask" / "create mode", default 0744 */
+	unsigned directory_mask;       /* "directory mask" / "directory mode", default 0755 */
+	unsigned force_create_mode;    /* default 0 */
+	unsigned force_directory_mode; /* default 0 */
+	bool inherit_permissions;      /* default no */
+	bool map_archive;              /* "map archive", default yes */
+	/* Name patterns ('*' and '?'), from Samba's "/a/b*c/" syntax. */
+	struct conf_list veto_files;   /* unreachable by any path and never listed */
+	struct conf_list hide_files;   /* listed with FILE_ATTRIBUTE_HIDDEN */
+	bool hide_dot_files;           /* names starting with '.' are hidden (default yes) */
 };
 
 struct conf_iface {        /* one entry of "interfaces" */

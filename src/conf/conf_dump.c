@@ -87,6 +87,16 @@ static void dump_list(const char *name, const struct conf_list *l, FILE *out)
 	fputc('\n', out);
 }
 
+static void dump_patterns(const char *name, const struct conf_list *l, FILE *out)
+{
+	if (!l->n)
+		return;
+	fprintf(out, "\t%s = /", name);
+	for (size_t i = 0; i < l->n; i++)
+		fprintf(out, "%s/", l->v[i]);
+	fputc('\n', out);
+}
+
 static void dump_share(const struct conf *c, const struct conf_share *s, FILE *out)
 {
 	fprintf(out, "\n[%s]\n", s->name);
@@ -116,6 +126,15 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 	dump_list("hosts deny", &s->hosts_deny, out);
 	if (!s->available)
 		fputs("\tavailable = No\n", out);
+	fprintf(out, "\tcreate mask = %04o\n", s->create_mask);
+	fprintf(out, "\tdirectory mask = %04o\n", s->directory_mask);
+	fprintf(out, "\tforce create mode = %04o\n", s->force_create_mode);
+	fprintf(out, "\tforce directory mode = %04o\n", s->force_directory_mode);
+	fprintf(out, "\tinherit permissions = %s\n", yes_no(s->inherit_permissions));
+	fprintf(out, "\tmap archive = %s\n", yes_no(s->map_archive));
+	fprintf(out, "\thide dot files = %s\n", yes_no(s->hide_dot_files));
+	dump_patterns("veto files", &s->veto_files, out);
+	dump_patterns("hide files", &s->hide_files, out);
 }
 
 void conf_dump(const struct conf *c, FILE *out)

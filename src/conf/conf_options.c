@@ -26,6 +26,7 @@ enum opt_kind {
 	K_INT,        /* int at off, in [min, max] */
 	K_U32,        /* uint32_t at off, in [min, max] */
 	K_LIST,       /* struct conf_list at off (split_list) */
+	K_OCTAL,      /* unsigned at off, octal, in [min, max] */
 	K_FN,         /* fn */
 };
 
@@ -531,6 +532,21 @@ static void set_pid_dir(struct pstate *st, const struct opt *o, const char *v)
 	c->pid_dir = conf_xstrndup(v, n);
 }
 
+/* "veto files" / "hide files": "/pattern/pattern/", names may hold blanks. */
+static void set_name_patterns(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf_list *l = (struct conf_list *)((char *)conf_pstate_share(st) + o->off);
+	conf_list_clear(l);
+	for (const char *p = v; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n) {
+			l->v = conf_xrealloc(l->v, (l->n + 1) * sizeof(char *));
+			l->v[l->n++] = conf_xstrndup(p, n);
+		}
+		p += n + (p[n] == '/');
+	}
+}
+
 static void set_include(struct pstate *st, const struct opt *o, const char *v)
 {
 	conf_include(st, v);
@@ -614,6 +630,17 @@ static const struct opt options[] = {
 	{ "invalid users", SHARE, K_LIST, S(invalid_users), 0, 0, NULL },
 	{ "read list", SHARE, K_LIST, S(read_list), 0, 0, NULL },
 	{ "write list", SHARE, K_LIST, S(write_list), 0, 0, NULL },
+	{ "create mask", SHARE, K_OCTAL, S(create_mask), 0, 07777, NULL },
+	{ "create mode", SHARE, K_OCTAL, S(create_mask), 0, 07777, NULL },
+	{ "directory mask", SHARE, K_OCTAL, S(directory_mask), 0, 07777, NULL },
+	{ "directory mode", SHARE, K_OCTAL, S(directory_mask), 0, 07777, NULL },
+	{ "force create mode", SHARE, K_OCTAL, S(force_create_mode), 0, 07777, NULL },
+	{ "force directory mode", SHARE, K_OCTAL, S(force_directory_mode), 0, 07777, NULL },
+	{ "inherit permissions", SHARE, K_BOOL, S(inherit_permissions), 0, 0, NULL },
+	{ "veto files", SHARE, K_FN, S(veto_files), 0, 0, set_name_patterns },
+	{ "hide files", SHARE, K_FN, S(hide_files), 0, 0, set_name_patterns },
+	{ "hide dot files", SHARE, K_BOOL, S(hide_dot_files), 0, 0, NULL },
+	{ "map archive", SHARE, K_BOOL, S(map_archive), 0, 0, NULL },
 };
 
 static const struct opt *find_option(const char *name)
@@ -681,6 +708,17 @@ void conf_set_option(struct pstate *st, const char *name, const char *value)
 		else
 			*(uint32_t *)(base + o->off) = (uint32_t)x;
 		return;
+	case K_OCTAL: {
+		char *end;
+		errno = 0;
+		long m = strtol(value, &end, 8);
+		if (!*value || *end || errno || m < o->min || m > o->max) {
+			conf_error(st, "bad octal mode '%s' for '%s' (0-7777)", value, o->name);
+			return;
+		}
+		*(unsigned *)(base + o->off) = (unsigned)m;
+		return;
+	}
 	case K_LIST: {
 		struct conf_list *l = (struct conf_list *)(base + o->off);
 		conf_list_clear(l);

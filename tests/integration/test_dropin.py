@@ -7,6 +7,7 @@ The access classes run against Samba too (tests/run --target samba), so the
 same decisions are checked on both servers."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import harness as h  # noqa: E402
 U1, P1 = h.USER1
 U2, P2 = h.USER2
 TEAM = "smb3team"  # a unix group with U1 only (U2 stays outside)
+CREW = "smb3crew"  # a unix group with both users: the team share's group
 
 
 def ensure_group(name, members):
@@ -190,6 +192,120 @@ class FailClosed(h.ServerTestCase):
         rc, out = self.smb("ls", server=s)
         self.assertTrue(denied(out), out)  # still the reloaded, valid config
         self.assertServerAlive()
+
+
+def ls_attrs(out):
+    """smbclient `ls` output -> {name: attribute letters}."""
+    res = {}
+    for line in out.splitlines():
+        m = re.match(r"^  (.+?)\s+([DAHSRN]*)\s+\d+\s+\w{3} \w{3} +\d+ [\d:]+ \d{4}$", line)
+        if m:
+            res[m.group(1)] = m.group(2)
+    return res
+
+
+class TeamShare(h.ServerTestCase):
+    """Two users of one group share a directory: new files and directories
+    get the share's modes, so each can write what the other created; veto
+    files are unreachable, hidden names listed as hidden.  Same results from
+    Samba and smb3d."""
+
+    @classmethod
+    def setUpClass(cls):
+        for u in (U1, U2):
+            h.ensure_unix_user(u)
+        ensure_group(CREW, [U1, U2])
+        cls.server_args = {"shares": {
+            "team": {"create mask": "0660", "directory mask": "2770"},
+            "plain": {},
+            "forced": {"create mask": "0600", "force create mode": "0040",
+                       "directory mask": "0700", "force directory mode": "0050"},
+            "inh": {"inherit permissions": "yes"},
+            "veto": {"veto files": "/*.exe/secret/", "hide files": "/~$*/"},
+            "dots": {"hide dot files": "no", "map archive": "no"},
+        }}
+        super().setUpClass()
+        import grp
+        gid = grp.getgrnam(CREW).gr_gid
+        for name in ("team", "plain", "inh"):
+            p = cls.server.path(name)
+            os.chown(p, 0, gid)
+            os.chmod(p, 0o2770)
+        os.chmod(cls.server.path("inh"), 0o2771)
+        os.makedirs(os.path.join(cls.server.path("veto"), "secret"), exist_ok=True)
+        with open(os.path.join(cls.server.path("veto"), "secret", "plan.txt"), "w") as f:
+            f.write("x")
+        for share in ("veto", "dots"):
+            for n in (".profile", "~$report.docx", "visible.txt"):
+                with open(os.path.join(cls.server.path(share), n), "w") as f:
+                    f.write("x")
+
+    def src(self, text="data\n"):
+        p = os.path.join(self.server.tmp, "src-%d.txt" % time.monotonic_ns())
+        with open(p, "w") as f:
+            f.write(text)
+        return p
+
+    def mode(self, share, name):
+        return os.stat(os.path.join(self.server.path(share), name)).st_mode & 0o7777
+
+    def test_team_members_write_each_others_files(self):
+        self.smb_ok("put %s f1.txt; mkdir d1" % self.src(), share="team")
+        self.assertEqual(self.mode("team", "f1.txt"), 0o660)
+        self.assertEqual(self.mode("team", "d1"), 0o2770)
+        # the other member overwrites the file and writes into the directory
+        self.smb_ok("put %s f1.txt; put %s d1\\f2.txt" % (self.src("second\n"), self.src()),
+                    share="team", user=U2, password=P2)
+        with open(os.path.join(self.server.path("team"), "f1.txt")) as f:
+            self.assertEqual(f.read(), "second\n")
+        self.assertEqual(self.mode("team", "d1/f2.txt"), 0o660)
+
+    def test_default_modes_lock_the_colleague_out(self):
+        self.smb_ok("put %s p1.txt" % self.src(), share="plain")
+        self.assertEqual(self.mode("plain", "p1.txt"), 0o744)  # Samba's default, map archive = yes
+        rc, out = self.smb("put %s p1.txt" % self.src(), share="plain", user=U2, password=P2)
+        self.assertIn("NT_STATUS_ACCESS_DENIED", out)
+
+    def test_force_modes(self):
+        self.smb_ok("put %s f.txt; mkdir d" % self.src(), share="forced")
+        self.assertEqual(self.mode("forced", "f.txt"), 0o640)
+        self.assertEqual(self.mode("forced", "d"), 0o750)
+
+    def test_inherit_permissions(self):
+        self.smb_ok("put %s f.txt; mkdir d" % self.src(), share="inh")
+        self.assertEqual(self.mode("inh", "f.txt"), 0o760)  # parent's rw bits, archive u+x
+        self.assertEqual(self.mode("inh", "d"), 0o2771)
+
+    def test_veto_files_unreachable(self):
+        veto = self.server.path("veto")
+        for cmd in ("put %s virus.exe" % self.src(), "put %s VIRUS.EXE" % self.src(),
+                    "mkdir secret2.exe", "get secret/plan.txt /dev/null", "ls secret/*",
+                    "cd secret"):
+            rc, out = self.smb(cmd, share="veto")
+            self.assertRegex(out, r"NT_STATUS_(OBJECT_NAME_NOT_FOUND|OBJECT_PATH_NOT_FOUND|NO_SUCH_FILE)",
+                             "%s:\n%s" % (cmd, out))
+        self.smb_ok("put %s ok.txt" % self.src(), share="veto")
+        rc, out = self.smb("rename ok.txt renamed.exe", share="veto")
+        self.assertIn("NT_STATUS_", out)
+        self.assertNotIn("virus.exe", os.listdir(veto))
+        self.assertNotIn("VIRUS.EXE", os.listdir(veto))
+        self.assertNotIn("renamed.exe", os.listdir(veto))
+        names = ls_attrs(self.smb_ok("ls", share="veto"))
+        self.assertNotIn("secret", names)
+        self.assertIn("ok.txt", names)
+
+    def test_map_archive_no(self):
+        self.smb_ok("put %s f.txt" % self.src(), share="dots")
+        self.assertEqual(self.mode("dots", "f.txt"), 0o644)
+
+    def test_hidden_names(self):
+        names = ls_attrs(self.smb_ok("ls", share="veto"))
+        self.assertIn("H", names[".profile"])
+        self.assertIn("H", names["~$report.docx"])
+        self.assertNotIn("H", names["visible.txt"])
+        names = ls_attrs(self.smb_ok("ls", share="dots"))
+        self.assertNotIn("H", names[".profile"])
+        self.assertNotIn("H", names["~$report.docx"])
 
 
 def smb3ctl(conf, *args):

@@ -32,7 +32,8 @@ other = H(srv.port, user=USERS[0])
 f = owner.create("owned.txt", disposition=5)
 owner.write(f, 0, b"the owner's file")
 owner.close_fid(f)
-check(os.stat(os.path.join(srv.share, "owned.txt")).st_mode & 0o777 == 0o644, "the file is 0644 (others read only)")
+check(os.stat(os.path.join(srv.share, "owned.txt")).st_mode & 0o077 == 0o044,
+      "the file is 0744 (create mask; others read only)")
 
 for disp, dname in ((3, "OPEN_IF"), (2, "CREATE"), (5, "OVERWRITE_IF"), (0, "SUPERSEDE")):
     st, _ = create(other, "owned.txt:planted", READ, disp)

@@ -785,8 +785,8 @@ static void test_samba_options_fail_closed(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"admin users = bob", "force user = bob", "force group = staff", "create mask = 0700",
-		"directory mask = 0700", "force create mode = 0660", "veto files = /*.exe/", "guest only = yes",
+		"admin users = bob", "force user = bob", "force group = staff", "delete veto files = yes",
+		"create mask = 0800", "guest only = yes",
 		"hide unreadable = yes", "follow symlinks = no", "vfs objects = acl_xattr", "max connections = 5",
 		"username map = /etc/samba/users.map", "root preexec = /bin/check", "copy = other",
 		"access based share enum = yes", "inherit owner = yes", "dont descend = /proc",
@@ -800,8 +800,7 @@ static void test_samba_options_fail_closed(void **state)
 	load_bad("ntlm auth = disabled\n", "'ntlm auth = disabled'");
 	load_bad("server smb3 encryption algorithms = AES-256-GCM\n", "restricting the ciphers");
 	static const char *const harmless[] = {
-		"admin users =", "create mask = 744", "directory mask = 0755", "force create mode = 0",
-		"guest only = no", "follow symlinks = yes", "vfs objects =", "security = user",
+		"admin users =", "guest only = no", "follow symlinks = yes", "vfs objects =", "security = user",
 		"ntlm auth = ntlmv2-only", "server role = standalone server", "obey pam restrictions = yes",
 		"server smb3 encryption algorithms = AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM",
 	};
@@ -816,8 +815,33 @@ static void test_samba_options_fail_closed(void **state)
 		conf_free(c);
 		msgs_free(&m);
 	}
+	/* team-share options: modes and name patterns */
+	struct conf *c = NULL;
+	struct conf *t = load_ok("[global]\ncreate mask = 0660\n[a]\npath = /a\ndirectory mode = 2770\n"
+	                         "force create mode = 0020\ninherit permissions = yes\n"
+	                         "veto files = /*.exe/.DS_Store/a b?/\nhide files = /~$*/\nhide dot files = no\n");
+	const struct conf_share *a = conf_share_find(t, "a");
+	assert_int_equal(a->create_mask, 0660);
+	assert_int_equal(a->directory_mask, 02770);
+	assert_int_equal(a->force_create_mode, 020);
+	assert_int_equal(a->force_directory_mode, 0);
+	assert_true(a->inherit_permissions);
+	assert_int_equal(a->veto_files.n, 3);
+	assert_string_equal(a->veto_files.v[2], "a b?");
+	assert_int_equal(a->hide_files.n, 1);
+	assert_false(a->hide_dot_files);
+	struct conf_share *d = conf_share_dup(a);
+	assert_string_equal(d->veto_files.v[1], ".DS_Store");
+	conf_share_free(d);
+	conf_free(t);
+	t = load_ok("[a]\npath = /a\n");
+	a = conf_share_find(t, "a");
+	assert_int_equal(a->create_mask, 0744);
+	assert_int_equal(a->directory_mask, 0755);
+	assert_true(a->hide_dot_files);
+	conf_free(t);
 	/* aliases that map onto smb3d options */
-	struct conf *c = load_ok("max smbd processes = 7\nsmb passwd file = /x/smbpasswd\n");
+	c = load_ok("max smbd processes = 7\nsmb passwd file = /x/smbpasswd\n");
 	assert_int_equal(c->max_connections, 7);
 	assert_string_equal(c->passdb_path, "/x/smbpasswd");
 	conf_free(c);

@@ -1,0 +1,32 @@
+/* What a share's Samba options say about names and new files:
+ * "veto files" (names no client path reaches and no listing shows),
+ * "hide files" / "hide dot files" (names listed as hidden), and the modes
+ * of new files and directories ("create mask", "directory mask",
+ * "force create mode", "force directory mode", "inherit permissions"). */
+#ifndef SMB3D_CMD_SHARE_POLICY_H
+#define SMB3D_CMD_SHARE_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "proto/smb.h"
+
+struct conf_share;
+
+/* Does the name component name[0..len) match "veto files"?  Case-insensitive
+ * unless the share is case sensitive, as Samba. */
+bool share_name_vetoed(const struct conf_share *s, const char *name, size_t len);
+
+/* Is the last component of `name` hidden by "hide dot files" / "hide files"? */
+bool share_name_hidden(const struct conf_share *s, const char *name);
+
+/* The mode for a new file or directory at `path` (relative to the share
+ * root `root`), as Samba's unix_mode(). */
+mode_t share_new_mode(struct smb2_req *req, int root, const char *path, bool dir);
+
+/* mkdir() drops the setgid bit of a mode and open() may too: set the bits
+ * of `mode` the new object at `fd` lacks (no-op for plain modes). */
+void share_fix_mode(struct smb2_req *req, int fd, mode_t mode);
+
+#endif
