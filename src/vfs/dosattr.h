@@ -8,6 +8,7 @@
 #define SMB3D_VFS_DOSATTR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vfs/vfs.h"
@@ -27,5 +28,13 @@ int vfs_dos_get_ext(const struct vfs_ident *id, int fd, struct vfs_dosinfo_ext *
  * 6.13. */
 int vfs_dos_get_ext_at(const struct vfs_ident *id, int dirfd, const char *name, struct vfs_dosinfo_ext *x);
 int vfs_dos_set_ext(const struct vfs_ident *id, int fd, const struct vfs_dosinfo_ext *x);
+
+/* The value as stored (Samba's xattr_DOSATTRIB version 5, then smb3d's
+ * change-time extension when x->has_change): its length.  Decoding reads
+ * every version Samba wrote (1-5, the bare "0x20" string) and smb3d's
+ * older format; -ENODATA when the value is none of them. */
+#define VFS_DOS_ENCODED_MAX 52
+size_t vfs_dos_encode(const struct vfs_dosinfo_ext *x, uint8_t out[VFS_DOS_ENCODED_MAX]);
+int vfs_dos_decode(const uint8_t *b, size_t n, struct vfs_dosinfo_ext *x);
 
 #endif

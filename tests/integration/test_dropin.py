@@ -8,9 +8,11 @@ same decisions are checked on both servers."""
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -306,6 +308,73 @@ class TeamShare(h.ServerTestCase):
         names = ls_attrs(self.smb_ok("ls", share="dots"))
         self.assertNotIn("H", names[".profile"])
         self.assertNotIn("H", names["~$report.docx"])
+
+
+def allinfo(server, share, name):
+    """smbclient allinfo -> {field: value} (attributes, create_time, ...)."""
+    out = h.smbclient(server, share, "allinfo \"%s\"" % name)[1]
+    res = {}
+    for line in out.splitlines():
+        k, sep, v = line.partition(":")
+        if sep:
+            res[k.strip()] = v.strip()
+    return res
+
+
+class SambaMetadata(unittest.TestCase):
+    """A share written by Samba's smbd and served by smb3d, and the reverse:
+    the same DOS attributes and create times (user.DOSATTRIB in Samba's
+    format)."""
+
+    def setUp(self):
+        if not shutil.which("smbd"):
+            self.skipTest("no smbd")
+        self.servers = []
+        self.dir = tempfile.mkdtemp(prefix="smb3d-moved-")
+        os.chmod(self.dir, 0o777)
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def serve(self, kind):
+        s = h.Server(kind=kind, shares={"moved": {"path": self.dir}})
+        self.servers.append(s)
+        return s
+
+    def write_with(self, kind):
+        s = self.serve(kind)
+        src = os.path.join(s.tmp, "src")
+        with open(src, "w") as f:
+            f.write("x")
+        cmds = ["put %s %s-hr.txt" % (src, kind), "put %s %s-plain.txt" % (src, kind),
+                "mkdir %s-sys" % kind, "setmode %s-hr.txt +hr" % kind, "setmode %s-sys +s" % kind]
+        rc, out = h.smbclient(s, "moved", cmds)
+        self.assertEqual(rc, 0, out)
+        before = {n: allinfo(s, "moved", n) for n in
+                  ("%s-hr.txt" % kind, "%s-plain.txt" % kind, "%s-sys" % kind)}
+        s.stop()
+        self.servers.remove(s)
+        return before
+
+    def check_read_by(self, kind, before):
+        s = self.serve(kind)
+        for name, info in before.items():
+            now = allinfo(s, "moved", name)
+            for field in ("attributes", "create_time"):
+                self.assertEqual(now.get(field), info.get(field), "%s %s (%s)" % (name, field, now))
+
+    def test_samba_to_smb3d(self):
+        before = self.write_with("samba")
+        self.assertIn("(23)", before["samba-hr.txt"]["attributes"])  # archive, hidden, read-only
+        self.check_read_by("smb3d", before)
+
+    def test_smb3d_to_samba(self):
+        before = self.write_with("smb3d")
+        v = os.getxattr(os.path.join(self.dir, "smb3d-hr.txt"), "user.DOSATTRIB")
+        self.assertEqual(v[:8], bytes.fromhex("0000050005000000"), v.hex())  # Samba's version 5
+        self.check_read_by("samba", before)
 
 
 def smb3ctl(conf, *args):

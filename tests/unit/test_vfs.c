@@ -292,8 +292,11 @@ static void body_xattr(void)
 		if (strcmp(list + i, "user.DOSATTRIB") == 0)
 			found = true;
 	CHECK(found);
-	/* a foreign (Samba hex-string) value reads as "none yet" */
-	CHECK_EQ(vfs_fsetxattr(NULL, fd, "user.DOSATTRIB", "0x20", 5, 0), 0);
+	/* Samba's oldest value (the hex string alone) is read; junk is "none yet" */
+	CHECK_EQ(vfs_fsetxattr(NULL, fd, "user.DOSATTRIB", "0x22", 5, 0), 0);
+	CHECK_EQ(vfs_dos_get(NULL, fd, &e), 0);
+	CHECK_EQ(e.attrs, 0x22u);
+	CHECK_EQ(vfs_fsetxattr(NULL, fd, "user.DOSATTRIB", "junk", 4, 0), 0);
 	CHECK_EQ(vfs_dos_get(NULL, fd, &e), -ENODATA);
 	CHECK_EQ(vfs_fsetxattr(NULL, fd, "user.test", "abc", 3, XATTR_CREATE), 0);
 	CHECK_EQ(vfs_fsetxattr(NULL, fd, "user.test", "abc", 3, XATTR_CREATE), -EEXIST);
