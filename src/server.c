@@ -180,15 +180,15 @@ static bool warned_before(const char *line)
 	return false;
 }
 
-/* Print each line of `text` to `out` (and `copy`), the ones seen before
- * only if `all`. */
-static void print_lines(const char *text, FILE *out, FILE *copy, bool dedup)
+/* Log each line of `text` at `level` (and copy it to `copy`); with
+ * `dedup`, only lines not logged before. */
+static void print_lines(const char *text, int level, FILE *copy, bool dedup)
 {
 	for (const char *p = text; p && *p;) {
 		size_t n = strcspn(p, "\n");
 		char *line = strndup(p, n);
 		if (line && (!dedup || !warned_before(line))) {
-			fprintf(out, "%s\n", line);
+			log_msg(level, "%s", line);
 			if (copy)
 				fprintf(copy, "%s\n", line);
 		}
@@ -209,8 +209,8 @@ struct conf *server_conf_load(const char *path, FILE *reply)
 		fclose(wf);
 	if (!c && reply)
 		fprintf(reply, "error: %s has errors; the running configuration is kept\n", path);
-	print_lines(err, stderr, reply, false);
-	print_lines(warn, stderr, reply, true);
+	print_lines(err, LOG_ERR, reply, false);
+	print_lines(warn, LOG_WARN, reply, true);
 	free(err);
 	free(warn);
 	return c;
@@ -240,6 +240,9 @@ static int reload(FILE *reply)
 		goto out;
 	}
 	log_set_level(nc->log_level);
+	int lr = log_open_file(nc->log_file, (long long)nc->max_log_size * 1024);
+	if (lr < 0)
+		log_err("reload: cannot open log file %s: %s; logging where it did", nc->log_file, strerror(-lr));
 	apply_open_limits(nc);
 	conf_current_set(nc);
 	log_notice("configuration reloaded from %s", path);
@@ -331,6 +334,13 @@ int server_run(struct conf *cf, const char *conf_path)
 	umask(0);
 	if (!take_pid_file(cf, pid_path, sizeof(pid_path), &pid_fd)) {
 		conf_free(cf);
+		return 1;
+	}
+	int lr = log_open_file(cf->log_file, (long long)cf->max_log_size * 1024);
+	if (lr < 0) {
+		fprintf(stderr, "smb3d: cannot open log file %s: %s\n", cf->log_file, strerror(-lr));
+		conf_free(cf);
+		pidfile_release(pid_fd, pid_path);
 		return 1;
 	}
 	if (crypto_init() < 0) {

@@ -37,6 +37,10 @@ struct auth_result {
 	uint32_t uid;          /* unix uid from passdb (guest: resolved by the caller) */
 	uint8_t session_key[16]; /* exported session key (after key exchange) */
 	bool have_session_key;  /* false for anonymous/guest */
+	/* After AUTH_LOGON_FAILURE / AUTH_INVALID, for the log: the user name
+	 * the client sent (malloc'd, may be NULL) and why it failed (static). */
+	char *tried_user;
+	const char *failure;
 };
 
 struct auth_ctx;
@@ -48,6 +52,9 @@ struct auth_ctx *auth_start(const struct auth_config *cfg);
  * auth_result() gives the outcome. */
 enum auth_status auth_step(struct auth_ctx *a, const uint8_t *in, size_t in_len, uint8_t **out, size_t *out_len);
 const struct auth_result *auth_result(const struct auth_ctx *a);
+/* What is known of the exchange so far, whatever its state: after a
+ * failure, tried_user, domain and failure say who and why. */
+const struct auth_result *auth_attempt(const struct auth_ctx *a);
 void auth_free(struct auth_ctx *a);
 
 /* The SPNEGO NegTokenInit2 the server puts into its NEGOTIATE response,

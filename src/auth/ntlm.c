@@ -58,6 +58,11 @@ const struct auth_result *auth_result(const struct auth_ctx *a)
 	return a->state == ST_DONE ? &a->res : NULL;
 }
 
+const struct auth_result *auth_attempt(const struct auth_ctx *a)
+{
+	return &a->res;
+}
+
 void auth_free(struct auth_ctx *a)
 {
 	if (!a)
@@ -66,6 +71,7 @@ void auth_free(struct auth_ctx *a)
 	free(a->mech_types);
 	free(a->res.user);
 	free(a->res.domain);
+	free(a->res.tried_user);
 	memset(a->res.session_key, 0, sizeof(a->res.session_key));
 	free(a);
 }
@@ -165,8 +171,10 @@ static enum auth_status finish_spnego(struct auth_ctx *a, const struct spnego_re
 			enum auth_status st = mech_list_mic(a, true, sig);
 			if (st != AUTH_OK)
 				return st;
-			if (r->mech_list_mic_len != 16 || memcmp(sig, r->mech_list_mic, 16) != 0)
+			if (r->mech_list_mic_len != 16 || memcmp(sig, r->mech_list_mic, 16) != 0) {
+				a->res.failure = "bad SPNEGO mechListMIC";
 				return AUTH_LOGON_FAILURE;
+			}
 		}
 		enum auth_status st = mech_list_mic(a, false, sig);
 		if (st != AUTH_OK)

@@ -274,10 +274,13 @@ static enum auth_status verify_user(struct ntlms *s, const struct ntlmssp_authen
 		/* "map to guest = Bad User" (and Bad Password, which implies it) */
 		if (cfg->guest_allowed && cfg->map_to_guest >= MAP_GUEST_BAD_USER)
 			return set_guest(s, res);
+		res->failure = "unknown user";
 		return AUTH_LOGON_FAILURE;
 	}
-	if (e->disabled)
+	if (e->disabled) {
+		res->failure = "account disabled";
 		return AUTH_LOGON_FAILURE;
+	}
 	const uint8_t *hash = e->has_nt_hash ? e->nt_hash : e->no_password ? empty_hash : NULL;
 	int rc = hash ? try_password(s, v, hash, base_key) : -EACCES;
 	if (rc == -ENOMEM)
@@ -285,6 +288,7 @@ static enum auth_status verify_user(struct ntlms *s, const struct ntlmssp_authen
 	if (rc) {
 		if (cfg->guest_allowed && cfg->map_to_guest == MAP_GUEST_BAD_PASSWORD)
 			return set_guest(s, res);
+		res->failure = "wrong password";
 		return AUTH_LOGON_FAILURE;
 	}
 	enum auth_status st = session_key(s, m, base_key, res->session_key);
@@ -292,6 +296,7 @@ static enum auth_status verify_user(struct ntlms *s, const struct ntlmssp_authen
 		st = check_mic(s, m, msg, len, res->session_key);
 	if (st != AUTH_OK) {
 		memset(res->session_key, 0, 16);
+		res->failure = "bad session key or MIC";
 		return st;
 	}
 	res->user = strdup(e->name);
@@ -340,10 +345,13 @@ enum auth_status ntlms_authenticate(struct ntlms *s, const uint8_t *msg, size_t 
 		goto out_user;
 	v.user16 = user16;
 	v.dom16 = dom16;
+	free(res->tried_user);
+	res->tried_user = strdup(user ? user : "");
 
 	if (m.user_len == 0 && m.nt_response_len == 0 && m.lm_response_len <= 1) {
 		/* MS-NLMP 3.2.5.1.2: anonymous (null session) */
 		if (!s->cfg->anonymous_allowed) {
+			res->failure = "anonymous logons refused (restrict anonymous)";
 			st = AUTH_LOGON_FAILURE;
 			goto out_dom;
 		}
@@ -353,10 +361,12 @@ enum auth_status ntlms_authenticate(struct ntlms *s, const uint8_t *msg, size_t 
 		goto out_dom;
 	}
 	if (m.nt_response_len <= 24) { /* NTLMv1 or LM only: refused */
+		res->failure = "NTLMv1/LM response refused (NTLMv2 only)";
 		st = AUTH_LOGON_FAILURE;
 		goto out_dom;
 	}
 	if (!ntlmv2_client_challenge_ok(m.nt_response, m.nt_response_len)) {
+		res->failure = "malformed NTLMv2 response";
 		st = AUTH_INVALID; /* a malformed blob is a bad request, not a bad password */
 		goto out_dom;
 	}

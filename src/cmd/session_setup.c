@@ -1,6 +1,7 @@
 /* SESSION_SETUP ([MS-SMB2] 3.3.5.5): new sessions, re-authentication and
  * channel binding (3.3.5.5.2), with the 3.1.1 preauth hash chain and the key
  * derivation of 3.3.5.5.3. */
+#include <arpa/inet.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -416,6 +417,39 @@ fail:
 	return st;
 }
 
+/* The client's address without the port ("192.0.2.7", "2001:db8::1"). */
+static const char *peer_ip(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	snprintf(buf, len, "?");
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, buf, (socklen_t)len);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, buf, (socklen_t)len);
+	return buf;
+}
+
+/* The client's name for the log: control characters and quotes as '?', so
+ * a crafted name cannot forge a log line or a field. */
+static void log_name(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+	for (char *p = dst; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\'')
+			*p = '?';
+}
+
+/* A failed logon at the default level, for the admin and fail2ban
+ * (docs/ADMIN.md): the address comes first, before anything the client
+ * chose: "logon failed from ADDRESS: user 'DOMAIN\\NAME': REASON". */
+static void log_logon_failure(struct smb2_req *req, const struct auth_result *r, const char *fallback)
+{
+	char ip[INET6_ADDRSTRLEN + 1], user[128], dom[64];
+	log_name(user, sizeof(user), r ? r->tried_user : NULL);
+	log_name(dom, sizeof(dom), r ? r->domain : NULL);
+	log_warn("logon failed from %s: user '%s%s%s': %s", peer_ip(&req->conn->peer, ip, sizeof(ip)), dom,
+		 dom[0] ? "\\" : "", user, r && r->failure ? r->failure : fallback);
+}
+
 NTSTATUS cmd_session_setup(struct smb2_req *req)
 {
 	struct smb_conn *sc = req->sc;
@@ -527,6 +561,8 @@ NTSTATUS cmd_session_setup(struct smb2_req *req)
 		st = as == AUTH_INVALID ? STATUS_INVALID_PARAMETER
 		   : as == AUTH_NO_MEMORY ? STATUS_NO_MEMORY : STATUS_LOGON_FAILURE;
 		metrics_add(&metrics.auth_failures, 1);
+		if (as != AUTH_NO_MEMORY)
+			log_logon_failure(req, auth_attempt(h->a), as == AUTH_INVALID ? "malformed request" : "logon failure");
 		pthread_mutex_lock(&s->lock);
 		s->auth = NULL;
 		pthread_mutex_unlock(&s->lock);

@@ -534,6 +534,7 @@ static void set_defaults(struct conf *c)
 	c->map_to_guest = MAP_GUEST_NEVER;
 	c->guest_account = conf_xstrdup("nobody");
 	c->log_level = 1;
+	c->max_log_size = 5000;
 	c->io_backend = IO_BACKEND_URING;
 	c->workers = 0;
 	c->max_credits = 8192;
@@ -707,6 +708,7 @@ void conf_free(struct conf *c)
 	free(c->guest_account);
 	free(c->control_socket);
 	free(c->pid_dir);
+	free(c->log_file);
 	for (size_t i = 0; i < c->n_shares; i++)
 		conf_share_clear(&c->shares[i]);
 	free(c->shares);

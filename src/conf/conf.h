@@ -89,6 +89,8 @@ struct conf {
 	int map_to_guest;           /* "Never" (default) / "Bad User" / "Bad Password" */
 	char *guest_account;        /* default "nobody" */
 	int log_level;              /* 0 error,1 warn(default)... as Samba's "log level" first number */
+	char *log_file;             /* "log file": NULL = stderr; "%m" becomes "smb3d" */
+	int max_log_size;           /* "max log size" KiB before PATH.old, 0 = no limit (default 5000) */
 	int io_backend;             /* "io backend": io_uring (default) / threads */
 	int workers;                /* "worker threads", 0 = one per CPU */
 	uint32_t max_credits;       /* "smb2 max credits", default 8192 */

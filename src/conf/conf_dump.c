@@ -165,6 +165,9 @@ void conf_dump(const struct conf *c, FILE *out)
 	fprintf(out, "\tmap to guest = %s\n", map_to_guest_name(c->map_to_guest));
 	fprintf(out, "\tguest account = %s\n", c->guest_account);
 	fprintf(out, "\tlog level = %d\n", c->log_level);
+	if (c->log_file)
+		fprintf(out, "\tlog file = %s\n", c->log_file);
+	fprintf(out, "\tmax log size = %d\n", c->max_log_size);
 	fprintf(out, "\tio backend = %s\n", c->io_backend == IO_BACKEND_THREADS ? "threads" : "io_uring");
 	fprintf(out, "\tworker threads = %d\n", c->workers);
 	fprintf(out, "\tsmb2 max credits = %" PRIu32 "\n", c->max_credits);

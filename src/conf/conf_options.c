@@ -547,6 +547,36 @@ static void set_name_patterns(struct pstate *st, const struct opt *o, const char
 	}
 }
 
+/* "log file": absolute; Samba's per-client "%m" has one meaning here (one
+ * process, one log): "smb3d".  "" = stderr. */
+static void set_log_file(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf *c = conf_pstate_conf(st);
+	free(c->log_file);
+	c->log_file = NULL;
+	if (!*v)
+		return;
+	if (v[0] != '/') {
+		conf_error(st, "'%s' path '%s' is not absolute", o->name, v);
+		return;
+	}
+	size_t cap = strlen(v) * 5 + 1, n = 0;
+	char *out = conf_xcalloc(cap, 1);
+	for (const char *p = v; *p; p++) {
+		if (p[0] == '%' && (p[1] == 'm' || p[1] == 'M')) {
+			memcpy(out + n, "smb3d", 5);
+			n += 5;
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			out[n++] = '%';
+			p++;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	c->log_file = out;
+}
+
 static void set_include(struct pstate *st, const struct opt *o, const char *v)
 {
 	conf_include(st, v);
@@ -578,6 +608,8 @@ static const struct opt options[] = {
 	{ "guest account", GLOBAL, K_STR, G(guest_account), 1, 256, NULL },
 	{ "log level", GLOBAL, K_FN, 0, 0, 0, set_log_level },
 	{ "debug level", GLOBAL, K_FN, 0, 0, 0, set_log_level },
+	{ "log file", GLOBAL, K_FN, 0, 0, 0, set_log_file },
+	{ "max log size", GLOBAL, K_INT, G(max_log_size), 0, 100000000, NULL },
 	{ "io backend", GLOBAL, K_FN, 0, 0, 0, set_io_backend },
 	{ "worker threads", GLOBAL, K_INT, G(workers), 0, 1024, NULL },
 	{ "smb2 max credits", GLOBAL, K_U32, G(max_credits), 1, 65535, NULL },

@@ -112,7 +112,7 @@ static const struct samba_opt samba_opts[] = {
 	ALWAYS("aio read size"), ALWAYS("aio write size"), ALWAYS("aio write behind"), ALWAYS("read raw"),
 	ALWAYS("write raw"), ALWAYS("socket options"), ALWAYS("min receivefile size"), ALWAYS("getwd cache"),
 	ALWAYS("max xmit"), ALWAYS("max open files"), ALWAYS("keepalive"), ALWAYS("large readwrite"),
-	ALWAYS("log file"), ALWAYS("max log size"), ALWAYS("logging"), ALWAYS("syslog"), ALWAYS("syslog only"),
+	ALWAYS("logging"), ALWAYS("syslog"), ALWAYS("syslog only"),
 	ALWAYS("timestamp logs"), ALWAYS("debug timestamp"), ALWAYS("debug hires timestamp"), ALWAYS("debug pid"),
 	ALWAYS("debug uid"), ALWAYS("debug prefix timestamp"), ALWAYS("debug class"),
 	ALWAYS("private dir"), ALWAYS("lock directory"), ALWAYS("state directory"), ALWAYS("cache directory"),

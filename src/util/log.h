@@ -1,12 +1,19 @@
-/* Logging to stderr with a level (journald picks stderr up under systemd). */
+/* Logging with a level: to stderr (with journald priority prefixes when
+ * stderr is the journal, timestamps otherwise) or to "log file". */
 #ifndef SMB3D_LOG_H
 #define SMB3D_LOG_H
+
+#include <stdbool.h>
 
 enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_NOTICE = 2, LOG_INFO = 3, LOG_DEBUG = 4, LOG_TRACE = 5 };
 
 extern int log_level_current;
 void log_set_level(int level);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Log to `path` (appending; NULL or "" = stderr again), renamed to
+ * PATH.old and started afresh when it reaches max_bytes (0 = never).
+ * Reopening on every reload lets logrotate move the file.  -errno. */
+int log_open_file(const char *path, long long max_bytes);
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

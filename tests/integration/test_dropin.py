@@ -377,6 +377,85 @@ class SambaMetadata(unittest.TestCase):
         self.check_read_by("samba", before)
 
 
+class Logs(h.ServerTestCase):
+    """What an admin (and fail2ban) reads: timestamps or journald priorities,
+    failed logons with the client address at the default level, log file
+    with rotation."""
+
+    @classmethod
+    def setUpClass(cls):
+        if h.TARGET != "smb3d":
+            raise unittest.SkipTest("smb3d only")
+        super().setUpClass()
+
+    def wait_log(self, server, pattern, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            log = server.log_tail(400000)
+            m = re.search(pattern, log, re.M)
+            if m:
+                return m
+            time.sleep(0.05)
+        self.fail("no %r in the log:\n%s" % (pattern, server.log_tail()))
+
+    def test_failed_logons_logged_with_address_and_reason(self):
+        self.smb("ls", password="wrong")
+        self.wait_log(self.server, r"logon failed from 127\.0\.0\.1: user '[^']*%s': wrong password" % U1)
+        self.smb("ls", user="nosuchuser", password="x")
+        self.wait_log(self.server, r"logon failed from 127\.0\.0\.1: user '[^']*nosuchuser': unknown user")
+        # the fail2ban filter documented in ADMIN.md matches these lines
+        with open(os.path.join(h.ROOT, "docs", "ADMIN.md")) as f:
+            doc = f.read()
+        m = re.search(r"failregex = (.*)", doc)
+        self.assertTrue(m, "ADMIN.md documents a fail2ban failregex")
+        rx = m.group(1).strip().replace("<HOST>", r"(?P<host>\S+)")
+        hits = [re.search(rx, l) for l in self.server.log_tail(400000).splitlines()]
+        self.assertEqual({x.group("host") for x in hits if x}, {"127.0.0.1"})
+
+    def test_timestamps(self):
+        self.wait_log(self.server, r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} smb3d\[warning\]: .*server role")
+
+    def test_journald_priorities(self):
+        s = h.Server(start=False, users=[])
+        self._servers.append(s)
+        with open(s.log_path, "ab") as lf:
+            st = os.fstat(lf.fileno())
+            env = dict(os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+            p = subprocess.Popen(s.command(), stdin=subprocess.DEVNULL, stdout=lf, stderr=lf,
+                                 cwd=s.tmp, env=env, start_new_session=True)
+        try:
+            self.wait_log(s, r"^<4>smb3d\[warning\]: .*option 'server role' is not supported")
+            self.smb("ls", server=s, password="wrong")
+            self.wait_log(s, r"^<4>smb3d\[warning\]: logon failed from 127\.0\.0\.1")
+        finally:
+            p.terminate()
+            p.wait(timeout=10)
+
+    def test_global_hosts_deny_logged_at_default_level(self):
+        s = self.make_server(global_opts={"hosts deny": "127.0.0.1"})
+        rc, out = self.smb("ls", server=s)
+        self.assertNotEqual(rc, 0)
+        self.wait_log(s, r"connection from 127\.0\.0\.1:\d+ refused \(hosts allow / hosts deny\)")
+
+    def test_log_file_and_rotation(self):
+        s = h.Server(start=False)
+        self._servers.append(s)
+        s.global_opts.update({"log file": os.path.join(s.tmp, "log.%m"), "max log size": "1",
+                              "log level": "3"})
+        s._write_config()
+        s.start()
+        path = os.path.join(s.tmp, "log.smb3d")
+        for _ in range(12):
+            self.smb("ls", server=s)
+        deadline = time.time() + 10
+        while time.time() < deadline and not os.path.exists(path + ".old"):
+            time.sleep(0.05)
+        self.assertTrue(os.path.exists(path + ".old"), os.listdir(s.tmp))
+        self.assertLess(os.path.getsize(path), 4096)
+        with open(path + ".old") as f:
+            self.assertRegex(f.read(), r"smb3d\[info\]: ")
+
+
 def smb3ctl(conf, *args):
     r = subprocess.run([os.path.join(h.BUILD, "smb3ctl"), "-c", conf] + list(args),
                        capture_output=True, text=True, timeout=30)
