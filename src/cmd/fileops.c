@@ -414,7 +414,7 @@ void fileops_attrs_from_stat_ext(const struct statx *st, const struct vfs_dosinf
 	fileops_attrs_from_stat(st, x ? &x->d : NULL, a);
 	/* An explicit ChangeTime stands until the data changes (dosattr.h). */
 	if (x && x->has_change && (uint64_t)st->stx_size == x->size &&
-	    (int64_t)st->stx_mtime.tv_sec * 1000000000 + st->stx_mtime.tv_nsec == x->mtime_ns)
+	    vfs_dos_mtime_ns(st) == x->mtime_ns)
 		a->change = x->change_time;
 }
 

@@ -21,6 +21,15 @@ struct vfs_dosinfo_ext {
 	uint64_t size;            /* st_size when set */
 };
 
+/* The data identity kept with an explicit ChangeTime: st_mtime in ns.  A
+ * client may set a LastWriteTime after 2262, whose ns do not fit an int64:
+ * the product wraps (unsigned arithmetic, defined) instead of overflowing,
+ * which is all an identity compared for equality needs. */
+static inline int64_t vfs_dos_mtime_ns(const struct statx *st)
+{
+	return (int64_t)((uint64_t)(int64_t)st->stx_mtime.tv_sec * 1000000000u + st->stx_mtime.tv_nsec);
+}
+
 /* -ENODATA when the file has no (readable) value yet. */
 int vfs_dos_get_ext(const struct vfs_ident *id, int fd, struct vfs_dosinfo_ext *x);
 /* The same for entry `name` (one component, not followed) of directory
