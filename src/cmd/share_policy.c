@@ -1,12 +1,20 @@
 #include "cmd/share_policy.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "conf/conf.h"
+#include "net/conn.h"
 #include "state/state.h"
+#include "util/log.h"
 #include "vfs/vfs.h"
 
 static int fold(int c, bool ci)
@@ -101,4 +109,144 @@ void share_fix_mode(struct smb2_req *req, int fd, mode_t mode)
 		return;
 	if ((st.stx_mode & 07777) != mode)
 		(void)vfs_fchmod(req->session->ident, fd, mode);
+}
+
+/* ---- the share a tree connect names ([homes], % substitutions) ---- */
+
+/* An absolute path without "." or ".." components: a substituted value
+ * (a user or group name) must not lead out of where the admin pointed. */
+static bool path_ok(const char *p)
+{
+	if (!p || p[0] != '/')
+		return false;
+	for (const char *c = p; *c;) {
+		while (*c == '/')
+			c++;
+		size_t n = strcspn(c, "/");
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		c += n;
+	}
+	return true;
+}
+
+static void subst_list(struct conf_list *l, const struct conf_subst *sub)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (!conf_has_subst(l->v[i]))
+			continue;
+		char *v = conf_subst(l->v[i], sub);
+		free(l->v[i]);
+		l->v[i] = v;
+	}
+}
+
+static bool needs_copy(const struct conf_share *s)
+{
+	if (conf_has_subst(s->path) || conf_has_subst(s->comment))
+		return true;
+	const struct conf_list *l[] = { &s->invalid_users, &s->read_list, &s->write_list };
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = 0; j < l[i]->n; j++)
+			if (conf_has_subst(l[i]->v[j]))
+				return true;
+	for (size_t j = 0; j < s->n_valid_users; j++)
+		if (conf_has_subst(s->valid_users[j]))
+			return true;
+	return false;
+}
+
+/* The values of the variables for this session and share. */
+static void subst_ctx(struct smb2_req *req, const struct conf *cf, const char *share, const char *home,
+                      struct conf_subst *sub, char *group, size_t gsize, char *ip, size_t ipsize, char *host,
+                      size_t hsize)
+{
+	struct session *s = req->session;
+	memset(sub, 0, sizeof(*sub));
+	sub->user = s->guest || s->anonymous || !s->user ? cf->guest_account : s->user;
+	struct group gr, *g = NULL;
+	char buf[4096];
+	if (getgrgid_r(s->gid, &gr, buf, sizeof(buf), &g) == 0 && g) {
+		snprintf(group, gsize, "%s", g->gr_name);
+		sub->group = group;
+	}
+	sub->share = share;
+	sub->home = home;
+	if (gethostname(host, hsize - 1) == 0) {
+		host[hsize - 1] = '\0';
+		sub->hostname = host;
+	}
+	sub->netbios_name = cf->netbios_name;
+	const struct sockaddr_storage *ss = &req->conn->peer;
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, ip, (socklen_t)ipsize);
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, ip, (socklen_t)ipsize);
+	sub->client = ip[0] ? ip : NULL;
+}
+
+/* Substitute a copy of `tmpl` for this connection; NULL if the resulting
+ * path is not one the share may have. */
+static struct conf_share *instantiate(struct smb2_req *req, const struct conf *cf, const struct conf_share *tmpl,
+                                      const char *name, const char *home)
+{
+	char group[256] = "", ip[64] = "", host[256] = "";
+	struct conf_subst sub;
+	subst_ctx(req, cf, name, home, &sub, group, sizeof(group), ip, sizeof(ip), host, sizeof(host));
+	struct conf_share *c = conf_share_dup(tmpl);
+	if (!c)
+		return NULL;
+	free(c->name);
+	c->name = strdup(name);
+	char *path = tmpl->path ? conf_subst(tmpl->path, &sub) : home ? strdup(home) : NULL;
+	free(c->path);
+	c->path = path;
+	if (c->comment && conf_has_subst(c->comment)) {
+		char *cm = conf_subst(c->comment, &sub);
+		free(c->comment);
+		c->comment = cm;
+	}
+	for (size_t i = 0; i < c->n_valid_users; i++) {
+		char *v = conf_subst(c->valid_users[i], &sub);
+		free(c->valid_users[i]);
+		c->valid_users[i] = v;
+	}
+	subst_list(&c->invalid_users, &sub);
+	subst_list(&c->read_list, &sub);
+	subst_list(&c->write_list, &sub);
+	if (!c->name || !path_ok(c->path)) {
+		log_warn("share [%s]: path '%s' after substitution is not usable", name, c->path ? c->path : "");
+		conf_share_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+const struct conf_share *share_for_connect(struct smb2_req *req, const struct conf *cf, const char *name,
+                                           struct conf_share **owned)
+{
+	*owned = NULL;
+	const struct conf_share *sh = conf_share_find(cf, name);
+	if (sh) {
+		if (sh->ipc || !needs_copy(sh))
+			return sh;
+		*owned = instantiate(req, cf, sh, sh->name, NULL);
+		return *owned;
+	}
+	if (!cf->homes)
+		return NULL;
+	/* [homes]: the share named after a unix user is that user's home;
+	 * "homes" itself is the connecting user's */
+	if (!strcasecmp(name, "homes")) {
+		struct session *s = req->session;
+		if (s->guest || s->anonymous || !s->user)
+			return NULL;
+		name = s->user;
+	}
+	struct passwd pw, *p = NULL;
+	char buf[4096];
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &p) != 0 || !p || !p->pw_dir || p->pw_dir[0] != '/')
+		return NULL;
+	*owned = instantiate(req, cf, cf->homes, p->pw_name, p->pw_dir);
+	return *owned;
 }

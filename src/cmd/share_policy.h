@@ -29,4 +29,14 @@ mode_t share_new_mode(struct smb2_req *req, int root, const char *path, bool dir
  * of `mode` the new object at `fd` lacks (no-op for plain modes). */
 void share_fix_mode(struct smb2_req *req, int fd, mode_t mode);
 
+/* The share a TREE_CONNECT names: a configured share, or, when none has the
+ * name and [homes] exists, the home directory of the unix user of that
+ * name with [homes]' settings.  Where the settings use % substitutions
+ * (path, comment, user lists) or for [homes], a copy for this session is
+ * made and returned in *owned (the caller frees it with conf_share_free).
+ * NULL: no such share. */
+struct conf;
+const struct conf_share *share_for_connect(struct smb2_req *req, const struct conf *cf, const char *name,
+                                           struct conf_share **owned);
+
 #endif

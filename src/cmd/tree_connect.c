@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/share_policy.h"
 #include "net/conn.h"
 #include "util/log.h"
 #include "util/utf16.h"
@@ -78,7 +79,8 @@ NTSTATUS cmd_tree_connect(struct smb2_req *req)
 	NTSTATUS st = STATUS_BAD_NETWORK_NAME;
 	struct conf *cf = conf_current_get(); /* new shares appear after a reload */
 	const char *name = share_name_of(path, path_len);
-	const struct conf_share *sh = name ? conf_share_find(cf, name) : NULL;
+	struct conf_share *owned = NULL; /* a share made for this connection ([homes], %U ...) */
+	const struct conf_share *sh = name ? share_for_connect(req, cf, name, &owned) : NULL;
 	struct session *s = req->session;
 	int fd = -1;
 	/* [MS-SMB2] 3.3.5.7: on 3.1.1 a user's (not a guest's or anonymous)
@@ -148,6 +150,7 @@ NTSTATUS cmd_tree_connect(struct smb2_req *req)
 out:
 	if (fd >= 0)
 		close(fd);
+	conf_share_free(owned);
 	conf_current_put(cf);
 	free(path);
 	return st;

@@ -106,7 +106,7 @@ struct conf_reader {
 	char *raw_name, *raw_value; /* set when the line went to inih as RAW_MARK */
 };
 
-enum section_kind { SEC_GLOBAL, SEC_SHARE, SEC_IGNORED };
+enum section_kind { SEC_GLOBAL, SEC_SHARE, SEC_HOMES, SEC_IGNORED };
 
 struct pstate {
 	struct conf *c;
@@ -124,6 +124,7 @@ struct pstate {
 	bool ipc_comment_set;
 	int min_line, max_line;
 	const char *min_file, *max_file;
+	char hostname[256];          /* for %h */
 };
 
 void conf_error(struct pstate *st, const char *fmt, ...)
@@ -266,7 +267,17 @@ static void section_start(struct pstate *st, const char *name)
 		st->sec = SEC_GLOBAL;
 		return;
 	}
-	if (!strcasecmp(name, "homes") || !strcasecmp(name, "printers") || !strcasecmp(name, "print$")) {
+	if (!strcasecmp(name, "homes")) {
+		/* a template for each user's home share (Samba's [homes]) */
+		if (!st->c->homes) {
+			st->c->homes = conf_xcalloc(1, sizeof(*st->c->homes));
+			share_copy_settings(st->c->homes, &st->tmpl);
+			st->c->homes->name = conf_xstrdup("homes");
+		}
+		st->sec = SEC_HOMES;
+		return;
+	}
+	if (!strcasecmp(name, "printers") || !strcasecmp(name, "print$")) {
 		conf_warning(st, "section [%s] is not supported, ignored", name);
 		st->sec = SEC_IGNORED;
 		return;
@@ -508,11 +519,12 @@ void conf_include(struct pstate *st, const char *file)
 
 /* ---- defaults and the final checks ---- */
 
-static void set_defaults(struct conf *c)
+static void set_defaults(struct conf *c, struct pstate *st)
 {
 	char host[256] = "";
 	if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
 		strcpy(host, "SMB3D");
+	snprintf(st->hostname, sizeof(st->hostname), "%s", host);
 	host[strcspn(host, ".")] = '\0';
 	host[15] = '\0';
 	str_upper(host);
@@ -575,6 +587,20 @@ static void finish(struct pstate *st)
 		           conf_protocol_name(c->min_protocol), conf_protocol_name(c->max_protocol));
 	}
 	st->rd = NULL;
+	/* % substitutions known now: %h %L %v everywhere, %S in a share's comment */
+	struct conf_subst sub = { .hostname = st->hostname, .netbios_name = c->netbios_name };
+	char *ss = conf_subst(c->server_string, &sub);
+	free(c->server_string);
+	c->server_string = ss;
+	for (size_t i = 1; i < c->n_shares; i++) {
+		struct conf_share *s = &c->shares[i];
+		sub.share = s->name;
+		if (conf_has_subst(s->comment)) {
+			char *cm = conf_subst(s->comment, &sub);
+			free(s->comment);
+			s->comment = cm;
+		}
+	}
 	struct conf_share *ipc = &c->shares[0];
 	if (!st->ipc_comment_set) {
 		free(ipc->comment);
@@ -610,6 +636,7 @@ struct conf_share *conf_pstate_share(struct pstate *st)
 	switch (st->sec) {
 	case SEC_GLOBAL: return &st->tmpl;
 	case SEC_SHARE: return &st->c->shares[st->cur_share];
+	case SEC_HOMES: return st->c->homes;
 	default: return NULL;
 	}
 }
@@ -617,7 +644,7 @@ bool conf_pstate_in_global(struct pstate *st) { return st->sec == SEC_GLOBAL; }
 bool conf_pstate_ignored(struct pstate *st) { return st->sec == SEC_IGNORED; }
 const char *conf_pstate_share_name(struct pstate *st)
 {
-	return st->sec == SEC_SHARE ? st->c->shares[st->cur_share].name : "global";
+	return st->sec == SEC_SHARE ? st->c->shares[st->cur_share].name : st->sec == SEC_HOMES ? "homes" : "global";
 }
 void conf_pstate_note_protocol(struct pstate *st, bool is_max)
 {
@@ -646,7 +673,7 @@ static struct conf *load(const char *text, const char *name, FILE *err, FILE *wa
 	st.c = c;
 	c->path = conf_xstrdup(name);
 	c->refcount = 1;
-	set_defaults(c);
+	set_defaults(c, &st);
 	share_defaults(&st.tmpl);
 	add_ipc(&st);
 	st.sec = SEC_GLOBAL;
@@ -709,6 +736,7 @@ void conf_free(struct conf *c)
 	free(c->control_socket);
 	free(c->pid_dir);
 	free(c->log_file);
+	conf_share_free(c->homes);
 	for (size_t i = 0; i < c->n_shares; i++)
 		conf_share_clear(&c->shares[i]);
 	free(c->shares);

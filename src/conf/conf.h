@@ -120,6 +120,10 @@ struct conf {
 	bool fixed_buffers;         /* "io_uring registered buffers" (default yes) */
 	int buffer_pool_mb;         /* "buffer pool size": MiB of I/O buffers kept per thread (default 64) */
 	bool case_insensitive_default;
+	/* [homes]: a template, not a share; a tree connect to a unix user's
+	 * name (not otherwise a share) serves that user's home directory with
+	 * these settings (NULL = no [homes] section) */
+	struct conf_share *homes;
 	/* shares; index 0 is always IPC$ (added automatically if not declared) */
 	struct conf_share *shares;
 	size_t n_shares;
@@ -139,6 +143,16 @@ void conf_free(struct conf *c);
 
 /* The pid file, "<pid directory>/smb3d.pid", into buf; false if too long. */
 bool conf_pid_file(const struct conf *c, char *buf, size_t size);
+
+/* Samba's % substitutions (conf/subst.c): values for the variables; a NULL
+ * one leaves its variable as written.  The result is malloc'd. */
+struct conf_subst {
+	const char *user, *group, *share, *home; /* %U %u, %G %g, %S, %H */
+	const char *hostname, *netbios_name;     /* %h, %L */
+	const char *client;                      /* %I, %m */
+};
+char *conf_subst(const char *in, const struct conf_subst *s);
+bool conf_has_subst(const char *in);
 
 /* Print the effective settings in smb.conf syntax, like `testparm -s`. */
 void conf_dump(const struct conf *c, FILE *out);

@@ -224,4 +224,6 @@ void conf_dump(const struct conf *c, FILE *out)
 		}
 		dump_share(c, s, out);
 	}
+	if (c->homes)
+		dump_share(c, c->homes, out);
 }

@@ -397,7 +397,8 @@ static void set_path(struct pstate *st, const struct opt *o, const char *v)
 		conf_warning(st, "'%s' in [global] ignored", o->name);
 		return;
 	}
-	if (v[0] != '/') {
+	/* "%H" (the user's home directory) is absolute once substituted */
+	if (v[0] != '/' && strncmp(v, "%H", 2) != 0) {
 		conf_error(st, "path '%s' of share [%s] is not absolute", v, conf_pstate_share_name(st));
 		return;
 	}

@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -454,6 +455,68 @@ class Logs(h.ServerTestCase):
         self.assertLess(os.path.getsize(path), 4096)
         with open(path + ".old") as f:
             self.assertRegex(f.read(), r"smb3d\[info\]: ")
+
+
+class HomesAndSubstitutions(h.ServerTestCase):
+    """[homes] and the % substitutions of a Debian smb.conf: the same
+    answers from Samba and smb3d."""
+
+    @classmethod
+    def setUpClass(cls):
+        for u in (U1, U2):
+            h.ensure_unix_user(u)
+        cls._servers = []
+        s = h.Server(start=False)
+        cls._servers.append(s)
+        base = os.path.join(s.tmp, "homes")
+        per = os.path.join(s.tmp, "per")
+        for d in (base, per):
+            for u in (U1, U2):
+                os.makedirs(os.path.join(d, u))
+                os.chmod(os.path.join(d, u), 0o777)
+        s.shares = {"homes": {"path": base + "/%S", "valid users": "%S", "browseable": "no",
+                              "comment": "Home of %S"},
+                    "per": {"path": per + "/%U"}}
+        s.global_opts["server string"] = "%h file server (Samba %v)"
+        s._write_config()
+        s.start()
+        cls.server = s
+        cls.base, cls.per = base, per
+
+    def src(self):
+        p = os.path.join(self.server.tmp, "src-%d" % time.monotonic_ns())
+        with open(p, "w") as f:
+            f.write("x")
+        return p
+
+    def test_own_home(self):
+        self.smb_ok("put %s mine.txt" % self.src(), share=U1)
+        self.assertIn("mine.txt", os.listdir(os.path.join(self.base, U1)))
+
+    def test_homes_name_is_the_users_home(self):
+        self.smb_ok("put %s viahomes.txt" % self.src(), share="homes", user=U2, password=P2)
+        self.assertIn("viahomes.txt", os.listdir(os.path.join(self.base, U2)))
+
+    def test_other_users_home_refused_by_valid_users(self):
+        rc, out = self.smb("ls", share=U1, user=U2, password=P2)
+        self.assertTrue(denied(out), out)
+
+    def test_no_such_user(self):
+        rc, out = self.smb("ls", share="nosuchuser42")
+        self.assertIn("NT_STATUS_BAD_NETWORK_NAME", out)
+
+    def test_path_with_user(self):
+        self.smb_ok("put %s u2.txt" % self.src(), share="per", user=U2, password=P2)
+        self.assertIn("u2.txt", os.listdir(os.path.join(self.per, U2)))
+        self.assertNotIn("u2.txt", os.listdir(os.path.join(self.per, U1)))
+
+    def test_server_string(self):
+        out = subprocess.run(["smbclient", "-L", "127.0.0.1", "-p", str(self.server.port), "-s",
+                              self.server.client_conf, "-U", "%s%%%s" % (U1, P1)],
+                             capture_output=True, text=True, timeout=60).stdout
+        host = socket.gethostname()
+        self.assertIn("IPC Service (%s file server (Samba " % host, out)
+        self.assertNotIn("%h", out)
 
 
 def smb3ctl(conf, *args):

@@ -453,18 +453,44 @@ static void test_unknown_option_and_sections(void **state)
 	assert_non_null(c);
 	assert_int_equal(m.err_len, 0);
 	assert_non_null(strstr(m.warn, "t.conf:3: warning: option 'security' is not supported, ignored\n"));
-	assert_non_null(strstr(m.warn, "t.conf:4: warning: section [homes] is not supported"));
+	assert_null(strstr(m.warn, "[homes]")); /* a template now: conf->homes */
+	assert_non_null(c->homes);
+	assert_false(c->homes->browseable);
 	assert_non_null(strstr(m.warn, "t.conf:6: warning: section [printers] is not supported"));
 	assert_non_null(strstr(m.warn, "t.conf:10: warning: unknown option 'foo bar' ignored\n"));
 	assert_non_null(strstr(m.warn, "t.conf:11: warning: global option 'workgroup' in share [s]"));
 	assert_int_equal(c->n_shares, 2);
-	assert_null(conf_share_find(c, "homes"));
+	assert_null(conf_share_find(c, "homes")); /* not a share of its own */
 	assert_string_equal(c->workgroup, "WORKGROUP");
 	conf_free(c);
 	msgs_free(&m);
 	/* warn stream may be NULL */
 	c = conf_load_string("bogus = 1\n", "x", stderr, NULL);
 	assert_non_null(c);
+	conf_free(c);
+}
+
+static void test_substitutions(void **state)
+{
+	(void)state;
+	struct conf_subst sub = { .user = "alice", .group = "staff", .share = "data", .hostname = "fs1",
+	                          .netbios_name = "FS1", .client = "192.0.2.7" };
+	char *r = conf_subst("/srv/%U/%G/%S %h %L %I %m %% %v %X %", &sub);
+	assert_string_equal(r, "/srv/alice/staff/data fs1 FS1 192.0.2.7 192.0.2.7 % " SMB3D_VERSION " %X %");
+	free(r);
+	struct conf_subst none = { 0 };
+	r = conf_subst("%U %S", &none); /* unknown values stay as written */
+	assert_string_equal(r, "%U %S");
+	free(r);
+	char host[256] = "";
+	gethostname(host, sizeof(host) - 1);
+	struct conf *c = load_ok("server string = %h server (Samba %v)\n[a]\npath = /a\ncomment = share %S\n"
+	                         "[homes]\npath = /home/%S\nvalid users = %S\n");
+	char want[600];
+	snprintf(want, sizeof(want), "%s server (Samba %s)", host, SMB3D_VERSION);
+	assert_string_equal(c->server_string, want);
+	assert_string_equal(conf_share_find(c, "a")->comment, "share a");
+	assert_string_equal(c->homes->path, "/home/%S"); /* per connection */
 	conf_free(c);
 }
 
@@ -866,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_continuation_lines),
 		cmocka_unit_test(test_unknown_option_and_sections),
 		cmocka_unit_test(test_samba_syntax_details),
+		cmocka_unit_test(test_substitutions),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_dump_roundtrip),
