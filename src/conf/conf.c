@@ -556,7 +556,7 @@ static void set_defaults(struct conf *c, struct pstate *st)
 	c->oplock_break_timeout = 35; /* MS-SMB2 3.3.2.1: the Oplock Break Acknowledgment Timer */
 	c->max_unauth_conns = 1024;
 	c->max_open_files_session = 16384;
-	c->max_open_files_user = 16384;
+	c->max_open_files_user = 65536;
 	c->max_tree_connects = 1024;
 	c->max_sessions_conn = 1024;
 	c->null_session = true;

@@ -103,7 +103,7 @@ struct conf {
 	int max_unauth_conns;       /* "max unauthenticated connections", 0 = no bound, default 1024 */
 	int max_open_files;         /* "max open files": opens in the server, 0 = from RLIMIT_NOFILE (default) */
 	int max_open_files_session; /* "max open files per session", default 16384 */
-	int max_open_files_user;    /* "max open files per user" (all sessions of one uid), default 16384 */
+	int max_open_files_user;    /* "max open files per user" (all sessions of one uid), default 65536 */
 	int max_tree_connects;      /* "max tree connects per session", default 1024 */
 	int max_sessions_conn;      /* "max sessions per connection", default 1024 */
 	bool null_session;          /* "restrict anonymous" = 0 (default) allows anonymous sessions */
