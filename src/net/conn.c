@@ -164,7 +164,7 @@ static void conn_free(struct conn *c)
 		close(c->pipe_fds[1]);
 	}
 	free(c->rbuf);
-	bufpool_put(c->big);
+	bufpool_drop(c->big); /* unfinished: never pooled */
 	free(c);
 }
 

@@ -164,6 +164,12 @@ void bufpool_put(void *p)
 	kept += size;
 }
 
+void bufpool_drop(void *p)
+{
+	if (p)
+		hdr_free((struct hdr *)((char *)p - HDR));
+}
+
 void bufpool_registrar_start(struct bufpool_registrar *r)
 {
 	pthread_mutex_init(&r->lock, NULL);

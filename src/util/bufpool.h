@@ -47,6 +47,9 @@ void *bufpool_get(size_t len);
 void *bufpool_get_lazy(size_t len);
 /* Give it back (any thread may). */
 void bufpool_put(void *p);
+/* Free it without keeping it (a PDU buffer the peer never filled: pooled,
+ * it would be made resident for nothing). */
+void bufpool_drop(void *p);
 
 /* Free the buffers the calling thread keeps (at thread exit). */
 void bufpool_thread_release(void);
