@@ -21,11 +21,11 @@
  * through the staging buffer (no copy of large WRITE payloads). */
 #define BIG_PDU (16 * 1024)
 /* Responses queued and not yet sent, in memory (spliced file data is not
- * counted): past the high mark no new request is read until the peer has
- * taken the queue down to the low mark.  A client that sends requests and
- * never reads the answers cannot make the server hold them without end
- * (with the credit window, MS-SMB2 3.3.1.2, this bounds what a connection
- * holds). */
+ * counted): past the high mark no further PDU is handed up (nor read)
+ * until the peer has taken the queue down to the low mark.  With the SMB
+ * layer's own bound on requests in flight (conn_ops.busy), a client that
+ * sends requests and never reads the answers cannot make the server hold
+ * more than that. */
 #define SENDQ_HIGH (64u << 20)
 #define SENDQ_LOW (32u << 20)
 
@@ -267,11 +267,20 @@ void conn_set_deadline(struct conn *c, uint64_t at_ms)
 
 /* ---- receive ---- */
 
+/* Hand no further PDU up: too much queued for sending, or the SMB layer
+ * has too much in flight. */
+static bool conn_busy(struct conn *c)
+{
+	if (c->recv_paused)
+		return c->sq_bytes > SENDQ_LOW || (c->ops->busy && c->ops->busy(c));
+	return c->sq_bytes > SENDQ_HIGH || (c->ops->busy && c->ops->busy(c));
+}
+
 /* A PDU has begun and not ended: it must be complete before the PDU
  * deadline ("pdu timeout"), however slowly its bytes trickle in. */
 static void pdu_clock(struct conn *c, bool partial)
 {
-	if (!partial)
+	if (!partial || c->recv_paused) /* paused: the wait is ours, not the peer's */
 		c->pdu_deadline = 0;
 	else if (!c->pdu_deadline && c->pdu_timeout) {
 		c->pdu_deadline = c->w->now_ms + (uint64_t)c->pdu_timeout * 1000;
@@ -284,6 +293,11 @@ static int conn_parse(struct conn *c)
 {
 	size_t off = 0;
 	while (!c->dead && c->rbuf_len - off >= 4) {
+		if (conn_busy(c)) {
+			/* the rest waits in the staging buffer: conn_resume */
+			c->recv_paused = true;
+			break;
+		}
 		const uint8_t *h = c->rbuf + off;
 		/* MS-SMB2 2.1: the first byte is zero, then a 24-bit length.  Samba
 		 * allows 0x00 only; anything else is not SMB over direct TCP. */
@@ -373,11 +387,50 @@ static void recv_done(struct conn *c, int res)
 		conn_maybe_release(c);
 		return;
 	}
-	if (c->sq_bytes > SENDQ_HIGH) {
-		c->recv_paused = true; /* sendq_release re-arms */
+	if (c->recv_paused || conn_busy(c)) {
+		c->recv_paused = true; /* conn_resume reads on */
 		return;
 	}
 	conn_recv_arm(c);
+}
+
+/* Paused, and no longer busy: hand up what is staged, then read on. */
+static void conn_resume_now(struct conn *c)
+{
+	if (c->dead || !c->recv_paused || conn_busy(c))
+		return;
+	c->recv_paused = false;
+	if (!c->big) {
+		int err = conn_parse(c);
+		if (err) {
+			conn_shutdown(c, err == -EMSGSIZE ? "PDU too large" : "bad framing");
+			return;
+		}
+	}
+	if (!c->dead && !c->recv_paused && !c->recv_armed)
+		conn_recv_arm(c);
+}
+
+static void conn_resume_cb(void *arg)
+{
+	struct conn *c = arg;
+	c->resume_posted = false;
+	conn_resume_now(c);
+	conn_put(c);
+}
+
+void conn_resume(struct conn *c)
+{
+	if (!c->recv_paused || c->resume_posted || c->dead)
+		return;
+	/* from the worker loop, not from inside a send completion or a
+	 * request: handing up PDUs runs requests */
+	c->resume_posted = true;
+	conn_get(c);
+	if (worker_post(c->w, conn_resume_cb, c) < 0) {
+		c->resume_posted = false;
+		conn_put(c);
+	}
 }
 
 static void conn_recv_arm(struct conn *c)
@@ -397,10 +450,8 @@ static void sendq_release(struct conn *c, struct send_item *it)
 	c->sq_bytes -= it->mem;
 	it->mem = 0;
 	/* the peer took the queue down: read requests again */
-	if (c->recv_paused && c->sq_bytes <= SENDQ_LOW && !c->dead) {
-		c->recv_paused = false;
-		conn_recv_arm(c);
-	}
+	if (c->recv_paused && c->sq_bytes <= SENDQ_LOW)
+		conn_resume(c);
 }
 
 static void send_item_finish(struct conn *c, struct send_item *it, int err)

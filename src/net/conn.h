@@ -32,6 +32,8 @@ struct conn_ops {
 	bool (*expire_ok)(struct conn *c);
 	/* The last reference is gone: free c->proto. */
 	void (*freed)(struct conn *c);
+	/* Too much in flight: hand up no further PDU until conn_resume(). */
+	bool (*busy)(struct conn *c);
 };
 
 /* The largest PDU before the connection has authenticated: NEGOTIATE and
@@ -60,7 +62,8 @@ struct conn {
 	uint64_t pdu_deadline;     /* timer_now_ms(): the PDU begun must be complete; 0 = none */
 	unsigned pdu_timeout;      /* seconds for one PDU ("pdu timeout"), 0 = none */
 	bool recv_armed;
-	bool recv_paused;          /* too much queued for sending: not reading */
+	bool recv_paused;          /* busy: PDUs wait (staged or unread) until conn_resume */
+	bool resume_posted;
 	/* send */
 	struct uring_op send_op;
 	struct send_item *sq_head, *sq_tail;
@@ -120,6 +123,10 @@ void conn_set_deadline(struct conn *c, uint64_t at_ms);
  * if the file is shorter, zeroes are sent in its place. */
 int conn_send_file(struct conn *c, const struct iovec *iov, int n, int fd, uint64_t off, size_t flen,
 		   send_done_fn done, void *arg);
+
+/* The SMB layer is no longer busy (conn_ops.busy): hand up the PDUs that
+ * wait and read on, soon, from the worker loop.  On c's worker only. */
+void conn_resume(struct conn *c);
 
 /* Stop receiving, fail queued sends, and close when the last reference goes. */
 void conn_shutdown(struct conn *c, const char *why);

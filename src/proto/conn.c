@@ -292,6 +292,7 @@ const struct conn_ops smb_conn_ops = {
 	.pdu = smb_pdu,
 	.closed = smb_closed,
 	.freed = smb_freed,
+	.busy = smb_conn_busy,
 };
 
 void smb_preauth_update(uint8_t hash[64], const uint8_t *msg, size_t len)

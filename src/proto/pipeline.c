@@ -59,6 +59,7 @@ struct smb2_chain {
 	unsigned sent_upto;           /* elements before this one were handed to the net layer */
 	NTSTATUS create_err;          /* a failed CREATE: related elements after it fail alike */
 	bool prepare_failed;          /* the previous element failed before its handler ran */
+	unsigned charge;              /* credits counted in sc->inflight until the chain is freed */
 	struct session *seal_with;    /* seal the responses with this session's key */
 	struct smb2_req reqs[];       /* n of them, then CHAIN_PAD bytes per element (chain_pad) */
 };
@@ -181,6 +182,7 @@ struct send_ctx {
 };
 
 static void chain_free(struct smb2_chain *ch);
+static void chain_uncharge(struct smb2_chain *ch);
 
 static void send_done(void *arg, int err)
 {
@@ -515,6 +517,7 @@ NTSTATUS req_go_async(struct smb2_req *req)
 	if (sc->n_async >= SMB_MAX_ASYNC)
 		return STATUS_INSUFFICIENT_RESOURCES;
 	sc->n_async++;
+	chain_uncharge(ch); /* bounded by SMB_MAX_ASYNC instead */
 	req->is_async = true;
 	req->async_id = ++sc->next_async_id;
 	req->async_next = sc->async_list;
@@ -610,9 +613,21 @@ static void smb_cancel(struct smb_conn *sc, const struct smb2_hdr *h)
 
 /* ---- the chain ---- */
 
+/* The chain's credits no longer count as in flight (sent, or waiting
+ * asynchronously): the connection may take further PDUs. */
+static void chain_uncharge(struct smb2_chain *ch)
+{
+	struct smb_conn *sc = ch->sc;
+	sc->inflight -= ch->charge;
+	ch->charge = 0;
+	if (sc->inflight <= SMB_INFLIGHT_LOW)
+		conn_resume(ch->conn);
+}
+
 static void chain_free(struct smb2_chain *ch)
 {
 	struct conn *c = ch->conn;
+	chain_uncharge(ch);
 	ch->sc->running--;
 	bufpool_put(ch->pdu);
 	free(ch);
@@ -841,6 +856,12 @@ out:
 
 static int decrypt_pdu(struct smb_conn *sc, uint8_t *pdu, size_t len, uint64_t *sid);
 
+bool smb_conn_busy(struct conn *c)
+{
+	struct smb_conn *sc = c->proto;
+	return sc && sc->inflight >= (c->recv_paused ? SMB_INFLIGHT_LOW : SMB_INFLIGHT_HIGH);
+}
+
 static void smb_protocol_error(struct smb_conn *sc, const char *why)
 {
 	conn_shutdown(sc->conn, why);
@@ -863,6 +884,13 @@ static void smb_pdu_plain(struct smb_conn *sc, uint8_t *pdu, size_t len, size_t 
 
 /* A large encrypted PDU is decrypted on the pool, in a coroutine that
  * then runs the request chain itself. */
+/* A sealed PDU waiting for decryption counts as in flight too (one credit
+ * per 64 KiB, as its requests will). */
+static unsigned decrypt_charge(size_t len)
+{
+	return (unsigned)(len / 65536 + 1);
+}
+
 struct decrypt_co {
 	struct smb_conn *sc;
 	uint8_t *pdu;
@@ -874,7 +902,12 @@ static void decrypt_co_run(void *arg)
 	struct decrypt_co d = *(struct decrypt_co *)arg;
 	free(arg);
 	uint64_t sid = 0;
-	if (decrypt_pdu(d.sc, d.pdu, d.len, &sid) < 0) {
+	int ret = decrypt_pdu(d.sc, d.pdu, d.len, &sid);
+	/* decrypted: its chain charges itself from here on */
+	d.sc->inflight -= decrypt_charge(d.len);
+	if (d.sc->inflight <= SMB_INFLIGHT_LOW)
+		conn_resume(d.sc->conn);
+	if (ret < 0) {
 		bufpool_put(d.pdu);
 		conn_shutdown(d.sc->conn, "decryption failed");
 	} else {
@@ -939,6 +972,7 @@ void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
 		d->pdu = pdu;
 		d->len = len;
 		sc->running++;
+		sc->inflight += decrypt_charge(len);
 		conn_get(c);
 		coro_resume(co);
 		return;
@@ -1010,6 +1044,9 @@ static void smb_pdu_plain(struct smb_conn *sc, uint8_t *pdu, size_t len, size_t 
 	ch->encrypted = encrypted;
 	ch->tf_session_id = tf_sid;
 	ch->n = n;
+	for (unsigned i = 0; i < n; i++)
+		ch->charge += smb_multi_credit(sc) && hdrs[i].credit_charge ? hdrs[i].credit_charge : 1;
+	sc->inflight += ch->charge;
 	for (unsigned i = 0; i < n; i++) {
 		struct smb2_req *req = &ch->reqs[i];
 		req->sc = sc;
@@ -1032,6 +1069,7 @@ static void smb_pdu_plain(struct smb_conn *sc, uint8_t *pdu, size_t len, size_t 
 	struct coro *co = coro_new(chain_run, ch);
 	if (!co) {
 		sc->running--;
+		sc->inflight -= ch->charge;
 		ch->pdu = NULL;
 		free(ch);
 		conn_put(c);

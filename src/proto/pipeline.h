@@ -1,6 +1,7 @@
 #ifndef SMB3D_PROTO_PIPELINE_H
 #define SMB3D_PROTO_PIPELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,6 +11,8 @@ struct session;
 
 /* A whole PDU from the net layer (buffer ownership passes). */
 void smb_pdu(struct conn *c, uint8_t *pdu, size_t len);
+/* conn_ops.busy: too many credits' worth of requests in flight. */
+bool smb_conn_busy(struct conn *c);
 /* The completion of a send, on the connection's worker, called exactly
  * once (possibly before the send function returns):
  *   err == 0: the kernel has taken every byte of the message, and

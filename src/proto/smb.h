@@ -56,6 +56,7 @@ struct smb_conn {
 	unsigned running;             /* requests in progress on this connection */
 	struct smb2_req *async_list;  /* requests that went async (for CANCEL) */
 	unsigned n_async;             /* of them, at most SMB_MAX_ASYNC */
+	unsigned inflight;            /* credits charged by chains not yet sent (async ones excepted) */
 	uint64_t next_async_id;
 	uint64_t requests;
 };
@@ -64,6 +65,14 @@ struct smb_conn {
  * CHANGE_NOTIFY, a CREATE waiting for a break); the next fails with
  * STATUS_INSUFFICIENT_RESOURCES. */
 #define SMB_MAX_ASYNC 512
+
+/* Credits charged by the requests of a connection that are running or
+ * whose responses are not yet sent (one per 64 KiB of payload): past the
+ * high mark no further PDU is taken from the connection until they fall
+ * to the low mark (the credit window alone allows 8192, 512 MiB of READ
+ * data, per connection). */
+#define SMB_INFLIGHT_HIGH 2048
+#define SMB_INFLIGHT_LOW 1536
 
 /* One SMB2 message of a (possibly compound) request. */
 struct smb2_req {
