@@ -645,11 +645,14 @@ class Metrics(SmbdOnly):
         e1 = promparse.value(fend, "smb3d_vfs_operations_total", engine=engine)
         self.assertGreater(e1, e0, "vfs ops of engine %s did not move" % engine)
         # 1 MiB reads and writes go through pooled buffers: with the io_uring
-        # engine they are registered (fixed) buffers, with threads never
+        # engine they are registered (fixed) buffers, with threads never.  A
+        # WRITE received into a fresh buffer is not fixed (a receive buffer is
+        # registered only once it is back in the pool, docs/SECURITY.md): the
+        # first one may be a plain write.
         x0 = promparse.value(f0, "smb3d_vfs_fixed_buffer_operations_total")
         x1 = promparse.value(fend, "smb3d_vfs_fixed_buffer_operations_total")
         if engine == "io_uring":
-            self.assertGreaterEqual(x1, x0 + 2 * (size // chunk), "READ/WRITE_FIXED did not move")
+            self.assertGreaterEqual(x1, x0 + 2 * (size // chunk) - 1, "READ/WRITE_FIXED did not move")
         else:
             self.assertEqual(x1, 0)
         # wire bytes
