@@ -201,6 +201,11 @@ static void *pool_main(void *arg)
 		pthread_mutex_unlock(&pool.lock);
 
 		op->res = run_as(op);
+		if (!op->w) {
+			free(op); /* detached (vfs_spawn): nobody waits */
+			pthread_mutex_lock(&pool.lock);
+			continue;
+		}
 		/* worker_post only fails on ENOMEM; the coroutine must be woken
 		 * eventually, so retry rather than lose it. */
 		while (worker_post(op->w, op_done, op) < 0) {
@@ -213,6 +218,20 @@ static void *pool_main(void *arg)
 	if (vfs_as_root)
 		ident_apply(NULL);
 	return NULL;
+}
+
+static void pool_enqueue(struct vfs_op *op)
+{
+	op->next = NULL;
+	pthread_mutex_lock(&pool.lock);
+	if (pool.tail)
+		pool.tail->next = op;
+	else
+		pool.head = op;
+	pool.tail = op;
+	pthread_mutex_unlock(&pool.lock);
+	/* after the unlock: the woken thread does not block on the mutex */
+	pthread_cond_signal(&pool.cond);
 }
 
 long pool_exec(struct vfs_op *op)
@@ -233,18 +252,24 @@ long pool_exec(struct vfs_op *op)
 	}
 	op->co = co;
 	op->w = w;
-	op->next = NULL;
-	pthread_mutex_lock(&pool.lock);
-	if (pool.tail)
-		pool.tail->next = op;
-	else
-		pool.head = op;
-	pool.tail = op;
-	pthread_mutex_unlock(&pool.lock);
-	/* after the unlock: the woken thread does not block on the mutex */
-	pthread_cond_signal(&pool.cond);
+	pool_enqueue(op);
 	coro_yield();
 	return op->res;
+}
+
+int pool_spawn(struct vfs_op *op)
+{
+	metrics_add(&metrics.vfs_pool_ops, 1);
+	if (!pool.n)
+		return -EAGAIN;
+	struct vfs_op *copy = malloc(sizeof(*copy));
+	if (!copy)
+		return -ENOMEM;
+	*copy = *op;
+	copy->co = NULL;
+	copy->w = NULL;
+	pool_enqueue(copy);
+	return 0;
 }
 
 int pool_init(int threads)

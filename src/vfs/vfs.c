@@ -451,3 +451,9 @@ long vfs_call(const struct vfs_ident *id, long (*fn)(void *arg), void *arg)
 	struct vfs_op op = { .code = VOP_CALL, .id = id, .fn = fn, .ptr = arg };
 	return pool_exec(&op);
 }
+
+int vfs_spawn(const struct vfs_ident *id, long (*fn)(void *arg), void *arg)
+{
+	struct vfs_op op = { .code = VOP_CALL, .id = id, .fn = fn, .ptr = arg };
+	return pool_spawn(&op);
+}

@@ -93,6 +93,10 @@ int64_t vfs_lseek(const struct vfs_ident *id, int fd, int64_t off, int whence);
 int vfs_fstatfs(const struct vfs_ident *id, int fd, struct statfs *st);
 /* Run fn(arg) on a pool thread with the identity applied; returns its value. */
 long vfs_call(const struct vfs_ident *id, long (*fn)(void *arg), void *arg);
+/* Queue fn(arg) for a pool thread, with the identity applied, and return at
+ * once: nobody waits for it (fn owns arg; id must outlive the job).  0,
+ * -ENOMEM, or -EAGAIN when there is no pool (the caller runs fn itself). */
+int vfs_spawn(const struct vfs_ident *id, long (*fn)(void *arg), void *arg);
 
 /* ---- names ---- */
 /* Case-insensitive resolution (share option "case sensitive = no"): when

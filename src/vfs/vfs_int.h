@@ -74,6 +74,9 @@ void pool_fini(void);
 /* Run op on a pool thread, suspending the calling coroutine; inline when not
  * called from a coroutine on a worker. */
 long pool_exec(struct vfs_op *op);
+/* Queue a copy of op for a pool thread and return at once (nobody waits:
+ * the pool frees the copy).  -EAGAIN without a pool, -ENOMEM. */
+int pool_spawn(struct vfs_op *op);
 /* The blocking syscall (no identity handling). */
 long vop_sync(struct vfs_op *op);
 
