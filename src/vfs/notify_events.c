@@ -1,0 +1,441 @@
+/* Change notification engine: reading inotify, turning its events into
+ * changes of the watches that cover them, and the walks those events start
+ * (a directory that appears in a WATCH_TREE).
+ *
+ * Changes made through smb3d itself are seen by inotify like any other;
+ * nt_drain reads them when a CHANGE_NOTIFY arrives or smb3d creates or
+ * moves a directory, so they never wait for the notify thread.
+ *
+ * Walks are jobs: recorded under nt_lock while events are handled, run by
+ * one detached pool job at a time (the runner), each as its watch's
+ * identity.  vfs_notify_sync waits, suspended, until the runner is idle. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/worker.h"
+#include "util/coro.h"
+#include "util/log.h"
+#include "vfs/notify_int.h"
+#include "vfs/vfs.h"
+#include "wire/notify.h"
+
+/* Which completion-filter bits an inotify event class satisfies. */
+#define NT_FILTER_WRITE (FILE_NOTIFY_CHANGE_LAST_WRITE | FILE_NOTIFY_CHANGE_SIZE)
+#define NT_FILTER_ATTR (FILE_NOTIFY_CHANGE_ATTRIBUTES | FILE_NOTIFY_CHANGE_LAST_WRITE | \
+			FILE_NOTIFY_CHANGE_LAST_ACCESS | FILE_NOTIFY_CHANGE_CREATION | \
+			FILE_NOTIFY_CHANGE_EA | FILE_NOTIFY_CHANGE_SECURITY)
+
+pthread_mutex_t nt_read_lock = PTHREAD_MUTEX_INITIALIZER;
+int nt_fd = -1;
+
+/* ---- walk jobs (nt_lock) ---- */
+
+struct nt_sync_waiter {
+	struct coro *co;
+	struct worker *w;
+	struct nt_sync_waiter *next;
+};
+
+static struct nt_job *nt_jobs, **nt_jobs_tail = &nt_jobs;
+static bool nt_runner;          /* a runner is queued or running */
+static struct nt_sync_waiter *nt_sync_waiters;
+
+void nt_job_add(struct nt_watch *w, const char *prefix, const char *rel)
+{
+	struct nt_job *j = calloc(1, sizeof(*j));
+	if (j) {
+		j->prefix = strdup(prefix);
+		j->rel = strdup(rel);
+	}
+	if (!j || !j->prefix || !j->rel) {
+		if (j) {
+			free(j->prefix);
+			free(j->rel);
+			free(j);
+		}
+		nt_queue_overflow(w); /* the tree is no longer covered: say so */
+		return;
+	}
+	j->watch_id = w->id;
+	j->ident = w->ident;
+	*nt_jobs_tail = j;
+	nt_jobs_tail = &j->next;
+}
+
+static struct nt_job *job_take(void)
+{
+	struct nt_job *j = nt_jobs;
+	if (j && !(nt_jobs = j->next))
+		nt_jobs_tail = &nt_jobs;
+	return j;
+}
+
+static void sync_resume(void *arg)
+{
+	coro_resume(arg);
+}
+
+static long job_run(void *arg)
+{
+	nt_walk_job(arg);
+	return 0;
+}
+
+/* The runner: a detached pool job.  Each walk is a nested vfs_call, which
+ * on a pool thread runs inline as the job's identity and then returns to
+ * the runner's. */
+static long runner(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&nt_lock);
+		struct nt_job *j = job_take();
+		struct nt_sync_waiter *ws = NULL;
+		if (!j) {
+			nt_runner = false;
+			ws = nt_sync_waiters;
+			nt_sync_waiters = NULL;
+		}
+		pthread_mutex_unlock(&nt_lock);
+		if (!j) {
+			for (struct nt_sync_waiter *x = ws, *n; x; x = n) {
+				n = x->next; /* x lives on its coroutine's stack until resumed */
+				while (worker_post(x->w, sync_resume, x->co) < 0)
+					nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+			}
+			return 0;
+		}
+		vfs_call(j->ident, job_run, j);
+	}
+}
+
+/* Start the runner when there are jobs and none runs (no lock held). */
+static void jobs_kick(void)
+{
+	pthread_mutex_lock(&nt_lock);
+	bool start = nt_jobs && !nt_runner;
+	if (start)
+		nt_runner = true;
+	pthread_mutex_unlock(&nt_lock);
+	if (start && vfs_spawn(NULL, runner, NULL) < 0)
+		runner(NULL); /* no memory for a pool job: this thread walks */
+}
+
+void vfs_notify_sync(void)
+{
+	if (nt_fd < 0 || !__atomic_load_n(&nt_watching, __ATOMIC_RELAXED))
+		return;
+	nt_drain();
+	struct coro *co = coro_self();
+	struct worker *wk = worker_self();
+	if (!co || !wk)
+		return; /* not a request: nobody to suspend */
+	struct nt_sync_waiter me = { co, wk, NULL };
+	pthread_mutex_lock(&nt_lock);
+	bool wait = nt_runner;
+	if (wait) {
+		me.next = nt_sync_waiters;
+		nt_sync_waiters = &me;
+	}
+	pthread_mutex_unlock(&nt_lock);
+	if (wait)
+		coro_yield(); /* resumed once, by the runner when it is idle */
+}
+
+/* ---- events ---- */
+
+enum nt_class { NT_NAME, NT_WRITE, NT_ATTR };
+
+struct nt_ev {
+	uint32_t action;
+	enum nt_class cls;
+	bool isdir;
+	bool moved_in;       /* the name arrived by a rename (IN_MOVED_TO) */
+	const char *name;
+};
+
+static char *join(const char *a, const char *sep, const char *b)
+{
+	char *x = NULL;
+	if (asprintf(&x, "%s%s%s", a, *a ? sep : "", b) < 0)
+		return NULL;
+	return x;
+}
+
+/* Keep a WATCH_TREE's subs in step with its directories. */
+static void tree_follow(struct nt_sub *s, const struct nt_ev *e, const char *prefix)
+{
+	struct nt_watch *w = s->w;
+	if (e->action == FILE_ACTION_ADDED || e->action == FILE_ACTION_RENAMED_NEW_NAME) {
+		char *rel = join(s->rel, "/", e->name);
+		if (rel)
+			nt_job_add(w, prefix, rel);
+		else
+			nt_queue_overflow(w);
+		free(rel);
+	} else {
+		nt_tree_remove(w, prefix);
+	}
+}
+
+static void deliver(struct nt_sub *s, const struct nt_ev *e)
+{
+	struct nt_watch *w = s->w;
+	/* the first event for a scanned name settles it; a create is the
+	 * one the scan already reported */
+	if (nt_strv_take(s->scanned, &s->n_scanned, e->name) && e->action == FILE_ACTION_ADDED &&
+	    e->cls == NT_NAME && !e->moved_in)
+		return;
+	if (s->scanning && e->cls == NT_NAME)
+		(void)nt_strv_add(&s->seen, &s->n_seen, e->name);
+	uint32_t need = e->cls == NT_NAME ? (e->isdir ? FILE_NOTIFY_CHANGE_DIR_NAME : FILE_NOTIFY_CHANGE_FILE_NAME)
+		      : e->cls == NT_WRITE ? NT_FILTER_WRITE : NT_FILTER_ATTR;
+	char *prefix = join(s->prefix, "\\", e->name);
+	if (!prefix) {
+		nt_queue_overflow(w);
+		return;
+	}
+	if (w->filter & need) {
+		nt_queue_event(w, e->action, strdup(prefix));
+	} else if (e->moved_in && !e->isdir && (w->filter & FILE_NOTIFY_CHANGE_ATTRIBUTES)) {
+		/* Windows: a file renamed into the directory is a MODIFIED
+		 * change of its new name for a watch on attributes but not on
+		 * file names (smb2.notify.mask-change; smb2.notify.rec shows
+		 * that a watch on names sees only the rename). */
+		nt_queue_event(w, FILE_ACTION_MODIFIED, strdup(prefix));
+	}
+	if (w->tree && e->isdir && e->cls == NT_NAME)
+		tree_follow(s, e, prefix);
+	free(prefix);
+}
+
+/* Is there a IN_MOVED_TO with `cookie` on the same wd later in the batch? */
+static bool rename_pair(const char *p, const char *end, int wd, uint32_t cookie)
+{
+	while (p + sizeof(struct inotify_event) <= end) {
+		const struct inotify_event *e = (const void *)p;
+		if ((e->mask & IN_MOVED_TO) && e->cookie == cookie)
+			return e->wd == wd;
+		p += sizeof(*e) + e->len;
+	}
+	return false;
+}
+
+/* The directory is gone (or unmounted): its subs go too. */
+static void wd_ignored(struct nt_wd *d)
+{
+	while (d->subs) {
+		struct nt_sub *s = d->subs;
+		struct nt_watch *w = s->w;
+		for (struct nt_sub **pp = &w->subs; *pp; pp = &(*pp)->next_w) {
+			if (*pp == s) {
+				*pp = s->next_w;
+				break;
+			}
+		}
+		bool last = s->next_wd == NULL;
+		nt_sub_free(s, false); /* frees d with the last sub */
+		if (last)
+			break;
+	}
+}
+
+/* The creator's own steps are not changes: a create sets the new file's
+ * DOS attributes (an xattr: IN_ATTRIB) before anyone else can see it, and
+ * Windows reports only the ADDED.  false: nothing to report. */
+static bool fresh_filter(struct nt_wd *d, const struct inotify_event *e)
+{
+	bool fresh = d->fresh && !strcmp(d->fresh, e->name);
+	if (e->mask & IN_CLOSE) {
+		/* The creator's own temporary opens close without writing;
+		 * a close after writing ends the creation. */
+		if (fresh && (e->mask & IN_CLOSE_WRITE)) {
+			free(d->fresh);
+			d->fresh = NULL;
+		}
+		return false;
+	}
+	if (!fresh && d->fresh) {
+		free(d->fresh);
+		d->fresh = NULL;
+	}
+	if ((e->mask & IN_ATTRIB) && fresh)
+		return false;
+	if (e->mask & IN_CREATE) {
+		free(d->fresh);
+		d->fresh = strdup(e->name);
+	}
+	return true;
+}
+
+/* inotify's mask -> the change; false when it is none. */
+static bool classify(const struct inotify_event *e, const char *next, const char *end, uint32_t *pair,
+		     struct nt_ev *out)
+{
+	*out = (struct nt_ev){ .cls = NT_NAME, .isdir = e->mask & IN_ISDIR, .name = e->name,
+			       .moved_in = e->mask & IN_MOVED_TO };
+	if (e->mask & IN_CREATE) {
+		out->action = FILE_ACTION_ADDED;
+	} else if (e->mask & IN_DELETE) {
+		out->action = FILE_ACTION_REMOVED;
+	} else if (e->mask & IN_MOVED_FROM) {
+		/* A rename inside one directory is OLD_NAME + NEW_NAME; a move
+		 * between directories is REMOVED here and ADDED there. */
+		if (rename_pair(next, end, e->wd, e->cookie)) {
+			out->action = FILE_ACTION_RENAMED_OLD_NAME;
+			*pair = e->cookie;
+		} else {
+			out->action = FILE_ACTION_REMOVED;
+		}
+	} else if (e->mask & IN_MOVED_TO) {
+		out->action = *pair && *pair == e->cookie ? FILE_ACTION_RENAMED_NEW_NAME : FILE_ACTION_ADDED;
+	} else if (e->mask & IN_MODIFY) {
+		out->action = FILE_ACTION_MODIFIED;
+		out->cls = NT_WRITE;
+	} else if (e->mask & IN_ATTRIB) {
+		out->action = FILE_ACTION_MODIFIED;
+		out->cls = NT_ATTR;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Deliver to every sub of the wd.  deliver() may remove subs (of other
+ * wds, and of this one through a tree removal): walk a copy, and check each
+ * is still subscribed before using it. */
+static void deliver_all(struct nt_wd *d, int wd, const struct nt_ev *ev)
+{
+	unsigned n = 0;
+	for (struct nt_sub *s = d->subs; s; s = s->next_wd)
+		n++;
+	struct nt_sub **v = malloc(n * sizeof(*v) + 1);
+	if (!v)
+		return;
+	n = 0;
+	for (struct nt_sub *s = d->subs; s; s = s->next_wd)
+		v[n++] = s;
+	for (unsigned i = 0; i < n; i++) {
+		struct nt_wd *dd = nt_wd_find(wd);
+		bool alive = false;
+		for (struct nt_sub *s = dd ? dd->subs : NULL; s && !alive; s = s->next_wd)
+			alive = s == v[i];
+		if (alive)
+			deliver(v[i], ev);
+	}
+	free(v);
+}
+
+static void handle_event(const struct inotify_event *e, const char *next, const char *end, uint32_t *pair)
+{
+	if (e->mask & IN_Q_OVERFLOW) {
+		for (struct nt_watch *w = nt_watches; w; w = w->next)
+			nt_queue_overflow(w);
+		return;
+	}
+	struct nt_wd *d = nt_wd_find(e->wd);
+	if (!d)
+		return;
+	if (e->mask & IN_IGNORED) {
+		wd_ignored(d);
+		return;
+	}
+	log_trace("inotify wd %d mask 0x%x cookie %u %s", e->wd, e->mask, e->cookie, e->len ? e->name : "");
+	if (!e->len || !e->name[0] || vfs_name_reserved(e->name, strlen(e->name)))
+		return; /* nothing to report about the stream depot */
+	struct nt_ev ev;
+	if (fresh_filter(d, e) && classify(e, next, end, pair, &ev))
+		deliver_all(d, e->wd, &ev);
+}
+
+/* Read what inotify has queued (nothing blocks: the fd is non-blocking)
+ * and record it.  The kernel queues an inotify event inside the syscall
+ * that causes it, so a change smb3d made for a client is in the queue
+ * before that client saw the reply: a CHANGE_NOTIFY drains the queue first
+ * and never misses a change the client itself just made, however late the
+ * notify thread runs.  nt_read_lock keeps the readers in order. */
+static char nt_buf[64 * 1024] __attribute__((aligned(8)));
+
+int nt_drain(void)
+{
+	int ret = 0;
+	pthread_mutex_lock(&nt_read_lock);
+	for (;;) {
+		ssize_t n = read(nt_fd, nt_buf, sizeof(nt_buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN)
+				ret = -errno;
+			break;
+		}
+		const char *end = nt_buf + n;
+		uint32_t pair = 0;
+		pthread_mutex_lock(&nt_lock);
+		for (const char *p = nt_buf; p + sizeof(struct inotify_event) <= end;) {
+			const struct inotify_event *e = (const void *)p;
+			const char *next = p + sizeof(*e) + e->len;
+			if (next > end)
+				break;
+			handle_event(e, next, end, &pair);
+			p = next;
+		}
+		pthread_mutex_unlock(&nt_lock);
+	}
+	pthread_mutex_unlock(&nt_read_lock);
+	jobs_kick();
+	return ret;
+}
+
+static void *nt_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct pollfd pfd = { .fd = nt_fd, .events = POLLIN };
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			log_err("inotify poll: %m; change notify stops");
+			break;
+		}
+		if (nt_drain() < 0) {
+			log_err("inotify read: %m; change notify stops");
+			break;
+		}
+	}
+	return NULL;
+}
+
+static pthread_once_t nt_once = PTHREAD_ONCE_INIT;
+static int nt_init_err;
+
+static void nt_init(void)
+{
+	nt_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (nt_fd < 0) {
+		nt_init_err = -errno;
+		log_warn("inotify_init1: %m; CHANGE_NOTIFY is not supported");
+		return;
+	}
+	pthread_t t;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	int r = pthread_create(&t, &a, nt_thread, NULL);
+	if (r != 0) {
+		log_warn("cannot start the change notify thread");
+		close(nt_fd);
+		nt_fd = -1;
+		nt_init_err = -r;
+	}
+	pthread_attr_destroy(&a);
+}
+
+int vfs_notify_init(void)
+{
+	pthread_once(&nt_once, nt_init);
+	return nt_fd >= 0 ? 0 : nt_init_err;
+}

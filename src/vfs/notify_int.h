@@ -1,0 +1,133 @@
+/* Private to the change notification engine (vfs/notify*.c).
+ *
+ * Objects:
+ *   nt_watch  one per owner (open): filter, queue of changes, parked waiters,
+ *             its subs, and `root`, an O_PATH fd of the watched directory
+ *             (opened beneath the owner's fd) that walks start from.
+ *   nt_sub    one watched directory of one nt_watch: its place in the tree
+ *             (prefix as reported, rel as opened beneath root).
+ *   nt_wd     one inotify watch descriptor, shared by every sub on that inode.
+ *   nt_job    a walk to do: the tree below a directory that appeared in a
+ *             WATCH_TREE (and a scan of what it holds already).
+ *
+ * Locks, in this order (a thread holding one never waits for one above it):
+ *   nt_read_lock  who consumes the inotify fd: a reader holds it from read()
+ *                 until the events are recorded, and a walk holds it from
+ *                 inotify_add_watch until the new wd is registered, so no
+ *                 event of a new wd is read before its sub exists.  Held
+ *                 only around memory work and those two syscalls (no disk,
+ *                 no NSS): a worker may wait for it.
+ *   nt_lock       every nt_* object and list below.  Held only around
+ *                 memory work; the wake callbacks run under it.
+ * A walk collects what it needs under nt_lock (watch id, a dup of root),
+ * does its I/O holding nothing, and applies each result under nt_lock after
+ * finding its watch again by id (it may have ended meanwhile). */
+#ifndef SMB3D_VFS_NOTIFY_INT_H
+#define SMB3D_VFS_NOTIFY_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/inotify.h>
+
+#include "vfs/notify.h"
+
+#define NT_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | \
+		 IN_CLOSE | IN_ONLYDIR | IN_EXCL_UNLINK)
+#define NT_MAX_DIRS 4096     /* inotify watches per WATCH_TREE watch */
+#define NT_MAX_DEPTH 32
+#define NT_MAX_EVENTS 4096   /* queued changes per watch before ENUM_DIR */
+#define NT_WD_BUCKETS 256
+
+struct nt_wd;
+struct nt_watch;
+
+struct nt_sub {
+	struct nt_watch *w;
+	struct nt_wd *wd;
+	char *prefix;        /* '\'-separated as reported; "" = the watched directory */
+	char *rel;           /* '/'-separated beneath the watch's root; "" = root */
+	/* Names a scan reported as ADDED: an IN_CREATE of the same name may
+	 * still be queued behind (the wd may be older than the scan); it must
+	 * not be reported a second time. */
+	char **scanned;
+	unsigned n_scanned;
+	/* While a scan of this directory runs (`scanning`), names that events
+	 * reported as ADDED: the scan must not report them again. */
+	bool scanning;
+	char **seen;
+	unsigned n_seen;
+	struct nt_sub *next_wd, *next_w;
+};
+
+struct nt_wd {
+	int wd;
+	char *fresh;         /* just created, not yet closed: its IN_ATTRIBs are the
+	                        creator's own xattrs (DOS attributes), not changes */
+	struct nt_sub *subs;
+	struct nt_wd *hnext;
+};
+
+struct nt_watch {
+	const void *owner;
+	uint64_t owner_id;
+	const void *group;
+	uint64_t id;         /* unique: how a walk finds the watch again */
+	const struct vfs_ident *ident;
+	int root;            /* O_PATH, -1 until the first walk opened it */
+	uint32_t filter;
+	bool tree;
+	uint32_t buf_size;
+	size_t queued_bytes;
+	struct vfs_notify_event *ev;
+	unsigned n_ev, cap_ev;
+	bool overflow;
+	struct vfs_notify_waiter *pend;
+	struct nt_sub *subs;
+	unsigned n_subs;
+	struct nt_watch *next;
+};
+
+struct nt_job {
+	uint64_t watch_id;
+	const struct vfs_ident *ident;
+	char *rel, *prefix;  /* of the new directory */
+	struct nt_job *next;
+};
+
+extern pthread_mutex_t nt_lock, nt_read_lock;
+extern int nt_fd;
+extern unsigned nt_watching;     /* watches that exist (atomic reads) */
+extern struct nt_watch *nt_watches;
+
+/* notify.c (nt_lock held) */
+struct nt_wd *nt_wd_find(int wd);
+struct nt_watch *nt_watch_by_id(uint64_t id);
+/* Subscribe w to `wd` for the directory (prefix, rel).  1 = added, 0 = w
+ * already watches that directory (do not descend again), -errno.  A wd
+ * left with no sub is removed from inotify. */
+int nt_sub_add(struct nt_watch *w, int wd, const char *prefix, const char *rel, struct nt_sub **out);
+void nt_sub_free(struct nt_sub *s, bool rm);
+void nt_tree_remove(struct nt_watch *w, const char *prefix);
+void nt_queue_event(struct nt_watch *w, uint32_t action, char *name);
+void nt_queue_overflow(struct nt_watch *w);
+bool nt_strv_add(char ***v, unsigned *n, const char *s);
+bool nt_strv_take(char **v, unsigned *n, const char *s);
+void nt_strv_free(char ***v, unsigned *n);
+
+/* notify_events.c */
+int nt_drain(void);
+void nt_job_add(struct nt_watch *w, const char *prefix, const char *rel); /* nt_lock held */
+
+/* notify_walk.c */
+/* The walk of a new watch (its directory, and its tree with WATCH_TREE):
+ * a vfs_call job, as the watch's identity.  0 or -errno. */
+struct nt_walk_arg {
+	uint64_t watch_id;
+	int dirfd;           /* the owner's fd of the directory, valid during the call */
+};
+long nt_walk_watch(void *arg);
+/* The walk and scan of a directory that appeared (job); frees it. */
+void nt_walk_job(struct nt_job *j);
+
+#endif
