@@ -164,8 +164,8 @@ static NTSTATUS notify_wait(struct smb2_req *req, struct open *o, const struct w
 			return st;
 		async = true;
 	}
-	const struct vfs_ident *id = req->session ? req->session->ident : NULL;
-	int r = vfs_notify_watch(o, o->volatile_id, o->file, id, o->fd, q->completion_filter,
+	/* as the open's identity (its creator's) */
+	int r = vfs_notify_watch(o, o->volatile_id, o->file, o->ident, o->fd, q->completion_filter,
 				 q->flags & SMB2_WATCH_TREE, q->output_len);
 	if (r < 0) {
 		st = vfs_nt_status(r);

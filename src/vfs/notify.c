@@ -289,13 +289,14 @@ static void watch_free(struct nt_watch *w)
 		close(w->root); /* an O_PATH fd: nothing to flush, cannot block */
 	queue_clear(w);
 	free(w->ev);
+	vfs_ident_put(w->ident);
 	free(w);
 }
 
 /* ---- the API ---- */
 
 static struct nt_watch *watch_new(const void *owner, uint64_t owner_id, const void *group,
-				  const struct vfs_ident *id, uint32_t filter, bool tree, uint32_t buf_size)
+				  struct vfs_ident *id, uint32_t filter, bool tree, uint32_t buf_size)
 {
 	struct nt_watch *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -304,7 +305,7 @@ static struct nt_watch *watch_new(const void *owner, uint64_t owner_id, const vo
 	w->owner_id = owner_id;
 	w->group = group;
 	w->id = nt_next_id++;
-	w->ident = id;
+	w->ident = vfs_ident_ref(id);
 	w->root = -1;
 	w->filter = filter;
 	w->tree = tree;
@@ -315,7 +316,7 @@ static struct nt_watch *watch_new(const void *owner, uint64_t owner_id, const vo
 	return w;
 }
 
-int vfs_notify_watch(const void *owner, uint64_t owner_id, const void *group, const struct vfs_ident *id,
+int vfs_notify_watch(const void *owner, uint64_t owner_id, const void *group, struct vfs_ident *id,
 		     int dirfd, uint32_t filter, bool tree, uint32_t buf_size)
 {
 	pthread_mutex_lock(&nt_lock);

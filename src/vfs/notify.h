@@ -71,12 +71,11 @@ int vfs_notify_init(void);
 
 /* The watch of (owner, owner_id) exists, or is created now: `dirfd` is the
  * watched directory (any fd of it, O_PATH will do; only used during this
- * call), `id` who walks it (must stay valid while the watch exists:
- * identities are cached until vfs_fini), filter the FILE_NOTIFY_CHANGE_*
+ * call), `id` who walks it (the watch and its walks hold references), filter the FILE_NOTIFY_CHANGE_*
  * bits, `tree` WATCH_TREE, buf_size the size of the recording buffer.  The
  * filter, tree and buf_size of the first call stay.  Called from a request
  * coroutine: the walk suspends it.  0 or -errno. */
-int vfs_notify_watch(const void *owner, uint64_t owner_id, const void *group, const struct vfs_ident *id,
+int vfs_notify_watch(const void *owner, uint64_t owner_id, const void *group, struct vfs_ident *id,
 		     int dirfd, uint32_t filter, bool tree, uint32_t buf_size);
 
 /* Has (owner, owner_id) a watch? */

@@ -62,7 +62,7 @@ void nt_job_add(struct nt_watch *w, const char *prefix, const char *rel)
 		return;
 	}
 	j->watch_id = w->id;
-	j->ident = w->ident;
+	j->ident = vfs_ident_ref(w->ident);
 	*nt_jobs_tail = j;
 	nt_jobs_tail = &j->next;
 }
@@ -110,7 +110,9 @@ static long runner(void *arg)
 			}
 			return 0;
 		}
-		vfs_call(j->ident, job_run, j);
+		struct vfs_ident *id = j->ident;
+		vfs_call(id, job_run, j);
+		vfs_ident_put(id);
 	}
 }
 

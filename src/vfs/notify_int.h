@@ -73,7 +73,7 @@ struct nt_watch {
 	uint64_t owner_id;
 	const void *group;
 	uint64_t id;         /* unique: how a walk finds the watch again */
-	const struct vfs_ident *ident;
+	struct vfs_ident *ident; /* reference */
 	int root;            /* O_PATH, -1 until the first walk opened it */
 	uint32_t filter;
 	bool tree;
@@ -90,7 +90,7 @@ struct nt_watch {
 
 struct nt_job {
 	uint64_t watch_id;
-	const struct vfs_ident *ident;
+	struct vfs_ident *ident; /* reference */
 	char *rel, *prefix;  /* of the new directory */
 	struct nt_job *next;
 };
