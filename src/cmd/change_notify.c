@@ -87,6 +87,8 @@ static NTSTATUS answer(struct smb2_req *req, struct open *o, uint32_t out_len, u
 		return STATUS_PENDING;
 	case VFS_NOTIFY_NOMEM:
 		return STATUS_NO_MEMORY;
+	case VFS_NOTIFY_DELETE_PENDING:
+		return STATUS_DELETE_PENDING;
 	default:
 		return STATUS_NOTIFY_CLEANUP;
 	}
@@ -173,6 +175,10 @@ static NTSTATUS notify_wait(struct smb2_req *req, struct open *o, const struct w
 		/* closed while the walk ran: its close may have missed the watch */
 		vfs_notify_unwatch(o, o->volatile_id);
 		st = async ? STATUS_NOTIFY_CLEANUP : STATUS_FILE_CLOSED;
+	} else if (delete_pending(o)) {
+		/* became so before the watch existed (after it, the watch
+		 * remembers: vfs_notify_delete_pending) */
+		st = STATUS_DELETE_PENDING;
 	} else if ((st = answer(req, o, q->output_len, UINT32_MAX, NULL)) == STATUS_PENDING &&
 		   (async || (st = go_async(req)) == STATUS_SUCCESS)) {
 		st = notify_park(req, o, q->output_len);

@@ -390,7 +390,10 @@ enum vfs_notify_status vfs_notify_poll(const void *owner, uint64_t owner_id, uin
 			}
 		}
 	}
-	if (st == VFS_NOTIFY_PENDING && park) {
+	if (st == VFS_NOTIFY_PENDING && park && w->delete_pending) {
+		w->delete_pending = false;
+		st = VFS_NOTIFY_DELETE_PENDING;
+	} else if (st == VFS_NOTIFY_PENDING && park) {
 		park->status = VFS_NOTIFY_PENDING;
 		park->next = NULL;
 		struct vfs_notify_waiter **pp = &w->pend;
@@ -442,8 +445,12 @@ void vfs_notify_unwatch(const void *owner, uint64_t owner_id)
 void vfs_notify_delete_pending(const void *group)
 {
 	pthread_mutex_lock(&nt_lock);
-	for (struct nt_watch *w = nt_watches; w; w = w->next)
-		if (w->group == group)
-			wake_all(w, VFS_NOTIFY_DELETE_PENDING);
+	for (struct nt_watch *w = nt_watches; w; w = w->next) {
+		if (w->group != group)
+			continue;
+		/* a request between its walk and its park is told when it parks */
+		w->delete_pending = !w->pend;
+		wake_all(w, VFS_NOTIFY_DELETE_PENDING);
+	}
 	pthread_mutex_unlock(&nt_lock);
 }

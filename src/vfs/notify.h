@@ -85,6 +85,7 @@ bool vfs_notify_watching(const void *owner, uint64_t owner_id);
  * up to at most out_len.  EVENTS: *b holds them (vfs_notify_batch_free).
  * ENUM_DIR: they overflowed the recording buffer or out_len; the queue
  * starts afresh.  PENDING: nothing yet; `park` (when not NULL) is parked.
+ * DELETE_PENDING: the directory became delete-pending since the last park.
  * CLEANUP: no such watch. */
 enum vfs_notify_status vfs_notify_poll(const void *owner, uint64_t owner_id, uint32_t out_len, unsigned take,
 				       struct vfs_notify_batch *b, struct vfs_notify_waiter *park);
@@ -98,7 +99,8 @@ bool vfs_notify_cancel(void *cookie);
 void vfs_notify_unwatch(const void *owner, uint64_t owner_id);
 
 /* The directory of `group` is delete-pending: its waiters end with
- * DELETE_PENDING (the watches stay). */
+ * DELETE_PENDING (the watches stay); a watch with none parked ends its
+ * next park so instead. */
 void vfs_notify_delete_pending(const void *group);
 
 /* A directory was just created or moved by the server: record the inotify

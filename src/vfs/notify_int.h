@@ -82,6 +82,7 @@ struct nt_watch {
 	struct vfs_notify_event *ev;
 	unsigned n_ev, cap_ev;
 	bool overflow;
+	bool delete_pending; /* became so while no waiter was parked: the next park ends at once */
 	struct vfs_notify_waiter *pend;
 	struct nt_sub *subs;
 	unsigned n_subs;
