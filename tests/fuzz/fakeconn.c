@@ -235,11 +235,28 @@ int fake_connect(void)
 {
 	fake_server_init();
 	int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (cfd < 0 || connect(cfd, (struct sockaddr *)&laddr, sizeof(laddr)) < 0)
-		die("connect");
+	if (cfd < 0)
+		die("socket");
+	/* libFuzzer's timers send signals: an interrupted connect goes on in
+	 * the background, so wait for it rather than retrying. */
+	if (connect(cfd, (struct sockaddr *)&laddr, sizeof(laddr)) < 0) {
+		int err = errno;
+		socklen_t el = sizeof(err);
+		struct pollfd pf = { cfd, POLLOUT, 0 };
+		if (err != EINTR && err != EINPROGRESS)
+			die("connect");
+		while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+			;
+		if (getsockopt(cfd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err) {
+			errno = err;
+			die("connect");
+		}
+	}
 	int one = 1;
 	setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	struct job j = { .fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC) };
+	struct job j = { .fd = -1 };
+	while ((j.fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0 && errno == EINTR)
+		;
 	if (j.fd < 0)
 		die("accept");
 	setsockopt(j.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

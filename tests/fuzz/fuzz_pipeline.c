@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "auth/ntlmv2.h"
@@ -109,11 +110,23 @@ static void cli_send(struct cli *c, const uint8_t *msg, size_t len)
 		c->sent -= 4;   /* a keep-alive: the server counts only PDUs */
 }
 
+static int64_t ms_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static bool read_exact(int fd, uint8_t *p, size_t n, int timeout_ms)
 {
+	int64_t end = ms_now() + timeout_ms;
 	while (n) {
 		struct pollfd pf = { fd, POLLIN, 0 };
-		if (poll(&pf, 1, timeout_ms) <= 0)
+		int64_t left = end - ms_now();
+		int pr = poll(&pf, 1, left > 0 ? (int)left : 0);
+		if (pr < 0 && errno == EINTR && left > 0)
+			continue;   /* libFuzzer's timer signals */
+		if (pr <= 0)
 			return false;
 		ssize_t r = read(fd, p, n);
 		if (r < 0 && errno == EINTR)
