@@ -567,78 +567,68 @@ static uint32_t stream_base_max(struct create_state *cs, const struct statx *bst
  * the base file is created when missing (and the disposition creates);
  * access is checked against the base; the open's fd is the stream's
  * file in the depot (streams.h), its path "base:stream". */
-static NTSTATUS open_stream(struct create_state *cs, const char *stream)
+/* The base file of a stream open: stat it, or create it when missing and
+ * the disposition creates (*created). */
+static NTSTATUS stream_base(struct create_state *cs, struct statx *bst, bool *created)
 {
 	const struct wire_create_req *q = cs->q;
-	struct smb2_req *req = cs->req;
 	uint32_t disp = q->create_disposition;
-	bool creates = disp != FILE_OPEN && disp != FILE_OVERWRITE;
-	struct statx bst;
-	int r = vfs_statx(cs->id, cs->root, cs->path, 0, STATX_BASIC_STATS | STATX_BTIME, &bst);
+	*created = false;
+	int r = vfs_statx(cs->id, cs->root, cs->path, 0, STATX_BASIC_STATS | STATX_BTIME, bst);
 	if (r == -ENOTDIR)
 		return STATUS_OBJECT_PATH_NOT_FOUND;
-	bool base_created = false;
-	if (r == -ENOENT) {
-		if (!creates)
-			return STATUS_OBJECT_NAME_NOT_FOUND;
-		if (req->tree->read_only)
-			return STATUS_ACCESS_DENIED;
-		int fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_CREAT | O_EXCL,
-				  share_new_mode(req, cs->root, cs->path, false));
-		if (fd == -ENOENT || fd == -ENOTDIR)
-			return STATUS_OBJECT_PATH_NOT_FOUND;
-		if (fd < 0)
-			return vfs_nt_status(fd);
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		struct vfs_dosinfo d = {
-			.attrs = (q->file_attributes & ATTRS_SETTABLE) | FILE_ATTRIBUTE_ARCHIVE,
-			.create_time = nttime_from_timespec(&ts),
-		};
-		(void)vfs_dos_set(cs->id, fd, &d);
-		r = vfs_statx(cs->id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &bst);
-		vfs_close(fd);
-		if (r < 0)
-			return vfs_nt_status(r);
-		base_created = true;
-	} else if (r < 0) {
-		return vfs_nt_status(r);
-	}
-
-	/* Access: what the session may do with the base file. */
-	uint32_t max = base_created ? FILE_ALL_ACCESS : stream_base_max(cs, &bst);
-	if (req->tree->read_only)
-		max &= ~FILEOPS_WRITE_RIGHTS;
-	uint32_t want = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
-	if (cs->max_allowed)
-		want |= max;
-	uint32_t required = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
-	if (disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF)
-		required |= FILE_WRITE_DATA;
-	if (required & ~max)
+	if (r != -ENOENT)
+		return r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
+	if (disp == FILE_OPEN || disp == FILE_OVERWRITE)
+		return STATUS_OBJECT_NAME_NOT_FOUND;
+	if (cs->req->tree->read_only)
 		return STATUS_ACCESS_DENIED;
-	want &= max | SYNCHRONIZE;
+	int fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_CREAT | O_EXCL,
+			  share_new_mode(cs->req, cs->root, cs->path, false));
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return STATUS_OBJECT_PATH_NOT_FOUND;
+	if (fd < 0)
+		return vfs_nt_status(fd);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct vfs_dosinfo d = {
+		.attrs = (q->file_attributes & ATTRS_SETTABLE) | FILE_ATTRIBUTE_ARCHIVE,
+		.create_time = nttime_from_timespec(&ts),
+	};
+	(void)vfs_dos_set(cs->id, fd, &d);
+	r = vfs_statx(cs->id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, bst);
+	vfs_close(fd);
+	if (r < 0)
+		return vfs_nt_status(r);
+	*created = true;
+	return STATUS_SUCCESS;
+}
 
-	dev_t dev = makedev(bst.stx_dev_major, bst.stx_dev_minor);
-	char *ondisk = NULL;
+/* Open, or create when the disposition says so, the depot file of stream
+ * `stream` of the base file `bst` the session may access as `max`:
+ * *fd, *ondisk (its name as stored, malloc'd) and *action on success. */
+static NTSTATUS stream_file(struct create_state *cs, const struct statx *bst, const char *stream, uint32_t max,
+			    int *fd_out, char **ondisk, uint32_t *action)
+{
+	uint32_t disp = cs->q->create_disposition;
+	bool creates = disp != FILE_OPEN && disp != FILE_OVERWRITE;
+	int trunc = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF ? O_TRUNC : 0;
+	dev_t dev = makedev(bst->stx_dev_major, bst->stx_dev_minor);
 	int fd = -ENOENT;
-	uint32_t action = FILE_OPENED;
 	for (int tries = 0; tries < 4 && fd == -ENOENT; tries++) {
-		int trunc = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF ?
-			    O_TRUNC : 0;
-		fd = disp == FILE_CREATE ? -ENOENT
-					 : streams_open(cs->root, dev, bst.stx_ino, stream, O_RDWR | trunc,
-							bst.stx_uid, bst.stx_gid, &ondisk);
-		if (fd >= 0) {
-			action = trunc ? (disp == FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN)
-				       : FILE_OPENED;
-			break;
+		if (disp != FILE_CREATE) {
+			fd = streams_open(cs->root, dev, bst->stx_ino, stream, O_RDWR | trunc, bst->stx_uid,
+					  bst->stx_gid, ondisk);
+			if (fd >= 0) {
+				*action = !trunc ? FILE_OPENED : disp == FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
+				break;
+			}
+			if (fd != -ENOENT)
+				break;
 		}
-		if (fd != -ENOENT)
-			break;
 		if (!creates)
 			return STATUS_OBJECT_NAME_NOT_FOUND;
-		if (req->tree->read_only)
+		if (cs->req->tree->read_only)
 			return STATUS_ACCESS_DENIED;
 		/* [MS-FSA] 2.1.5.1.2.1: a new stream writes its file, whatever
 		 * the open asks for (an OPEN_IF for reading included). */
@@ -649,10 +639,10 @@ static NTSTATUS open_stream(struct create_state *cs, const char *stream)
 		NTSTATUS ds = alloc_check(cs->id, cs->root, STREAM_CREATE_SPACE);
 		if (ds != STATUS_SUCCESS)
 			return ds;
-		fd = streams_open(cs->root, dev, bst.stx_ino, stream, O_RDWR | O_CREAT | O_EXCL,
-				  bst.stx_uid, bst.stx_gid, &ondisk);
+		fd = streams_open(cs->root, dev, bst->stx_ino, stream, O_RDWR | O_CREAT | O_EXCL, bst->stx_uid,
+				  bst->stx_gid, ondisk);
 		if (fd >= 0) {
-			action = FILE_CREATED;
+			*action = FILE_CREATED;
 			break;
 		}
 		if (fd == -EEXIST) {
@@ -663,27 +653,25 @@ static NTSTATUS open_stream(struct create_state *cs, const char *stream)
 	}
 	if (fd < 0)
 		return vfs_nt_status(fd);
-	if (disp == FILE_CREATE && action != FILE_CREATED) {
-		vfs_close(fd);
-		free(ondisk);
-		return STATUS_OBJECT_NAME_COLLISION;
-	}
+	*fd_out = fd;
+	return STATUS_SUCCESS;
+}
+
+/* Wrap a stream's fd in an open named "base:stream" and attach it to the
+ * stream's own file (share modes, oplocks); the fd is the open's from here
+ * on, whatever the outcome. */
+static NTSTATUS stream_attach(struct create_state *cs, int fd, const char *ondisk, uint32_t want,
+			      struct open **out)
+{
 	struct statx sst;
-	r = vfs_statx(NULL, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &sst);
-	if (r < 0) {
-		vfs_close(fd);
-		free(ondisk);
-		return vfs_nt_status(r);
-	}
+	int r = vfs_statx(NULL, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &sst);
 	size_t plen = strlen(cs->path) + 1 + strlen(ondisk) + 1;
-	char *spath = malloc(plen);
+	char *spath = r < 0 ? NULL : malloc(plen);
 	if (!spath) {
 		vfs_close(fd);
-		free(ondisk);
-		return STATUS_NO_MEMORY;
+		return r < 0 ? vfs_nt_status(r) : STATUS_NO_MEMORY;
 	}
 	snprintf(spath, plen, "%s:%s", cs->path, ondisk);
-	free(ondisk);
 	char *saved = cs->path;
 	cs->path = spath;
 	struct open *o = open_new(cs);
@@ -696,12 +684,49 @@ static NTSTATUS open_stream(struct create_state *cs, const char *stream)
 	o->fd = fd;
 	o->access = want;
 	o->is_dir = false;
-	o->delete_on_close = q->create_options & FILE_DELETE_ON_CLOSE;
+	o->delete_on_close = cs->q->create_options & FILE_DELETE_ON_CLOSE;
 	NTSTATUS s = attach(cs, o, &sst);
 	if (s != STATUS_SUCCESS) {
 		open_free_unregistered(o);
 		return s;
 	}
+	*out = o;
+	return STATUS_SUCCESS;
+}
+
+static NTSTATUS open_stream(struct create_state *cs, const char *stream)
+{
+	uint32_t disp = cs->q->create_disposition;
+	struct statx bst;
+	bool base_created;
+	NTSTATUS s = stream_base(cs, &bst, &base_created);
+	if (s != STATUS_SUCCESS)
+		return s;
+
+	/* Access: what the session may do with the base file. */
+	uint32_t max = base_created ? FILE_ALL_ACCESS : stream_base_max(cs, &bst);
+	if (cs->req->tree->read_only)
+		max &= ~FILEOPS_WRITE_RIGHTS;
+	uint32_t want = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
+	if (cs->max_allowed)
+		want |= max;
+	uint32_t required = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
+	if (disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF)
+		required |= FILE_WRITE_DATA;
+	if (required & ~max)
+		return STATUS_ACCESS_DENIED;
+	want &= max | SYNCHRONIZE;
+
+	int fd = -1;
+	char *ondisk = NULL;
+	uint32_t action = FILE_OPENED;
+	if ((s = stream_file(cs, &bst, stream, max, &fd, &ondisk, &action)) != STATUS_SUCCESS)
+		return s;
+	struct open *o = NULL;
+	s = stream_attach(cs, fd, ondisk, want, &o);
+	free(ondisk);
+	if (s != STATUS_SUCCESS)
+		return s;
 	if (action == FILE_CREATED) {
 		struct vfs_dosinfo d = { .attrs = FILE_ATTRIBUTE_ARCHIVE };
 		struct timespec ts;
