@@ -37,34 +37,37 @@ static const char *share_name_of(const char *path, size_t len)
  * - guests and anonymous only where "guest ok" (IPC$ always);
  * - users per "invalid users", "valid users", then "read list" and
  *   "write list" (conf_share_access). */
-static bool tree_connect_allowed(struct smb2_req *req, const struct conf *cf, const struct conf_share *sh,
-                                 bool *read_only)
+static NTSTATUS tree_connect_allowed(struct smb2_req *req, const struct conf *cf, const struct conf_share *sh,
+                                     bool *read_only)
 {
 	struct session *s = req->session;
 	const char *user = s->user ? s->user : "-", *why = NULL;
 	char a[64];
-	if (!sh->available)
+	NTSTATUS st = STATUS_ACCESS_DENIED;
+	if (!sh->available) {
 		why = "available = no";
-	else if (!conf_share_host_allowed(sh, (const struct sockaddr *)&req->conn->peer))
+		st = STATUS_BAD_NETWORK_NAME; /* as Samba answers */
+	} else if (!conf_share_host_allowed(sh, (const struct sockaddr *)&req->conn->peer)) {
 		why = "hosts allow / hosts deny of the share";
+	}
 	if (why) {
 		log_warn("tree connect to [%s] by %s from %s refused: %s", sh->name, user,
 		         conn_addr_str(&req->conn->peer, a, sizeof(a)), why);
-		return false;
+		return st;
 	}
 	if (sh->ipc)
-		return true;
+		return STATUS_SUCCESS;
 	if (s->guest || s->anonymous) {
 		if (!sh->guest_ok)
-			return false;
+			return STATUS_ACCESS_DENIED;
 		user = cf->guest_account; /* a guest is the guest account for the user lists */
 	}
 	if (!conf_share_access(sh, user, read_only, &why)) {
 		log_notice("tree connect to [%s] by %s from %s refused: %s", sh->name, user,
 		           conn_addr_str(&req->conn->peer, a, sizeof(a)), why);
-		return false;
+		return STATUS_ACCESS_DENIED;
 	}
-	return true;
+	return STATUS_SUCCESS;
 }
 
 NTSTATUS cmd_tree_connect(struct smb2_req *req)
@@ -95,10 +98,11 @@ NTSTATUS cmd_tree_connect(struct smb2_req *req)
 	}
 	if (!sh)
 		goto out;
-	st = STATUS_ACCESS_DENIED;
 	bool read_only = sh->read_only;
-	if (!tree_connect_allowed(req, cf, sh, &read_only))
+	st = tree_connect_allowed(req, cf, sh, &read_only);
+	if (st != STATUS_SUCCESS)
 		goto out;
+	st = STATUS_ACCESS_DENIED;
 	/* Encryption per share ("smb encrypt" inherits the global value). */
 	int enc = sh->smb_encrypt >= 0 ? sh->smb_encrypt : cf->smb_encrypt;
 	bool encrypt = false;

@@ -519,6 +519,87 @@ class HomesAndSubstitutions(h.ServerTestCase):
         self.assertNotIn("%h", out)
 
 
+def outcome(out):
+    """'OK' or the first NT_STATUS code in smbclient's output."""
+    m = re.search(r"NT_STATUS_[A-Z_]+", out)
+    return m.group(0) if m else "OK"
+
+
+class DropIn(unittest.TestCase):
+    """The same smb.conf served by Samba's smbd and by smb3d, the same client
+    script against both: the same access decisions, the same modes, owners
+    and groups on disk, the same visible names.  Differences must be listed
+    in KNOWN_DIFFERENCES with a reason."""
+
+    SHARES = {
+        "rw": {"read list": U2},
+        "ro": {"read only": "yes", "write list": U1},
+        "inv": {"invalid users": U2},
+        "team": {"valid users": "@" + CREW, "create mask": "0660", "directory mask": "2770"},
+        "grp": {"valid users": "+" + TEAM},
+        "veto": {"veto files": "/*.tmp/", "hide files": "/~$*/"},
+        "masks": {"create mask": "0640", "force create mode": "0004", "directory mask": "0750"},
+        "off": {"available": "no"},
+        "hdeny": {"hosts deny": "127.0.0.1"},
+    }
+    # (what, reason): none today
+    KNOWN_DIFFERENCES = {}
+
+    @classmethod
+    def setUpClass(cls):
+        if not shutil.which("smbd") or h.TARGET != "smb3d":
+            raise unittest.SkipTest("needs smbd; runs once, with the smb3d target")
+        for u in (U1, U2):
+            h.ensure_unix_user(u)
+        ensure_group(CREW, [U1, U2])
+        ensure_group(TEAM, [U1])
+
+    def run_script(self, kind):
+        import grp
+        s = h.Server(kind=kind, shares=self.SHARES)
+        try:
+            gid = grp.getgrnam(CREW).gr_gid
+            os.chown(s.path("team"), 0, gid)
+            os.chmod(s.path("team"), 0o2770)
+            for n in (".dot", "~$lock", "plain"):
+                with open(os.path.join(s.path("veto"), n), "w") as f:
+                    f.write("x")
+            src = os.path.join(s.tmp, "src")
+            with open(src, "w") as f:
+                f.write("data\n")
+            res = {}
+            for user, pw in ((U1, P1), (U2, P2)):
+                for share in self.SHARES:
+                    key = "%s@%s" % (user, share)
+                    for op, cmd in (("ls", "ls"), ("put", "put %s %s.txt" % (src, user)),
+                                    ("mkdir", "mkdir %s-dir" % user), ("vetoed", "put %s %s.tmp" % (src, user))):
+                        rc, out = h.smbclient(s, share, cmd, user=user, password=pw)
+                        res["%s %s" % (key, op)] = outcome(out)
+                    if res[key + " ls"] == "OK":
+                        names = ls_attrs(h.smbclient(s, share, "ls", user=user, password=pw)[1])
+                        res[key + " names"] = sorted("%s%s" % (n, "(H)" if "H" in a else "")
+                                                     for n, a in names.items() if n not in (".", ".."))
+            for share in self.SHARES:
+                root = s.path(share)
+                for n in sorted(os.listdir(root)):
+                    st = os.stat(os.path.join(root, n))
+                    res["disk %s/%s" % (share, n)] = (oct(st.st_mode & 0o7777), st.st_uid, st.st_gid)
+            return res
+        finally:
+            s.stop()
+
+    def test_same_decisions_modes_and_names(self):
+        samba, smb3d = self.run_script("samba"), self.run_script("smb3d")
+        diffs = []
+        for k in sorted(set(samba) | set(smb3d)):
+            if samba.get(k) != smb3d.get(k) and k not in self.KNOWN_DIFFERENCES:
+                diffs.append("%s: samba %s, smb3d %s" % (k, samba.get(k), smb3d.get(k)))
+        self.assertEqual(diffs, [], "\n".join(diffs))
+        # and the script did exercise both outcomes
+        self.assertIn("OK", samba.values())
+        self.assertIn("NT_STATUS_ACCESS_DENIED", samba.values())
+
+
 def smb3ctl(conf, *args):
     r = subprocess.run([os.path.join(h.BUILD, "smb3ctl"), "-c", conf] + list(args),
                        capture_output=True, text=True, timeout=30)
