@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -249,4 +250,49 @@ const struct conf_share *share_for_connect(struct smb2_req *req, const struct co
 		return NULL;
 	*owned = instantiate(req, cf, cf->homes, p->pw_name, p->pw_dir);
 	return *owned;
+}
+
+/* ---- max connections per share ---- */
+
+/* Taken before the session table lock (lock order: this, then the global
+ * tables, then a session); held only while counting and creating a tree. */
+static pthread_mutex_t limit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct tree_count {
+	const char *share;
+	unsigned n;
+};
+
+static void count_trees(struct session *s, void *arg)
+{
+	struct tree_count *c = arg;
+	pthread_mutex_lock(&s->lock);
+	size_t pos = 0;
+	void *v;
+	while (idtable_next(&s->trees, &pos, NULL, &v)) {
+		const struct tree *t = v;
+		if (!t->disconnected && t->share && !strcasecmp(t->share->name, c->share))
+			c->n++;
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool share_limit_enter(const struct conf_share *s)
+{
+	if (!s || s->max_connections <= 0)
+		return true;
+	pthread_mutex_lock(&limit_lock);
+	struct tree_count c = { s->name, 0 };
+	session_foreach(count_trees, &c);
+	if (c.n < (unsigned)s->max_connections)
+		return true;
+	pthread_mutex_unlock(&limit_lock);
+	log_warn("tree connect to [%s] refused: %u connections is the limit (max connections)", s->name, c.n);
+	return false;
+}
+
+void share_limit_leave(const struct conf_share *s)
+{
+	if (s && s->max_connections > 0)
+		pthread_mutex_unlock(&limit_lock);
 }

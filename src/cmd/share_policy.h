@@ -39,4 +39,12 @@ struct conf;
 const struct conf_share *share_for_connect(struct smb2_req *req, const struct conf *cf, const char *name,
                                            struct conf_share **owned);
 
+/* A share's "max connections" (tree connects to it from every client).
+ * share_limit_enter() is false (logged) when the share is full; otherwise
+ * the caller creates its tree and calls share_limit_leave(): the count and
+ * the creation happen under one lock, so two connects cannot both take the
+ * last place.  No-ops for a share without a limit. */
+bool share_limit_enter(const struct conf_share *s);
+void share_limit_leave(const struct conf_share *s);
+
 #endif

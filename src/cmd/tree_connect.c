@@ -132,7 +132,13 @@ NTSTATUS cmd_tree_connect(struct smb2_req *req)
 			goto out;
 		}
 	}
+	/* a share's "max connections": counted and the tree made under one lock */
+	if (!share_limit_enter(sh)) {
+		st = STATUS_INSUFFICIENT_RESOURCES;
+		goto out;
+	}
 	struct tree *t = tree_new(s, sh, fd);
+	share_limit_leave(sh);
 	if (!t) {
 		st = STATUS_INSUFFICIENT_RESOURCES;
 		goto out;

@@ -35,6 +35,7 @@ struct conf_share {
 	bool case_insensitive; /* "case sensitive = no" (default) -> true */
 	bool strict_allocate;  /* "strict allocate": preallocate what clients ask for (default no) */
 	bool available;    /* "available" (default yes): no = the share refuses every tree connect */
+	int max_connections; /* "max connections" in a share section: tree connects to it, 0 = no limit */
 	/* User lists, entries as in "valid users" (names, "@group", "+group", "&group"). */
 	struct conf_list invalid_users; /* refused even when "valid users" names them */
 	struct conf_list read_list;     /* read-only for these users */

@@ -126,6 +126,8 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 	dump_list("hosts deny", &s->hosts_deny, out);
 	if (!s->available)
 		fputs("\tavailable = No\n", out);
+	if (s->max_connections)
+		fprintf(out, "\tmax connections = %d\n", s->max_connections);
 	fprintf(out, "\tcreate mask = %04o\n", s->create_mask);
 	fprintf(out, "\tdirectory mask = %04o\n", s->directory_mask);
 	fprintf(out, "\tforce create mode = %04o\n", s->force_create_mode);

@@ -473,9 +473,8 @@ static void set_hosts_deny(struct pstate *st, const struct opt *o, const char *v
 	set_host_list(st, o, v, &l->v, &l->n);
 }
 
-/* "max connections": in [global] smb3d's limit on client connections; per
- * share (Samba's meaning: tree connects to that share) it is not supported,
- * and a limit cannot be ignored. */
+/* "max connections": in [global] smb3d's limit on client connections; in a
+ * share section Samba's meaning, tree connects to that share. */
 static void set_max_connections(struct pstate *st, const struct opt *o, const char *v)
 {
 	long long x;
@@ -484,9 +483,7 @@ static void set_max_connections(struct pstate *st, const struct opt *o, const ch
 		return;
 	}
 	if (!conf_pstate_in_global(st)) {
-		if (x != 0)
-			conf_error(st, "'%s' per share is not supported (only in [global], for the whole server)",
-			           o->name);
+		conf_pstate_share(st)->max_connections = (int)x;
 		return;
 	}
 	conf_pstate_conf(st)->max_connections = (int)x;

@@ -58,6 +58,7 @@ class AccessOptions(h.ServerTestCase):
             "hallow": {"hosts allow": "127.0.0.1"},
             "hexcept": {"hosts allow": "127. EXCEPT 127.0.0.1"},
             "off": {"available": "no"},
+            "lim": {"max connections": "1"},
         }}
         super().setUpClass()
         for p in cls.server.share_paths.values():
@@ -121,6 +122,23 @@ class AccessOptions(h.ServerTestCase):
         self.assertIn("NT_STATUS_", out)
         self.assertNotEqual(rc, 0)
 
+    def test_max_connections_per_share(self):
+        c = h.impacket_conn(self.server)
+        try:
+            tid = c.connectTree("lim")
+            rc, out = self.smb("ls", share="lim", user=U2, password=P2)
+            self.assertIn("NT_STATUS_INSUFFICIENT_RESOURCES", out)
+            c.disconnectTree(tid)
+        finally:
+            c.close()
+        deadline = time.time() + 10
+        while time.time() < deadline:  # Samba forgets the connection asynchronously
+            rc, out = self.smb("ls", share="lim", user=U2, password=P2)
+            if rc == 0:
+                break
+            time.sleep(0.2)
+        self.assertEqual(rc, 0, out)
+
     def test_impacket_read_list(self):
         from impacket.smbconnection import SessionError
         c = h.impacket_conn(self.server, user=U2, password=P2)
@@ -162,7 +180,7 @@ class FailClosed(h.ServerTestCase):
 
     def test_unenforceable_options_refuse_to_start(self):
         for opt in ({"admin users": U1}, {"force user": U1}, {"vfs objects": "acl_xattr"},
-                    {"max connections": "3"}, {"hosts allow": "fileserver.example"},
+                    {"hosts allow": "fileserver.example"},
                     {"follow symlinks": "no"}):
             with self.subTest(opt=opt):
                 rc, out = self.start_with(opt)

@@ -813,7 +813,7 @@ static void test_samba_options_fail_closed(void **state)
 	static const char *const bad[] = {
 		"admin users = bob", "force user = bob", "force group = staff", "delete veto files = yes",
 		"create mask = 0800", "guest only = yes",
-		"hide unreadable = yes", "follow symlinks = no", "vfs objects = acl_xattr", "max connections = 5",
+		"hide unreadable = yes", "follow symlinks = no", "vfs objects = acl_xattr",
 		"username map = /etc/samba/users.map", "root preexec = /bin/check", "copy = other",
 		"access based share enum = yes", "inherit owner = yes", "dont descend = /proc",
 	};
@@ -865,6 +865,11 @@ static void test_samba_options_fail_closed(void **state)
 	assert_int_equal(a->create_mask, 0744);
 	assert_int_equal(a->directory_mask, 0755);
 	assert_true(a->hide_dot_files);
+	conf_free(t);
+	/* per share, Samba's meaning: tree connects to that share */
+	t = load_ok("max connections = 9\n[a]\npath = /a\nmax connections = 2\n");
+	assert_int_equal(t->max_connections, 9);
+	assert_int_equal(conf_share_find(t, "a")->max_connections, 2);
 	conf_free(t);
 	/* aliases that map onto smb3d options */
 	c = load_ok("max smbd processes = 7\nsmb passwd file = /x/smbpasswd\n");
