@@ -6,9 +6,10 @@
  * nt_drain reads them when a CHANGE_NOTIFY arrives or smb3d creates or
  * moves a directory, so they never wait for the notify thread.
  *
- * Walks are jobs: recorded under nt_lock while events are handled, run by
- * one detached pool job at a time (the runner), each as its watch's
- * identity.  vfs_notify_sync waits, suspended, until the runner is idle. */
+ * Walks are jobs: recorded under nt_lock while events are handled, run in
+ * order by one detached pool job at a time (the runner), each as its
+ * watch's identity.  vfs_notify_sync waits, suspended, until the walks
+ * queued before it are done. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -35,13 +36,17 @@ int nt_fd = -1;
 
 /* ---- walk jobs (nt_lock) ---- */
 
+/* A request in vfs_notify_sync, suspended until the walks queued before
+ * it are done (the runner takes jobs in order: done counts them). */
 struct nt_sync_waiter {
 	struct coro *co;
 	struct worker *w;
+	uint64_t target;     /* resume when nt_jobs_done reaches it */
 	struct nt_sync_waiter *next;
 };
 
 static struct nt_job *nt_jobs, **nt_jobs_tail = &nt_jobs;
+static uint64_t nt_jobs_added, nt_jobs_done;
 static bool nt_runner;          /* a runner is queued or running */
 static struct nt_sync_waiter *nt_sync_waiters;
 
@@ -65,6 +70,7 @@ void nt_job_add(struct nt_watch *w, const char *prefix, const char *rel)
 	j->ident = vfs_ident_ref(w->ident);
 	*nt_jobs_tail = j;
 	nt_jobs_tail = &j->next;
+	nt_jobs_added++;
 }
 
 static struct nt_job *job_take(void)
@@ -75,9 +81,35 @@ static struct nt_job *job_take(void)
 	return j;
 }
 
+/* Unlink the sync waiters whose walks are done (all when `all`). */
+static struct nt_sync_waiter *sync_due(bool all)
+{
+	struct nt_sync_waiter *due = NULL;
+	for (struct nt_sync_waiter **pp = &nt_sync_waiters; *pp;) {
+		struct nt_sync_waiter *x = *pp;
+		if (all || x->target <= nt_jobs_done) {
+			*pp = x->next;
+			x->next = due;
+			due = x;
+		} else {
+			pp = &x->next;
+		}
+	}
+	return due;
+}
+
 static void sync_resume(void *arg)
 {
 	coro_resume(arg);
+}
+
+static void sync_wake(struct nt_sync_waiter *x)
+{
+	for (struct nt_sync_waiter *n; x; x = n) {
+		n = x->next; /* x lives on its coroutine's stack until resumed */
+		while (worker_post(x->w, sync_resume, x->co) < 0)
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
 }
 
 static long job_run(void *arg)
@@ -95,24 +127,21 @@ static long runner(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&nt_lock);
 		struct nt_job *j = job_take();
-		struct nt_sync_waiter *ws = NULL;
-		if (!j) {
+		if (!j)
 			nt_runner = false;
-			ws = nt_sync_waiters;
-			nt_sync_waiters = NULL;
-		}
+		struct nt_sync_waiter *due = j ? NULL : sync_due(true);
 		pthread_mutex_unlock(&nt_lock);
-		if (!j) {
-			for (struct nt_sync_waiter *x = ws, *n; x; x = n) {
-				n = x->next; /* x lives on its coroutine's stack until resumed */
-				while (worker_post(x->w, sync_resume, x->co) < 0)
-					nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
-			}
+		sync_wake(due);
+		if (!j)
 			return 0;
-		}
 		struct vfs_ident *id = j->ident;
 		vfs_call(id, job_run, j);
 		vfs_ident_put(id);
+		pthread_mutex_lock(&nt_lock);
+		nt_jobs_done++;
+		due = sync_due(false);
+		pthread_mutex_unlock(&nt_lock);
+		sync_wake(due);
 	}
 }
 
@@ -137,16 +166,18 @@ void vfs_notify_sync(void)
 	struct worker *wk = worker_self();
 	if (!co || !wk)
 		return; /* not a request: nobody to suspend */
-	struct nt_sync_waiter me = { co, wk, NULL };
+	struct nt_sync_waiter me = { co, wk, 0, NULL };
 	pthread_mutex_lock(&nt_lock);
-	bool wait = nt_runner;
+	bool wait = nt_jobs_done < nt_jobs_added;
 	if (wait) {
+		/* the walks queued so far, not those queued while we wait */
+		me.target = nt_jobs_added;
 		me.next = nt_sync_waiters;
 		nt_sync_waiters = &me;
 	}
 	pthread_mutex_unlock(&nt_lock);
 	if (wait)
-		coro_yield(); /* resumed once, by the runner when it is idle */
+		coro_yield(); /* resumed once, by the runner (sync_wake) */
 }
 
 /* ---- events ---- */
