@@ -23,6 +23,13 @@
 #endif
 #endif
 
+/* ThreadSanitizer must be told about every stack switch, or it reads one
+ * coroutine's frames as another's and reports races that are not there. */
+#if defined(__SANITIZE_THREAD__)
+#define CORO_TSAN 1
+#include <sanitizer/tsan_interface.h>
+#endif
+
 #ifdef CORO_ASAN
 #include <sanitizer/asan_interface.h>
 #define CORO_STACK (512 * 1024)
@@ -55,6 +62,10 @@ struct coro {
 	void *fake_stack;
 	const void *caller_bottom;
 	size_t caller_size;
+#endif
+#ifdef CORO_TSAN
+	void *tsan_fiber;   /* this coroutine's */
+	void *tsan_caller;  /* the resumer's, while running */
 #endif
 };
 
@@ -102,6 +113,9 @@ void coro_thread_fini(void)
 	while (pool) {
 		struct coro *c = pool;
 		pool = c->next_free;
+#ifdef CORO_TSAN
+		__tsan_destroy_fiber(c->tsan_fiber);
+#endif
 		munmap((char *)c->stack - GUARD, CORO_STACK + GUARD);
 		free(c);
 	}
@@ -127,6 +141,9 @@ static void coro_trampoline(void)
 	struct coro *co = cur;
 	coro_body(co);
 	void *dead;
+#ifdef CORO_TSAN
+	__tsan_switch_to_fiber(co->tsan_caller, 0);
+#endif
 	coro_switch(&dead, co->caller_sp);
 	__builtin_unreachable();
 }
@@ -135,6 +152,9 @@ static void coro_entry(unsigned lo, unsigned hi)
 {
 	struct coro *co = (struct coro *)(((uintptr_t)hi << 32) | (uintptr_t)lo);
 	coro_body(co);
+#ifdef CORO_TSAN
+	__tsan_switch_to_fiber(co->tsan_caller, 0);
+#endif
 	/* Switch back explicitly: uc_link is fixed when makecontext runs, but
 	 * the resumer's context differs on every resume. */
 	setcontext(co->caller);
@@ -159,6 +179,9 @@ struct coro *coro_new(coro_fn fn, void *arg)
 		}
 		mprotect(m, GUARD, PROT_NONE); /* guard page: a stack overflow faults, never corrupts */
 		co->stack = m + GUARD;
+#ifdef CORO_TSAN
+		co->tsan_fiber = __tsan_create_fiber(0);
+#endif
 	}
 	co->fn = fn;
 	co->arg = arg;
@@ -201,6 +224,9 @@ static void coro_release(struct coro *co)
 		pool_n++;
 		return;
 	}
+#ifdef CORO_TSAN
+	__tsan_destroy_fiber(co->tsan_fiber);
+#endif
 	munmap((char *)co->stack - GUARD, CORO_STACK + GUARD);
 	free(co);
 }
@@ -212,6 +238,10 @@ bool coro_resume(struct coro *co)
 #ifdef CORO_ASAN
 	void *thread_fake = NULL;
 	__sanitizer_start_switch_fiber(&thread_fake, co->stack, CORO_STACK);
+#endif
+#ifdef CORO_TSAN
+	co->tsan_caller = __tsan_get_current_fiber();
+	__tsan_switch_to_fiber(co->tsan_fiber, 0);
 #endif
 #ifdef CORO_ASM
 	coro_switch(&co->caller_sp, co->sp);
@@ -237,6 +267,9 @@ void coro_yield(void)
 	BUG_ON(co == NULL);
 #ifdef CORO_ASAN
 	__sanitizer_start_switch_fiber(&co->fake_stack, co->caller_bottom, co->caller_size);
+#endif
+#ifdef CORO_TSAN
+	__tsan_switch_to_fiber(co->tsan_caller, 0);
 #endif
 #ifdef CORO_ASM
 	coro_switch(&co->sp, co->caller_sp);

@@ -63,6 +63,7 @@ class Srv:
         env = dict(os.environ)
         env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=0:log_path=" + self.tmp + "/asan"
         env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=0:log_path=" + self.tmp + "/ubsan"
+        env["TSAN_OPTIONS"] = "halt_on_error=0:second_deadlock_stack=1:log_path=" + self.tmp + "/tsan"
         lf = open(self.log, "ab")
         self.proc = subprocess.Popen(["nice", "-n", "10", os.path.join(self.build, "smb3d"), "-c", self.conf],
                                      stdin=subprocess.DEVNULL, stdout=lf, stderr=subprocess.STDOUT,
@@ -114,10 +115,10 @@ class Srv:
     def sanitizer(self):
         out = ""
         for f in sorted(os.listdir(self.tmp)):
-            if f.startswith("asan") or f.startswith("ubsan"):
+            if f.startswith("asan") or f.startswith("ubsan") or f.startswith("tsan"):
                 out += "=== %s\n" % f + open(os.path.join(self.tmp, f), errors="replace").read()
         lg = open(self.log, errors="replace").read()
-        for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+        for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "WARNING: ThreadSanitizer"):
             if m in lg:
                 out += "=== server.log\n" + lg[-8000:]
                 break
