@@ -119,6 +119,12 @@ int open_register(struct open *o)
 			o->charge_uid = uid_key;
 		}
 	}
+	if (id) {
+		/* before the lock goes: from here on others can find the open
+		 * (open_list, a teardown's open_unregister) and read its ids */
+		o->volatile_id = id;
+		o->persistent_id = pid;
+	}
 	pthread_mutex_unlock(&open_table_lock);
 	if (s)
 		pthread_mutex_unlock(&s->lock);
@@ -126,8 +132,6 @@ int open_register(struct open *o)
 		return ret;
 	if (!id)
 		return -ENOMEM;
-	o->volatile_id = id;
-	o->persistent_id = pid;
 	return 0;
 }
 

@@ -81,7 +81,7 @@ struct open {
 	uint8_t oplock_break_to;
 	uint64_t position;            /* FilePositionInformation */
 	uint32_t mode;                /* FileModeInformation */
-	bool closed;                  /* CLOSE ran; lookups fail */
+	_Atomic bool closed;          /* CLOSE ran; lookups fail (read without the table lock by waiters) */
 	struct rpc_pipe *pipe;        /* IPC$ named pipe */
 	void *dir;                    /* directory enumeration state (cmd/query_directory.c) */
 	void (*dir_free)(void *);
