@@ -429,7 +429,7 @@ static void req_response_header(struct smb2_req *req, NTSTATUS status, uint16_t 
 static bool req_signing_key(struct smb2_req *req, int *alg, uint8_t key[16])
 {
 	struct session *s = req->session;
-	if (!s || req->encrypted || s->anonymous || s->guest)
+	if (!s || req->encrypted)
 		return false;
 	/* An unfinished SESSION_SETUP (a bind in particular: its channel has
 	 * no key yet) is answered unsigned (MS-SMB2 3.3.4.1.1). */
@@ -437,10 +437,16 @@ static bool req_signing_key(struct smb2_req *req, int *alg, uint8_t key[16])
 		    (((const uint8_t *)req->in_msg)[SMB2_HDR_SIZE + 2] & SMB2_SESSION_FLAG_BINDING);
 	if (req->hdr.command == SMB2_SESSION_SETUP && req->status == STATUS_MORE_PROCESSING_REQUIRED && !bind)
 		return false;
-	if (!req->sign && !(req->hdr.flags & SMB2_FLAGS_SIGNED) && !s->signing_required)
-		return false;
-	if (s->state != SESSION_VALID && !req->sign)
-		return false;
+	/* The session's state, flags and keys are read together under its
+	 * lock: a LOGOFF or teardown on another worker changes them. */
+	bool sign = true;
+	pthread_mutex_lock(&s->lock);
+	if (s->anonymous || s->guest)
+		sign = false;
+	else if (!req->sign && !(req->hdr.flags & SMB2_FLAGS_SIGNED) && !s->signing_required)
+		sign = false;
+	else if (s->state != SESSION_VALID && !req->sign)
+		sign = false;
 	/* 3.1.1: each channel signs with the algorithm its connection
 	 * negotiated (smb2.session.bind_negative_smb3signCtoH*). */
 	*alg = req->sc->dialect >= SMB2_DIALECT_300 ? req->sc->signing_alg : s->signing_alg;
@@ -449,13 +455,13 @@ static bool req_signing_key(struct smb2_req *req, int *alg, uint8_t key[16])
 	 * channel key yet). */
 	if (bind && req->status != STATUS_SUCCESS) {
 		*alg = s->signing_alg;
-		pthread_mutex_lock(&s->lock);
 		memcpy(key, s->signing_key, 16);
-		pthread_mutex_unlock(&s->lock);
-		return true;
+	} else {
+		struct session_channel *ch = session_channel_find(s, req->conn);
+		memcpy(key, ch ? ch->signing_key : s->signing_key, 16);
 	}
-	session_signing_key(s, req->conn, key);
-	return true;
+	pthread_mutex_unlock(&s->lock);
+	return sign;
 }
 
 struct sign_job {
