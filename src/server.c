@@ -365,6 +365,11 @@ int server_run(struct conf *cf, const char *conf_path)
 	size_t max_pdu = (size_t)cf->max_io_size + 64 * 1024;
 	atomic_store(&srv.n_workers, n_workers);
 	apply_open_limits(cf);
+	/* What start-up still needs once the control thread runs: a reload may
+	 * replace and free this snapshot from then on. */
+	unsigned port0 = cf->ports[0];
+	int metrics_port = cf->metrics_port;
+	bool threads_engine = cf->io_backend == IO_BACKEND_THREADS;
 	conf_current_set(cf);
 
 	/* Block the signals in every thread; the main thread waits for them. */
@@ -405,13 +410,13 @@ int server_run(struct conf *cf, const char *conf_path)
 			goto out;
 		}
 	}
-	int mret = metrics_http_start("127.0.0.1", cf->metrics_port);
+	int mret = metrics_http_start("127.0.0.1", metrics_port);
 	if (mret < 0) {
-		fprintf(stderr, "smb3d: cannot serve metrics on 127.0.0.1:%d: %s\n", cf->metrics_port, strerror(-mret));
+		fprintf(stderr, "smb3d: cannot serve metrics on 127.0.0.1:%d: %s\n", metrics_port, strerror(-mret));
 		goto out;
 	}
-	log_notice("smb3d %s ready: %d workers, port %u%s", SMB3D_VERSION, n_workers, cf->ports[0],
-		   cf->io_backend == IO_BACKEND_THREADS ? ", io backend threads" : "");
+	log_notice("smb3d %s ready: %d workers, port %u%s", SMB3D_VERSION, n_workers, port0,
+		   threads_engine ? ", io backend threads" : "");
 	for (;;) {
 		int sig = 0;
 		if (sigwait(&sigs, &sig) != 0)
@@ -431,12 +436,15 @@ out:
 		worker_stop(&workers[i]);
 	for (int i = 0; i < started; i++)
 		worker_join(&workers[i]);
+	/* The pool stops before the workers' mailboxes close: a pool thread
+	 * finishing a job still posts its completion there (ThreadSanitizer
+	 * saw the eventfd closed under it). */
+	vfs_fini();
 	for (int i = 0; i < inited; i++)
 		worker_fini(&workers[i]);
 	free(workers);
 	conf_current_set(NULL);
 	srv_passdb_fini();
-	vfs_fini();
 	pidfile_release(pid_fd, pid_path);
 	return rc;
 }

@@ -74,20 +74,20 @@ struct conn {
 	int pipe_fds[2];           /* for splicing file data to the socket */
 	size_t pipe_size;
 	/* lifetime */
-	bool dead;                 /* no more receive; sends are dropped */
+	_Atomic bool dead;         /* no more receive; sends are dropped (atomic: smb3ctl status reads it) */
 	bool closed_called;
 	uint64_t deadline;         /* timer_now_ms(); 0 = none; past it the conn is closed (conn_set_deadline) */
 	bool deadline_negotiate;   /* the deadline is the negotiate timeout */
 	timer_id deadline_timer;   /* armed for the earlier of deadline and pdu_deadline, or later */
 	uint64_t deadline_timer_at;
-	uint64_t bytes_in;
+	_Atomic uint64_t bytes_in;     /* atomic: smb3ctl status reads it from its own thread */
 	/* Bytes of this connection's stream the kernel has taken (the sums of
 	 * the send CQEs, framing included).  A send's completion runs right
 	 * after its last byte is counted here, so the value read in a
 	 * completion is the offset at which that message ends in the stream;
 	 * once bytes_sent_to_kernel - SIOCOUTQ (the bytes the kernel still
 	 * holds) reaches it, the peer has acknowledged the whole message. */
-	uint64_t bytes_sent_to_kernel;
+	_Atomic uint64_t bytes_sent_to_kernel;
 	struct conn *next, *prev;  /* worker's list */
 };
 

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int log_level_current = LOG_WARN;
+_Atomic int log_level_current = LOG_WARN;
 
 static const char *const level_names[] = { "error", "warning", "notice", "info", "debug", "trace" };
 static const int syslog_prio[] = { 3, 4, 5, 6, 7, 7 };

@@ -7,7 +7,7 @@
 
 enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_NOTICE = 2, LOG_INFO = 3, LOG_DEBUG = 4, LOG_TRACE = 5 };
 
-extern int log_level_current;
+extern _Atomic int log_level_current; /* set by a reload while workers log */
 void log_set_level(int level);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Log to `path` (appending; NULL or "" = stderr again), renamed to
