@@ -54,6 +54,13 @@ echo "=== ASan/UBSan smb3d: regression tests of fixed bugs (tests/regress)"
 /usr/bin/python3 tests/regress/run --build build-asan 2>&1 | tee "$logdir/regress.log" || true
 add_counts "$logdir/regress.log"
 
+echo "=== ThreadSanitizer smb3d: the concurrency regression tests and the channel-churn stress"
+setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug
+ninja -C build-tsan
+/usr/bin/python3 tests/regress/run --build build-tsan -k churn -k logoff -k zero_key -k oplock -k session_setup \
+    2>&1 | tee "$logdir/tsan.log" || true
+add_counts "$logdir/tsan.log"
+
 echo "=== tests/run (unit + integration against smb3d, io_uring and threads)"
 /usr/bin/python3 tests/run --build build 2>&1 | tee "$logdir/run.log" || true
 add_counts "$logdir/run.log"
