@@ -468,5 +468,38 @@ class ConnectionDrops(SecurityBase):
         self.assertServerAlive()
 
 
+
+class NegotiateTimeout(h.ServerTestCase):
+    """"negotiate timeout" closes a connection that never authenticates, on
+    time (a worker timer since the one-second tick went), and spares one
+    that did."""
+
+    server_args = dict(shares={"share": {}}, global_opts={"negotiate timeout": "2"})
+
+    def setUp(self):
+        if self.server.kind != "smb3d":
+            self.skipTest("Samba has no negotiate timeout")
+
+    def test_silent_connection_closed_on_time(self):
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        t0 = time.monotonic()
+        try:
+            got = s.recv(1)
+        except OSError:
+            got = b""
+        waited = time.monotonic() - t0
+        s.close()
+        self.assertEqual(got, b"", "the server sent something to a silent client")
+        self.assertTrue(1.8 <= waited <= 4, "closed after %.2f s, want about 2" % waited)
+
+    def test_authenticated_connection_stays(self):
+        raw = Raw(self.server)
+        self.addCleanup(raw.close)
+        time.sleep(3)
+        self.assertEqual(raw.create(u16("stays.txt"), access=GENERIC_READ | GENERIC_WRITE, disp=FILE_OPEN_IF),
+                         STATUS_SUCCESS)
+        self.assertServerAlive()
+
+
 if __name__ == "__main__":
     h.main()
