@@ -15,8 +15,11 @@
 #include "util/metrics.h"
 
 /* The staging buffer holds any PDU allowed before authentication, so an
- * unauthenticated peer never gets a buffer of its own. */
+ * unauthenticated peer never gets a buffer of its own.  It starts small
+ * (NEGOTIATE and an NTLM SESSION_SETUP fit) and grows to its full size for
+ * a PDU that needs it, a peer that fills it, or once authenticated. */
 #define RBUF_SIZE (CONN_PREAUTH_MAX_PDU + 4 + 1020)
+#define RBUF_INITIAL 4096
 /* A PDU larger than this is received into a buffer of its own rather than
  * through the staging buffer (no copy of large WRITE payloads). */
 #define BIG_PDU (16 * 1024)
@@ -288,6 +291,22 @@ static void pdu_clock(struct conn *c, bool partial)
 	}
 }
 
+/* Called with no receive in flight (nothing points into the buffer). */
+static int rbuf_grow(struct conn *c)
+{
+	if (c->big || c->rbuf_cap >= RBUF_SIZE)
+		return 0;
+	size_t need = c->rbuf_len >= 4 ? 4 + (((size_t)c->rbuf[1] << 16) | ((size_t)c->rbuf[2] << 8) | c->rbuf[3]) : 0;
+	if (!c->authenticated && c->rbuf_len < c->rbuf_cap && need <= c->rbuf_cap)
+		return 0;
+	uint8_t *n = realloc(c->rbuf, RBUF_SIZE);
+	if (!n)
+		return -ENOMEM;
+	c->rbuf = n;
+	c->rbuf_cap = RBUF_SIZE;
+	return 0;
+}
+
 /* Hand every complete PDU in the staging buffer to the SMB layer. */
 static int conn_parse(struct conn *c)
 {
@@ -340,7 +359,7 @@ static int conn_parse(struct conn *c)
 	memmove(c->rbuf, c->rbuf + off, c->rbuf_len - off);
 	c->rbuf_len -= off;
 	pdu_clock(c, c->big || c->rbuf_len);
-	return 0;
+	return rbuf_grow(c);
 }
 
 static void recv_done(struct conn *c, int res);
@@ -379,7 +398,7 @@ static void recv_done(struct conn *c, int res)
 		c->rbuf_len += (size_t)res;
 		int err = conn_parse(c);
 		if (err) {
-			conn_shutdown(c, err == -EMSGSIZE ? "PDU too large" : "bad framing");
+			conn_shutdown(c, err == -EMSGSIZE ? "PDU too large" : err == -ENOMEM ? "out of memory" : "bad framing");
 			return;
 		}
 	}
@@ -403,7 +422,7 @@ static void conn_resume_now(struct conn *c)
 	if (!c->big) {
 		int err = conn_parse(c);
 		if (err) {
-			conn_shutdown(c, err == -EMSGSIZE ? "PDU too large" : "bad framing");
+			conn_shutdown(c, err == -EMSGSIZE ? "PDU too large" : err == -ENOMEM ? "out of memory" : "bad framing");
 			return;
 		}
 	}
@@ -640,12 +659,12 @@ struct conn *conn_new(struct worker *w, int fd, const struct conn_ops *ops, size
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	c->rbuf = malloc(RBUF_SIZE);
+	c->rbuf = malloc(RBUF_INITIAL);
 	if (!c->rbuf) {
 		free(c);
 		return NULL;
 	}
-	c->rbuf_cap = RBUF_SIZE;
+	c->rbuf_cap = RBUF_INITIAL;
 	c->w = w;
 	c->fd = fd;
 	c->refs = 1; /* held by the socket until it is closed */
