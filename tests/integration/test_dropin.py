@@ -739,6 +739,23 @@ class OneInstance(h.ServerTestCase):
                 f.write(good)
         self.smb_ok("ls")
 
+    def test_users_apply_without_reload(self):
+        """ADMIN.md: the server notices a changed smbpasswd file by itself."""
+        s = self.server
+        rc, out, err = smb3ctl(s.conf, "user", "del", U2)
+        self.assertEqual(rc, 0, err)
+        try:
+            time.sleep(1.1)  # the file is looked at most once a second
+            rc, out = self.smb("ls", user=U2, password=P2)
+            self.assertIn("NT_STATUS_LOGON_FAILURE", out)
+        finally:
+            uid = h.ensure_unix_user(U2)
+            r = subprocess.run([os.path.join(h.BUILD, "smb3ctl"), "-c", s.conf, "user", "add", U2, "--uid",
+                                str(uid), "-s"], input="%s\n%s\n" % (P2, P2), capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        time.sleep(1.1)
+        self.smb_ok("ls", user=U2, password=P2)
+
     def test_reload_does_not_repeat_warnings(self):
         s = self.server
         s.global_opts["load printers"] = "no"
