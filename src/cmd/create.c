@@ -457,11 +457,11 @@ static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct 
 			return vfs_nt_status(r);
 		notify_sync();
 		fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_DIRECTORY, 0);
-		share_fix_mode(req, fd, mode);
+		share_new_object(req, fd, mode);
 	} else {
 		int flags = data_flags(want, false) | O_CREAT | O_EXCL;
 		fd = vfs_open(cs->id, cs->root, cs->path, flags, mode);
-		share_fix_mode(req, fd, mode);
+		share_new_object(req, fd, mode);
 		if (fd == -EEXIST) {
 			*again = 1;
 			return STATUS_OBJECT_NAME_COLLISION;
@@ -583,12 +583,13 @@ static NTSTATUS stream_base(struct create_state *cs, struct statx *bst, bool *cr
 		return STATUS_OBJECT_NAME_NOT_FOUND;
 	if (cs->req->tree->read_only)
 		return STATUS_ACCESS_DENIED;
-	int fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_CREAT | O_EXCL,
-			  share_new_mode(cs->req, cs->root, cs->path, false));
+	mode_t mode = share_new_mode(cs->req, cs->root, cs->path, false);
+	int fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_CREAT | O_EXCL, mode);
 	if (fd == -ENOENT || fd == -ENOTDIR)
 		return STATUS_OBJECT_PATH_NOT_FOUND;
 	if (fd < 0)
 		return vfs_nt_status(fd);
+	share_new_object(cs->req, fd, mode);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct vfs_dosinfo d = {

@@ -1,6 +1,7 @@
 #include "cmd/share_policy.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <grp.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf/conf.h"
 #include "net/conn.h"
@@ -101,9 +103,41 @@ mode_t share_new_mode(struct smb2_req *req, int root, const char *path, bool dir
 	return ((0666 | archive) & s->create_mask) | s->force_create_mode;
 }
 
-void share_fix_mode(struct smb2_req *req, int fd, mode_t mode)
+static bool session_in_group(const struct session *s, gid_t g)
 {
-	if (fd < 0 || !(mode & (S_ISUID | S_ISGID | S_ISVTX)))
+	if (s->gid == g)
+		return true;
+	for (int i = 0; i < s->n_groups; i++)
+		if (s->groups && s->groups[i] == g)
+			return true;
+	return false;
+}
+
+struct chgrp_arg {
+	int fd;
+	gid_t gid;
+};
+
+static long chgrp_fn(void *p)
+{
+	struct chgrp_arg *a = p;
+	return fchown(a->fd, (uid_t)-1, a->gid) < 0 ? -errno : 0;
+}
+
+void share_new_object(struct smb2_req *req, int fd, mode_t mode)
+{
+	if (fd < 0 || !req->tree || !req->tree->share)
+		return;
+	const struct conf_share *sh = req->tree->share;
+	/* "force group": the server (not the user, who may not be a member)
+	 * gives the new object its group, before the mode is final */
+	if (sh->force_gid >= 0 && (!sh->force_group_members_only || session_in_group(req->session, (gid_t)sh->force_gid))) {
+		struct chgrp_arg a = { fd, (gid_t)sh->force_gid };
+		long r = vfs_call(NULL, chgrp_fn, &a);
+		if (r < 0)
+			log_warn("share [%s]: force group: fchown: %s", sh->name, strerror((int)-r));
+	}
+	if (!(mode & (S_ISUID | S_ISGID | S_ISVTX)) && sh->force_gid < 0)
 		return;
 	struct statx st;
 	if (vfs_statx(req->session->ident, fd, "", AT_EMPTY_PATH, STATX_MODE, &st) < 0)

@@ -25,10 +25,10 @@ bool share_name_hidden(const struct conf_share *s, const char *name);
  * root `root`), as Samba's unix_mode(). */
 mode_t share_new_mode(struct smb2_req *req, int root, const char *path, bool dir);
 
-/* mkdir() drops the setgid bit of a mode and open() may too: set the bits
- * of `mode` the new object at `fd` lacks (no-op for plain modes). */
-void share_fix_mode(struct smb2_req *req, int fd, mode_t mode);
-
+/* Finish a new file or directory at `fd` made with `mode`: its group from
+ * "force group", and the bits mkdir()/open() cannot set (setgid, sticky)
+ * or a chown cleared. */
+void share_new_object(struct smb2_req *req, int fd, mode_t mode);
 /* The share a TREE_CONNECT names: a configured share, or, when none has the
  * name and [homes] exists, the home directory of the unix user of that
  * name with [homes]' settings.  Where the settings use % substitutions

@@ -55,6 +55,10 @@ struct conf_share {
 	unsigned force_directory_mode; /* default 0 */
 	bool inherit_permissions;      /* default no */
 	bool map_archive;              /* "map archive", default yes */
+	/* "force group": new files and directories get this group
+	 * ("+group": only those made by members of it); -1 = none */
+	long force_gid;
+	bool force_group_members_only;
 	/* Name patterns ('*' and '?'), from Samba's "/a/b*c/" syntax. */
 	struct conf_list veto_files;   /* unreachable by any path and never listed */
 	struct conf_list hide_files;   /* listed with FILE_ATTRIBUTE_HIDDEN */

@@ -4,6 +4,7 @@
  * output parses back to the same snapshot. */
 #include "conf/conf_internal.h"
 
+#include <grp.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +135,11 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 	fprintf(out, "\tforce directory mode = %04o\n", s->force_directory_mode);
 	fprintf(out, "\tinherit permissions = %s\n", yes_no(s->inherit_permissions));
 	fprintf(out, "\tmap archive = %s\n", yes_no(s->map_archive));
+	if (s->force_gid >= 0) {
+		struct group *g = getgrgid((gid_t)s->force_gid);
+		if (g)
+			fprintf(out, "\tforce group = %s%s\n", s->force_group_members_only ? "+" : "", g->gr_name);
+	}
 	fprintf(out, "\thide dot files = %s\n", yes_no(s->hide_dot_files));
 	dump_patterns("veto files", &s->veto_files, out);
 	dump_patterns("hide files", &s->hide_files, out);

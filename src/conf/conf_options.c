@@ -575,6 +575,29 @@ static void set_log_file(struct pstate *st, const struct opt *o, const char *v)
 	c->log_file = out;
 }
 
+/* "force group = staff" or "+staff" (members only); the group must exist
+ * (looked up when the file is read: a group made later needs a reload). */
+static void set_force_group(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf_share *s = conf_pstate_share(st);
+	s->force_gid = -1;
+	s->force_group_members_only = false;
+	if (!*v)
+		return;
+	const char *name = v;
+	if (*name == '+') {
+		s->force_group_members_only = true;
+		name++;
+	}
+	char buf[16384];
+	struct group gr, *g = NULL;
+	if (getgrnam_r(name, &gr, buf, sizeof(buf), &g) != 0 || !g) {
+		conf_error(st, "'%s': no unix group '%s'", o->name, name);
+		return;
+	}
+	s->force_gid = (long)g->gr_gid;
+}
+
 static void set_include(struct pstate *st, const struct opt *o, const char *v)
 {
 	conf_include(st, v);
@@ -671,6 +694,8 @@ static const struct opt options[] = {
 	{ "hide files", SHARE, K_FN, S(hide_files), 0, 0, set_name_patterns },
 	{ "hide dot files", SHARE, K_BOOL, S(hide_dot_files), 0, 0, NULL },
 	{ "map archive", SHARE, K_BOOL, S(map_archive), 0, 0, NULL },
+	{ "force group", SHARE, K_FN, 0, 0, 0, set_force_group },
+	{ "group", SHARE, K_FN, 0, 0, 0, set_force_group },
 };
 
 static const struct opt *find_option(const char *name)

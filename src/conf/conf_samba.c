@@ -81,7 +81,6 @@ static const struct samba_opt samba_opts[] = {
 	  "restricting the signing algorithms is not supported" },
 	/* identity and permissions of new files */
 	{ "force user", SAFE_EMPTY, NULL, 0, "'force user' is not supported" },
-	{ "force group", SAFE_EMPTY, NULL, 0, "'force group' is not supported" },
 	{ "delete veto files", SAFE_NO, NULL, 0, "'delete veto files' is not supported" },
 	/* --- cannot grant access when ignored: a warning --- */
 	ALWAYS("hide new files timeout"),

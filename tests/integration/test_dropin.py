@@ -236,6 +236,7 @@ class TeamShare(h.ServerTestCase):
         for u in (U1, U2):
             h.ensure_unix_user(u)
         ensure_group(CREW, [U1, U2])
+        ensure_group(TEAM, [U1])
         cls.server_args = {"shares": {
             "team": {"create mask": "0660", "directory mask": "2770"},
             "plain": {},
@@ -244,6 +245,8 @@ class TeamShare(h.ServerTestCase):
             "inh": {"inherit permissions": "yes"},
             "veto": {"veto files": "/*.exe/secret/", "hide files": "/~$*/"},
             "dots": {"hide dot files": "no", "map archive": "no"},
+            "fg": {"force group": CREW},
+            "fgplus": {"force group": "+" + TEAM},
         }}
         super().setUpClass()
         import grp
@@ -314,6 +317,19 @@ class TeamShare(h.ServerTestCase):
         names = ls_attrs(self.smb_ok("ls", share="veto"))
         self.assertNotIn("secret", names)
         self.assertIn("ok.txt", names)
+
+    def test_force_group(self):
+        import grp
+        self.smb_ok("put %s a.txt; mkdir d" % self.src(), share="fg", user=U2, password=P2)
+        crew = grp.getgrnam(CREW).gr_gid
+        for n in ("a.txt", "d"):
+            self.assertEqual(os.stat(os.path.join(self.server.path("fg"), n)).st_gid, crew, n)
+        # "+group": only members' files get it
+        team = grp.getgrnam(TEAM).gr_gid
+        self.smb_ok("put %s m.txt" % self.src(), share="fgplus", user=U1, password=P1)
+        self.smb_ok("put %s o.txt" % self.src(), share="fgplus", user=U2, password=P2)
+        self.assertEqual(os.stat(os.path.join(self.server.path("fgplus"), "m.txt")).st_gid, team)
+        self.assertNotEqual(os.stat(os.path.join(self.server.path("fgplus"), "o.txt")).st_gid, team)
 
     def test_map_archive_no(self):
         self.smb_ok("put %s f.txt" % self.src(), share="dots")

@@ -811,7 +811,7 @@ static void test_samba_options_fail_closed(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"admin users = bob", "force user = bob", "force group = staff", "delete veto files = yes",
+		"admin users = bob", "force user = bob", "force group = no-such-group-42", "delete veto files = yes",
 		"create mask = 0800", "guest only = yes",
 		"hide unreadable = yes", "follow symlinks = no", "vfs objects = acl_xattr",
 		"username map = /etc/samba/users.map", "root preexec = /bin/check", "copy = other",
@@ -865,6 +865,13 @@ static void test_samba_options_fail_closed(void **state)
 	assert_int_equal(a->create_mask, 0744);
 	assert_int_equal(a->directory_mask, 0755);
 	assert_true(a->hide_dot_files);
+	conf_free(t);
+	/* force group: looked up when read; "+" = members only */
+	t = load_ok("[a]\npath = /a\nforce group = root\n[b]\npath = /b\ngroup = +root\n[c]\npath = /c\n");
+	assert_int_equal(conf_share_find(t, "a")->force_gid, 0);
+	assert_false(conf_share_find(t, "a")->force_group_members_only);
+	assert_true(conf_share_find(t, "b")->force_group_members_only);
+	assert_int_equal(conf_share_find(t, "c")->force_gid, -1);
 	conf_free(t);
 	/* per share, Samba's meaning: tree connects to that share */
 	t = load_ok("max connections = 9\n[a]\npath = /a\nmax connections = 2\n");
