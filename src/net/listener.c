@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "net/timer.h"
 #include "util/log.h"
 
 struct listener {
@@ -14,6 +15,9 @@ struct listener {
 	struct worker *w;
 	int fd;
 	bool armed;
+	timer_id retry;            /* re-arm after running out of descriptors */
+	uint64_t warned_ms;        /* last "out of descriptors" warning */
+	unsigned failed;           /* accepts failed since that warning */
 	const struct conn_ops *ops;
 	size_t max_pdu;
 	struct listener *next;
@@ -69,6 +73,30 @@ static void tune_socket(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof(user_timeout_ms));
 }
 
+#define ACCEPT_RETRY_MS 100
+#define ACCEPT_WARN_MS 10000
+
+static void listener_retry(void *arg)
+{
+	struct listener *l = arg;
+	l->retry = 0;
+	if (!l->w->stopping && l->fd >= 0 && !l->armed)
+		listener_arm(l);
+}
+
+/* One warning per ten seconds, with the count, however fast accepts fail. */
+static void accept_failed(struct listener *l, int res)
+{
+	uint64_t now = timer_now_ms();
+	l->failed++;
+	if (l->warned_ms && now - l->warned_ms < ACCEPT_WARN_MS)
+		return;
+	log_warn("accept: %s (%u failed accepts%s)", strerror(-res), l->failed,
+		 res == -EMFILE ? "; see max open files and max connections" : "");
+	l->warned_ms = now;
+	l->failed = 0;
+}
+
 static void listener_accepted(struct uring_op *op, int res, unsigned flags)
 {
 	struct listener *l = (struct listener *)op;
@@ -86,14 +114,24 @@ static void listener_accepted(struct uring_op *op, int res, unsigned flags)
 				conn_shutdown(c, "refused");
 		}
 	} else if (res != -ECANCELED && res != -EBADF && res != -EINVAL) {
-		log_warn("accept: %s", strerror(-res));
+		accept_failed(l, res);
 	}
 	if (!(flags & IORING_CQE_F_MORE)) {
 		l->armed = false;
 		/* The kernel ended the multishot (error, or no more resources):
-		 * re-arm unless we are stopping. */
-		if (!w->stopping && l->fd >= 0 && res != -ECANCELED)
-			listener_arm(l);
+		 * re-arm unless we are stopping.  Out of descriptors or memory,
+		 * the next accept would fail at once: the connection waits in the
+		 * backlog while the loop tries again a little later (re-arming at
+		 * once spun a core and logged two million lines in six seconds). */
+		if (w->stopping || l->fd < 0 || res == -ECANCELED)
+			return;
+		if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
+			if (!l->retry)
+				l->retry = timer_add(w, w->now_ms + ACCEPT_RETRY_MS, listener_retry, l);
+			if (l->retry)
+				return;
+		}
+		listener_arm(l);
 	}
 }
 
@@ -139,6 +177,8 @@ void listener_worker_free(struct worker *w)
 void listener_worker_stop(struct worker *w)
 {
 	for (struct listener *l = w->listeners; l; l = l->next) {
+		timer_cancel(w, l->retry);
+		l->retry = 0;
 		if (l->fd >= 0) {
 			/* shutdown() makes the pending multishot accept complete. */
 			shutdown(l->fd, SHUT_RDWR);
