@@ -23,7 +23,7 @@ pthread_mutex_t nt_lock = PTHREAD_MUTEX_INITIALIZER;
 unsigned nt_watching;
 struct nt_watch *nt_watches;
 static struct nt_wd *nt_wds[NT_WD_BUCKETS];
-static uint64_t nt_next_id = 1;
+static uint64_t nt_next_id = 1, nt_next_sub_id = 1;
 
 /* ---- small string sets ---- */
 
@@ -150,6 +150,7 @@ int nt_sub_add(struct nt_watch *w, int wd, const char *prefix, const char *rel, 
 	}
 	s->w = w;
 	s->wd = d;
+	s->id = nt_next_sub_id++;
 	s->next_wd = d->subs;
 	d->subs = s;
 	s->next_w = w->subs;
@@ -158,6 +159,15 @@ int nt_sub_add(struct nt_watch *w, int wd, const char *prefix, const char *rel, 
 	if (out)
 		*out = s;
 	return 1;
+}
+
+bool nt_sub_alive(struct nt_watch *w, int wd, uint64_t id)
+{
+	struct nt_wd *d = nt_wd_find(wd);
+	for (struct nt_sub *s = d ? d->subs : NULL; s; s = s->next_wd)
+		if (s->w == w && s->id == id)
+			return true;
+	return false;
 }
 
 /* A subdirectory left the tree: drop its subs and those below it. */

@@ -45,6 +45,7 @@ struct nt_watch;
 struct nt_sub {
 	struct nt_watch *w;
 	struct nt_wd *wd;
+	uint64_t id;         /* unique: a walk checks its parent is still watched */
 	char *prefix;        /* '\'-separated as reported; "" = the watched directory */
 	char *rel;           /* '/'-separated beneath the watch's root; "" = root */
 	/* Names a scan reported as ADDED: an IN_CREATE of the same name may
@@ -109,6 +110,8 @@ struct nt_watch *nt_watch_by_id(uint64_t id);
  * left with no sub is removed from inotify. */
 int nt_sub_add(struct nt_watch *w, int wd, const char *prefix, const char *rel, struct nt_sub **out);
 void nt_sub_free(struct nt_sub *s, bool rm);
+/* Is the sub `id` of w on `wd` still there? */
+bool nt_sub_alive(struct nt_watch *w, int wd, uint64_t id);
 void nt_tree_remove(struct nt_watch *w, const char *prefix);
 void nt_queue_event(struct nt_watch *w, uint32_t action, char *name);
 void nt_queue_overflow(struct nt_watch *w);

@@ -46,6 +46,14 @@ struct ent {
 	bool isdir;
 };
 
+/* A directory the walk registered: its children are registered only while
+ * it still is (a rename out of the tree, once its event is read, removes
+ * it, and the walk must not go on watching beneath it outside the share). */
+struct dirref {
+	int wd;
+	uint64_t id;
+};
+
 struct ents {
 	struct ent *v;
 	unsigned n, cap;
@@ -137,10 +145,12 @@ static void rm_orphan(int wd)
 		inotify_rm_watch(nt_fd, wd);
 }
 
-/* Register the directory `fd` as (prefix, rel) of the walk's watch.  1: new
- * (walk below it), 0: already watched, <0: not watched; k->stop when the
- * watch ended or is full. */
-static int reg_dir(struct walk *k, int fd, const char *prefix, const char *rel, bool scanning)
+/* Register the directory `fd` as (prefix, rel) of the walk's watch, found
+ * beneath `parent` (NULL: opened beneath the watch's root).  1: new (walk
+ * below it; *self says which), 0: already watched, <0: not watched;
+ * k->stop when the watch ended or is full. */
+static int reg_dir(struct walk *k, int fd, const char *prefix, const char *rel, bool scanning,
+		   const struct dirref *parent, struct dirref *self)
 {
 	char proc[40];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
@@ -155,11 +165,16 @@ static int reg_dir(struct walk *k, int fd, const char *prefix, const char *rel, 
 			rm_orphan(wd);
 		k->stop = true;
 		r = -ESRCH;
+	} else if (wd >= 0 && parent && !nt_sub_alive(w, parent->wd, parent->id)) {
+		rm_orphan(wd); /* the parent left the tree meanwhile */
+		r = -ESTALE;
 	} else if (wd >= 0) {
 		struct nt_sub *s = NULL;
 		r = nt_sub_add(w, wd, prefix, rel, &s);
-		if (r > 0 && scanning)
-			s->scanning = true;
+		if (r > 0) {
+			s->scanning = scanning;
+			*self = (struct dirref){ wd, s->id };
+		}
 	}
 	pthread_mutex_unlock(&nt_lock);
 	pthread_mutex_unlock(&nt_read_lock);
@@ -178,18 +193,21 @@ static char *join(const char *a, const char *sep, const char *b)
 	return x;
 }
 
-static void walk_below(struct walk *k, int fd, const char *prefix, const char *rel, int depth,
-		       const struct ents *dirs);
+static void walk_below(struct walk *k, int fd, const struct dirref *self, const char *prefix, const char *rel,
+		       int depth, const struct ents *dirs);
 
-/* The subdirectory `name` of the directory `fd`, and the tree below it. */
-static void walk_child(struct walk *k, int fd, const char *prefix, const char *rel, const char *name, int depth)
+/* The subdirectory `name` of the directory `fd` (registered as `parent`),
+ * and the tree below it. */
+static void walk_child(struct walk *k, int fd, const struct dirref *parent, const char *prefix, const char *rel,
+		       const char *name, int depth)
 {
 	int cfd = open_beneath(fd, name, O_RDONLY | O_DIRECTORY);
 	if (cfd < 0)
 		return; /* gone, swapped for a symlink (ELOOP), or not readable by the user */
 	char *p = join(prefix, "\\", name), *r = join(rel, "/", name);
-	if (p && r && reg_dir(k, cfd, p, r, false) > 0 && depth < NT_MAX_DEPTH)
-		walk_below(k, cfd, p, r, depth, NULL);
+	struct dirref self;
+	if (p && r && reg_dir(k, cfd, p, r, false, parent, &self) > 0 && depth < NT_MAX_DEPTH)
+		walk_below(k, cfd, &self, p, r, depth, NULL);
 	free(p);
 	free(r);
 	close(cfd);
@@ -197,8 +215,8 @@ static void walk_child(struct walk *k, int fd, const char *prefix, const char *r
 
 /* The subdirectories of the directory `fd` (at `depth`), from `dirs` when
  * the caller read them already. */
-static void walk_below(struct walk *k, int fd, const char *prefix, const char *rel, int depth,
-		       const struct ents *dirs)
+static void walk_below(struct walk *k, int fd, const struct dirref *self, const char *prefix, const char *rel,
+		       int depth, const struct ents *dirs)
 {
 	struct ents own = { 0 };
 	if (!dirs) {
@@ -208,7 +226,7 @@ static void walk_below(struct walk *k, int fd, const char *prefix, const char *r
 	}
 	for (unsigned i = 0; i < dirs->n && !k->stop; i++)
 		if (dirs->v[i].isdir)
-			walk_child(k, fd, prefix, rel, dirs->v[i].name, depth + 1);
+			walk_child(k, fd, self, prefix, rel, dirs->v[i].name, depth + 1);
 	ents_free(&own);
 }
 
@@ -238,8 +256,9 @@ long nt_walk_watch(void *arg)
 		close(root);
 		k.stop = true;
 	}
-	if (!k.stop && reg_dir(&k, fd, "", "", false) > 0 && k.tree)
-		walk_below(&k, fd, "", "", 0, NULL);
+	struct dirref self;
+	if (!k.stop && reg_dir(&k, fd, "", "", false, NULL, &self) > 0 && k.tree)
+		walk_below(&k, fd, &self, "", "", 0, NULL);
 	close(fd);
 	return 0;
 }
@@ -280,12 +299,13 @@ void nt_walk_job(struct nt_job *j)
 	k.tree = w && w->tree;
 	pthread_mutex_unlock(&nt_lock);
 	int fd = root >= 0 ? open_beneath(root, j->rel, O_RDONLY | O_DIRECTORY) : -1;
-	if (fd >= 0 && reg_dir(&k, fd, j->prefix, j->rel, true) > 0) {
+	struct dirref self;
+	if (fd >= 0 && reg_dir(&k, fd, j->prefix, j->rel, true, NULL, &self) > 0) {
 		struct ents all = { 0 };
 		(void)read_dir(fd, true, NT_MAX_EVENTS + 1, &all);
 		scan_apply(&k, j->prefix, &all);
 		if (k.tree && !k.stop)
-			walk_below(&k, fd, j->prefix, j->rel, 0, &all);
+			walk_below(&k, fd, &self, j->prefix, j->rel, 0, &all);
 		ents_free(&all);
 	}
 	if (fd >= 0)

@@ -4,9 +4,11 @@ was followed out of the share (its targets were read and watched), and
 directories the session's user cannot read were walked and watched all the
 same.  An LD_PRELOAD'ed inotify_add_watch makes the swap at the worst moment:
 when the walk adds the watch of share/swapme, swapme is renamed away and a
-symlink to a directory outside the share takes its name.  After the walk the
-server must watch no inode outside the share and none of share/secret (mode
-0700, root's), and the watch must still work."""
+symlink to a directory outside the share takes its name; and when it adds
+the watch of share/moveme, moveme is renamed out of the share (the walk holds
+its fd).  The server must never watch an inode outside the share through the
+symlink nor any of share/secret (mode 0700, root's), must not stay watching
+beneath the directory renamed out, and the watch must still work."""
 import os, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from regress import *  # noqa: F403
@@ -36,6 +38,9 @@ int inotify_add_watch(int fd, const char *path, uint32_t mask)
 		buf[n] = 0;
 		real_path = buf;
 	}
+	const char *mdir = getenv("NT_MOVE_DIR"), *mto = getenv("NT_MOVE_TARGET");
+	if (mdir && mto && !strcmp(real_path, mdir))
+		rename(mdir, mto); /* out of the share, while the walk holds its fd */
 	if (!done && dir && to && !strcmp(real_path, dir)) {
 		char moved[PATH_MAX];
 		snprintf(moved, sizeof(moved), "%s.moved", dir);
@@ -59,21 +64,27 @@ outside = os.path.join(srv.tmp, "outside")
 for i in range(5):
     os.makedirs(os.path.join(outside, "o%d" % i, "deeper"))
 swap = os.path.join(srv.share, "swapme")
-for d in ("a", "swapme/s1", "swapme/s2", "secret/x1/y", "secret/x2"):
+moveme = os.path.join(srv.share, "moveme")
+os.makedirs(os.path.join(srv.tmp, "out"), mode=0o777)
+os.chmod(os.path.join(srv.tmp, "out"), 0o777)  # the walk's user renames into it
+moved = os.path.join(srv.tmp, "out", "moved")
+for d in ("a", "swapme/s1", "swapme/s2", "secret/x1/y", "secret/x2", "moveme/m1/deeper", "moveme/m2"):
     os.makedirs(os.path.join(srv.share, d))
 for d, _, _ in os.walk(srv.share):
     os.chmod(d, 0o777)
 os.chmod(os.path.join(srv.share, "secret"), 0o700)  # root's: smb3test2 cannot list it
 out_inodes = inotify.inodes_under(outside)
 secret_inodes = inotify.inodes_under(os.path.join(srv.share, "secret"))
+moved_inodes = inotify.inodes_under(moveme)
 
 asan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
 pre = so
 if subprocess.run(["sh", "-c", "ldd %s | grep -q libasan" % os.path.join(srv.build, "smb3d")]).returncode == 0:
     pre = asan + ":" + so
-os.environ.update(LD_PRELOAD=pre, NT_SWAP_DIR=swap, NT_SWAP_TARGET=outside)
+os.environ.update(LD_PRELOAD=pre, NT_SWAP_DIR=swap, NT_SWAP_TARGET=outside, NT_MOVE_DIR=moveme,
+                  NT_MOVE_TARGET=moved)
 srv.start()
-for k in ("LD_PRELOAD", "NT_SWAP_DIR", "NT_SWAP_TARGET"):
+for k in ("LD_PRELOAD", "NT_SWAP_DIR", "NT_SWAP_TARGET", "NT_MOVE_DIR", "NT_MOVE_TARGET"):
     os.environ.pop(k)
 
 h = H(srv.port, user=USERS[1])
@@ -96,6 +107,10 @@ check(not (w & out_inodes), "nothing outside the share is watched (%d of %d)" % 
 check(not (w & secret_inodes), "nothing the user cannot read is watched (%d of %d)" % (
     len(w & secret_inodes), len(secret_inodes)))
 check(os.lstat(os.path.join(srv.share, "a")).st_ino in w, "the rest of the tree is watched")
+check(os.path.isdir(moved), "a directory was renamed out of the share during the walk")
+now = {ino for ino, _ in inotify.wait_stable(srv.pid)}
+check(not (now & moved_inodes), "nothing renamed out of the share stays watched (%d of %d)" % (
+    len(now & moved_inodes), len(moved_inodes)))
 # and the watch works (the swap itself may be reported first)
 open(os.path.join(srv.share, "a", "f.txt"), "w").close()
 seen = False
