@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd/cmd.h"
 #include "crypto/crypto.h"
 #include "net/listener.h"
 #include "net/worker.h"
@@ -349,6 +350,7 @@ int server_run(struct conf *cf, const char *conf_path)
 		return 1;
 	}
 	srv_init();
+	cmd_init(); /* the calls lower layers make upwards (docs/ARCHITECTURE.md "Layers") */
 	vfs_init(cf->io_backend == IO_BACKEND_THREADS ? VFS_THREADS : VFS_URING, 0);
 	if (srv_passdb_load(cf->passdb_path) < 0) {
 		fprintf(stderr, "smb3d: cannot read user database %s\n", cf->passdb_path);

@@ -4,6 +4,14 @@
 
 #include "proto/smb.h"
 
+/* Connect the layers below to the handlers, before the first connection:
+ * the dispatch table and the SMB1 negotiate to proto, the oplock break
+ * sender to mc, the closing of a tree's opens to state.  From server.c. */
+void cmd_init(void);
+
+/* MS-SMB2 3.3.5.3.1: the SMB1 multi-protocol negotiate (cmd/negotiate.c). */
+void cmd_smb1_negotiate(struct smb_conn *sc, const uint8_t *pdu, size_t len);
+
 NTSTATUS cmd_negotiate(struct smb2_req *req);
 /* Is dialect d one this server implements and its configuration allows? */
 bool negotiate_dialect_enabled(const struct conf *cf, uint16_t d);

@@ -161,11 +161,6 @@ void fileops_init(void)
 	state_close_opens_of_tree = close_opens_of_tree;
 }
 
-__attribute__((constructor)) static void fileops_ctor(void)
-{
-	fileops_init();
-}
-
 /* ---- names ---- */
 
 static bool reserved_char(unsigned char c)

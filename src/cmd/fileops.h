@@ -76,8 +76,15 @@ NTSTATUS fileops_check_access(const struct open *o, uint32_t needed);
  * reference. */
 bool fileops_close_open(struct open *o, struct wire_close_rsp *post);
 
-/* Installs state_close_opens_of_tree (called at start-up by a constructor). */
+/* Installs state_close_opens_of_tree (called at start-up by cmd_init()). */
 void fileops_init(void);
+
+/* Before the share-mode check of a CREATE on file f: break the oplocks the
+ * new open conflicts with and wait for them (cmd/oplock_wait.c).
+ * `overwrite`: the disposition replaces the data.  Called without f->lock
+ * held. */
+void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t access, uint32_t share, bool overwrite,
+			     bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share));
 
 /* MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.1.2.1: does a new open with (access,
  * share) conflict with the existing open e?  Only the data rights (read,

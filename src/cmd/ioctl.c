@@ -19,7 +19,6 @@
 #include "cmd/fileops.h"
 #include "cmd/ipc.h"
 #include "mc/netif.h"
-#include "net/conn.h"
 #include "proto/srv.h"
 #include "state/brl.h"
 #include "util/log.h"
@@ -108,8 +107,7 @@ static NTSTATUS fsctl_validate_negotiate(struct ioctl_ctx *c)
 		why = "capabilities";
 	if (why) {
 		log_warn("VALIDATE_NEGOTIATE_INFO: %s differs from the negotiation; disconnecting", why);
-		req->no_response = true;
-		conn_shutdown(req->conn, "validate negotiate mismatch");
+		req_disconnect(req, "validate negotiate mismatch");
 		return STATUS_ACCESS_DENIED;
 	}
 	req->sign = true; /* 3.3.5.15.12: the response MUST be signed */

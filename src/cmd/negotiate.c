@@ -5,7 +5,6 @@
 #include "auth/auth.h"
 #include "cmd/cmd.h"
 #include "crypto/crypto.h"
-#include "net/conn.h"
 #include "proto/pipeline.h"
 #include "proto/srv.h"
 #include "util/log.h"
@@ -43,17 +42,17 @@ static void fill_common(struct smb_conn *sc, struct neg_resp *p, uint16_t dialec
 /* MS-SMB2 3.3.5.3.1: an SMB1 NEGOTIATE offering "SMB 2.???" gets an SMB2
  * NEGOTIATE response with DialectRevision 0x02FF; the client then sends an
  * SMB2 NEGOTIATE.  Offering only "SMB 2.002" selects 2.0.2 directly. */
-void smb_smb1_negotiate(struct smb_conn *sc, const uint8_t *pdu, size_t len)
+void cmd_smb1_negotiate(struct smb_conn *sc, const uint8_t *pdu, size_t len)
 {
 	int offer = smb1_negotiate_smb2_offer(pdu, len);
 	if (sc->negotiated || sc->smb1_upgraded || offer <= 0) {
-		conn_shutdown(sc->conn, offer <= 0 ? "SMB1 without an SMB2 dialect" : "second negotiate");
+		smb_disconnect(sc, offer <= 0 ? "SMB1 without an SMB2 dialect" : "second negotiate");
 		return;
 	}
 	uint16_t dialect = SMB2_DIALECT_WILDCARD;
 	if (offer == 1 || sc->conf->max_protocol < SMB2_DIALECT_210) {
 		if (!negotiate_dialect_enabled(sc->conf, SMB2_DIALECT_202)) {
-			conn_shutdown(sc->conn, "no common dialect");
+			smb_disconnect(sc, "no common dialect");
 			return;
 		}
 		dialect = SMB2_DIALECT_202;
@@ -70,7 +69,7 @@ void smb_smb1_negotiate(struct smb_conn *sc, const uint8_t *pdu, size_t len)
 	uint8_t *buf = calloc(1, cap);
 	if (!buf) {
 		free(tok);
-		conn_shutdown(sc->conn, "out of memory");
+		smb_disconnect(sc, "out of memory");
 		return;
 	}
 	struct smb2_hdr h = { 0 };
@@ -116,8 +115,7 @@ NTSTATUS cmd_negotiate(struct smb2_req *req)
 	const struct conf *cf = sc->conf;
 	if (sc->negotiated) {
 		/* MS-SMB2 3.3.5.4: a second NEGOTIATE ends the connection. */
-		req->no_response = true;
-		conn_shutdown(req->conn, "second NEGOTIATE");
+		req_disconnect(req, "second NEGOTIATE");
 		return STATUS_SUCCESS;
 	}
 	struct neg_req q;

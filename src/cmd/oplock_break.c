@@ -21,7 +21,7 @@ NTSTATUS cmd_oplock_break(struct smb2_req *req)
 	struct open *o = fileops_lookup(req, persistent, volatile_id);
 	if (!o)
 		return STATUS_FILE_CLOSED;
-	NTSTATUS st = oplock_ack(req, o, level);
+	NTSTATUS st = oplock_ack(o, level);
 	if (st == STATUS_SUCCESS) {
 		struct wr *w = &req->out;
 		wr_le16(w, 24);

@@ -91,8 +91,7 @@ NTSTATUS cmd_tree_connect(struct smb2_req *req)
 	 * -- clients sign it always (3.2.4.1.1), so this is a downgrade attempt. */
 	if (req->sc->dialect == SMB2_DIALECT_311 && s && !s->guest && !s->anonymous &&
 	    !req->signed_ok && !req->encrypted) {
-		req->no_response = true;
-		conn_shutdown(req->conn, "unsigned 3.1.1 TREE_CONNECT");
+		req_disconnect(req, "unsigned 3.1.1 TREE_CONNECT");
 		st = STATUS_ACCESS_DENIED;
 		goto out;
 	}

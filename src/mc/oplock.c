@@ -6,7 +6,7 @@
 #include "net/conn.h"
 #include "net/timer.h"
 #include "net/worker.h"
-#include "proto/pipeline.h"
+#include "state/state.h"
 #include "util/log.h"
 #include "wire/create.h"
 
@@ -14,45 +14,43 @@
 #define STAT_ACCESS (0x00000080u /* READ_ATTRIBUTES */ | 0x00000100u /* WRITE_ATTRIBUTES */ | \
 		     0x00100000u /* SYNCHRONIZE */)
 
-/* One CREATE waiting for breaks on a file, on its coroutine's stack.
- * `armed` under waiters_lock guarantees exactly one wake-up: by an ack, a
- * close, or its timer (MS-SMB2 3.3.2.1, the Oplock Break Acknowledgment
- * Timer, "smb3d:oplock break timeout", 35 s).  The timer runs on the
- * CREATE's own worker, the only thread that resumes the CREATE, so the
- * waiter is alive whenever the timer fires. */
-struct oplock_waiter {
-	struct smb2_req *req;
-	struct file *file;
-	bool armed;
-	bool timed_out;               /* set by the timer, under waiters_lock, before the wake */
-	struct oplock_waiter *next;   /* all waiters (global list) */
-};
-
+/* The waiters (struct oplock_wait in oplock.h): `armed` under waiters_lock
+ * guarantees exactly one wake-up: by an ack, a close, or its timer
+ * (MS-SMB2 3.3.2.1, the Oplock Break Acknowledgment Timer, "smb3d:oplock
+ * break timeout", 35 s).  The timer runs on the CREATE's own worker, the
+ * only thread that resumes the CREATE, so the waiter is alive whenever the
+ * timer fires. */
 static pthread_mutex_t waiters_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct oplock_waiter *waiters;
+static struct oplock_wait *waiters;
+static oplock_send_fn send_fn; /* set once by oplock_init, before any connection */
+
+void oplock_init(oplock_send_fn send)
+{
+	send_fn = send;
+}
 
 /* Wake the waiters of file f (all of them re-check).
  *
- * req_wake() may resume the CREATE at once (on its own worker, outside a
+ * A wake may resume the CREATE at once (on its own worker, outside a
  * coroutine), and that CREATE takes waiters_lock again: waiters are taken
  * off the list under the lock and woken after it is released (DESIGN.md
  * "No re-entry under a lock").  A disarmed waiter is touched by nobody else,
  * and its memory (the CREATE's stack) lives until its request resumes. */
-static void wake_list(struct oplock_waiter *list)
+static void wake_list(struct oplock_wait *list)
 {
 	while (list) {
-		struct oplock_waiter *w = list;
+		struct oplock_wait *w = list;
 		list = w->next;      /* read before the wake: w may be gone after it */
-		req_wake(w->req);
+		w->wake(w->arg);
 	}
 }
 
 static void wake_file(struct file *f)
 {
-	struct oplock_waiter *wake = NULL;
+	struct oplock_wait *wake = NULL;
 	pthread_mutex_lock(&waiters_lock);
-	for (struct oplock_waiter **pp = &waiters; *pp;) {
-		struct oplock_waiter *w = *pp;
+	for (struct oplock_wait **pp = &waiters; *pp;) {
+		struct oplock_wait *w = *pp;
 		if (w->file == f && w->armed) {
 			w->armed = false;
 			*pp = w->next;
@@ -69,13 +67,13 @@ static void wake_file(struct file *f)
 /* The break was not acknowledged in time (on the CREATE's worker). */
 static void waiter_timeout(void *arg)
 {
-	struct oplock_waiter *w = arg;
+	struct oplock_wait *w = arg;
 	bool wake = false;
 	pthread_mutex_lock(&waiters_lock);
 	if (w->armed) {
 		w->armed = false;
 		w->timed_out = true;
-		for (struct oplock_waiter **q = &waiters; *q; q = &(*q)->next)
+		for (struct oplock_wait **q = &waiters; *q; q = &(*q)->next)
 			if (*q == w) {
 				*q = w->next;
 				break;
@@ -84,7 +82,7 @@ static void waiter_timeout(void *arg)
 	}
 	pthread_mutex_unlock(&waiters_lock);
 	if (wake)
-		req_wake(w->req); /* after the lock: the CREATE takes it again */
+		w->wake(w->arg); /* after the lock: the CREATE takes it again */
 }
 
 /* ---- delivering a break to the holder's session ---- */
@@ -162,7 +160,8 @@ static void deliver(void *arg)
 		return;
 	}
 	j->conn_id = c->id;
-	smb_send_oplock_break(c->proto, s, j->persistent, j->volatile_id, j->level, break_sent, j);
+	BUG_ON(!send_fn); /* oplock_init() runs at start-up */
+	send_fn(c->proto, s, j->persistent, j->volatile_id, j->level, break_sent, j);
 	session_put(s);
 }
 
@@ -191,74 +190,79 @@ static bool is_stat_open(uint32_t access)
 	return (access & ~STAT_ACCESS) == 0;
 }
 
-void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t access, uint32_t share, bool overwrite,
-			     bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share))
+/* Mark and send the breaks the new open needs, under f->lock; true when
+ * the CREATE must wait for an acknowledgment. */
+static bool start_breaks(struct file *f, uint32_t access, uint32_t share, bool overwrite,
+			 bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share))
 {
-	if (f->is_dir || is_stat_open(access))
-		return;
-	for (int round = 0; round < 4; round++) {
-		bool wait = false;
-		pthread_mutex_lock(&f->lock);
-		for (struct open *e = f->opens; e; e = e->file_next) {
-			/* A batch oplock is broken before the sharing check (its
-			 * holder may close); an exclusive one only when the open
-			 * would succeed ([MS-FSA] 2.1.5.1.2). */
-			if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE && conflicts && conflicts(e, access, share))
-				continue;
-			if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || e->oplock_level == SMB2_OPLOCK_LEVEL_BATCH) {
-				if (!e->oplock_breaking) {
-					/* break to II when the data stays, else to none */
-					e->oplock_breaking = true;
-					e->oplock_break_to = overwrite ? SMB2_OPLOCK_LEVEL_NONE : SMB2_OPLOCK_LEVEL_II;
-					send_break(e, e->oplock_break_to);
-				}
-				wait = true;
-			} else if (e->oplock_level == SMB2_OPLOCK_LEVEL_II && overwrite) {
-				e->oplock_level = SMB2_OPLOCK_LEVEL_NONE; /* no ack for II -> none */
-				send_break(e, SMB2_OPLOCK_LEVEL_NONE);
+	bool wait = false;
+	for (struct open *e = f->opens; e; e = e->file_next) {
+		/* A batch oplock is broken before the sharing check (its
+		 * holder may close); an exclusive one only when the open
+		 * would succeed ([MS-FSA] 2.1.5.1.2). */
+		if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE && conflicts && conflicts(e, access, share))
+			continue;
+		if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || e->oplock_level == SMB2_OPLOCK_LEVEL_BATCH) {
+			if (!e->oplock_breaking) {
+				/* break to II when the data stays, else to none */
+				e->oplock_breaking = true;
+				e->oplock_break_to = overwrite ? SMB2_OPLOCK_LEVEL_NONE : SMB2_OPLOCK_LEVEL_II;
+				send_break(e, e->oplock_break_to);
 			}
-		}
-		if (!wait) {
-			pthread_mutex_unlock(&f->lock);
-			return;
-		}
-		/* Wait (async: the client sees STATUS_PENDING and may cancel). */
-		struct oplock_waiter w = { .req = req, .file = f, .armed = true };
-		struct worker *wk = worker_self();
-		pthread_mutex_lock(&waiters_lock);
-		w.next = waiters;
-		waiters = &w;
-		pthread_mutex_unlock(&waiters_lock);
-		pthread_mutex_unlock(&f->lock);
-		timer_id t = timer_add(wk, wk->now_ms + (uint64_t)req_conf(req)->oplock_break_timeout * 1000,
-				       waiter_timeout, &w);
-		if (!t) {
-			/* Out of memory: without a timer the CREATE could wait
-			 * for good, so the break times out now. */
-			log_warn("CREATE (message %llu): no timer for an oplock break, not waiting",
-				 (unsigned long long)req->hdr.message_id);
-			waiter_timeout(&w);
-		}
-		if (req_go_async(req) != STATUS_SUCCESS) {
-			/* Not the last element of a compound: it cannot go async
-			 * (MS-SMB2 3.3.4.2), so it waits for the break without an
-			 * interim answer; the elements after it wait too. */
-			log_debug("CREATE (message %llu) waits for an oplock break inside a compound",
-				  (unsigned long long)req->hdr.message_id);
-		}
-		req_wait(req); /* exactly one wake: whoever disarmed w */
-		timer_cancel(wk, t); /* an ack or a close woke us first */
-		if (w.timed_out) {
-			/* Timed out: the holder loses its oplock (3.3.6.2). */
-			pthread_mutex_lock(&f->lock);
-			for (struct open *e = f->opens; e; e = e->file_next)
-				if (e->oplock_breaking) {
-					e->oplock_level = e->oplock_break_to;
-					e->oplock_breaking = false;
-				}
-			pthread_mutex_unlock(&f->lock);
+			wait = true;
+		} else if (e->oplock_level == SMB2_OPLOCK_LEVEL_II && overwrite) {
+			e->oplock_level = SMB2_OPLOCK_LEVEL_NONE; /* no ack for II -> none */
+			send_break(e, SMB2_OPLOCK_LEVEL_NONE);
 		}
 	}
+	return wait;
+}
+
+bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, uint32_t share, bool overwrite,
+			bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share), unsigned timeout_s)
+{
+	if (f->is_dir || is_stat_open(access))
+		return false;
+	pthread_mutex_lock(&f->lock);
+	if (!start_breaks(f, access, share, overwrite, conflicts)) {
+		pthread_mutex_unlock(&f->lock);
+		return false;
+	}
+	/* Armed before f->lock is released: an ack or a close that comes
+	 * after the unlock finds the waiter. */
+	w->file = f;
+	w->armed = true;
+	w->timed_out = false;
+	w->wk = worker_self();
+	pthread_mutex_lock(&waiters_lock);
+	w->next = waiters;
+	waiters = w;
+	pthread_mutex_unlock(&waiters_lock);
+	pthread_mutex_unlock(&f->lock);
+	w->timer = timer_add(w->wk, w->wk->now_ms + (uint64_t)timeout_s * 1000, waiter_timeout, w);
+	if (!w->timer) {
+		/* Out of memory: without a timer the CREATE could wait for
+		 * good, so the break times out now. */
+		log_warn("no timer for an oplock break, not waiting");
+		waiter_timeout(w);
+	}
+	return true;
+}
+
+void oplock_wait_done(struct oplock_wait *w)
+{
+	timer_cancel(w->wk, w->timer); /* an ack or a close woke us first */
+	if (!w->timed_out)
+		return;
+	/* Timed out: the holder loses its oplock (3.3.6.2). */
+	struct file *f = w->file;
+	pthread_mutex_lock(&f->lock);
+	for (struct open *e = f->opens; e; e = e->file_next)
+		if (e->oplock_breaking) {
+			e->oplock_level = e->oplock_break_to;
+			e->oplock_breaking = false;
+		}
+	pthread_mutex_unlock(&f->lock);
 }
 
 uint8_t oplock_grant(struct open *o, uint8_t requested)
@@ -307,7 +311,7 @@ void oplock_open_closed(struct open *o)
 		wake_file(o->file);
 }
 
-NTSTATUS oplock_ack(struct smb2_req *req, struct open *o, uint8_t level)
+NTSTATUS oplock_ack(struct open *o, uint8_t level)
 {
 	struct file *f = o->file;
 	if (!f)
@@ -328,6 +332,5 @@ NTSTATUS oplock_ack(struct smb2_req *req, struct open *o, uint8_t level)
 	o->oplock_breaking = false;
 	pthread_mutex_unlock(&f->lock);
 	wake_file(f);
-	(void)req;
 	return STATUS_SUCCESS;
 }

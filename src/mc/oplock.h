@@ -11,16 +11,52 @@
 #ifndef SMB3D_MC_OPLOCK_H
 #define SMB3D_MC_OPLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-#include "proto/smb.h"
+#include "net/timer.h"
 #include "state/open.h"
+#include "wire/ntstatus.h"
 
-/* Before the share-mode check of a CREATE on file f: break the oplocks the
- * new open conflicts with and wait for them.  `overwrite`: the disposition
- * replaces the data.  Called without f->lock held. */
-void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t access, uint32_t share, bool overwrite,
-			     bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share));
+struct session;
+struct smb_conn;
+struct worker;
+
+/* mc decides, proto sends: mc picks the opens to break and the channel to
+ * send each break on; the layer above builds and sends the notification.
+ * `send` is proto's smb_send_oplock_break (installed by cmd_init() at
+ * start-up, before any connection); `done` is called exactly once. */
+typedef void (*oplock_sent_fn)(void *arg, int err, uint64_t stream_end);
+typedef int (*oplock_send_fn)(struct smb_conn *sc, struct session *s, uint64_t persistent, uint64_t volatile_id,
+			      uint8_t level, oplock_sent_fn done, void *done_arg);
+void oplock_init(oplock_send_fn send);
+
+/* One CREATE waiting for the breaks its open needs, on the waiting
+ * coroutine's stack.  The caller sets `wake` and `arg`; the rest is
+ * private to mc/oplock.c. */
+struct oplock_wait {
+	void (*wake)(void *arg);      /* exactly once per armed wait, from any thread */
+	void *arg;
+	struct file *file;
+	bool armed;                   /* under the waiters lock */
+	bool timed_out;               /* set by the timer, under the waiters lock, before the wake */
+	struct worker *wk;            /* the waiting CREATE's worker, which runs the timer */
+	timer_id timer;
+	struct oplock_wait *next;     /* all waiters (global list) */
+};
+
+/* Before the share-mode check of a CREATE on file f: start breaking the
+ * oplocks the new open conflicts with.  `overwrite`: the disposition
+ * replaces the data.  Returns true when w is armed: the caller waits until
+ * w->wake(w->arg) (by an ack, a close of the holder, or the break timeout
+ * of `timeout_s` seconds, MS-SMB2 3.3.2.1), then calls oplock_wait_done()
+ * and tries again.  false: nothing to wait for.  On a worker, without
+ * f->lock held. */
+bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, uint32_t share, bool overwrite,
+			bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share), unsigned timeout_s);
+/* After the wake, on the same worker: cancel the timer; when the break
+ * timed out, its holders lose their oplock (MS-SMB2 3.3.6.2). */
+void oplock_wait_done(struct oplock_wait *w);
 /* After the open joined its file: the level it gets for `requested`. */
 uint8_t oplock_grant(struct open *o, uint8_t requested);
 /* A write, truncation or lock: every level II holder drops to none, the
@@ -29,6 +65,6 @@ void oplock_break_level2(struct file *f, const struct open *by);
 /* The open is closing: wake whoever waits for its break. */
 void oplock_open_closed(struct open *o);
 /* OPLOCK_BREAK acknowledgment from the client. */
-NTSTATUS oplock_ack(struct smb2_req *req, struct open *o, uint8_t level);
+NTSTATUS oplock_ack(struct open *o, uint8_t level);
 
 #endif

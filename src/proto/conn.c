@@ -300,3 +300,14 @@ void smb_preauth_update(uint8_t hash[64], const uint8_t *msg, size_t len)
 	struct iovec iov = { (void *)msg, len };
 	crypto_preauth_update(hash, &iov, 1);
 }
+
+void smb_disconnect(struct smb_conn *sc, const char *why)
+{
+	conn_shutdown(sc->conn, why);
+}
+
+void req_disconnect(struct smb2_req *req, const char *why)
+{
+	req->no_response = true;
+	conn_shutdown(req->conn, why);
+}

@@ -961,7 +961,7 @@ void smb_pdu(struct conn *c, uint8_t *pdu, size_t len)
 	bool encrypted = false;
 	uint64_t tf_sid = 0;
 	if (proto == SMB1_PROTOCOL_ID) {
-		smb_smb1_negotiate(sc, pdu, len);
+		smb1_negotiate(sc, pdu, len);
 		bufpool_put(pdu);
 		return;
 	}

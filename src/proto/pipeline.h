@@ -31,7 +31,5 @@ int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct se
  * (its worker's thread only); sealed when the session encrypts. */
 int smb_send_oplock_break(struct smb_conn *sc, struct session *s, uint64_t persistent, uint64_t volatile_id,
 			  uint8_t level, smb_sent_fn done, void *done_arg);
-/* SMB1 multi-protocol negotiate (src/cmd/negotiate.c). */
-void smb_smb1_negotiate(struct smb_conn *sc, const uint8_t *pdu, size_t len);
 
 #endif

@@ -129,7 +129,14 @@ struct smb2_cmd_desc {
 	bool allow_in_progress;  /* allowed on a session still authenticating */
 	bool state_changing;     /* for channel sequence checks / replay (multichannel part 2) */
 };
-extern const struct smb2_cmd_desc smb2_cmds[SMB2_N_COMMANDS];
+/* The table, set by smb_dispatch_init() (proto/dispatch.c). */
+extern const struct smb2_cmd_desc *smb2_cmds;
+/* An SMB1 NEGOTIATE (MS-SMB2 3.3.5.3.1). */
+typedef void (*smb1_negotiate_fn)(struct smb_conn *sc, const uint8_t *pdu, size_t len);
+extern smb1_negotiate_fn smb1_negotiate;
+/* The handlers live above this layer (src/cmd/dispatch.c, cmd_init()):
+ * install them once at start-up, before any connection is accepted. */
+void smb_dispatch_init(const struct smb2_cmd_desc table[SMB2_N_COMMANDS], smb1_negotiate_fn smb1);
 
 /* Make room for `body` bytes of response body (beyond what is written). */
 int req_out_reserve(struct smb2_req *req, size_t body);
@@ -167,6 +174,11 @@ void req_wake(struct smb2_req *req);
 /* A session was established or bound on this connection: the negotiate
  * timeout and the pre-authentication PDU cap no longer apply. */
 void smb_conn_authenticated(struct smb_conn *sc);
+/* End the connection (MS-SMB2 "disconnect"): handlers ask the pipeline
+ * instead of closing the socket themselves.  req_disconnect() also drops
+ * the request's response. */
+void smb_disconnect(struct smb_conn *sc, const char *why);
+void req_disconnect(struct smb2_req *req, const char *why);
 /* Sessions that have this connection as a channel. */
 unsigned smb_conn_sessions(struct smb_conn *sc);
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "auth/passdb.h"
+#include "cmd/cmd.h"
 #include "conf/conf.h"
 #include "crypto/crypto.h"
 #include "net/conn.h"
@@ -156,6 +157,7 @@ void fake_server_init(void)
 		abort();
 	}
 	srv_init();
+	cmd_init();
 	vfs_init(getenv("FUZZ_THREADS") ? VFS_THREADS : VFS_URING, 4);
 	make_dirs();
 	write_conf();
