@@ -18,6 +18,7 @@
 #include "rpc/rpc.h"
 #include "util/log.h"
 
+/* Named-pipe state shared by opens of IPC$.  Leaf. */
 static pthread_mutex_t ipc_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static NTSTATUS pipe_status(int err)

@@ -16,6 +16,7 @@
  * The option semantics (names, values, defaults) follow Samba's smb.conf(5)
  * where Samba has the option. */
 #include "conf/conf_internal.h"
+#include "util/log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -794,7 +795,9 @@ void conf_current_put(struct conf *c)
 	if (!c)
 		return;
 	/* acq_rel: the freeing thread must see every other user's last reads done */
-	if (__atomic_sub_fetch(&c->refcount, 1, __ATOMIC_ACQ_REL) == 0)
+	int left = __atomic_sub_fetch(&c->refcount, 1, __ATOMIC_ACQ_REL);
+	BUG_ON(left < 0);
+	if (left == 0)
 		conf_free(c);
 }
 

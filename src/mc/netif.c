@@ -251,6 +251,8 @@ static int read_system(struct netif **out, size_t *n)
 	return 0;
 }
 
+/* The cached system interface list.  Leaf; the getifaddrs/ethtool scan
+ * runs outside it. */
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct netif *cache;
 static size_t cache_n;

@@ -20,6 +20,8 @@
  * break timeout", 35 s).  The timer runs on the CREATE's own worker, the
  * only thread that resumes the CREATE, so the waiter is alive whenever the
  * timer fires. */
+/* Lock order: file->lock -> waiters_lock; no request is ever woken under
+ * it (wake_list). */
 static pthread_mutex_t waiters_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct oplock_wait *waiters;
 static oplock_send_fn send_fn; /* set once by oplock_init, before any connection */

@@ -20,6 +20,8 @@
 #include "util/nttime.h"
 
 struct srv_globals srv;
+/* The current user database (swapped by a reload).  Leaf: nothing is
+ * taken under it (docs/ARCHITECTURE.md "Locks"). */
 static pthread_mutex_t passdb_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct srv_passdb *passdb_cur;
 /* The file behind passdb_cur: `smb3ctl user` changes take effect at the

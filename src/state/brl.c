@@ -3,6 +3,7 @@
  * The table is a plain array per file: files rarely hold more than a few
  * locks, and the conflict check must look at every lock anyway. */
 #include "state/brl.h"
+#include "util/log.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@ bool brl_conflicts_locked(const struct file *f, const struct open *o, uint64_t o
 
 NTSTATUS brl_lock_locked(struct file *f, struct open *o, uint64_t offset, uint64_t length, bool exclusive)
 {
+	LOCK_HELD(&f->lock);
 	NTSTATUS st = brl_range_check(offset, length);
 	if (st)
 		return st;
@@ -82,6 +84,7 @@ static void remove_at(struct file *f, unsigned i)
 
 NTSTATUS brl_unlock_locked(struct file *f, struct open *o, uint64_t offset, uint64_t length)
 {
+	LOCK_HELD(&f->lock);
 	/* Stacked exclusive + shared locks on one range: the exclusive one is
 	 * released first (smb2.lock.unlock). */
 	int shared = -1;
@@ -104,12 +107,14 @@ NTSTATUS brl_unlock_locked(struct file *f, struct open *o, uint64_t offset, uint
 
 void brl_rollback_locked(struct file *f, unsigned n_before)
 {
+	LOCK_HELD(&f->lock);
 	if (n_before < f->n_locks)
 		f->n_locks = n_before;
 }
 
 void brl_waiter_add_locked(struct file *f, struct brl_waiter *w)
 {
+	LOCK_HELD(&f->lock);
 	w->file = f;
 	w->next = NULL;
 	w->prev = NULL;
@@ -128,6 +133,7 @@ void brl_waiter_add_locked(struct file *f, struct brl_waiter *w)
 
 void brl_waiter_remove_locked(struct file *f, struct brl_waiter *w)
 {
+	LOCK_HELD(&f->lock);
 	if (!w->queued)
 		return;
 	if (w->prev)
@@ -153,6 +159,7 @@ static void dequeue_to(struct file *f, struct brl_waiter *w, NTSTATUS result, st
 
 void brl_grant_waiters_locked(struct file *f, struct brl_waiter **wake)
 {
+	LOCK_HELD(&f->lock);
 	struct brl_waiter *w = f->waiters;
 	while (w) {
 		struct brl_waiter *next = w->next;

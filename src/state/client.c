@@ -6,7 +6,10 @@
 #include <string.h>
 
 #include "state/state.h"
+#include "util/log.h"
 
+/* The client table (ClientGUID -> client).  Order: clients_lock ->
+ * client->lock (docs/ARCHITECTURE.md "Locks"). */
 static pthread_mutex_t clients_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct smb_client **clients;
 static size_t n_clients, cap_clients;
@@ -45,7 +48,9 @@ void client_put(struct smb_client *cl)
 	if (!cl)
 		return;
 	pthread_mutex_lock(&clients_lock);
-	int left = atomic_fetch_sub(&cl->refs, 1) - 1;
+	int old = atomic_fetch_sub(&cl->refs, 1);
+	BUG_ON(old <= 0);
+	int left = old - 1;
 	if (left == 1 && cl->n_channels == 0) {
 		/* only the table holds it: forget the client */
 		for (size_t i = 0; i < n_clients; i++) {

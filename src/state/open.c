@@ -1,5 +1,6 @@
 /* The global open table and the per-inode file table. */
 #include "state/open.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,8 @@
 #include "util/idtable.h"
 #include "vfs/vfs.h"
 
+/* Both FileId tables and the open limits.  Order: session->lock ->
+ * open_table_lock -> file->lock (open.h). */
 static pthread_mutex_t open_table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct idtable opens;      /* volatile FileId -> attached open */
 static struct idtable persistent; /* persistent FileId -> every open; holds the tables' reference */
@@ -60,6 +63,7 @@ static void limits_init(void)
 
 static int limit_check_locked(uint64_t sid, uint64_t uid_key)
 {
+	LOCK_HELD(&open_table_lock);
 	unsigned total = (unsigned)opens.n, mine = count_of(&per_user, uid_key);
 	if (limits.per_session && count_of(&per_session, sid) >= limits.per_session)
 		return -EMFILE;
@@ -216,7 +220,7 @@ unsigned open_count(void)
 
 void open_put(struct open *o)
 {
-	if (!o || atomic_fetch_sub(&o->refs, 1) != 1)
+	if (!o || !REF_DROP(&o->refs))
 		return;
 	if (o->dir && o->dir_free)
 		o->dir_free(o->dir);
@@ -339,6 +343,7 @@ struct open *open_lookup_detached(uint64_t persistent_id)
 /* ---- files by (dev, ino) ---- */
 
 #define FILE_BUCKETS 4096
+/* The file table by (dev, ino).  Leaf (taken without any file->lock). */
 static pthread_mutex_t file_table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct file *file_buckets[FILE_BUCKETS];
 
@@ -378,7 +383,7 @@ void file_put(struct file *f)
 	if (!f)
 		return;
 	pthread_mutex_lock(&file_table_lock);
-	if (atomic_fetch_sub(&f->refs, 1) != 1) {
+	if (!REF_DROP(&f->refs)) {
 		pthread_mutex_unlock(&file_table_lock);
 		return;
 	}

@@ -6,8 +6,11 @@
 
 #include "crypto/crypto.h"
 #include "state/state.h"
+#include "util/log.h"
 #include "vfs/vfs.h"
 
+/* The global session table.  Order: sessions_lock -> session->lock (a
+ * connection's teardown looks into each session while iterating). */
 static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct idtable sessions;
 static bool sessions_init;
@@ -64,7 +67,7 @@ void session_get(struct session *s)
 
 void session_put(struct session *s)
 {
-	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+	if (!s || !REF_DROP(&s->refs))
 		return;
 	if (s->auth && s->auth_free)
 		s->auth_free(s->auth);
@@ -158,7 +161,7 @@ void session_channel_get(struct session_channel *ch)
 
 void session_channel_put(struct session_channel *ch)
 {
-	if (!ch || atomic_fetch_sub(&ch->refs, 1) != 1)
+	if (!ch || !REF_DROP(&ch->refs))
 		return;
 	explicit_bzero(ch->signing_key, sizeof(ch->signing_key));
 	free(ch);

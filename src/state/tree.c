@@ -5,6 +5,7 @@
 
 #include "conf/conf.h"
 #include "state/state.h"
+#include "util/log.h"
 
 struct tree *tree_new(struct session *s, const struct conf_share *share, int root_fd)
 {
@@ -47,7 +48,7 @@ struct tree *tree_lookup(struct session *s, uint32_t id)
 
 void tree_put(struct tree *t)
 {
-	if (!t || atomic_fetch_sub(&t->refs, 1) != 1)
+	if (!t || !REF_DROP(&t->refs))
 		return;
 	if (t->root_fd >= 0)
 		close(t->root_fd);

@@ -23,6 +23,8 @@ _Atomic int log_level_current = LOG_WARN;
 static const char *const level_names[] = { "error", "warning", "notice", "info", "debug", "trace" };
 static const int syslog_prio[] = { 3, 4, 5, 6, 7, 7 };
 
+/* The log file and its rotation.  Leaf: any thread may log holding any
+ * other lock. */
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static int out_fd = -1;          /* "log file", -1 = stderr */
 static char *out_path;

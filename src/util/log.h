@@ -3,6 +3,8 @@
 #ifndef SMB3D_LOG_H
 #define SMB3D_LOG_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_NOTICE = 2, LOG_INFO = 3, LOG_DEBUG = 4, LOG_TRACE = 5 };
@@ -27,5 +29,21 @@ int log_open_file(const char *path, long long max_bytes);
 	log_msg(LOG_ERR, "BUG at %s:%d: %s", __FILE__, __LINE__, #cond); __builtin_trap(); } } while (0)
 #define WARN_ON(cond) ({ int __w = !!(cond); if (__builtin_expect(__w, 0)) \
 	log_msg(LOG_WARN, "WARNING at %s:%d: %s", __FILE__, __LINE__, #cond); __w; })
+
+/* A *_locked function's first line: its caller holds `m`.  (A trylock that
+ * succeeds means no thread held it; cheap enough to stay in release builds
+ * off the hot paths.) */
+static inline bool lock_is_free(pthread_mutex_t *m)
+{
+	if (pthread_mutex_trylock(m) != 0)
+		return false;
+	pthread_mutex_unlock(m);
+	return true;
+}
+#define LOCK_HELD(m) BUG_ON(lock_is_free(m))
+
+/* Drop one reference of an atomic count; true when it was the last.  A
+ * count that was already zero is a use after free: BUG. */
+#define REF_DROP(refs) ({ int __old = atomic_fetch_sub((refs), 1); BUG_ON(__old <= 0); __old == 1; })
 
 #endif

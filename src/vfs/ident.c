@@ -48,6 +48,7 @@ struct vfs_ident {
 	struct ident_pers pers[IDENT_MAX_WORKERS];
 };
 
+/* The identity cache.  Leaf: taken under a session lock (session setup). */
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct vfs_ident *cache;
 
