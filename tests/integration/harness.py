@@ -7,6 +7,9 @@ Selection comes from the environment (tests/run sets it):
   SMB3D_BUILD       build directory holding smb3d and smb3ctl (default: build)
   SMB3D_LONG        1 = long variants (1 GiB transfers)
   SMB3D_KEEP        1 = keep temp dirs of servers (debugging)
+  SMB3D_SMBTORTURE  smbtorture to drive: "smbtorture"/PATH (host, default) or
+                    "chroot[:DIR]" (Samba 4.25's, from the sid chroot; see sid.py)
+  SMB3D_SAMBA       "chroot[:DIR]": --target samba runs the sid chroot's smbd
 
 Must run with /usr/bin/python3 (impacket is a Debian package).
 """
@@ -23,12 +26,30 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sid  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TARGET = os.environ.get("SMB3D_TARGET", "smb3d")
 IO_BACKEND = os.environ.get("SMB3D_IO_BACKEND", "io_uring")
 BUILD = os.environ.get("SMB3D_BUILD", os.path.join(ROOT, "build"))
 LONG = os.environ.get("SMB3D_LONG", "") == "1"
 KEEP = os.environ.get("SMB3D_KEEP", "") == "1"
+SMBTORTURE = os.environ.get("SMB3D_SMBTORTURE", "smbtorture")
+SAMBA = os.environ.get("SMB3D_SAMBA", "")
+
+
+def smbtorture_cmd(choice=None):
+    """argv prefix that runs the selected smbtorture (SMB3D_SMBTORTURE)."""
+    choice = choice or SMBTORTURE
+    root = sid.parse_choice(choice)
+    return sid.wrap(["smbtorture"], root) if root else [choice]
+
+
+def smbtorture_version(choice=None):
+    r = subprocess.run(smbtorture_cmd(choice) + ["--version"], capture_output=True,
+                       text=True, errors="replace", timeout=60)
+    return (r.stdout.strip().splitlines() or ["unknown"])[0]
 
 USER1 = ("smb3test1", "Passw0rd-One")
 USER2 = ("smb3test2", "Passw0rd-Two")
@@ -48,6 +69,7 @@ def _cleanup_all():
             s.stop()
         except Exception:
             pass
+    sid.cleanup_all_netns()
 
 
 atexit.register(_cleanup_all)
@@ -109,8 +131,10 @@ class Server:
     """
 
     def __init__(self, kind=None, shares=None, global_opts=None, users=None,
-                 port=None, io_backend=None, start=True):
+                 port=None, io_backend=None, start=True, samba_root=None):
         self.kind = kind or TARGET
+        # Samba from the sid chroot (samba_root, or SMB3D_SAMBA=chroot[:DIR])
+        self.samba_root = samba_root or sid.parse_choice(SAMBA)
         if self.kind not in ("smb3d", "samba"):
             raise ValueError("kind must be smb3d or samba")
         self.shares = shares if shares is not None else {"share": {}}
@@ -205,6 +229,9 @@ class Server:
             uid = ensure_unix_user(name)
             if self.kind == "samba":
                 cmd = ["smbpasswd", "-c", self.conf, "-a", "-s", name]
+                if self.samba_root:
+                    sid.ensure_user(name, uid, self.samba_root)
+                    cmd = sid.wrap(cmd, self.samba_root)
             else:
                 cmd = [os.path.join(BUILD, "smb3ctl"), "-c", self.conf, "user", "add",
                        name, "--uid", str(uid), "-s"]
@@ -217,8 +244,9 @@ class Server:
     # ------------------------------------------------------------- lifecycle
     def command(self):
         if self.kind == "samba":
-            return ["smbd", "--foreground", "--no-process-group", "--debug-stdout",
-                    "-s", self.conf]
+            cmd = ["smbd", "--foreground", "--no-process-group", "--debug-stdout",
+                   "-s", self.conf]
+            return sid.wrap(cmd, self.samba_root) if self.samba_root else cmd
         return [os.path.join(BUILD, "smb3d"), "-c", self.conf]
 
     def start(self):
@@ -418,9 +446,13 @@ def smbtorture(server, test, share="share", user=USER1[0], password=USER1[1], ex
     passed: list of subtest names that succeeded; failed: list of
     (name, kind, reason) for failure/error (and a synthetic entry when the
     process timed out or crashed without reporting)."""
-    cmd = ["smbtorture", "//127.0.0.1/%s" % share, "-p", str(server.port),
-           "-U", "%s%%%s" % (user, password), "--format=subunit", "--fullname",
-           "-s", server.client_conf, "--maximum-runtime=%d" % timeout] + list(extra) + (
+    basedir = os.path.join(server.tmp, "torture")
+    os.makedirs(basedir, exist_ok=True)
+    cmd = smbtorture_cmd() + [
+        "//127.0.0.1/%s" % share, "-p", str(server.port),
+        "-U", "%s%%%s" % (user, password), "--format=subunit", "--fullname",
+        "-s", server.client_conf, "--basedir=" + basedir,
+        "--maximum-runtime=%d" % timeout] + list(extra) + (
                [test] if isinstance(test, str) else list(test))
     timed_out = False
     try:

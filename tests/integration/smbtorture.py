@@ -4,7 +4,14 @@ smbtorture_known_failures.txt.
 
     /usr/bin/python3 tests/integration/smbtorture.py [--target samba|smb3d]
         [--io-backend io_uring|threads] [--quick] [-k PATTERN] [--timeout 300]
-        [TEST ...]
+        [--smbtorture smbtorture|PATH|chroot[:DIR]] [TEST ...]
+
+--smbtorture (default $SMB3D_SMBTORTURE, else the host's smbtorture, Debian
+12's 4.17) picks the binary.  "chroot" runs Samba 4.25's smbtorture from the
+Debian sid chroot that scripts/sid-chroot.sh builds (see sid.py); it then
+runs TESTS_SID instead of TESTS, compares with smbtorture_known_failures_4.25.txt,
+and --target samba runs the chroot's smbd 4.25.  When the chroot is not built
+the run is skipped ("skip  ..." line, 0 passed, 0 failed) with the reason.
 
 Known-failures file: one `NAME reason...` per line; NAME is an fnmatch glob over
 full subtest names (smb2.lock.cancel, smb2.notify.*), optionally prefixed with
@@ -25,14 +32,19 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
+import sid  # noqa: E402
+
 KNOWN_FAILURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                               "smbtorture_known_failures.txt")
+KNOWN_FAILURES_SID = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                  "smbtorture_known_failures_4.25.txt")
 
 # (test or suite, extra smbtorture args).  Each entry is one smbtorture run
 # with its own time limit.  Pseudo-arguments, consumed here:
 #   "split"          one smbtorture run per subtest (SPLIT_TIMEOUT each)
 #   "only=G1,G2"     run only the subtests whose leaf name matches a glob
 #   "skip=G1,G2"     drop the subtests whose leaf name matches a glob
+#   "slow=G1,G2"     like skip=, unless run with --slow (SMB3D_TORTURE_SLOW=1)
 # With only=/skip= the selected subtests still run in one smbtorture process.
 SESSION = ["reconnect1", "reconnect2", "reauth1", "reauth2", "reauth3", "reauth4",
            "reauth5", "reauth6", "two_logoff", "signing-hmac-sha-256",
@@ -69,6 +81,28 @@ TESTS = [
                     "copy-chunk?streams,sparse_*"]),
 ]
 
+# Samba 4.25's smbtorture (sid chroot): the suites the lease, durable-handle,
+# replay and multichannel work is judged by.  Bounded to a few minutes in CI;
+# see docs/TESTING.md for the timings behind this choice.
+TESTS_SID = [
+    ("smb2.connect", []),
+    ("smb2.credits", []),
+    # batch22a/b wait out the 35 s oplock break timeout
+    ("smb2.oplock", ["slow=batch22a,batch22b"]),
+    ("smb2.lease", []),
+    ("smb2.dirlease", []),
+    # oplock and open2-oplock wait 35 s each for a break a durable handle
+    # would avoid
+    ("smb2.durable-open", ["slow=oplock,open2-oplock"]),
+    ("smb2.durable-v2-open", []),
+    ("smb2.persistent-open", []),
+    ("smb2.replay", []),
+    # the oplocks.test2/test3_* cut a channel with iptables and wait out
+    # break timeouts: 40-100 s each
+    ("smb2.multichannel", ["slow=oplocks.test2,oplocks.test3_*"]),
+]
+SLOW = os.environ.get("SMB3D_TORTURE_SLOW", "") == "1"
+
 QUICK = {"smb2.connect", "smb2.read", "smb2.rw", "smb2.getinfo", "smb2.compound"}
 
 SPLIT_TIMEOUT = 60  # per subtest of a suite marked "split"
@@ -78,6 +112,11 @@ SPLIT_TIMEOUTS = {"smb2.notify.mask": 180}
 
 COMMON_EXTRA = ["--option=torture:sharedelay=100000",
                 "--option=torture:writetimeupdatedelay=500000"]
+# In the private network namespace smbtorture 4.25 may cut its own TCP
+# connections with iptables (source4/torture/smb2/block.c): the replay,
+# multichannel and oplock tests that simulate a lost channel need it.
+NETNS_EXTRA = ["--option=torture:use_iptables=yes",
+               "--option=torture:iptables_command=/usr/sbin/iptables"]
 
 
 def load_known_failures(target, path=KNOWN_FAILURES):
@@ -107,7 +146,7 @@ def is_known(name, pats):
 
 def list_subtests(suite):
     """Subtest names of a suite, as smbtorture --fullname reports them."""
-    r = subprocess.run(["smbtorture", "--list", suite], capture_output=True, text=True,
+    r = subprocess.run(h.smbtorture_cmd() + ["--list", suite], capture_output=True, text=True,
                        errors="replace", timeout=60)
     names = []
     for line in r.stdout.splitlines():
@@ -127,23 +166,62 @@ def list_subtests(suite):
 ORACLE_TIMEOUT = 3
 
 
-def server_for_torture(target, io_backend=None):
+def remaining_after_crash(test, failed, output):
+    """The subtests of test (a suite or a list) that never started because
+    smbtorture died (abort, segfault) in an earlier one -- not on a timeout."""
+    crashed = [f for f in failed if f[2].startswith("no result (timeout=False")]
+    if not crashed:
+        return []
+    started = set(h.parse_subunit(output)[3])
+    subs = list_subtests(test) if isinstance(test, str) else test
+    return [n for n in subs if n not in started and n != test]
+
+
+def server_for_torture(target, io_backend=None, samba_root=None, port=None):
     glob = {"smb3d:oplock break timeout": str(ORACLE_TIMEOUT)} if target == "smb3d" else {}
     return h.Server(kind=target, io_backend=io_backend, global_opts=glob,
+                    samba_root=samba_root, port=port,
                     shares={"share": {"ea support": "yes", "store dos attributes": "yes"}})
 
 
 def run(target=None, io_backend=None, tests=None, quick=False, pattern=None,
-        timeout=300, out=sys.stdout, known_path=KNOWN_FAILURES):
+        timeout=300, out=sys.stdout, known_path=None, smbtorture=None):
     """Returns (n_passed, n_failed, failures list).  One server for all tests
-    (restarted if it dies)."""
+    (restarted if it dies).  smbtorture: see the module doc (default
+    $SMB3D_SMBTORTURE)."""
     target = target or h.TARGET
-    selected = tests or [t for t, _ in TESTS]
+    choice = smbtorture or h.SMBTORTURE
+    root = sid.parse_choice(choice)
+    if root:
+        why = sid.missing_reason(root)
+        if why:
+            out.write("skip  smbtorture 4.25 from the sid chroot: %s\n" % why)
+            return 0, 0, []
+    saved, h.SMBTORTURE = h.SMBTORTURE, choice
+    netns = root and os.environ.get("SMB3D_TORTURE_NETNS", "1") != "0"
+    try:
+        out.write("smbtorture: %s (%s%s)\n" % (h.smbtorture_version(), choice,
+                                              ", private network namespace" if netns else ""))
+        out.flush()
+        args = (target, io_backend, tests, quick, pattern, timeout, out,
+                known_path or (KNOWN_FAILURES_SID if root else KNOWN_FAILURES),
+                TESTS_SID if root else TESTS, root)
+        if not netns:
+            return _run(*args)
+        with sid.private_netns("smb3st-%d" % os.getpid()):
+            return _run(*args, port=445, common=COMMON_EXTRA + NETNS_EXTRA)
+    finally:
+        h.SMBTORTURE = saved
+
+
+def _run(target, io_backend, tests, quick, pattern, timeout, out, known_path, table, root,
+         port=None, common=COMMON_EXTRA):
+    selected = tests or [t for t, _ in table]
     if quick and not tests:
         selected = [t for t in selected if t in QUICK]
     if pattern:
         selected = [t for t in selected if pattern in t or fnmatch.fnmatchcase(t, pattern)]
-    extra_of = dict(TESTS)
+    extra_of = dict(table)
     # expand pseudo-arguments (see TESTS) into smbtorture runs
     runs = []
     for t in selected:
@@ -154,7 +232,9 @@ def run(target=None, io_backend=None, tests=None, quick=False, pattern=None,
             elif a.startswith("only="):
                 only = a[5:].split(",")
             elif a.startswith("skip="):
-                skip = a[5:].split(",")
+                skip = skip + a[5:].split(",")
+            elif a.startswith("slow="):
+                skip = skip + ([] if SLOW else a[5:].split(","))
             else:
                 extra.append(a)
         if not (split or only or skip):
@@ -175,15 +255,23 @@ def run(target=None, io_backend=None, tests=None, quick=False, pattern=None,
     npass = nfail = 0
     failures = []
     label = target + ("/" + (io_backend or h.IO_BACKEND) if target == "smb3d" else "")
+    if root:
+        label += ",4.25"
     server = None
+    tally = {}  # suite -> [ok, known failure, failed, skipped], the summary at the end
+
+    def count(name, i):
+        tally.setdefault(".".join(name.split(".")[:2]), [0, 0, 0, 0])[i] += 1
     try:
-        for test, extra, limit in runs:
+        while runs:
+            test, extra, limit = runs.pop(0)
             if server is None or not server.alive():
                 if server is not None:
                     out.write("  server died; log tail:\n%s\n" % server.log_tail())
                     server.stop()
                 try:
-                    server = server_for_torture(target, io_backend)
+                    server = server_for_torture(target, io_backend,
+                                                root if target == "samba" else None, port)
                 except Exception as e:  # cannot start: every selected test fails
                     server = None
                     nfail += 1
@@ -193,32 +281,46 @@ def run(target=None, io_backend=None, tests=None, quick=False, pattern=None,
                     continue
             t0 = time.time()
             target_extra = ["--option=torture:oplocktimeout=%d" % ORACLE_TIMEOUT] if target == "smb3d" else []
-            passed, failed, output = h.smbtorture(server, test, extra=COMMON_EXTRA + target_extra + extra,
+            passed, failed, output = h.smbtorture(server, test, extra=common + target_extra + extra,
                                                   timeout=limit)
             dt = time.time() - t0
+            rest = remaining_after_crash(test, failed, output)
+            if rest:
+                out.write("      smbtorture aborted in %s; the %d subtests after it run in a new process\n"
+                          % (failed[-1][0], len(rest)))
+                runs.insert(0, (rest, extra, limit))
+            for name in h.parse_subunit(output)[2]:
+                count(name, 3)
+                out.write("skip  [%s] %s\n" % (label, name))
             for name in passed:
                 reason = is_known(name, pats)
                 if reason and reason.startswith("FLAKY"):
                     npass += 1
+                    count(name, 0)
                     out.write("ok    [%s] %s (listed %s)\n" % (label, name, reason))
                 elif reason:
                     nfail += 1
+                    count(name, 0)
                     failures.append((name, "unexpected success (listed: %s)" % reason))
                     out.write("FAIL  [%s] %s: unexpected success (listed as known failure: %s)\n"
                               % (label, name, reason))
                 else:
                     npass += 1
+                    count(name, 0)
                     out.write("ok    [%s] %s\n" % (label, name))
             for name, kind, why in failed:
                 reason = is_known(name, pats)
                 if reason and reason.startswith("FLAKY"):
                     npass += 1
+                    count(name, 1)
                     out.write("flaky [%s] %s: %s (%s)\n" % (label, name, kind, reason))
                 elif reason:
                     npass += 1
+                    count(name, 1)
                     out.write("xfail [%s] %s (%s)\n" % (label, name, reason))
                 else:
                     nfail += 1
+                    count(name, 2)
                     short = why.strip().splitlines()[:6]
                     failures.append((name, "%s: %s" % (kind, " | ".join(short))))
                     out.write("FAIL  [%s] %s: %s\n      %s\n" % (label, name, kind, "\n      ".join(short)))
@@ -228,6 +330,10 @@ def run(target=None, io_backend=None, tests=None, quick=False, pattern=None,
     finally:
         if server is not None:
             server.stop()
+    for suite in sorted(tally):
+        ok, known, bad, skipped = tally[suite]
+        out.write("      [%s] %-28s %3d passed, %3d known failures, %3d failed, %3d skipped\n"
+                  % (label, suite, ok, known, bad, skipped))
     return npass, nfail, failures
 
 
@@ -238,10 +344,26 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("-k", dest="pattern")
     ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--smbtorture", default=None,
+                    help="smbtorture | PATH | chroot[:DIR] (default $SMB3D_SMBTORTURE)")
+    ap.add_argument("--slow", action="store_true",
+                    help="also the subtests a slow= entry of the list leaves out of CI")
+    ap.add_argument("--suggest", action="store_true",
+                    help="print known-failure lines for the failures (to triage, then paste)")
     ap.add_argument("tests", nargs="*")
     a = ap.parse_args()
-    p, f, _ = run(a.target, a.io_backend, a.tests or None, a.quick, a.pattern, a.timeout)
-    print("smbtorture: %d passed, %d failed" % (p, f))
+    global SLOW
+    SLOW = SLOW or a.slow
+    p, f, failures = run(a.target, a.io_backend, a.tests or None, a.quick, a.pattern, a.timeout,
+                         smbtorture=a.smbtorture)
+    if a.suggest:
+        print("# suggested known-failure lines (%s):" % a.target)
+        for name, why in failures:
+            if not why.startswith("unexpected success"):
+                why = why.split(" | ")[0].split(": ", 1)[-1]
+                print("%s%s %s" % ("samba:" if a.target == "samba" else "", name.replace(" ", "?"),
+                                   why.replace("#", "")))
+    print("%d passed, %d failed" % (p, f))
     sys.exit(1 if f else 0)
 
 
