@@ -1,0 +1,228 @@
+#!/bin/sh
+# The init (PID 1) of the UML guest of tests/kclient/run: the Linux 7.2 kernel
+# SMB client.  The root file system is the sid chroot through hostfs; the
+# runner's results directory is visible at the same path as on the host.
+# Settings arrive as environment variables from the kernel command line:
+#   KC_RESULTS  results directory (host path, shared through hostfs)
+#   KC_SERVER   server address;  KC_LINKS  number of vecN links (1-4)
+#   KC_USER / KC_PASS, KC_SHARE, KC_CHANNELS (max_channels), KC_SIZE_MB
+#   (smoke), KC_FIO_MB (fio)
+#   KC_SCENARIOS  comma-separated scenario names (scen_NAME below)
+# For each scenario it writes NAME.log and NAME.rc (0 = pass) into
+# KC_RESULTS, then the client's /proc/fs/cifs files, then powers off.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export LC_ALL=C
+R=$KC_RESULTS
+M=$R/mnt
+L=/run/kc  # guest tmpfs: test data that must not come from the share
+
+log() { echo "kclient-guest: $*"; }
+
+setup() {
+	mount -t proc proc /proc
+	mount -t sysfs sys /sys
+	mount -t tmpfs -o size=300m tmpfs /run
+	mkdir -p "$L" "$M"
+	ip link set lo up
+	k=0
+	while [ "$k" -lt "${KC_LINKS:-1}" ]; do
+		ip link set "vec$k" up
+		ip addr add "198.19.10.$((4 * k + 2))/30" dev "vec$k"
+		k=$((k + 1))
+	done
+	modprobe cifs || log "modprobe cifs failed"
+}
+
+do_mount() {  # do_mount EXTRA_OPTIONS
+	opts="username=$KC_USER,password=$KC_PASS,vers=3.1.1,port=445,$1"
+	log "mount -t cifs //$KC_SERVER/$KC_SHARE $M -o ${opts#*password=*,}"
+	mount -t cifs "//$KC_SERVER/$KC_SHARE" "$M" -o "$opts"
+}
+
+do_umount() {
+	umount "$M" 2>/dev/null || umount -l "$M" 2>/dev/null || true
+}
+
+channels_up() {  # channels of the (only) session: 1 + DebugData's "Extra Channels"
+	extra=$(sed -n 's/.*Extra Channels: *\([0-9]*\).*/\1/p' /proc/fs/cifs/DebugData | head -n 1)
+	echo $((1 + ${extra:-0}))
+}
+
+check_sum() {  # check_sum WHAT EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then
+		log "$1: checksum ok"
+		return 0
+	fi
+	log "$1: CHECKSUM MISMATCH (expected $2, got $3)"
+	return 1
+}
+
+# smoke: multichannel mount; write and read back KC_SIZE_MB through the
+# page cache and with O_DIRECT; compare checksums.
+scen_smoke() {
+	size=${KC_SIZE_MB:-64}
+	fail=0
+	do_mount "multichannel,max_channels=${KC_CHANNELS:-2}" || { log "mount failed"; return 1; }
+	# the extra channels are set up right after the mount; give them a moment
+	i=0
+	while [ "$(channels_up)" -lt "${KC_CHANNELS:-2}" ] && [ $i -lt 20 ]; do
+		sleep 0.5; i=$((i + 1))
+	done
+	log "channels up (client DebugData): $(channels_up)"
+	cat /proc/fs/cifs/DebugData > "$R/smoke.DebugData.txt"
+	head -c "$((size * 1048576))" /dev/urandom > "$L/src"
+	want=$(sha256sum < "$L/src" | cut -d' ' -f1)
+	echo "$want" > "$R/smoke.sha256"
+	t0=$(date +%s.%N)
+	cp "$L/src" "$M/cached.bin" && sync || { log "cached write failed"; fail=1; }
+	t1=$(date +%s.%N)
+	echo 3 > /proc/sys/vm/drop_caches
+	got=$(sha256sum < "$M/cached.bin" | cut -d' ' -f1)
+	t2=$(date +%s.%N)
+	check_sum "page-cache write/read ${size} MiB" "$want" "$got" || fail=1
+	log "page cache: write $(echo "$t0 $t1" | awk -v s="$size" '{printf "%.1f MB/s", s*1.048576/($2-$1)}')," \
+		"read $(echo "$t1 $t2" | awk -v s="$size" '{printf "%.1f MB/s", s*1.048576/($2-$1)}')"
+	t0=$(date +%s.%N)
+	dd if="$L/src" of="$M/direct.bin" bs=1M oflag=direct status=none || { log "O_DIRECT write failed"; fail=1; }
+	t1=$(date +%s.%N)
+	got=$(dd if="$M/direct.bin" bs=1M iflag=direct status=none | sha256sum | cut -d' ' -f1)
+	t2=$(date +%s.%N)
+	check_sum "O_DIRECT write/read ${size} MiB" "$want" "$got" || fail=1
+	log "O_DIRECT: write $(echo "$t0 $t1" | awk -v s="$size" '{printf "%.1f MB/s", s*1.048576/($2-$1)}')," \
+		"read $(echo "$t1 $t2" | awk -v s="$size" '{printf "%.1f MB/s", s*1.048576/($2-$1)}')"
+	log "channels up at the end: $(channels_up)"
+	cat /proc/fs/cifs/DebugData > "$R/smoke.DebugData-end.txt"
+	rm -f "$L/src"
+	do_umount
+	return $fail
+}
+
+# fio: write+verify (crc32c) with 4 jobs at random offsets over the
+# multichannel mount (KC_FIO_MB in all), O_DIRECT, then the same through
+# the page cache.
+scen_fio() {
+	do_mount "multichannel,max_channels=${KC_CHANNELS:-2}" || { log "mount failed"; return 1; }
+	sleep 1
+	log "channels up: $(channels_up)"
+	jobs=4 rc=0
+	for direct in 1 0; do
+		fio --name=kc$direct --directory="$M" --ioengine=psync --rw=randwrite --bs=64k \
+			--size="$(( ${KC_FIO_MB:-256} / jobs ))M" --numjobs=$jobs --verify=crc32c \
+			--verify_fatal=1 --do_verify=1 --direct=$direct --group_reporting \
+			> "$R/fio$direct.out" 2>&1 || rc=1
+		log "fio direct=$direct: exit $rc, $(grep -E '^ +(WRITE|READ):' "$R/fio$direct.out" | sed 's/(.*//' | tr -s ' ' | tr '\n' ';')"
+	done
+	log "channels up at the end: $(channels_up)"
+	do_umount
+	return $rc
+}
+
+# tree: 5,000 small files (50 directories of 100 x 2000 bytes): tar
+# extract onto the share, find, checksum every file after dropping the
+# caches, then rename every directory, unlink half the files, mkdir in each,
+# and check what is left; rm -rf at the end.
+scen_tree() {
+	do_mount "multichannel,max_channels=${KC_CHANNELS:-2}" || { log "mount failed"; return 1; }
+	fail=0
+	mkdir -p "$L/tree"
+	d=0
+	while [ $d -lt 50 ]; do
+		mkdir "$L/tree/d$d"
+		head -c 200000 /dev/urandom | split -d -a 3 -b 2000 - "$L/tree/d$d/f"
+		d=$((d + 1))
+	done
+	tar -C "$L" -cf "$L/tree.tar" tree
+	(cd "$L/tree" && find . -type f | sort | xargs sha256sum) > "$L/want.sums"
+	t0=$(date +%s.%N)
+	tar -C "$M" -xf "$L/tree.tar" || { log "tar extract failed"; fail=1; }
+	t1=$(date +%s.%N)
+	n=$(find "$M/tree" -type f | wc -l)
+	[ "$n" -eq 5000 ] || { log "find: $n files, expected 5000"; fail=1; }
+	echo 3 > /proc/sys/vm/drop_caches
+	(cd "$M/tree" && find . -type f | sort | xargs sha256sum) > "$L/got.sums"
+	t2=$(date +%s.%N)
+	cmp -s "$L/want.sums" "$L/got.sums" && log "5000 files: checksums ok" ||
+		{ log "CHECKSUM MISMATCH in the tree"; diff "$L/want.sums" "$L/got.sums" | head -n 5; fail=1; }
+	d=0
+	while [ $d -lt 50 ]; do
+		mv "$M/tree/d$d" "$M/tree/r$d" || fail=1
+		rm -f "$M/tree/r$d"/f0[0-4]? || fail=1
+		mkdir "$M/tree/r$d/sub" || fail=1
+		d=$((d + 1))
+	done
+	t3=$(date +%s.%N)
+	n=$(find "$M/tree" -type f | wc -l)
+	nd=$(find "$M/tree" -mindepth 1 -type d | wc -l)
+	[ "$n" -eq 2500 ] && [ "$nd" -eq 100 ] || { log "after churn: $n files, $nd dirs (expected 2500, 100)"; fail=1; }
+	[ -e "$M/tree/d0" ] && { log "d0 still there after rename"; fail=1; }
+	rm -rf "$M/tree" || fail=1
+	[ -e "$M/tree" ] && { log "rm -rf left the tree"; fail=1; }
+	t4=$(date +%s.%N)
+	log "tree: extract $(echo "$t0 $t1" | awk '{printf "%.1f", $2-$1}') s," \
+		"find+checksum $(echo "$t1 $t2" | awk '{printf "%.1f", $2-$1}') s," \
+		"churn $(echo "$t2 $t3" | awk '{printf "%.1f", $2-$1}') s, rm -rf $(echo "$t3 $t4" | awk '{printf "%.1f", $2-$1}') s"
+	rm -rf "$L/tree" "$L/tree.tar"
+	cat /proc/fs/cifs/DebugData > "$R/tree.DebugData-end.txt"
+	do_umount
+	return $fail
+}
+
+# seal: an encrypted (seal) single-channel mount and a signed one, each
+# writing and reading back 16 MiB.
+scen_seal() {
+	fail=0
+	head -c 16777216 /dev/urandom > "$L/src"
+	want=$(sha256sum < "$L/src" | cut -d' ' -f1)
+	for o in seal sign; do
+		do_mount "$o" || { log "mount with $o failed"; fail=1; continue; }
+		cp "$L/src" "$M/$o.bin" && sync
+		echo 3 > /proc/sys/vm/drop_caches
+		check_sum "$o: 16 MiB" "$want" "$(sha256sum < "$M/$o.bin" | cut -d' ' -f1)" || fail=1
+		grep -E 'Encryption|Security type|Signing' /proc/fs/cifs/DebugData | head -n 3
+		rm -f "$M/$o.bin"
+		do_umount
+	done
+	rm -f "$L/src"
+	return $fail
+}
+
+# idle: a multichannel mount left idle for 30 s (longer than the server's
+# 20 s negotiate timeout and shorter than the client's 60 s echo interval)
+# keeps every channel: no reconnect (DebugData's Instance stays 1, Stats
+# counts no session reconnect), and I/O still works afterwards.
+scen_idle() {
+	do_mount "multichannel,max_channels=${KC_CHANNELS:-2}" || { log "mount failed"; return 1; }
+	sleep 1
+	log "channels up: $(channels_up)"
+	before=$(sed -n 's/^\([0-9]*\) session .*/\1/p' /proc/fs/cifs/Stats)
+	sleep 30
+	echo idle > "$M/idle.txt" && [ "$(cat "$M/idle.txt")" = idle ] || { log "I/O after idling failed"; return 1; }
+	after=$(sed -n 's/^\([0-9]*\) session .*/\1/p' /proc/fs/cifs/Stats)
+	inst=$(sed -n 's/.*Instance: *\([0-9]*\).*/\1/p' /proc/fs/cifs/DebugData | tr '\n' ' ')
+	cat /proc/fs/cifs/DebugData > "$R/idle.DebugData.txt"
+	log "after 30 s idle: channels up $(channels_up), connection instances: $inst, session reconnects $before -> $after"
+	rm -f "$M/idle.txt"
+	do_umount
+	[ "$before" = "$after" ] && ! echo "$inst" | grep -q -E '(^| )([2-9]|[0-9][0-9]+)'
+}
+
+setup
+for s in $(echo "${KC_SCENARIOS:-smoke}" | tr ',' ' '); do
+	log "=== scenario $s"
+	if command -v "scen_$s" >/dev/null 2>&1; then
+		"scen_$s" > "$R/$s.log" 2>&1
+		echo $? > "$R/$s.rc"
+		cat /proc/fs/cifs/Stats > "$R/$s.Stats.txt" 2>/dev/null
+	else
+		echo "unknown scenario $s" > "$R/$s.log"
+		echo 2 > "$R/$s.rc"
+	fi
+	cat "$R/$s.log"
+done
+cat /proc/fs/cifs/Stats > "$R/cifs-Stats.txt" 2>/dev/null
+cat /proc/fs/cifs/DebugData > "$R/cifs-DebugData.txt" 2>/dev/null
+dmesg > "$R/dmesg.txt" 2>/dev/null
+echo done > "$R/guest.done"
+sync
+echo o > /proc/sysrq-trigger
+sleep 10
