@@ -65,6 +65,25 @@ echo "=== tests/run (unit + integration against smb3d, io_uring and threads)"
 /usr/bin/python3 tests/run --build build 2>&1 | tee "$logdir/run.log" || true
 add_counts "$logdir/run.log"
 
+# The Debian sid chroot (scripts/sid-chroot.sh, made by deps.sh above): both
+# stages print "skip ... reason" and count nothing when it is missing.
+echo "=== smbtorture 4.25 (sid chroot) against smb3d/io_uring: TESTS_SID of tests/integration/smbtorture.py"
+t=$(date +%s)
+/usr/bin/python3 tests/integration/smbtorture.py --smbtorture chroot --io-backend io_uring \
+    2>&1 | tee "$logdir/torture425.log" || true
+add_counts "$logdir/torture425.log"
+echo "(smbtorture 4.25: $(( $(date +%s) - t ))s)"
+
+echo "=== kernel client: Linux 7.2 (user-mode Linux) against smb3d, 2 links, 4 channels"
+t=$(date +%s)
+timeout 600 tests/kclient/run --build build --links 2 --channels 4 --io-backend io_uring \
+    smoke fio tree idle 2>&1 | tee "$logdir/kclient.log" || true
+add_counts "$logdir/kclient.log"
+timeout 300 tests/kclient/run --build build --links 2 --channels 4 --io-backend threads \
+    smoke fio 2>&1 | tee "$logdir/kclient-threads.log" || true
+add_counts "$logdir/kclient-threads.log"
+echo "(kernel client: $(( $(date +%s) - t ))s)"
+
 echo "=== bench/run --quick (smoke: every benchmark script still runs against smbd and smb3d)"
 if SMB3D=build/smb3d SMB3CTL=build/smb3ctl SMB3C=build/tools/smb3c/smb3c timeout 600 bench/run --quick \
     > "$logdir/bench.log" 2>&1; then
