@@ -206,6 +206,46 @@ scen_idle() {
 	[ "$before" = "$after" ] && ! echo "$inst" | grep -q -E '(^| )([2-9]|[0-9][0-9]+)'
 }
 
+# drop: while files are written for 25 s over a multichannel mount, the
+# host drops every packet of the last link (nftables) for 10 s; every file
+# written must read back intact.  The guest asks for the drop by creating
+# drop.start in the results directory; the host writes drop.done.
+scen_drop() {
+	do_mount "multichannel,max_channels=${KC_CHANNELS:-2}" || { log "mount failed"; return 1; }
+	sleep 1
+	log "channels up: $(channels_up)"
+	head -c 8388608 /dev/urandom > "$L/src"
+	fail=0 i=0
+	before=$(sed -n 's/^\([0-9]*\) session .*/\1/p' /proc/fs/cifs/Stats)
+	: > "$R/drop.start"
+	t0=$(date +%s)
+	while [ $(($(date +%s) - t0)) -lt 25 ]; do
+		# each file differs: its number, then the random block
+		{ echo "file $i"; cat "$L/src"; } > "$L/f" || break
+		cp "$L/f" "$M/drop$i.bin" || { log "write of drop$i.bin failed"; fail=1; break; }
+		sha256sum < "$L/f" | cut -d' ' -f1 > "$L/want$i"
+		i=$((i + 1))
+	done
+	sync || { log "sync failed"; fail=1; }
+	log "wrote $i files of 8 MiB in $(($(date +%s) - t0)) s; drop done by the host: $([ -e "$R/drop.done" ] && cat "$R/drop.done" || echo no)"
+	echo 3 > /proc/sys/vm/drop_caches
+	k=0
+	while [ $k -lt $i ]; do
+		got=$(sha256sum < "$M/drop$k.bin" | cut -d' ' -f1)
+		[ "$got" = "$(cat "$L/want$k")" ] || { log "drop$k.bin: CHECKSUM MISMATCH"; fail=1; }
+		rm -f "$M/drop$k.bin" "$L/want$k"
+		k=$((k + 1))
+	done
+	after=$(sed -n 's/^\([0-9]*\) session .*/\1/p' /proc/fs/cifs/Stats)
+	inst=$(sed -n 's/.*Instance: *\([0-9]*\).*/\1/p' /proc/fs/cifs/DebugData | tr '\n' ' ')
+	log "after the drop: channels up $(channels_up), connection instances: $inst, session reconnects $before -> $after"
+	[ $fail = 0 ] && log "$i files read back intact"
+	[ -e "$R/drop.done" ] || { log "the host never dropped the link"; fail=1; }
+	rm -f "$L/src" "$L/f"
+	do_umount
+	return $fail
+}
+
 setup
 for s in $(echo "${KC_SCENARIOS:-smoke}" | tr ',' ' '); do
 	log "=== scenario $s"
