@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 
 #include "cmd/fileops.h"
+#include "cmd/share_policy.h"
 #include "cmd/streams.h"
 #include "cmd/acl.h"
 #include "cmd/secdesc.h"
@@ -168,6 +169,9 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 	struct fileops_attrs a;
 	if ((st = fileops_stat_open(o, &a)))
 		return st;
+	/* "hide dot files" / "hide files", as in directory listings */
+	if (o->path && o->path[0] && o->tree && share_name_hidden(o->tree->share, o->path))
+		a.attrs = (a.attrs & ~FILE_ATTRIBUTE_NORMAL) | FILE_ATTRIBUTE_HIDDEN;
 	if (wr_left(&req->out) < windows_min_file(cls) && !(cls == FileStreamInformation && a.is_dir))
 		return STATUS_INFO_LENGTH_MISMATCH;
 	struct fscc_file_info fi = {
