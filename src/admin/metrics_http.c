@@ -1,7 +1,7 @@
 /* Prometheus text endpoint (`metrics port`, off by default, on 127.0.0.1
  * only): GET /metrics.  A plain blocking
  * thread: scrapes are rare and must not touch the data-path rings. */
-#include "proto/metrics_http.h"
+#include "admin/metrics_http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* The local control socket (`control socket`, root only) that smb3ctl
  * talks to: one request line ("status" or "reload"), a text answer, close. */
-#ifndef SMB3D_PROTO_CONTROL_H
-#define SMB3D_PROTO_CONTROL_H
+#ifndef SMB3D_ADMIN_CONTROL_H
+#define SMB3D_ADMIN_CONTROL_H
 
 #include <stdio.h>
 

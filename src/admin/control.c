@@ -1,6 +1,6 @@
 /* Control socket: `smb3ctl status` and `smb3ctl reload`.  A plain blocking
  * thread: admin traffic is rare and must not share the data-path rings. */
-#include "proto/control.h"
+#include "admin/control.h"
 
 #include <errno.h>
 #include <pthread.h>
