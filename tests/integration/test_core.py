@@ -218,7 +218,7 @@ class TreeConnectSigning(h.ServerTestCase):
     is neither signed nor encrypted makes the server disconnect."""
 
     def _session(self):
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "mc"))
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
         import smb2raw
         c = smb2raw.Conn("127.0.0.1", self.server.port).negotiate()
         st, s = smb2raw.session_setup(c, *h.USER1)

@@ -1,7 +1,7 @@
-"""Hostile-client helpers on top of tests/mc/smb2raw.py."""
+"""Hostile-client helpers on top of tests/lib/smb2raw.py."""
 import os, sys, socket, struct, time, random
 _here = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(_here, "..", "mc")); sys.path.insert(0, _here)
+sys.path.insert(0, _here)
 import smb2raw as R
 from srv import Srv, USERS
 

@@ -20,7 +20,6 @@ def ensure_unix_user(name):
     except KeyError:
         subprocess.run(["useradd", "-M", "-N", "-s", "/usr/sbin/nologin", name], capture_output=True)
         return pwd.getpwnam(name).pw_uid
-sys.path.insert(0, os.path.join(ROOT, "tests/mc"))
 sys.path.insert(0, os.path.join(ROOT, "tests/lib"))
 import smb2raw as R
 

@@ -5,7 +5,7 @@
    bind_invalid_auth, every smb2.session.bind_negative_*,
    smb2.multichannel.generic.interface_info and .num_channels
    (second user via torture:user2name / torture:user2password).
-2. Raw binds (tests/mc/smb2raw.py): one good bind (both channels usable,
+2. Raw binds (tests/lib/smb2raw.py): one good bind (both channels usable,
    bind responses correctly signed), then every failed-bind case; after each
    failed bind the target session must still work on its own channel (echo,
    create/write/read/close with a checksum) and must still have one channel
@@ -24,6 +24,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import mclib  # noqa: E402
 import smb2raw as R  # noqa: E402
 from mclib import USER1, USER2, log  # noqa: E402

@@ -30,6 +30,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import mclib  # noqa: E402
 import netns  # noqa: E402
 import smb2raw as R  # noqa: E402
@@ -128,7 +129,7 @@ def test_interface_list(bench, port, res):
             "import smb2raw as R\n"
             "c, s = R.connect_session(%r, %d, %r, %r)\n"
             "print(json.dumps(R.query_interfaces(c, s)))\n"
-        ) % (os.path.dirname(os.path.abspath(__file__)), bench.addr_srv(1), port, USER1[0], USER1[1])
+        ) % (os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"), bench.addr_srv(1), port, USER1[0], USER1[1])
         r = bench.run_cli(["/usr/bin/python3", "-c", code], check=False, timeout=60)
         if r.returncode:
             res.check(False, "interface list: FSCTL_QUERY_NETWORK_INTERFACE_INFO", r.stdout + r.stderr)

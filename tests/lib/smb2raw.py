@@ -28,6 +28,7 @@ NEGOTIATE, SESSION_SETUP, LOGOFF, TREE_CONNECT, TREE_DISCONNECT = 0, 1, 2, 3, 4
 CREATE, CLOSE, FLUSH, READ, WRITE, LOCK, IOCTL, CANCEL, ECHO = 5, 6, 7, 8, 9, 10, 11, 12, 13
 
 FLAG_RESPONSE, FLAG_SIGNED = 0x1, 0x8
+FLAG_RELATED, FLAG_REPLAY = 0x4, 0x20000000   # SMB2_FLAGS_RELATED_OPERATIONS, _REPLAY_OPERATION
 SESSION_FLAG_BINDING = 0x01
 CAP_DFS, CAP_LEASING, CAP_LARGE_MTU, CAP_MULTI_CHANNEL = 0x1, 0x2, 0x4, 0x8
 CAP_ENCRYPTION = 0x40
@@ -128,12 +129,19 @@ class Conn:
                 continue
             return r
 
-    def header(self, command, session_id=0, tree_id=0, credit_charge=1, flags=0):
-        mid = self.mid
-        self.mid += max(1, credit_charge)
-        return bytearray(struct.pack("<4sHHIHHIIQIIQ16s", b"\xfeSMB", 64, credit_charge, 0,
-                                     command, 64, flags, 0, mid, 0, tree_id, session_id,
-                                     b"\0" * 16))
+    def header(self, command, session_id=0, tree_id=0, credit_charge=1, flags=0,
+               channel_sequence=0, replay=False, mid=None):
+        """A request header.  3.x: ChannelSequence sits where a response's
+        Status is ([MS-SMB2] 2.2.1.2); replay sets SMB2_FLAGS_REPLAY_OPERATION;
+        mid reuses a MessageId (a replay on another channel)."""
+        if mid is None:
+            mid = self.mid
+            self.mid += max(1, credit_charge)
+        if replay:
+            flags |= FLAG_REPLAY
+        return bytearray(struct.pack("<4sHHHHHHIIQIIQ16s", b"\xfeSMB", 64, credit_charge,
+                                     channel_sequence & 0xFFFF, 0, command, 64, flags, 0, mid, 0,
+                                     tree_id, session_id, b"\0" * 16))
 
     @staticmethod
     def sign(msg, key, alg, dialect):
@@ -342,13 +350,59 @@ def tree_connect(conn, s, share):
     return r.tree_id
 
 
+def create_contexts(items):
+    """CREATE contexts ([MS-SMB2] 2.2.13.2) from (name bytes, data bytes)
+    pairs, 8-aligned and chained: e.g. [(b"DH2Q", dh2q), (b"RqLs", rqls)]."""
+    out = b""
+    for i, (name, data) in enumerate(items):
+        name_off, data_off = 16, (16 + len(name) + 7) & ~7
+        ent = struct.pack("<IHHHHI", 0, name_off, len(name), 0, data_off if data else 0, len(data))
+        ent += name + b"\0" * (data_off - 16 - len(name)) + data
+        if i + 1 < len(items):
+            ent += b"\0" * (-len(ent) % 8)
+            ent = struct.pack("<I", len(ent)) + ent[4:]
+        out += ent
+    return out
+
+
+def parse_create_contexts(body):
+    """The create contexts of a CREATE response body: {name: data}."""
+    off, length = struct.unpack_from("<II", body, 80)
+    out = {}
+    pos = off - 64
+    while length and 0 <= pos < len(body):
+        nxt, noff, nlen, _, doff, dlen = struct.unpack_from("<IHHHHI", body, pos)
+        out[bytes(body[pos + noff:pos + noff + nlen])] = bytes(body[pos + doff:pos + doff + dlen])
+        if not nxt:
+            break
+        pos += nxt
+    return out
+
+
+def create_request(conn, s, name, access=0x0012019F, disposition=5, options=0x40, share=7,
+                   oplock=0, contexts=(), **hdr_kw):
+    """A CREATE request (bytearray, unsigned).  hdr_kw: header() options
+    (channel_sequence, replay, mid)."""
+    n = utf16(name) or b"\0"
+    ctx = create_contexts(list(contexts))
+    ctx_off = (64 + 56 + len(n) + 7) & ~7 if ctx else 0
+    hdr = conn.header(CREATE, session_id=s.id, tree_id=s.tree_id, **hdr_kw)
+    body = struct.pack("<HBBIQQIIIIIHHII", 57, 0, oplock, 2, 0, 0, access, 0x80, share,
+                       disposition, options, 64 + 56, len(utf16(name)), ctx_off, len(ctx)) + n
+    if ctx:
+        body += b"\0" * (ctx_off - 64 - len(body)) + ctx
+    return hdr + body
+
+
+def create_full(conn, s, name, **kw):
+    """CREATE; returns the Response (status unchecked): FileId is
+    r.body[64:80], oplock level r.body[2], contexts parse_create_contexts(r.body)."""
+    return conn.call(create_request(conn, s, name, **kw), _key(conn, s))
+
+
 def create(conn, s, name, access=0x0012019F, disposition=5, options=0x40, share=7):
     """Returns FileId (16 bytes).  Default: read/write, OVERWRITE_IF, non-directory."""
-    n = utf16(name)
-    hdr = conn.header(CREATE, session_id=s.id, tree_id=s.tree_id)
-    body = struct.pack("<HBBIQQIIIIIHHII", 57, 0, 0, 2, 0, 0, access, 0x80, share,
-                       disposition, options, 64 + 56, len(n), 0, 0) + (n or b"\0")
-    r = conn.call(hdr + body, _key(conn, s))
+    r = create_full(conn, s, name, access=access, disposition=disposition, options=options, share=share)
     if r.status:
         raise SMBError(r.status, "create %s" % name)
     return r.body[64:80]
