@@ -127,7 +127,7 @@ static NTSTATUS notify_park(struct smb2_req *req, struct open *o, uint32_t out_l
 	struct vfs_notify_waiter p = { .wake = nt_wake, .cookie = req };
 	NTSTATUS st;
 	for (;;) {
-		if (__atomic_load_n(&o->closed, __ATOMIC_ACQUIRE))
+		if (atomic_load_explicit(&o->closed, memory_order_acquire))
 			st = STATUS_NOTIFY_CLEANUP;
 		else if (req->cancelled)
 			st = STATUS_CANCELLED;
@@ -171,7 +171,7 @@ static NTSTATUS notify_wait(struct smb2_req *req, struct open *o, const struct w
 				 q->flags & SMB2_WATCH_TREE, q->output_len);
 	if (r < 0) {
 		st = vfs_nt_status(r);
-	} else if (__atomic_load_n(&o->closed, __ATOMIC_ACQUIRE)) {
+	} else if (atomic_load_explicit(&o->closed, memory_order_acquire)) {
 		/* closed while the walk ran: its close may have missed the watch */
 		vfs_notify_unwatch(o, o->volatile_id);
 		st = async ? STATUS_NOTIFY_CLEANUP : STATUS_FILE_CLOSED;

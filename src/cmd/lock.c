@@ -53,7 +53,7 @@ static void lock_wake(struct brl_waiter *w)
  * under file->lock while this is false is always released by that close. */
 static bool open_closing(struct open *o)
 {
-	return __atomic_load_n(&o->closed, __ATOMIC_ACQUIRE);
+	return atomic_load_explicit(&o->closed, memory_order_acquire);
 }
 
 /* CANCEL (on the request's own worker, outside its coroutine). */
