@@ -98,6 +98,16 @@ static void print_session(struct session *s, void *arg)
 	for (unsigned i = 0; i < s->n_channels; i++)
 		fprintf(f, " %llu%s", (unsigned long long)s->channels[i]->conn->id, s->channels[i]->binding ? "(binding)" : "");
 	fprintf(f, "\n");
+	size_t pos = 0;
+	void *v;
+	while (idtable_next(&s->trees, &pos, NULL, &v)) {
+		const struct tree *t = v;
+		if (t->disconnected)
+			continue;
+		fprintf(f, "    tree %u  share [%s]  path %s%s%s\n", t->id, t->share ? t->share->name : "-",
+			t->share && t->share->path ? t->share->path : "-", t->read_only ? "  (read-only)" : "",
+			t->encrypt ? "  (encrypted)" : "");
+	}
 	pthread_mutex_unlock(&s->lock);
 }
 

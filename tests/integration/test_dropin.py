@@ -733,6 +733,16 @@ class OneInstance(h.ServerTestCase):
         time.sleep(0.2)
         self.assertEqual(self.server.log_tail(200000).count("configuration reloaded"), n)
 
+    def test_status_shows_tree_connects(self):
+        c = h.impacket_conn(self.server)
+        try:
+            tid = c.connectTree("share")
+            rc, out, err = smb3ctl(self.server.conf, "status")
+            self.assertEqual(rc, 0, err)
+            self.assertRegex(out, r"\n    tree %d  share \[share\]  path %s" % (tid, re.escape(self.server.path())))
+        finally:
+            c.close()
+
     def test_smb3ctl_extra_arguments_are_errors(self):
         for args in (("status", "bogus"), ("reload", "now"), ("user", "list", "x")):
             rc, out, err = smb3ctl(self.server.conf, *args)
