@@ -258,7 +258,7 @@ static bool take_pid_file(const struct conf *cf, char *path, size_t size, int *p
 {
 	*pid_fd = -1;
 	if (!conf_pid_file(cf, path, size)) {
-		fprintf(stderr, "smb3d: pid directory name too long\n");
+		log_fatal("pid directory name too long");
 		return false;
 	}
 	char dir[4200];
@@ -268,14 +268,14 @@ static bool take_pid_file(const struct conf *cf, char *path, size_t size, int *p
 	long holder = 0;
 	int fd = pidfile_take(path, &holder);
 	if (fd == -EWOULDBLOCK) {
-		fprintf(stderr, "smb3d: another smb3d (pid %ld) is running with pid file %s\n", holder, path);
+		log_fatal("another smb3d (pid %ld) is running with pid file %s", holder, path);
 		return false;
 	}
 	if (fd < 0) {
 		/* Without the file the port check still refuses a second server;
 		 * an explicit "pid directory" must work. */
 		if (cf->pid_dir) {
-			fprintf(stderr, "smb3d: cannot create pid file %s: %s\n", path, strerror(-fd));
+			log_fatal("cannot create pid file %s: %s", path, strerror(-fd));
 			return false;
 		}
 		log_warn("cannot create pid file %s: %s", path, strerror(-fd));
@@ -300,14 +300,14 @@ static bool listen_all(const struct conf *cf, struct worker *workers, int n_work
 			if (addrs[i].ss.ss_family == AF_INET6 && (fd == -EAFNOSUPPORT || fd == -EADDRNOTAVAIL))
 				continue;
 			if (fd == -EADDRINUSE) {
-				fprintf(stderr, "smb3d: cannot listen on %s: another process (smbd or another smb3d) "
-				        "listens there\n", conn_addr_str(&addrs[i].ss, a, sizeof(a)));
+				log_fatal("cannot listen on %s: another process (smbd or another smb3d) "
+				        "listens there", conn_addr_str(&addrs[i].ss, a, sizeof(a)));
 				return false;
 			}
 			for (int w = 0; w < n_workers; w++) {
 				fd = listener_socket(&addrs[i].ss, addrs[i].len);
 				if (fd < 0) {
-					fprintf(stderr, "smb3d: cannot listen on %s: %s\n",
+					log_fatal("cannot listen on %s: %s",
 						conn_addr_str(&addrs[i].ss, a, sizeof(a)), strerror(-fd));
 					return false;
 				}
@@ -317,7 +317,7 @@ static bool listen_all(const struct conf *cf, struct worker *workers, int n_work
 		}
 	}
 	if (!n_listen) {
-		fprintf(stderr, "smb3d: no address to listen on (check interfaces / bind interfaces only)\n");
+		log_fatal("no address to listen on (check interfaces / bind interfaces only)");
 		return false;
 	}
 	return true;
@@ -339,13 +339,13 @@ int server_run(struct conf *cf, const char *conf_path)
 	}
 	int lr = log_open_file(cf->log_file, (long long)cf->max_log_size * 1024);
 	if (lr < 0) {
-		fprintf(stderr, "smb3d: cannot open log file %s: %s\n", cf->log_file, strerror(-lr));
+		log_fatal("cannot open log file %s: %s", cf->log_file, strerror(-lr));
 		conf_free(cf);
 		pidfile_release(pid_fd, pid_path);
 		return 1;
 	}
 	if (crypto_init() < 0) {
-		fprintf(stderr, "smb3d: cannot initialise OpenSSL (default and legacy providers)\n");
+		log_fatal("cannot initialise OpenSSL (default and legacy providers)");
 		conf_free(cf);
 		return 1;
 	}
@@ -353,7 +353,7 @@ int server_run(struct conf *cf, const char *conf_path)
 	cmd_init(); /* the calls lower layers make upwards (docs/ARCHITECTURE.md "Layers") */
 	vfs_init(cf->io_backend == IO_BACKEND_THREADS ? VFS_THREADS : VFS_URING, 0);
 	if (srv_passdb_load(cf->passdb_path) < 0) {
-		fprintf(stderr, "smb3d: cannot read user database %s\n", cf->passdb_path);
+		log_fatal("cannot read user database %s", cf->passdb_path);
 		conf_free(cf);
 		pidfile_release(pid_fd, pid_path);
 		return 1;
@@ -390,7 +390,7 @@ int server_run(struct conf *cf, const char *conf_path)
 	for (; inited < n_workers; inited++) {
 		int ret = worker_init(&workers[inited], inited, (unsigned)cf->ring_entries, cf->sqpoll);
 		if (ret < 0) {
-			fprintf(stderr, "smb3d: cannot create an io_uring: %s\n", strerror(-ret));
+			log_fatal("cannot create an io_uring: %s", strerror(-ret));
 			goto out;
 		}
 		/* fixed buffers serve the io_uring engine's file reads and writes */
@@ -401,20 +401,20 @@ int server_run(struct conf *cf, const char *conf_path)
 	/* Before the workers start: a running server's socket is never taken. */
 	int cret = control_start(cf->control_socket, reload);
 	if (cret == -EADDRINUSE) {
-		fprintf(stderr, "smb3d: control socket %s belongs to a running server\n", cf->control_socket);
+		log_fatal("control socket %s belongs to a running server", cf->control_socket);
 		goto out;
 	}
 	if (cret < 0)
 		log_warn("control socket %s: %s (smb3ctl status will not work)", cf->control_socket, strerror(-cret));
 	for (; started < n_workers; started++) {
 		if (worker_start(&workers[started]) < 0) {
-			fprintf(stderr, "smb3d: cannot start worker threads\n");
+			log_fatal("cannot start worker threads");
 			goto out;
 		}
 	}
 	int mret = metrics_http_start("127.0.0.1", metrics_port);
 	if (mret < 0) {
-		fprintf(stderr, "smb3d: cannot serve metrics on 127.0.0.1:%d: %s\n", metrics_port, strerror(-mret));
+		log_fatal("cannot serve metrics on 127.0.0.1:%d: %s", metrics_port, strerror(-mret));
 		goto out;
 	}
 	log_notice("smb3d %s ready: %d workers, port %u%s", SMB3D_VERSION, n_workers, port0,

@@ -87,10 +87,8 @@ static void rotate(void)
 	out_size = 0;
 }
 
-void log_msg(int level, const char *fmt, ...)
+static void emit(int level, bool also_stderr, const char *fmt, va_list ap)
 {
-	if (level > log_level_current)
-		return;
 	if (level < 0)
 		level = 0;
 	if (level > LOG_TRACE)
@@ -98,7 +96,7 @@ void log_msg(int level, const char *fmt, ...)
 	char line[1100];
 	int n;
 	pthread_mutex_lock(&out_lock);
-	bool to_journal = out_fd < 0 && (journal < 0 ? (journal = stderr_is_journal()) : journal);
+	bool to_journal = (out_fd < 0 || also_stderr) && (journal < 0 ? (journal = stderr_is_journal()) : journal);
 	pthread_mutex_unlock(&out_lock);
 	if (to_journal) {
 		n = snprintf(line, sizeof(line), "<%d>smb3d[%s]: ", syslog_prio[level], level_names[level]);
@@ -111,10 +109,7 @@ void log_msg(int level, const char *fmt, ...)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ld smb3d[%s]: ", ts.tv_nsec / 1000000,
 			      level_names[level]);
 	}
-	va_list ap;
-	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m > sizeof(line) - (size_t)n - 2 ? sizeof(line) - (size_t)n - 2
 	                                                                              : (size_t)m);
 	line[len++] = '\n';
@@ -126,5 +121,25 @@ void log_msg(int level, const char *fmt, ...)
 		if (out_max && out_size >= out_max)
 			rotate();
 	}
+	if (also_stderr && fd != STDERR_FILENO)
+		(void)!write(STDERR_FILENO, line, len);
 	pthread_mutex_unlock(&out_lock);
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	if (level > log_level_current)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	emit(level, false, fmt, ap);
+	va_end(ap);
+}
+
+void log_fatal(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emit(LOG_ERR, true, fmt, ap);
+	va_end(ap);
 }

@@ -16,6 +16,10 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * PATH.old and started afresh when it reaches max_bytes (0 = never).
  * Reopening on every reload lets logrotate move the file.  -errno. */
 int log_open_file(const char *path, long long max_bytes);
+/* Why the server cannot start or run: an error line on stderr (with its
+ * journald priority or timestamp), and in the log file too when one is
+ * open, so `systemctl status` shows it whatever "log file" says. */
+void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define log_err(...) log_msg(LOG_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)

@@ -469,6 +469,17 @@ class Logs(h.ServerTestCase):
             p.terminate()
             p.wait(timeout=10)
 
+    def test_fatal_start_error_is_priority_3(self):
+        s = h.Server(start=False, users=[], port=self.server.port)  # the port is taken
+        self._servers.append(s)
+        with open(s.log_path, "ab") as lf:
+            st = os.fstat(lf.fileno())
+            env = dict(os.environ, JOURNAL_STREAM="%d:%d" % (st.st_dev, st.st_ino))
+            r = subprocess.run(s.command(), stdin=subprocess.DEVNULL, stdout=lf, stderr=lf, cwd=s.tmp,
+                               env=env, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.wait_log(s, r"^<3>smb3d\[error\]: cannot listen on 127\.0\.0\.1:%d: another process" % s.port)
+
     def test_global_hosts_deny_logged_at_default_level(self):
         s = self.make_server(global_opts={"hosts deny": "127.0.0.1"})
         rc, out = self.smb("ls", server=s)
