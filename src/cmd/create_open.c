@@ -1,0 +1,491 @@
+/* CREATE: opening an existing object or creating a new one ([MS-FSA]
+ * 2.1.5.1.1, 2.1.5.1.2), and attaching the open to its file (share
+ * modes, oplock breaks, registration).  See create_int.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/acl.h"
+#include "cmd/alloc.h"
+#include "cmd/change_notify.h"
+#include "cmd/cmd.h"
+#include "cmd/create_int.h"
+#include "cmd/fileops.h"
+#include "cmd/share_policy.h"
+#include "cmd/streams.h"
+#include "mc/oplock.h"
+#include "util/log.h"
+#include "util/nttime.h"
+#include "util/utf16.h"
+#include "vfs/dosattr.h"
+#include "vfs/vfs.h"
+#include "wire/create.h"
+#include "wire/fscc.h"
+
+/* FileModeInformation bits taken from CreateOptions */
+#define MODE_FROM_OPTIONS 0x0000103Eu
+
+static bool is_dot_or_root(const char *p) { return p[0] == 0; }
+
+/* The parent directory of `path` ("" for names in the root); malloc'd. */
+char *create_parent_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? strndup(path, (size_t)(s - path)) : strdup("");
+}
+
+static bool share_conflict(const struct open *e, uint32_t access, uint32_t share)
+{
+	return fileops_share_conflict(e, access, share);
+}
+
+/* Open flags for the access an open needs on a regular file. */
+static int data_flags(uint32_t access, bool overwrite)
+{
+	bool rd = access & (FILE_READ_DATA | FILE_EXECUTE);
+	bool wr = (access & (FILE_WRITE_DATA | FILE_APPEND_DATA)) || overwrite;
+	if (rd && wr)
+		return O_RDWR;
+	if (wr)
+		return O_WRONLY;
+	return O_RDONLY;
+}
+
+void create_open_free(struct open *o)
+{
+	if (!o)
+		return;
+	if (o->fd >= 0)
+		vfs_close(o->fd);
+	if (o->file)
+		file_put(o->file);
+	if (o->tree)
+		tree_put(o->tree);
+	session_put(o->session);
+	vfs_ident_put(o->ident);
+	free(o->path);
+	free(o);
+}
+
+/* Attach the open to its file under the share-mode rules and register it. */
+NTSTATUS create_attach(struct create_state *cs, struct open *o, const struct statx *st)
+{
+	dev_t dev = makedev(st->stx_dev_major, st->stx_dev_minor);
+	struct file *f = file_get(dev, st->stx_ino, S_ISDIR(st->stx_mode));
+	if (!f)
+		return STATUS_NO_MEMORY;
+	o->file = f;
+	/* An exclusive or batch oplock of another open is broken first: its
+	 * holder may close and so end a sharing conflict ([MS-FSA] 2.1.5.1.2). */
+	uint32_t disp = cs->q->create_disposition;
+	oplock_break_for_create(cs->req, f, o->access, o->share_access,
+				disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF, share_conflict);
+	pthread_mutex_lock(&f->lock);
+	if (f->delete_pending) {
+		pthread_mutex_unlock(&f->lock);
+		return STATUS_DELETE_PENDING;
+	}
+	for (struct open *e = f->opens; e; e = e->file_next) {
+		if (share_conflict(e, o->access, o->share_access)) {
+			pthread_mutex_unlock(&f->lock);
+			return STATUS_SHARING_VIOLATION;
+		}
+	}
+	file_add_open(f, o);
+	pthread_mutex_unlock(&f->lock);
+	int reg = open_register(o);
+	if (reg < 0) {
+		pthread_mutex_lock(&f->lock);
+		file_remove_open(f, o);
+		pthread_mutex_unlock(&f->lock);
+		/* ENOTCONN: the session or tree went away while this CREATE ran */
+		return reg == -ENOTCONN ? STATUS_USER_SESSION_DELETED
+		     : reg == -EMFILE	? STATUS_TOO_MANY_OPENED_FILES
+					: STATUS_INSUFFICIENT_RESOURCES;
+	}
+	(void)cs;
+	return STATUS_SUCCESS;
+}
+
+struct open *create_open_new(struct create_state *cs)
+{
+	struct open *o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->fd = -1;
+	o->path = strdup(cs->path);
+	if (!o->path) {
+		free(o);
+		return NULL;
+	}
+	o->session = cs->req->session;
+	session_get(o->session);
+	o->ident = vfs_ident_ref(o->session->ident); /* the creator's identity, for good */
+	o->tree = cs->req->tree;
+	atomic_fetch_add(&o->tree->refs, 1);
+	o->share_access = cs->q->share_access & (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
+	o->create_options = cs->q->create_options;
+	o->create_disposition = cs->q->create_disposition;
+	o->write_through = cs->q->create_options & FILE_WRITE_THROUGH;
+	o->mode = cs->q->create_options & MODE_FROM_OPTIONS;
+	return o;
+}
+
+/* Wrap a freshly opened fd in an open and attach it to its file (share
+ * modes, oplock breaks); the fd belongs to the open from here on. */
+static NTSTATUS open_from_fd(struct create_state *cs, int fd, uint32_t want, bool is_dir, const struct statx *st,
+			     struct open **out)
+{
+	struct open *o = create_open_new(cs);
+	if (!o) {
+		vfs_close(fd);
+		return STATUS_NO_MEMORY;
+	}
+	o->fd = fd;
+	o->access = want;
+	o->is_dir = is_dir;
+	o->delete_on_close = cs->q->create_options & FILE_DELETE_ON_CLOSE;
+	NTSTATUS s = create_attach(cs, o, st);
+	if (s != STATUS_SUCCESS) {
+		create_open_free(o);
+		return s;
+	}
+	*out = o;
+	return STATUS_SUCCESS;
+}
+
+/* Undo an open that was attached (registered) but must fail. */
+void create_open_abort(struct open *o)
+{
+	fileops_close_open(o, NULL);
+	open_put(o);
+}
+
+/* Undo the create of an object that must not stay behind: the open was
+ * its first, so closing it delete-pending removes it. */
+void create_undo(struct open *o)
+{
+	pthread_mutex_lock(&o->file->lock);
+	o->file->delete_pending = true;
+	pthread_mutex_unlock(&o->file->lock);
+	create_open_abort(o);
+}
+
+/* The AllocationSize context (AlSi) of a file just created or overwritten
+ * (size 0): bounded by the free space, preallocated only with "strict
+ * allocate", as the session's user (alloc.h). */
+NTSTATUS create_alloc(struct create_state *cs, struct open *o, int fd)
+{
+	if (!cs->alloc)
+		return STATUS_SUCCESS;
+	const struct conf_share *sh = cs->req->tree->share;
+	NTSTATUS st = alloc_grow(cs->id, o, fd, sh && sh->strict_allocate, 0, 0, cs->alloc);
+	if (st == STATUS_SUCCESS)
+		fileops_alloc_hint(o, cs->alloc);
+	return st;
+}
+
+/* Open an existing object.  -EAGAIN: it changed under us, start again. */
+NTSTATUS create_open_existing(struct create_state *cs, const struct statx *st, int *again)
+{
+	const struct wire_create_req *q = cs->q;
+	struct smb2_req *req = cs->req;
+	uint32_t disp = q->create_disposition;
+	bool is_dir = S_ISDIR(st->stx_mode);
+	bool is_reg = S_ISREG(st->stx_mode);
+	bool overwrite = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF;
+
+	if ((q->create_options & FILE_DIRECTORY_FILE) && !is_dir)
+		return STATUS_NOT_A_DIRECTORY;
+	if ((q->create_options & FILE_NON_DIRECTORY_FILE) && is_dir)
+		return STATUS_FILE_IS_A_DIRECTORY;
+	if (disp == FILE_CREATE)
+		return STATUS_OBJECT_NAME_COLLISION;
+	if (is_dir && overwrite)
+		return STATUS_INVALID_PARAMETER;
+	if (cs->trailing_slash && !is_dir)
+		return STATUS_OBJECT_NAME_INVALID;
+
+	/* Maximal access from the unix permissions and the parent. */
+	struct statx pst, *parent = NULL;
+	if (!is_dot_or_root(cs->path)) {
+		char *pp = create_parent_of(cs->path);
+		if (pp && vfs_statx(cs->id, cs->root, pp, 0, STATX_BASIC_STATS, &pst) >= 0)
+			parent = &pst;
+		free(pp);
+	}
+	uint32_t max = fileops_max_access(req->session, req->tree, st, parent);
+	uint32_t want = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
+	if (cs->max_allowed)
+		want |= max;
+	uint32_t required = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
+	if (overwrite)
+		required |= FILE_WRITE_DATA;
+	if (required & ~max)
+		return STATUS_ACCESS_DENIED;
+	if ((q->create_options & FILE_DELETE_ON_CLOSE) && !(want & DELETE_ACCESS))
+		return STATUS_ACCESS_DENIED;
+
+	/* Open the fd as the user: the kernel checks the data access. */
+	int fd;
+	if (is_dir) {
+		fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_DIRECTORY, 0);
+		if (fd == -EACCES && !(required & FILE_READ_DATA)) {
+			fd = vfs_open(cs->id, cs->root, cs->path, O_PATH | O_DIRECTORY, 0);
+			want &= ~FILE_READ_DATA;
+		}
+	} else if (is_reg) {
+		int flags = data_flags(want, overwrite);
+		fd = vfs_open(cs->id, cs->root, cs->path, flags, 0);
+		if (fd == -EACCES && cs->max_allowed && flags != O_RDONLY &&
+		    !(required & (FILE_WRITE_DATA | FILE_APPEND_DATA))) {
+			want &= ~(FILE_WRITE_DATA | FILE_APPEND_DATA);
+			flags = O_RDONLY;
+			fd = vfs_open(cs->id, cs->root, cs->path, flags, 0);
+		}
+		if (fd == -EACCES && flags == O_RDONLY &&
+		    !(required & (FILE_READ_DATA | FILE_EXECUTE))) {
+			want &= ~(FILE_READ_DATA | FILE_EXECUTE);
+			fd = vfs_open(cs->id, cs->root, cs->path, O_PATH, 0);
+		}
+	} else {
+		/* fifos, devices, sockets: metadata only */
+		if (required & (FILE_READ_DATA | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_EXECUTE))
+			return STATUS_ACCESS_DENIED;
+		want &= ~(FILE_READ_DATA | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_EXECUTE);
+		fd = vfs_open(cs->id, cs->root, cs->path, O_PATH, 0);
+	}
+	if (fd == -ENOENT || fd == -ENOTDIR) {
+		*again = 1;
+		return STATUS_OBJECT_NAME_NOT_FOUND;
+	}
+	if (fd < 0)
+		return vfs_nt_status(fd);
+
+	struct statx fst;
+	int r = vfs_statx(cs->id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &fst);
+	if (r < 0) {
+		vfs_close(fd);
+		return vfs_nt_status(r);
+	}
+	if (fst.stx_ino != st->stx_ino || fst.stx_dev_major != st->stx_dev_major ||
+	    fst.stx_dev_minor != st->stx_dev_minor || (fst.stx_mode & S_IFMT) != (st->stx_mode & S_IFMT)) {
+		vfs_close(fd); /* replaced between stat and open */
+		*again = 1;
+		return STATUS_OBJECT_NAME_NOT_FOUND;
+	}
+
+	/* MS-DTYP 2.5.3.2: a DACL set by a client limits the access too (on
+	 * top of the unix check above, which the kernel also applies). */
+	char *pp = is_dot_or_root(cs->path) ? NULL : create_parent_of(cs->path);
+	uint32_t lim = acl_open_limit(req->session, cs->id, cs->root, pp, fd);
+	free(pp);
+	if (required & ~lim) {
+		vfs_close(fd);
+		return STATUS_ACCESS_DENIED;
+	}
+	want &= lim;
+	max &= lim;
+
+	/* DOS attributes: read-only files refuse writes and deletes
+	 * (MS-FSA 2.1.5.1.2), hidden/system must be repeated to overwrite. */
+	struct vfs_dosinfo_ext dosx;
+	int dos_r = vfs_dos_get_ext(cs->id, fd, &dosx);
+	bool have_dos = dos_r >= 0;
+	uint32_t attrs = have_dos ? dosx.d.attrs : 0;
+	if (!is_dir && (attrs & FILE_ATTRIBUTE_READONLY)) {
+		if (q->create_options & FILE_DELETE_ON_CLOSE) {
+			vfs_close(fd);
+			return STATUS_CANNOT_DELETE;
+		}
+		if (required & (FILE_WRITE_DATA | FILE_APPEND_DATA)) {
+			vfs_close(fd);
+			return STATUS_ACCESS_DENIED;
+		}
+		want &= ~(FILE_WRITE_DATA | FILE_APPEND_DATA);
+	}
+	if (overwrite && (((attrs & FILE_ATTRIBUTE_HIDDEN) && !(q->file_attributes & FILE_ATTRIBUTE_HIDDEN)) ||
+			  ((attrs & FILE_ATTRIBUTE_SYSTEM) && !(q->file_attributes & FILE_ATTRIBUTE_SYSTEM)))) {
+		vfs_close(fd);
+		return STATUS_ACCESS_DENIED;
+	}
+
+	struct open *o;
+	NTSTATUS s = open_from_fd(cs, fd, want, is_dir, &fst, &o);
+	if (s != STATUS_SUCCESS)
+		return s;
+
+	cs->action = FILE_OPENED;
+	if (!overwrite) /* read after fst: the QUERY_INFOs to come may use it */
+		fileops_attr_cache_prime(o, &fst, dos_r, &dosx);
+	if (overwrite) {
+		r = vfs_ftruncate(cs->id, fd, 0);
+		if (r < 0) {
+			create_open_abort(o);
+			return vfs_nt_status(r);
+		}
+		/* MS-FSA 2.1.5.1.2.2: the new attributes replace the old ones. */
+		struct vfs_dosinfo nd = {
+			.attrs = (q->file_attributes & ATTRS_SETTABLE) | FILE_ATTRIBUTE_ARCHIVE,
+			.create_time = have_dos ? dosx.d.create_time : 0,
+		};
+		(void)vfs_dos_set(cs->id, fd, &nd);
+		/* MS-FSA 2.1.5.1.2.2: the EAs given replace the file's EAs */
+		if (cs->eas) {
+			NTSTATUS es = fileops_ea_apply(cs->id, fd, cs->eas, cs->eas_len, true);
+			if (es != STATUS_SUCCESS) {
+				create_open_abort(o);
+				return es;
+			}
+		}
+		NTSTATUS as = create_alloc(cs, o, fd);
+		if (as != STATUS_SUCCESS) {
+			create_open_abort(o);
+			return as;
+		}
+		cs->action = disp == FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
+	}
+	cs->o = o;
+	cs->max_access = max;
+	return STATUS_SUCCESS;
+}
+
+/* Create a new object.  *again: it appeared meanwhile, start again.
+ * psd: the parent's stored descriptor (NULL: none). */
+static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct acl_stored *psd)
+{
+	const struct wire_create_req *q = cs->q;
+	struct smb2_req *req = cs->req;
+	uint32_t disp = q->create_disposition;
+	bool dir = q->create_options & FILE_DIRECTORY_FILE;
+
+	if (disp == FILE_OPEN || disp == FILE_OVERWRITE) {
+		/* Name vs path not found: does the parent exist? */
+		char *pp = create_parent_of(cs->path);
+		struct statx pst;
+		int r = pp ? vfs_statx(cs->id, cs->root, pp, 0, STATX_TYPE, &pst) : -ENOMEM;
+		free(pp);
+		if (r == -ENOENT || r == -ENOTDIR || (r >= 0 && !S_ISDIR(pst.stx_mode)))
+			return STATUS_OBJECT_PATH_NOT_FOUND;
+		return STATUS_OBJECT_NAME_NOT_FOUND;
+	}
+	if (is_dot_or_root(cs->path))
+		return STATUS_OBJECT_NAME_INVALID;
+	if (cs->trailing_slash && !dir)
+		return STATUS_OBJECT_NAME_INVALID;
+	if (req->tree->read_only)
+		return STATUS_ACCESS_DENIED;
+	if (q->file_attributes & FILE_ATTRIBUTE_ENCRYPTED)
+		return STATUS_ACCESS_DENIED; /* no EFS here, as a standalone server */
+
+	/* The creator owns the new object: it may do anything with it. */
+	uint32_t max = FILE_ALL_ACCESS;
+	uint32_t want = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
+	if (cs->max_allowed)
+		want |= max;
+	if ((q->create_options & FILE_DELETE_ON_CLOSE) && !(want & DELETE_ACCESS))
+		return STATUS_ACCESS_DENIED;
+	/* MS-FSA 2.1.5.1.1: a new read-only file cannot be delete-on-close. */
+	if ((q->create_options & FILE_DELETE_ON_CLOSE) && (q->file_attributes & FILE_ATTRIBUTE_READONLY))
+		return STATUS_CANNOT_DELETE;
+	/* the parent's DACL must allow adding the file or directory */
+	if (psd && !acl_create_allowed(req->session, psd, dir))
+		return STATUS_ACCESS_DENIED;
+
+	int fd;
+	mode_t mode = share_new_mode(req, cs->root, cs->path, dir); /* create mask & co. */
+	if (dir) {
+		int r = vfs_mkdirat(cs->id, cs->root, cs->path, mode);
+		if (r == -EEXIST) {
+			*again = 1;
+			return STATUS_OBJECT_NAME_COLLISION;
+		}
+		if (r == -ENOENT || r == -ENOTDIR)
+			return STATUS_OBJECT_PATH_NOT_FOUND;
+		if (r < 0)
+			return vfs_nt_status(r);
+		notify_sync();
+		fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_DIRECTORY, 0);
+		share_new_object(req, fd, mode);
+	} else {
+		int flags = data_flags(want, false) | O_CREAT | O_EXCL;
+		fd = vfs_open(cs->id, cs->root, cs->path, flags, mode);
+		share_new_object(req, fd, mode);
+		if (fd == -EEXIST) {
+			*again = 1;
+			return STATUS_OBJECT_NAME_COLLISION;
+		}
+		if (fd == -ENOENT || fd == -ENOTDIR)
+			return STATUS_OBJECT_PATH_NOT_FOUND;
+	}
+	if (fd < 0)
+		return vfs_nt_status(fd);
+
+	struct statx st;
+	int r = vfs_statx(cs->id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &st);
+	if (r < 0) {
+		vfs_close(fd);
+		return vfs_nt_status(r);
+	}
+	struct open *o;
+	NTSTATUS s = open_from_fd(cs, fd, want, dir, &st, &o);
+	if (s != STATUS_SUCCESS)
+		return s;
+
+	/* MS-DTYP 2.5.3.4: the DACL inherited from the parent's */
+	if (psd && (r = acl_inherit(req->session, psd, dir, fd)) < 0) {
+		log_warn("create %s: storing the inherited ACL: %s", cs->path, strerror(-r));
+		create_undo(o);
+		return vfs_nt_status(r);
+	}
+
+	/* DOS attributes and the create time (MS-FSA 2.1.5.1.1). */
+	struct vfs_dosinfo d = { .attrs = q->file_attributes & ATTRS_SETTABLE };
+	if (!dir)
+		d.attrs |= FILE_ATTRIBUTE_ARCHIVE;
+	if (st.stx_mask & STATX_BTIME) {
+		struct timespec ts = { .tv_sec = st.stx_btime.tv_sec, .tv_nsec = st.stx_btime.tv_nsec };
+		d.create_time = nttime_from_timespec(&ts);
+	} else {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		d.create_time = nttime_from_timespec(&ts);
+	}
+	/* a new inode has no value to keep: no read before the write */
+	struct vfs_dosinfo_ext dx = { .d = d };
+	r = vfs_dos_set_ext(cs->id, fd, &dx);
+	if (r < 0)
+		log_debug("create %s: storing DOS attributes: %s", cs->path, strerror(-r));
+	NTSTATUS es = cs->eas ? fileops_ea_apply(cs->id, fd, cs->eas, cs->eas_len, false) : STATUS_SUCCESS;
+	if (es == STATUS_SUCCESS && !dir) /* MS-FSA 2.1.5.1.1: directories ignore it */
+		es = create_alloc(cs, o, fd);
+	if (es != STATUS_SUCCESS) {
+		create_undo(o);
+		return es;
+	}
+	cs->o = o;
+	cs->action = FILE_CREATED;
+	cs->max_access = max & (req->tree->read_only ? ~FILEOPS_WRITE_RIGHTS : ~0u);
+	return STATUS_SUCCESS;
+}
+
+NTSTATUS create_new(struct create_state *cs, int *again)
+{
+	struct acl_stored psd;
+	bool have = false;
+	uint32_t disp = cs->q->create_disposition;
+	if (disp != FILE_OPEN && disp != FILE_OVERWRITE && !is_dot_or_root(cs->path)) {
+		char *pp = create_parent_of(cs->path);
+		have = pp && acl_load_parent(cs->id, cs->root, pp, &psd) == 0;
+		free(pp);
+	}
+	NTSTATUS s = create_new_in(cs, again, have ? &psd : NULL);
+	if (have)
+		acl_stored_free(&psd);
+	return s;
+}
