@@ -167,8 +167,9 @@ void tree_put(struct tree *t);
 /* Remove from the session, close its opens; returns false if unknown. */
 bool tree_disconnect(struct session *s, uint32_t id);
 
-/* Hooks the file service sets to close opens when their tree or session
- * goes away (state/ never calls up into cmd/). */
+/* Closes the opens of a tree when it or its session goes away: the file
+ * service's, installed at start-up by cmd_init() (fileops_init); state/
+ * never calls up into cmd/ by name (docs/ARCHITECTURE.md "Layers"). */
 extern void (*state_close_opens_of_tree)(struct session *s, struct tree *t);
 
 #endif
