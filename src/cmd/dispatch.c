@@ -1,39 +1,109 @@
-/* The dispatch table (CONVENTIONS rule 4): for each command, its handler,
- * its StructureSize, whether it needs a session and a tree connect, and
- * whether it changes state (for channel sequence and replay checks).
+/* The dispatch table (CONVENTIONS rule 4): what the pipeline does for each
+ * command before its handler runs (proto/smb.h, struct smb2_cmd_desc).
+ *
+ * The FileId offsets are those of the request bodies in MS-SMB2 2.2: the
+ * pipeline looks the open up once, after the session and the tree, and
+ * hands it to the handler as req->open.  An unknown or closed FileId is
+ * answered STATUS_FILE_CLOSED without calling the handler, as Windows and
+ * Samba do, except where .fid_optional lets the handler decide (IOCTL).
  *
  * It lives with the handlers, above the pipeline: proto/ gets it from
  * cmd_init(), which also installs the other calls a lower layer makes
- * upwards (docs/ARCHITECTURE.md "Layers"). */
+ * upwards, the SMB1 multi-protocol NEGOTIATE among them
+ * (docs/ARCHITECTURE.md "Layers"). */
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
 #include "mc/oplock.h"
 #include "proto/pipeline.h"
 #include "proto/smb.h"
 
-#define CMD(id, fn_, size, sess, tree, inprog, changes) \
-	[id] = { #id, fn_, size, sess, tree, inprog, changes }
-
 static const struct smb2_cmd_desc cmd_table[SMB2_N_COMMANDS] = {
-	CMD(SMB2_NEGOTIATE,       cmd_negotiate,       36, false, false, false, false),
-	CMD(SMB2_SESSION_SETUP,   cmd_session_setup,   25, false, false, true,  false),
-	CMD(SMB2_LOGOFF,          cmd_logoff,           4, true,  false, true,  false),
-	CMD(SMB2_TREE_CONNECT,    cmd_tree_connect,     9, true,  false, false, false),
-	CMD(SMB2_TREE_DISCONNECT, cmd_tree_disconnect,  4, true,  true,  false, false),
-	CMD(SMB2_CREATE,          cmd_create,          57, true,  true,  false, true),
-	CMD(SMB2_CLOSE,           cmd_close,           24, true,  true,  false, false),
-	CMD(SMB2_FLUSH,           cmd_flush,           24, true,  true,  false, false),
-	CMD(SMB2_READ,            cmd_read,            49, true,  true,  false, false),
-	CMD(SMB2_WRITE,           cmd_write,           49, true,  true,  false, true),
-	CMD(SMB2_LOCK,            cmd_lock,            48, true,  true,  false, true),
-	CMD(SMB2_IOCTL,           cmd_ioctl,           57, true,  true,  false, true),
-	CMD(SMB2_CANCEL,          cmd_cancel,           4, false, false, false, false),
-	CMD(SMB2_ECHO,            cmd_echo,             4, false, false, false, false),
-	CMD(SMB2_QUERY_DIRECTORY, cmd_query_directory, 33, true,  true,  false, false),
-	CMD(SMB2_CHANGE_NOTIFY,   cmd_change_notify,   32, true,  true,  false, false),
-	CMD(SMB2_QUERY_INFO,      cmd_query_info,      41, true,  true,  false, false),
-	CMD(SMB2_SET_INFO,        cmd_set_info,        33, true,  true,  false, true),
-	CMD(SMB2_OPLOCK_BREAK,    cmd_oplock_break,     0, true,  true,  false, false),
+	[SMB2_NEGOTIATE] = {
+		.fn = cmd_negotiate, .body_size = 36,
+	},
+	[SMB2_SESSION_SETUP] = {
+		.fn = cmd_session_setup, .body_size = 25,
+		.allow_in_progress = true, /* a session it continues is in progress */
+	},
+	[SMB2_LOGOFF] = {
+		.fn = cmd_logoff, .body_size = 4,
+		.need_session = true, .allow_in_progress = true,
+	},
+	[SMB2_TREE_CONNECT] = {
+		.fn = cmd_tree_connect, .body_size = 9,
+		.need_session = true,
+	},
+	[SMB2_TREE_DISCONNECT] = {
+		.fn = cmd_tree_disconnect, .body_size = 4,
+		.need_session = true, .need_tree = true,
+	},
+	[SMB2_CREATE] = {
+		.fn = cmd_create, .body_size = 57,
+		.need_session = true, .need_tree = true,
+		.replayable = true, /* 3.3.5.9.10: a durable v2 CREATE replayed */
+	},
+	[SMB2_CLOSE] = {
+		.fn = cmd_close, .body_size = 24,
+		.need_session = true, .need_tree = true, .fid_off = 8,
+	},
+	[SMB2_FLUSH] = {
+		.fn = cmd_flush, .body_size = 24,
+		.need_session = true, .need_tree = true, .fid_off = 8,
+	},
+	[SMB2_READ] = {
+		.fn = cmd_read, .body_size = 49,
+		.need_session = true, .need_tree = true, .fid_off = 16,
+	},
+	[SMB2_WRITE] = {
+		.fn = cmd_write, .body_size = 49,
+		.need_session = true, .need_tree = true, .fid_off = 16,
+		.chan_seq = true, .replayable = true,
+	},
+	[SMB2_LOCK] = {
+		/* Resilient and durable opens replay a LOCK by its LockSequence
+		 * (3.3.5.14), not by the REPLAY flag. */
+		.fn = cmd_lock, .body_size = 48,
+		.need_session = true, .need_tree = true, .fid_off = 8,
+	},
+	[SMB2_IOCTL] = {
+		/* FSCTLs of the server (VALIDATE_NEGOTIATE_INFO,
+		 * QUERY_NETWORK_INTERFACE_INFO, DFS referrals, PIPE_WAIT) come
+		 * with the FileId all ones: the handler gets req->open NULL and
+		 * answers FILE_CLOSED itself for the FSCTLs of a file. */
+		.fn = cmd_ioctl, .body_size = 57,
+		.need_session = true, .need_tree = true, .fid_off = 8, .fid_optional = true,
+		.chan_seq = true, .replayable = true,
+	},
+	[SMB2_CANCEL] = {
+		.fn = cmd_cancel, .body_size = 4,
+	},
+	[SMB2_ECHO] = {
+		.fn = cmd_echo, .body_size = 4,
+	},
+	[SMB2_QUERY_DIRECTORY] = {
+		.fn = cmd_query_directory, .body_size = 33,
+		.need_session = true, .need_tree = true, .fid_off = 8,
+	},
+	[SMB2_CHANGE_NOTIFY] = {
+		.fn = cmd_change_notify, .body_size = 32,
+		.need_session = true, .need_tree = true, .fid_off = 8,
+	},
+	[SMB2_QUERY_INFO] = {
+		.fn = cmd_query_info, .body_size = 41,
+		.need_session = true, .need_tree = true, .fid_off = 24,
+	},
+	[SMB2_SET_INFO] = {
+		.fn = cmd_set_info, .body_size = 33,
+		.need_session = true, .need_tree = true, .fid_off = 16,
+		.chan_seq = true, .replayable = true,
+	},
+	[SMB2_OPLOCK_BREAK] = {
+		/* body_size 0: an oplock acknowledgment (24, with a FileId) or a
+		 * lease acknowledgment (36, with a LeaseKey instead): the
+		 * handler checks which (2.2.24). */
+		.fn = cmd_oplock_break, .body_size = 0,
+		.need_session = true, .need_tree = true, .fid_off = 8, .fid_form = 24,
+	},
 };
 
 void cmd_init(void)

@@ -26,6 +26,7 @@
 #include "proto/pipeline.h"
 #include "proto/signing.h"
 #include "proto/smb.h"
+#include "state/open.h"
 #include "util/bufpool.h"
 #include "util/coro.h"
 #include "util/log.h"
@@ -734,6 +735,44 @@ static NTSTATUS req_prepare(struct smb2_req *req, struct smb2_req *prev)
 	return STATUS_SUCCESS;
 }
 
+/* The open of the request's FileId (dispatch table: fid_off), looked up
+ * once for the handler as req->open.  MS-SMB2 3.3.5.2.7.2: FileId all ones
+ * in a related element names the previous element's open (req->file_id_*,
+ * inherited by req_prepare; all ones in an unrelated element, naming none). */
+static NTSTATUS req_lookup_open(struct smb2_req *req, const struct smb2_cmd_desc *d)
+{
+	const uint8_t *body = req->in.p;
+	if (!d->fid_off || (d->fid_form && get_le16(body) != d->fid_form))
+		return STATUS_SUCCESS;
+	if (rd_left(&req->in) < (size_t)d->fid_off + 16)
+		return STATUS_INVALID_PARAMETER;
+	uint64_t persistent = get_le64(body + d->fid_off);
+	uint64_t volatile_id = get_le64(body + d->fid_off + 8);
+	if (persistent == UINT64_MAX && volatile_id == UINT64_MAX) {
+		persistent = req->file_id_persistent;
+		volatile_id = req->file_id_volatile;
+	}
+	struct open *o = open_lookup(persistent, volatile_id, req->session, req->tree);
+	if (!o)
+		return d->fid_optional ? STATUS_SUCCESS : STATUS_FILE_CLOSED;
+	req->open = o;
+	req->file_id_persistent = o->persistent_id;
+	req->file_id_volatile = o->volatile_id;
+	return STATUS_SUCCESS;
+}
+
+/* Look up the open, run the handler, drop the open. */
+static NTSTATUS req_call(struct smb2_req *req, const struct smb2_cmd_desc *d)
+{
+	NTSTATUS st = req_lookup_open(req, d);
+	if (st == STATUS_SUCCESS)
+		st = d->fn(req);
+	if (req->open)
+		open_put(req->open);
+	req->open = NULL;
+	return st;
+}
+
 static void chain_run(void *arg)
 {
 	struct smb2_chain *ch = arg;
@@ -757,7 +796,7 @@ static void chain_run(void *arg)
 				if (prepared && (req->hdr.flags & SMB2_FLAGS_RELATED_OPERATIONS) && ch->create_err)
 					st = ch->create_err;
 				else if (prepared)
-					st = smb2_cmds[req->hdr.command].fn(req);
+					st = req_call(req, &smb2_cmds[req->hdr.command]);
 				ch->prepare_failed = !prepared;
 				if (req->hdr.command == SMB2_CREATE)
 					ch->create_err = nt_is_error(st) ? st : STATUS_SUCCESS;

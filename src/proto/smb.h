@@ -11,6 +11,7 @@
 #define SMB3D_PROTO_SMB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -89,6 +90,8 @@ struct smb2_req {
 	/* context resolved by the dispatcher */
 	struct session *session;      /* reference or NULL */
 	struct tree *tree;            /* reference or NULL */
+	struct open *open;            /* of the FileId (smb2_cmd_desc.fid_off): a
+				       * reference the pipeline drops after the handler */
 	/* output: header + body, plus optional data iovecs after it */
 	uint8_t *out_buf;
 	size_t out_cap;
@@ -112,22 +115,40 @@ struct smb2_req {
 	struct coro *co;              /* the coroutine running this request */
 	void (*cancel_fn)(struct smb2_req *req); /* set by a handler that can be woken to cancel */
 	struct smb2_req *async_next, *async_prev;
-	/* handler scratch: the open for related compound operations */
+	/* The FileId a related compound element after this one inherits
+	 * (3.3.5.2.7.2): this element's open, or the one CREATE opened. */
 	uint64_t file_id_persistent, file_id_volatile;
 };
 
 /* Handler entry points (src/cmd/<command>.c). */
 typedef NTSTATUS (*smb2_handler)(struct smb2_req *req);
 
-/* The dispatch table entry (CONVENTIONS rule 4). */
+/* The dispatch table entry (CONVENTIONS rule 4, cmd/dispatch.c): what
+ * the pipeline checks and resolves before the handler runs. */
 struct smb2_cmd_desc {
-	const char *name;
 	smb2_handler fn;
 	uint16_t body_size;      /* StructureSize; the fixed part that must be present */
-	bool need_session;       /* a valid session */
+	bool need_session;       /* a valid session, bound to this channel */
 	bool need_tree;          /* a tree connect */
 	bool allow_in_progress;  /* allowed on a session still authenticating */
-	bool state_changing;     /* for channel sequence checks / replay (multichannel part 2) */
+	/* Where the FileId (2.2.14.1) sits in the body, 0 for a command
+	 * without one.  The pipeline looks the open up once, before the
+	 * handler runs, and hands it over as req->open; in a related
+	 * compound element the FileId all ones names the previous element's
+	 * open (3.3.5.2.7.2).  Unknown or closed: STATUS_FILE_CLOSED. */
+	uint8_t fid_off;
+	/* Non-zero: only the body form with this StructureSize has the
+	 * FileId (OPLOCK_BREAK: 24, the oplock acknowledgment). */
+	uint16_t fid_form;
+	/* An unknown FileId is not an error: the handler runs with
+	 * req->open NULL and decides (IOCTL: FSCTLs of the server). */
+	bool fid_optional;
+	/* Subject to the channel sequence check (3.3.5.2.10: WRITE,
+	 * SET_INFO, IOCTL); the check itself comes with multichannel part 2. */
+	bool chan_seq;
+	/* May be resent with SMB2_FLAGS_REPLAY_OPERATION after a channel
+	 * failed (3.x); replay detection comes with multichannel part 2. */
+	bool replayable;
 };
 /* The table, set by smb_dispatch_init() (proto/dispatch.c). */
 extern const struct smb2_cmd_desc *smb2_cmds;
