@@ -8,13 +8,10 @@ NTSTATUS cmd_close(struct smb2_req *req)
 	struct wire_close_req q;
 	if (wire_close_decode_req(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
-	struct open *o = fileops_lookup(req, q.fid.persistent, q.fid.volatile_);
-	if (!o)
-		return STATUS_FILE_CLOSED;
+	struct open *o = req->open;
 	struct wire_close_rsp rsp = { 0 };
 	bool post = q.flags & SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB;
 	bool closed = fileops_close_open(o, post ? &rsp : NULL);
-	open_put(o);
 	if (!closed)
 		return STATUS_FILE_CLOSED; /* a concurrent CLOSE won */
 	wire_close_encode_rsp(&req->out, &rsp);

@@ -10,9 +10,7 @@ NTSTATUS cmd_flush(struct smb2_req *req)
 	struct wire_flush_req q;
 	if (wire_flush_decode_req(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
-	struct open *o = fileops_lookup(req, q.fid.persistent, q.fid.volatile_);
-	if (!o)
-		return STATUS_FILE_CLOSED;
+	struct open *o = req->open;
 	NTSTATUS st = STATUS_SUCCESS;
 	/* Pipes and directories have nothing to flush. */
 	if (o->pipe || o->is_dir)
@@ -26,7 +24,6 @@ NTSTATUS cmd_flush(struct smb2_req *req)
 	if (r < 0)
 		st = vfs_nt_status(r);
 reply:
-	open_put(o);
 	if (st == STATUS_SUCCESS)
 		wire_flush_encode_rsp(&req->out);
 	return st;

@@ -159,9 +159,7 @@ NTSTATUS cmd_lock(struct smb2_req *req)
 	struct wire_lock_req q;
 	if (wire_lock_decode_req(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
-	struct open *o = fileops_lookup(req, q.fid.persistent, q.fid.volatile_);
-	if (!o)
-		return STATUS_FILE_CLOSED;
+	struct open *o = req->open;
 	struct file *f = o->file;
 	NTSTATUS st;
 	if (!f || o->pipe) {
@@ -205,7 +203,6 @@ NTSTATUS cmd_lock(struct smb2_req *req)
 		st = lock_wait(req, o, &e, (e.flags & SMB2_LOCKFLAG_EXCLUSIVE_LOCK) != 0);
 
 done:
-	open_put(o);
 	if (st == STATUS_SUCCESS)
 		wire_lock_encode_rsp(&req->out);
 	return st;

@@ -51,9 +51,7 @@ NTSTATUS cmd_read(struct smb2_req *req)
 	/* No RDMA on a TCP transport. */
 	if (q.channel != SMB2_CHANNEL_NONE)
 		return STATUS_INVALID_PARAMETER;
-	struct open *o = fileops_lookup(req, q.fid.persistent, q.fid.volatile_);
-	if (!o)
-		return STATUS_FILE_CLOSED;
+	struct open *o = req->open;
 	uint8_t *buf = NULL;
 	if (o->pipe) {
 		st = read_pipe(req, o, &q);
@@ -130,6 +128,5 @@ NTSTATUS cmd_read(struct smb2_req *req)
 	st = STATUS_SUCCESS;
 out:
 	bufpool_put(buf);
-	open_put(o);
 	return st;
 }

@@ -37,9 +37,7 @@ NTSTATUS cmd_write(struct smb2_req *req)
 		return st;
 	if (q.channel != SMB2_CHANNEL_NONE)
 		return STATUS_INVALID_PARAMETER;
-	struct open *o = fileops_lookup(req, q.fid.persistent, q.fid.volatile_);
-	if (!o)
-		return STATUS_FILE_CLOSED;
+	struct open *o = req->open;
 	uint32_t count = 0;
 	if (o->pipe) {
 		st = ipc_write(req, o, q.data, q.length);
@@ -102,7 +100,6 @@ NTSTATUS cmd_write(struct smb2_req *req)
 	}
 	st = STATUS_SUCCESS;
 reply:
-	open_put(o);
 	if (st == STATUS_SUCCESS)
 		wire_write_encode_rsp(&req->out, count);
 	return st;
