@@ -291,9 +291,7 @@ NTSTATUS cmd_query_directory(struct smb2_req *req)
 	struct wire_qdir_req q;
 	if (wire_qdir_decode_req(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
-	struct open *o = fileops_lookup(req, q.fid.persistent, q.fid.volatile_);
-	if (!o)
-		return STATUS_FILE_CLOSED;
+	struct open *o = req->open;
 	NTSTATUS st;
 	long min = dirent_min(q.info_class);
 	if (min < 0) {
@@ -420,6 +418,5 @@ NTSTATUS cmd_query_directory(struct smb2_req *req)
 		req->out.p = req->out_buf + SMB2_HDR_SIZE;
 	}
 out:
-	open_put(o);
 	return st;
 }

@@ -356,9 +356,7 @@ NTSTATUS cmd_query_info(struct smb2_req *req)
 	struct wire_query_info_req q;
 	if (wire_query_info_decode_req(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
-	struct open *o = fileops_lookup(req, q.fid.persistent, q.fid.volatile_);
-	if (!o)
-		return STATUS_FILE_CLOSED;
+	struct open *o = req->open;
 
 	size_t room = q.output_len < QI_MAX_OUT ? q.output_len : QI_MAX_OUT;
 	NTSTATUS st = STATUS_NO_MEMORY;
@@ -404,6 +402,5 @@ NTSTATUS cmd_query_info(struct smb2_req *req)
 		}
 	}
 out:
-	open_put(o);
 	return st;
 }

@@ -682,9 +682,7 @@ NTSTATUS cmd_set_info(struct smb2_req *req)
 	struct wire_set_info_req q;
 	if (wire_set_info_decode_req(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
-	struct open *o = fileops_lookup(req, q.fid.persistent, q.fid.volatile_);
-	if (!o)
-		return STATUS_FILE_CLOSED;
+	struct open *o = req->open;
 	NTSTATUS st;
 	switch (q.info_type) {
 	case SMB2_0_INFO_FILE:
@@ -705,6 +703,5 @@ NTSTATUS cmd_set_info(struct smb2_req *req)
 	}
 	if (st == STATUS_SUCCESS)
 		wire_set_info_encode_rsp(&req->out);
-	open_put(o);
 	return st;
 }
