@@ -192,9 +192,7 @@ NTSTATUS cmd_change_notify(struct smb2_req *req)
 	struct wire_notify_req q;
 	if (wire_notify_decode_req(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
-	struct open *o = fileops_lookup(req, q.fid.persistent, q.fid.volatile_);
-	if (!o)
-		return STATUS_FILE_CLOSED;
+	struct open *o = req->open;
 	NTSTATUS st;
 	uint32_t max_trans = req_conf(req)->max_io_size;
 	if (req->sc->dialect == SMB2_DIALECT_202 && max_trans > 65536)
@@ -211,6 +209,5 @@ NTSTATUS cmd_change_notify(struct smb2_req *req)
 		st = STATUS_NOT_SUPPORTED;
 	else
 		st = notify_wait(req, o, &q);
-	open_put(o);
 	return st;
 }

@@ -699,12 +699,13 @@ NTSTATUS cmd_ioctl(struct smb2_req *req)
 	default:
 		break;
 	}
-	c.o = fileops_lookup(req, c.q.fid.persistent, c.q.fid.volatile_);
+	/* The FSCTLs of a file: the pipeline looked the FileId up but left an
+	 * unknown one to this handler (dispatch table: fid_optional). */
+	c.o = req->open;
 	if (!c.o)
 		return STATUS_FILE_CLOSED;
 	NTSTATUS st = fsctl_on_file(&c);
 	if (st == STATUS_INVALID_DEVICE_REQUEST && req->tree && req->tree->ipc && c.q.ctl_code != FSCTL_PIPE_TRANSCEIVE)
 		st = STATUS_FS_DRIVER_REQUIRED;
-	open_put(c.o);
 	return st;
 }
