@@ -33,6 +33,7 @@
 #include "util/metrics.h"
 #include "vfs/vfs.h"
 #include "wire/negotiate.h"
+#include "wire/oplock.h"
 
 #define CHAIN_MAX 64
 #define OUT_INITIAL 1024
@@ -370,7 +371,7 @@ int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct se
 int smb_send_oplock_break(struct smb_conn *sc, struct session *s, uint64_t persistent, uint64_t volatile_id,
 			  uint8_t level, smb_sent_fn done, void *done_arg)
 {
-	size_t len = SMB2_HDR_SIZE + 24;
+	size_t len = SMB2_HDR_SIZE + WIRE_OPLOCK_BREAK_SIZE;
 	uint8_t *buf = calloc(1, len);
 	if (!buf) {
 		if (done)
@@ -384,12 +385,7 @@ int smb_send_oplock_break(struct smb_conn *sc, struct session *s, uint64_t persi
 	h.message_id = UINT64_MAX;
 	struct wr w = wr_init(buf, len);
 	smb2_hdr_encode(&w, &h);
-	wr_le16(&w, 24);
-	wr_u8(&w, level);
-	wr_u8(&w, 0);
-	wr_le32(&w, 0);
-	wr_le64(&w, persistent);
-	wr_le64(&w, volatile_id);
+	wire_oplock_break_encode(&w, level, &(struct wire_fileid){ persistent, volatile_id });
 	bool seal_it = s->encrypt_data && s->cipher && s->state == SESSION_VALID;
 	return smb_send_standalone(sc, buf, len, seal_it ? s : NULL, done, done_arg);
 }

@@ -13,6 +13,7 @@
 #include "wire/ioctl.h"
 #include "wire/lock.h"
 #include "wire/notify.h"
+#include "wire/oplock.h"
 #include "wire/query_directory.h"
 #include "wire/rw.h"
 
@@ -163,5 +164,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wire_notify_req nq;
 	r = msg_rd(data, size);
 	wire_notify_decode_req(&r, &nq);
+
+	struct wire_oplock_ack oa;
+	struct wire_lease_ack la;
+	r = msg_rd(data, size);
+	sink += wire_oplock_break_form(&r);
+	wire_oplock_ack_decode(&r, &oa);
+	r = msg_rd(data, size);
+	if (wire_lease_ack_decode(&r, &la) == 0)
+		sink += la.key[15];
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "wire/ioctl.h"
 #include "wire/lock.h"
 #include "wire/notify.h"
+#include "wire/oplock.h"
 #include "wire/query_directory.h"
 #include "wire/rw.h"
 
@@ -50,6 +51,8 @@ DEC_WRAP(wire_qdir_decode_req, struct wire_qdir_req)
 DEC_WRAP(wire_query_info_decode_req, struct wire_query_info_req)
 DEC_WRAP(wire_set_info_decode_req, struct wire_set_info_req)
 DEC_WRAP(wire_notify_decode_req, struct wire_notify_req)
+DEC_WRAP(wire_oplock_ack_decode, struct wire_oplock_ack)
+DEC_WRAP(wire_lease_ack_decode, struct wire_lease_ack)
 
 /* Decode a copy of msg[0..len) held in an exact-size allocation. */
 static int dec_copy(dec_fn f, size_t len, void *out)
@@ -1092,6 +1095,95 @@ static void test_full_ea(void **state)
 	assert_int_equal(wr_pos(&w), 16);
 }
 
+/* --- OPLOCK_BREAK: oplock and lease, acks and notifications */
+
+static void test_oplock_ack(void **state)
+{
+	struct wr w = msg_begin();
+	wr_le16(&w, 24);
+	wr_u8(&w, SMB2_OPLOCK_LEVEL_II);
+	wr_zero(&w, 5);
+	put_fid(&w, 0x1111, 0x2222);
+	size_t len = wr_pos(&w);
+	struct rd r = rd_init(msg, len);
+	r.p = msg + SMB2_HDR_SIZE;
+	assert_int_equal(wire_oplock_break_form(&r), 24);
+	assert_ptr_equal(r.p, msg + SMB2_HDR_SIZE);
+	struct wire_oplock_ack q;
+	assert_int_equal(dec_msg(wire_oplock_ack_decode_w, len, &q), 0);
+	assert_int_equal(q.level, SMB2_OPLOCK_LEVEL_II);
+	assert_int_equal(q.fid.persistent, 0x1111);
+	assert_int_equal(q.fid.volatile_, 0x2222);
+	check_prefixes(wire_oplock_ack_decode_w, len);
+	body16(0, 36); /* the lease form is not an oplock ack */
+	assert_int_equal(dec_msg(wire_oplock_ack_decode_w, len, &q), -EINVAL);
+
+	/* notification and response: the same 24 bytes (2.2.23.1, 2.2.25.1) */
+	uint8_t out[64 + 24];
+	struct wr o = wr_init(out, sizeof(out));
+	o.p += 64;
+	wire_oplock_break_encode(&o, SMB2_OPLOCK_LEVEL_NONE, &q.fid);
+	assert_true(wr_ok(&o));
+	assert_int_equal(wr_pos(&o), 64 + 24);
+	assert_int_equal(get_le16(out + 64), 24);
+	assert_int_equal(out[64 + 2], SMB2_OPLOCK_LEVEL_NONE);
+	assert_int_equal(get_le64(out + 64 + 8), 0x1111);
+	assert_int_equal(get_le64(out + 64 + 16), 0x2222);
+	struct wr small = wr_init(out, 64 + 23);
+	small.p += 64;
+	wire_oplock_break_encode(&small, 0, &q.fid);
+	assert_false(wr_ok(&small));
+}
+
+static void test_lease_ack(void **state)
+{
+	static const uint8_t key[16] = "0123456789abcdef";
+	struct wr w = msg_begin();
+	wr_le16(&w, 36);
+	wr_le16(&w, 0);
+	wr_le32(&w, 0);
+	wr_bytes(&w, key, 16);
+	wr_le32(&w, 0x3);                /* READ_CACHING | HANDLE_CACHING */
+	wr_le64(&w, 0);
+	size_t len = wr_pos(&w);
+	struct rd r = rd_init(msg, len);
+	r.p = msg + SMB2_HDR_SIZE;
+	assert_int_equal(wire_oplock_break_form(&r), 36);
+	struct wire_lease_ack q;
+	assert_int_equal(dec_msg(wire_lease_ack_decode_w, len, &q), 0);
+	assert_memory_equal(q.key, key, 16);
+	assert_int_equal(q.state, 3);
+	check_prefixes(wire_lease_ack_decode_w, len);
+	r.p = msg + len - 1;
+	assert_int_equal(wire_oplock_break_form(&r), 0);
+
+	uint8_t out[64 + 44];
+	struct wr o = wr_init(out, 64 + 36);
+	o.p += 64;
+	wire_lease_ack_encode_rsp(&o, key, 1);
+	assert_true(wr_ok(&o));
+	assert_int_equal(wr_pos(&o), 64 + 36);
+	assert_int_equal(get_le16(out + 64), 36);
+	assert_memory_equal(out + 64 + 8, key, 16);
+	assert_int_equal(get_le32(out + 64 + 24), 1);
+
+	struct wire_lease_break n = { .new_epoch = 2, .flags = SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED,
+				      .current_state = 7, .new_state = 1 };
+	memcpy(n.key, key, 16);
+	o = wr_init(out, sizeof(out));
+	o.p += 64;
+	wire_lease_break_encode(&o, &n);
+	assert_true(wr_ok(&o));
+	assert_int_equal(wr_pos(&o), 64 + 44);
+	assert_int_equal(get_le16(out + 64), 44);
+	assert_int_equal(get_le16(out + 64 + 2), 2);
+	assert_int_equal(get_le32(out + 64 + 4), 1);
+	assert_memory_equal(out + 64 + 8, key, 16);
+	assert_int_equal(get_le32(out + 64 + 24), 7);
+	assert_int_equal(get_le32(out + 64 + 28), 1);
+	assert_int_equal(get_le32(out + 64 + 32), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1113,6 +1205,8 @@ int main(void)
 		cmocka_unit_test(test_fs_info_sizes),
 		cmocka_unit_test(test_set_info_decoders),
 		cmocka_unit_test(test_full_ea),
+		cmocka_unit_test(test_oplock_ack),
+		cmocka_unit_test(test_lease_ack),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
