@@ -33,22 +33,6 @@
 
 /* ---- opens ---- */
 
-struct open *fileops_lookup(struct smb2_req *req, uint64_t persistent, uint64_t volatile_id)
-{
-	/* MS-SMB2 3.3.5.2.7.2: a related element with FileId all ones uses
-	 * the FileId of the previous element of the chain. */
-	if (persistent == UINT64_MAX && volatile_id == UINT64_MAX) {
-		persistent = req->file_id_persistent;
-		volatile_id = req->file_id_volatile;
-	}
-	struct open *o = open_lookup(persistent, volatile_id, req->session, req->tree);
-	if (o) {
-		req->file_id_persistent = o->persistent_id;
-		req->file_id_volatile = o->volatile_id;
-	}
-	return o;
-}
-
 NTSTATUS fileops_check_access(const struct open *o, uint32_t needed)
 {
 	return (o->access & needed) == needed ? STATUS_SUCCESS : STATUS_ACCESS_DENIED;

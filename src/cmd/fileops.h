@@ -1,7 +1,8 @@
 /* Helpers shared by the file-service handlers (create, close, read, write,
- * query/set info, query directory, lock, ioctl, notify): open lookup for a
- * request, client names -> share-relative paths, stat -> FSCC attributes and
- * times, the access masks and checks, and closing an open. */
+ * query/set info, query directory, lock, ioctl, notify): checks on an open
+ * (the pipeline looks it up: req->open), client names -> share-relative
+ * paths, stat -> FSCC attributes and times, the access masks and checks,
+ * and closing an open. */
 #ifndef SMB3D_CMD_FILEOPS_H
 #define SMB3D_CMD_FILEOPS_H
 
@@ -57,13 +58,6 @@ struct vfs_ident;
 			      WRITE_DAC | WRITE_OWNER)
 
 /* ---- opens ---- */
-
-/* The open named by (persistent, volatile) for this request's session and
- * tree.  (0xFF..FF, 0xFF..FF) in a related compound element means the FileId
- * of the previous element (req->file_id_*).  On success the id is stored in
- * req->file_id_* for the next related element and a reference is returned
- * (open_put when done); NULL -> the handler answers STATUS_FILE_CLOSED. */
-struct open *fileops_lookup(struct smb2_req *req, uint64_t persistent, uint64_t volatile_id);
 
 /* Check that the open was granted all of `needed` (STATUS_ACCESS_DENIED). */
 NTSTATUS fileops_check_access(const struct open *o, uint32_t needed);
