@@ -190,28 +190,29 @@ NTSTATUS create_alloc(struct create_state *cs, struct open *o, int fd)
 	return st;
 }
 
-/* Open an existing object.  -EAGAIN: it changed under us, start again. */
-NTSTATUS create_open_existing(struct create_state *cs, const struct statx *st, int *again)
+/* The request against the object's type and the disposition. */
+static NTSTATUS existing_allowed(const struct create_state *cs, const struct statx *st, bool overwrite)
 {
 	const struct wire_create_req *q = cs->q;
-	struct smb2_req *req = cs->req;
-	uint32_t disp = q->create_disposition;
 	bool is_dir = S_ISDIR(st->stx_mode);
-	bool is_reg = S_ISREG(st->stx_mode);
-	bool overwrite = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF;
-
 	if ((q->create_options & FILE_DIRECTORY_FILE) && !is_dir)
 		return STATUS_NOT_A_DIRECTORY;
 	if ((q->create_options & FILE_NON_DIRECTORY_FILE) && is_dir)
 		return STATUS_FILE_IS_A_DIRECTORY;
-	if (disp == FILE_CREATE)
+	if (q->create_disposition == FILE_CREATE)
 		return STATUS_OBJECT_NAME_COLLISION;
 	if (is_dir && overwrite)
 		return STATUS_INVALID_PARAMETER;
 	if (cs->trailing_slash && !is_dir)
 		return STATUS_OBJECT_NAME_INVALID;
+	return STATUS_SUCCESS;
+}
 
-	/* Maximal access from the unix permissions and the parent. */
+/* Maximal access from the unix permissions and the parent; the access to
+ * grant (*want) and the access the open cannot do without (*required). */
+static NTSTATUS existing_access(struct create_state *cs, const struct statx *st, bool overwrite, uint32_t *want,
+				uint32_t *required, uint32_t *max)
+{
 	struct statx pst, *parent = NULL;
 	if (!is_dot_or_root(cs->path)) {
 		char *pp = create_parent_of(cs->path);
@@ -219,134 +220,171 @@ NTSTATUS create_open_existing(struct create_state *cs, const struct statx *st, i
 			parent = &pst;
 		free(pp);
 	}
-	uint32_t max = fileops_max_access(req->session, req->tree, st, parent);
-	uint32_t want = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
+	*max = fileops_max_access(cs->req->session, cs->req->tree, st, parent);
+	*want = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
 	if (cs->max_allowed)
-		want |= max;
-	uint32_t required = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
+		*want |= *max;
+	*required = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
 	if (overwrite)
-		required |= FILE_WRITE_DATA;
-	if (required & ~max)
+		*required |= FILE_WRITE_DATA;
+	if (*required & ~*max)
 		return STATUS_ACCESS_DENIED;
-	if ((q->create_options & FILE_DELETE_ON_CLOSE) && !(want & DELETE_ACCESS))
+	if ((cs->q->create_options & FILE_DELETE_ON_CLOSE) && !(*want & DELETE_ACCESS))
 		return STATUS_ACCESS_DENIED;
+	return STATUS_SUCCESS;
+}
 
-	/* Open the fd as the user: the kernel checks the data access. */
+/* Open the fd as the user: the kernel checks the data access.  Access the
+ * kernel refuses and the open does not require is dropped from *want. */
+static int existing_fd(struct create_state *cs, const struct statx *st, bool overwrite, uint32_t required,
+		       uint32_t *want)
+{
 	int fd;
-	if (is_dir) {
+	if (S_ISDIR(st->stx_mode)) {
 		fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_DIRECTORY, 0);
 		if (fd == -EACCES && !(required & FILE_READ_DATA)) {
 			fd = vfs_open(cs->id, cs->root, cs->path, O_PATH | O_DIRECTORY, 0);
-			want &= ~FILE_READ_DATA;
+			*want &= ~FILE_READ_DATA;
 		}
-	} else if (is_reg) {
-		int flags = data_flags(want, overwrite);
-		fd = vfs_open(cs->id, cs->root, cs->path, flags, 0);
-		if (fd == -EACCES && cs->max_allowed && flags != O_RDONLY &&
-		    !(required & (FILE_WRITE_DATA | FILE_APPEND_DATA))) {
-			want &= ~(FILE_WRITE_DATA | FILE_APPEND_DATA);
-			flags = O_RDONLY;
-			fd = vfs_open(cs->id, cs->root, cs->path, flags, 0);
-		}
-		if (fd == -EACCES && flags == O_RDONLY &&
-		    !(required & (FILE_READ_DATA | FILE_EXECUTE))) {
-			want &= ~(FILE_READ_DATA | FILE_EXECUTE);
-			fd = vfs_open(cs->id, cs->root, cs->path, O_PATH, 0);
-		}
-	} else {
+		return fd;
+	}
+	if (!S_ISREG(st->stx_mode)) {
 		/* fifos, devices, sockets: metadata only */
 		if (required & (FILE_READ_DATA | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_EXECUTE))
-			return STATUS_ACCESS_DENIED;
-		want &= ~(FILE_READ_DATA | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_EXECUTE);
+			return -EACCES;
+		*want &= ~(FILE_READ_DATA | FILE_WRITE_DATA | FILE_APPEND_DATA | FILE_EXECUTE);
+		return vfs_open(cs->id, cs->root, cs->path, O_PATH, 0);
+	}
+	int flags = data_flags(*want, overwrite);
+	fd = vfs_open(cs->id, cs->root, cs->path, flags, 0);
+	if (fd == -EACCES && cs->max_allowed && flags != O_RDONLY &&
+	    !(required & (FILE_WRITE_DATA | FILE_APPEND_DATA))) {
+		*want &= ~(FILE_WRITE_DATA | FILE_APPEND_DATA);
+		flags = O_RDONLY;
+		fd = vfs_open(cs->id, cs->root, cs->path, flags, 0);
+	}
+	if (fd == -EACCES && flags == O_RDONLY && !(required & (FILE_READ_DATA | FILE_EXECUTE))) {
+		*want &= ~(FILE_READ_DATA | FILE_EXECUTE);
 		fd = vfs_open(cs->id, cs->root, cs->path, O_PATH, 0);
 	}
+	return fd;
+}
+
+/* The fd is the object stat'ed before (not replaced in between); *fst
+ * gets its attributes.  On failure the fd is closed. */
+static NTSTATUS existing_same(struct create_state *cs, int fd, const struct statx *st, struct statx *fst,
+			      int *again)
+{
+	int r = vfs_statx(cs->id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, fst);
+	if (r < 0) {
+		vfs_close(fd);
+		return vfs_nt_status(r);
+	}
+	if (fst->stx_ino != st->stx_ino || fst->stx_dev_major != st->stx_dev_major ||
+	    fst->stx_dev_minor != st->stx_dev_minor || (fst->stx_mode & S_IFMT) != (st->stx_mode & S_IFMT)) {
+		vfs_close(fd); /* replaced between stat and open */
+		*again = 1;
+		return STATUS_OBJECT_NAME_NOT_FOUND;
+	}
+	return STATUS_SUCCESS;
+}
+
+/* What the stored DACL and the DOS attributes allow on top of the unix
+ * check; reads the DOS attributes into *dosx (*dos_r: the read's result). */
+static NTSTATUS existing_limits(struct create_state *cs, int fd, bool is_dir, bool overwrite, uint32_t required,
+				uint32_t *want, uint32_t *max, struct vfs_dosinfo_ext *dosx, int *dos_r)
+{
+	const struct wire_create_req *q = cs->q;
+	/* MS-DTYP 2.5.3.2: a DACL set by a client limits the access too (on
+	 * top of the unix check, which the kernel also applies). */
+	char *pp = is_dot_or_root(cs->path) ? NULL : create_parent_of(cs->path);
+	uint32_t lim = acl_open_limit(cs->req->session, cs->id, cs->root, pp, fd);
+	free(pp);
+	if (required & ~lim)
+		return STATUS_ACCESS_DENIED;
+	*want &= lim;
+	*max &= lim;
+	/* DOS attributes: read-only files refuse writes and deletes
+	 * (MS-FSA 2.1.5.1.2), hidden/system must be repeated to overwrite. */
+	*dos_r = vfs_dos_get_ext(cs->id, fd, dosx);
+	uint32_t attrs = *dos_r >= 0 ? dosx->d.attrs : 0;
+	if (!is_dir && (attrs & FILE_ATTRIBUTE_READONLY)) {
+		if (q->create_options & FILE_DELETE_ON_CLOSE)
+			return STATUS_CANNOT_DELETE;
+		if (required & (FILE_WRITE_DATA | FILE_APPEND_DATA))
+			return STATUS_ACCESS_DENIED;
+		*want &= ~(FILE_WRITE_DATA | FILE_APPEND_DATA);
+	}
+	if (overwrite && (((attrs & FILE_ATTRIBUTE_HIDDEN) && !(q->file_attributes & FILE_ATTRIBUTE_HIDDEN)) ||
+			  ((attrs & FILE_ATTRIBUTE_SYSTEM) && !(q->file_attributes & FILE_ATTRIBUTE_SYSTEM))))
+		return STATUS_ACCESS_DENIED;
+	return STATUS_SUCCESS;
+}
+
+/* OVERWRITE / SUPERSEDE of an attached open: truncate, and the request's
+ * attributes, EAs and allocation replace the old ones (MS-FSA 2.1.5.1.2.2). */
+static NTSTATUS existing_overwrite(struct create_state *cs, struct open *o, int fd, int dos_r,
+				  const struct vfs_dosinfo_ext *dosx)
+{
+	const struct wire_create_req *q = cs->q;
+	int r = vfs_ftruncate(cs->id, fd, 0);
+	if (r < 0)
+		return vfs_nt_status(r);
+	struct vfs_dosinfo nd = {
+		.attrs = (q->file_attributes & ATTRS_SETTABLE) | FILE_ATTRIBUTE_ARCHIVE,
+		.create_time = dos_r >= 0 ? dosx->d.create_time : 0,
+	};
+	(void)vfs_dos_set(cs->id, fd, &nd);
+	if (cs->eas) {
+		NTSTATUS es = fileops_ea_apply(cs->id, fd, cs->eas, cs->eas_len, true);
+		if (es != STATUS_SUCCESS)
+			return es;
+	}
+	return create_alloc(cs, o, fd);
+}
+
+/* Open an existing object.  *again: it changed under us, start again. */
+NTSTATUS create_open_existing(struct create_state *cs, const struct statx *st, int *again)
+{
+	uint32_t disp = cs->q->create_disposition;
+	bool is_dir = S_ISDIR(st->stx_mode);
+	bool overwrite = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF;
+	uint32_t want, required, max;
+	NTSTATUS s = existing_allowed(cs, st, overwrite);
+	if (s == STATUS_SUCCESS)
+		s = existing_access(cs, st, overwrite, &want, &required, &max);
+	if (s != STATUS_SUCCESS)
+		return s;
+	int fd = existing_fd(cs, st, overwrite, required, &want);
 	if (fd == -ENOENT || fd == -ENOTDIR) {
 		*again = 1;
 		return STATUS_OBJECT_NAME_NOT_FOUND;
 	}
 	if (fd < 0)
 		return vfs_nt_status(fd);
-
 	struct statx fst;
-	int r = vfs_statx(cs->id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &fst);
-	if (r < 0) {
-		vfs_close(fd);
-		return vfs_nt_status(r);
-	}
-	if (fst.stx_ino != st->stx_ino || fst.stx_dev_major != st->stx_dev_major ||
-	    fst.stx_dev_minor != st->stx_dev_minor || (fst.stx_mode & S_IFMT) != (st->stx_mode & S_IFMT)) {
-		vfs_close(fd); /* replaced between stat and open */
-		*again = 1;
-		return STATUS_OBJECT_NAME_NOT_FOUND;
-	}
-
-	/* MS-DTYP 2.5.3.2: a DACL set by a client limits the access too (on
-	 * top of the unix check above, which the kernel also applies). */
-	char *pp = is_dot_or_root(cs->path) ? NULL : create_parent_of(cs->path);
-	uint32_t lim = acl_open_limit(req->session, cs->id, cs->root, pp, fd);
-	free(pp);
-	if (required & ~lim) {
-		vfs_close(fd);
-		return STATUS_ACCESS_DENIED;
-	}
-	want &= lim;
-	max &= lim;
-
-	/* DOS attributes: read-only files refuse writes and deletes
-	 * (MS-FSA 2.1.5.1.2), hidden/system must be repeated to overwrite. */
-	struct vfs_dosinfo_ext dosx;
-	int dos_r = vfs_dos_get_ext(cs->id, fd, &dosx);
-	bool have_dos = dos_r >= 0;
-	uint32_t attrs = have_dos ? dosx.d.attrs : 0;
-	if (!is_dir && (attrs & FILE_ATTRIBUTE_READONLY)) {
-		if (q->create_options & FILE_DELETE_ON_CLOSE) {
-			vfs_close(fd);
-			return STATUS_CANNOT_DELETE;
-		}
-		if (required & (FILE_WRITE_DATA | FILE_APPEND_DATA)) {
-			vfs_close(fd);
-			return STATUS_ACCESS_DENIED;
-		}
-		want &= ~(FILE_WRITE_DATA | FILE_APPEND_DATA);
-	}
-	if (overwrite && (((attrs & FILE_ATTRIBUTE_HIDDEN) && !(q->file_attributes & FILE_ATTRIBUTE_HIDDEN)) ||
-			  ((attrs & FILE_ATTRIBUTE_SYSTEM) && !(q->file_attributes & FILE_ATTRIBUTE_SYSTEM)))) {
-		vfs_close(fd);
-		return STATUS_ACCESS_DENIED;
-	}
-
-	struct open *o;
-	NTSTATUS s = open_from_fd(cs, fd, want, is_dir, &fst, &o);
+	s = existing_same(cs, fd, st, &fst, again);
 	if (s != STATUS_SUCCESS)
 		return s;
-
+	struct vfs_dosinfo_ext dosx;
+	int dos_r = -1;
+	s = existing_limits(cs, fd, is_dir, overwrite, required, &want, &max, &dosx, &dos_r);
+	if (s != STATUS_SUCCESS) {
+		vfs_close(fd);
+		return s;
+	}
+	struct open *o;
+	s = open_from_fd(cs, fd, want, is_dir, &fst, &o);
+	if (s != STATUS_SUCCESS)
+		return s;
 	cs->action = FILE_OPENED;
-	if (!overwrite) /* read after fst: the QUERY_INFOs to come may use it */
+	if (!overwrite) { /* read after fst: the QUERY_INFOs to come may use it */
 		fileops_attr_cache_prime(o, &fst, dos_r, &dosx);
-	if (overwrite) {
-		r = vfs_ftruncate(cs->id, fd, 0);
-		if (r < 0) {
+	} else {
+		s = existing_overwrite(cs, o, fd, dos_r, &dosx);
+		if (s != STATUS_SUCCESS) {
 			create_open_abort(o);
-			return vfs_nt_status(r);
-		}
-		/* MS-FSA 2.1.5.1.2.2: the new attributes replace the old ones. */
-		struct vfs_dosinfo nd = {
-			.attrs = (q->file_attributes & ATTRS_SETTABLE) | FILE_ATTRIBUTE_ARCHIVE,
-			.create_time = have_dos ? dosx.d.create_time : 0,
-		};
-		(void)vfs_dos_set(cs->id, fd, &nd);
-		/* MS-FSA 2.1.5.1.2.2: the EAs given replace the file's EAs */
-		if (cs->eas) {
-			NTSTATUS es = fileops_ea_apply(cs->id, fd, cs->eas, cs->eas_len, true);
-			if (es != STATUS_SUCCESS) {
-				create_open_abort(o);
-				return es;
-			}
-		}
-		NTSTATUS as = create_alloc(cs, o, fd);
-		if (as != STATUS_SUCCESS) {
-			create_open_abort(o);
-			return as;
+			return s;
 		}
 		cs->action = disp == FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
 	}
