@@ -20,7 +20,7 @@
 #include "cmd/cmd.h"
 #include "crypto/crypto.h"
 #include "net/listener.h"
-#include "net/worker.h"
+#include "loop/worker.h"
 #include "admin/control.h"
 #include "admin/metrics_http.h"
 #include "vfs/vfs.h"
@@ -350,7 +350,9 @@ int server_run(struct conf *cf, const char *conf_path)
 		return 1;
 	}
 	srv_init();
-	cmd_init(); /* the calls lower layers make upwards (docs/ARCHITECTURE.md "Layers") */
+	/* the calls lower layers make upwards (docs/ARCHITECTURE.md "Layers") */
+	net_init();
+	cmd_init();
 	vfs_init(cf->io_backend == IO_BACKEND_THREADS ? VFS_THREADS : VFS_URING, 0);
 	if (srv_passdb_load(cf->passdb_path) < 0) {
 		log_fatal("cannot read user database %s", cf->passdb_path);

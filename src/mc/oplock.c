@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "net/conn.h"
-#include "net/timer.h"
-#include "net/worker.h"
+#include "loop/timer.h"
+#include "loop/worker.h"
 #include "state/state.h"
 #include "util/log.h"
 #include "wire/create.h"

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "net/timer.h"
+#include "loop/timer.h"
 #include "state/open.h"
 #include "wire/ntstatus.h"
 

@@ -691,3 +691,20 @@ struct conn *conn_new(struct worker *w, int fd, const struct conn_ops *ops, size
 	conn_recv_arm(c);
 	return c;
 }
+
+bool conn_worker_idle(struct worker *w)
+{
+	for (struct conn *c = w->conns; c; c = c->next)
+		if (c->refs > 1 || c->sq_head)
+			return false;
+	return true;
+}
+
+bool conn_worker_close_all(struct worker *w)
+{
+	for (struct conn *c = w->conns, *next; c; c = next) {
+		next = c->next;
+		conn_shutdown(c, "server stopping");
+	}
+	return !w->conns;
+}

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#include "net/worker.h"
+#include "loop/worker.h"
 
 struct conn;
 
@@ -130,6 +130,12 @@ void conn_resume(struct conn *c);
 
 /* Stop receiving, fail queued sends, and close when the last reference goes. */
 void conn_shutdown(struct conn *c, const char *why);
+
+/* For the worker loop while it stops (struct worker_sockets): are all of
+ * w's connections idle (no request holds one, nothing queued to send)?
+ * Shut them all down; true when none is left.  On w's thread. */
+bool conn_worker_idle(struct worker *w);
+bool conn_worker_close_all(struct worker *w);
 
 /* Call fn for every live connection while holding the registry lock (fn
  * must be quick and must not call back into conn_*). Fields are read racily:

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "net/timer.h"
+#include "loop/timer.h"
 #include "util/log.h"
 
 struct listener {
@@ -186,4 +186,16 @@ void listener_worker_stop(struct worker *w)
 			l->fd = -1;
 		}
 	}
+}
+
+void net_init(void)
+{
+	static const struct worker_sockets ops = {
+		.start = listener_worker_start,
+		.stop = listener_worker_stop,
+		.idle = conn_worker_idle,
+		.close_all = conn_worker_close_all,
+		.fini = listener_worker_free,
+	};
+	worker_set_sockets(&ops);
 }

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "net/conn.h"
-#include "net/worker.h"
+#include "loop/worker.h"
 
 /* Create a bound, listening socket; -errno.  IPv6 sockets are v6-only so an
  * IPv4 wildcard socket can sit beside them. */
@@ -28,5 +28,10 @@ void listener_worker_start(struct worker *w);
 void listener_worker_stop(struct worker *w);
 /* Free them (after the worker's ring is gone). */
 void listener_worker_free(struct worker *w);
+
+/* Install the sockets on the worker loop (worker_set_sockets): the
+ * listeners start and stop with their worker, and a stopping worker
+ * drains and closes its connections.  Once, before any worker starts. */
+void net_init(void);
 
 #endif

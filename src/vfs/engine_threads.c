@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #include "util/metrics.h"
-#include "net/worker.h"
+#include "loop/worker.h"
 #include "util/coro.h"
 #include "util/log.h"
 #include "vfs/vfs_int.h"

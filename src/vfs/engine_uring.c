@@ -21,7 +21,7 @@
 
 #include "util/bufpool.h"
 #include "util/metrics.h"
-#include "net/worker.h"
+#include "loop/worker.h"
 #include "util/log.h"
 #include "vfs/vfs_int.h"
 

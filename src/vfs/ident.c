@@ -25,7 +25,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "net/worker.h"
+#include "loop/worker.h"
 #include "util/log.h"
 #include "vfs/vfs_int.h"
 

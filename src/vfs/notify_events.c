@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "net/worker.h"
+#include "loop/worker.h"
 #include "util/coro.h"
 #include "util/log.h"
 #include "vfs/notify_int.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "net/worker.h"
+#include "loop/worker.h"
 #include "util/coro.h"
 #include "util/log.h"
 #include "vfs/vfs_int.h"

@@ -25,7 +25,8 @@
 #include "conf/conf.h"
 #include "crypto/crypto.h"
 #include "net/conn.h"
-#include "net/worker.h"
+#include "net/listener.h"
+#include "loop/worker.h"
 #include "proto/smb.h"
 #include "proto/srv.h"
 #include "util/log.h"
@@ -157,6 +158,7 @@ void fake_server_init(void)
 		abort();
 	}
 	srv_init();
+	net_init();
 	cmd_init();
 	vfs_init(getenv("FUZZ_THREADS") ? VFS_THREADS : VFS_URING, 4);
 	make_dirs();

@@ -1,4 +1,4 @@
-/* Worker timers (src/net/timer.c): the heap's order (deadline, then the
+/* Worker timers (src/loop/timer.c): the heap's order (deadline, then the
  * order of adding), cancel (also of stale ids and from a callback), timers
  * added by a callback, many timers, and a real worker loop firing them. */
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/timer.h"
-#include "net/worker.h"
+#include "loop/timer.h"
+#include "loop/worker.h"
 
 static struct timer_heap th;
 static int fired[200000];

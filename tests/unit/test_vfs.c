@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "net/worker.h"
+#include "loop/worker.h"
 #include "util/coro.h"
 #include "vfs/vfs.h"
 #include "vfs/vfs_int.h"

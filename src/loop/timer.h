@@ -20,8 +20,8 @@
  *
  * The callback's `arg` must stay valid until the callback has run or a
  * cancel returned true; the heap holds no reference. */
-#ifndef SMB3D_NET_TIMER_H
-#define SMB3D_NET_TIMER_H
+#ifndef SMB3D_LOOP_TIMER_H
+#define SMB3D_LOOP_TIMER_H
 
 #include <stdbool.h>
 #include <stdint.h>

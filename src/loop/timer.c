@@ -1,10 +1,10 @@
-#include "net/timer.h"
+#include "loop/timer.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "net/worker.h"
+#include "loop/worker.h"
 #include "util/log.h"
 
 #define NOT_QUEUED UINT32_MAX

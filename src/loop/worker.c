@@ -1,4 +1,4 @@
-#include "net/worker.h"
+#include "loop/worker.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -7,8 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "net/conn.h"
-#include "net/listener.h"
 #include "util/coro.h"
 #include "util/log.h"
 
@@ -178,6 +176,13 @@ static void fixed_start(struct worker *w)
 
 /* ---- the loop ---- */
 
+static const struct worker_sockets *sockets; /* set before any worker starts */
+
+void worker_set_sockets(const struct worker_sockets *ops)
+{
+	sockets = ops;
+}
+
 
 static void *worker_main(void *arg)
 {
@@ -186,28 +191,24 @@ static void *worker_main(void *arg)
 	coro_thread_init();
 	w->now_ms = timer_now_ms();
 	mbox_arm(w);
-	listener_worker_start(w);
+	if (sockets)
+		sockets->start(w);
 	fixed_start(w);
 	uint64_t stop_deadline = 0;
 	for (;;) {
 		if (w->stopping && !stop_deadline) {
 			/* Stop accepting; let running requests finish for a bounded time. */
-			listener_worker_stop(w);
+			if (sockets)
+				sockets->stop(w);
 			stop_deadline = timer_now_ms() + 5000;
 		}
 		if (stop_deadline) {
-			bool idle = true;
-			for (struct conn *c = w->conns; c; c = c->next)
-				if (c->refs > 1 || c->sq_head)
-					idle = false;
-			if (idle || timer_now_ms() >= stop_deadline) {
-				for (struct conn *c = w->conns, *next; c; c = next) {
-					next = c->next;
-					conn_shutdown(c, "server stopping");
-				}
+			if (!sockets)
+				break;
+			if (sockets->idle(w) || timer_now_ms() >= stop_deadline) {
 				/* Requests that never finish must not hold the
 				 * process: give up five seconds later. */
-				if (!w->conns || timer_now_ms() >= stop_deadline + 5000)
+				if (sockets->close_all(w) || timer_now_ms() >= stop_deadline + 5000)
 					break;
 			}
 		}
@@ -307,6 +308,7 @@ void worker_fini(struct worker *w)
 	w->efd = -1;
 	mbox_drain(w);
 	timer_heap_fini(&w->timers); /* after the mailbox: a late remote add finds the loop gone */
-	listener_worker_free(w);
+	if (sockets)
+		sockets->fini(w);
 	pthread_mutex_destroy(&w->mbox_lock);
 }

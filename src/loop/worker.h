@@ -5,15 +5,15 @@
  * worker from other threads goes through worker_post() (a mailbox drained
  * when its eventfd fires), so a connection's state is only ever touched by
  * its own worker thread. */
-#ifndef SMB3D_NET_WORKER_H
-#define SMB3D_NET_WORKER_H
+#ifndef SMB3D_LOOP_WORKER_H
+#define SMB3D_LOOP_WORKER_H
 
 #include <liburing.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "net/timer.h"
+#include "loop/timer.h"
 #include "util/bufpool.h"
 
 struct uring_op;
@@ -38,7 +38,7 @@ struct worker {
 	struct uring_op efd_op;
 	pthread_mutex_t mbox_lock;
 	struct mbox_item *mbox_head, *mbox_tail;
-	/* timers (net/timer.h): the loop's wait ends at the earliest deadline */
+	/* timers (loop/timer.h): the loop's wait ends at the earliest deadline */
 	struct timer_heap timers;
 	/* connections owned by this worker (intrusive list) */
 	struct conn *conns;
@@ -57,6 +57,19 @@ struct worker {
 	bool fixed_ok;
 	struct bufpool_registrar breg;
 };
+
+/* What the socket layer (net/) does on a worker's loop.  net_init()
+ * installs it once at start-up, before any worker starts, so the loop
+ * never calls up into net/ by name.  Without it a worker has no sockets
+ * and stops at once.  Each runs on the worker's thread, but fini. */
+struct worker_sockets {
+	void (*start)(struct worker *w);     /* the loop begins: accept */
+	void (*stop)(struct worker *w);      /* worker_stop: stop accepting */
+	bool (*idle)(struct worker *w);      /* no request running and nothing left to send */
+	bool (*close_all)(struct worker *w); /* shut every connection down; true when none is left */
+	void (*fini)(struct worker *w);      /* worker_fini, after the thread: free the listeners */
+};
+void worker_set_sockets(const struct worker_sockets *ops);
 
 int worker_init(struct worker *w, int id, unsigned ring_entries, bool sqpoll);
 int worker_start(struct worker *w);
