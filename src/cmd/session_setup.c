@@ -274,24 +274,19 @@ static bool bind_signature_ok(struct smb2_req *req, const uint8_t key[16], int s
 	return c_alg != s_alg && smb_verify(c_alg, key, (uint8_t *)req->in_msg, req->in_len);
 }
 
-static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_req *q)
+/* May this connection bind to s at all (3.3.5.5.2)?  *fresh: it has no
+ * half-bound channel of s from an earlier leg. */
+static NTSTATUS bind_admissible(struct smb2_req *req, struct session *s, bool *fresh)
 {
-	struct smb_conn *sc = req->sc;
-	/* The session is looked up first, whatever the connection: the
-	 * refusal is signed with the session's key (smb2.session.bind_negative_smb202). */
-	struct session *s = session_lookup(req->hdr.session_id);
-	if (!s)
-		return STATUS_USER_SESSION_DELETED;
-	req->session = s;
 	NTSTATUS st = bind_check(req, s);
 	if (st) {
 		log_debug("session %llx: bind refused: %s", (unsigned long long)s->id, nt_status_name(st));
 		return st;
 	}
-
 	pthread_mutex_lock(&s->lock);
 	struct session_channel *ch = session_channel_find(s, req->conn);
 	bool already = ch && !ch->binding;
+	*fresh = !ch;
 	uint8_t main_key[16];
 	memcpy(main_key, s->signing_key, 16);
 	int s_alg = s->signing_alg;
@@ -300,8 +295,7 @@ static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_r
 	 * twice; its requests are signed with its own key, which a bind
 	 * request never is (3.3.5.2.4). */
 	if (already) {
-		log_debug("session %llx: bind refused: connection is already a channel",
-			  (unsigned long long)s->id);
+		log_debug("session %llx: bind refused: connection is already a channel", (unsigned long long)s->id);
 		return STATUS_ACCESS_DENIED;
 	}
 	/* The bind request is signed with the session's key (3.3.5.5.2). */
@@ -310,13 +304,21 @@ static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_r
 			  (req->hdr.flags & SMB2_FLAGS_SIGNED) ? "signature does not verify" : "not signed");
 		return STATUS_ACCESS_DENIED;
 	}
+	return STATUS_SUCCESS;
+}
 
-	/* From here `ch` is a reference of this request's: another worker may
-	 * drop the channel from the session meanwhile (its connection died). */
-	bool fresh = !ch;
-	ch = session_channel_add(s, req->conn);
+/* The half-bound channel (a reference of this request's: another worker
+ * may drop it from the session meanwhile) and its authentication, which is
+ * this request's while it runs: a LOGOFF or a dying connection on another
+ * worker frees what the channel holds.  *h NULL: out of memory. */
+static struct session_channel *bind_take(struct smb2_req *req, struct session *s, bool fresh,
+					 struct auth_holder **h)
+{
+	struct smb_conn *sc = req->sc;
+	struct session_channel *ch = session_channel_add(s, req->conn);
+	*h = NULL;
 	if (!ch)
-		return STATUS_INSUFFICIENT_RESOURCES;
+		return NULL;
 	pthread_mutex_lock(&s->lock);
 	if (fresh) {
 		ch->binding = true;
@@ -325,87 +327,65 @@ static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_r
 		if (!s->auth_free)
 			s->auth_free = (void (*)(void *))holder_free;
 	}
-	/* The authentication is this request's while it runs: a LOGOFF or a
-	 * dying connection on another worker frees what the channel holds. */
-	struct auth_holder *h = ch->auth;
+	*h = ch->auth;
 	ch->auth = NULL;
 	if (sc->dialect == SMB2_DIALECT_311)
 		smb_preauth_update(ch->preauth, req->in_msg, req->in_len);
 	pthread_mutex_unlock(&s->lock);
-	if (!h)
-		goto fail_nomem;
+	return ch;
+}
 
-	uint8_t *tok = NULL;
-	size_t tok_len = 0;
-	enum auth_status as = auth_step(h->a, q->sec_buf, q->sec_len, &tok, &tok_len);
-	if (as == AUTH_CONTINUE) {
-		st = reply(req, 0, tok, tok_len);
-		free(tok);
-		if (st)
-			goto fail;
-		/* The next leg continues it, if the channel is still there. */
-		pthread_mutex_lock(&s->lock);
-		bool kept = session_channel_find(s, req->conn) == ch;
-		if (kept)
-			ch->auth = h;
-		pthread_mutex_unlock(&s->lock);
-		if (!kept) {
-			st = STATUS_USER_SESSION_DELETED;
-			goto fail;
-		}
-		h = NULL;
-		/* 3.1.1: the channel's preauth hash takes the response too
-		 * (after this handler: the request keeps the channel). */
-		if (sc->dialect == SMB2_DIALECT_311) {
-			req->preauth_hash = ch->preauth;
-			req->preauth_channel = ch;
-		} else {
-			session_channel_put(ch);
-		}
-		return STATUS_MORE_PROCESSING_REQUIRED;
+/* Another leg follows: the channel keeps the authentication (*h moves to
+ * it) if it is still there; 3.1.1: its preauth hash takes the response too
+ * (after this handler: the request keeps the channel). */
+static NTSTATUS bind_continue(struct smb2_req *req, struct session *s, struct session_channel *ch,
+			      struct auth_holder **h)
+{
+	pthread_mutex_lock(&s->lock);
+	bool kept = session_channel_find(s, req->conn) == ch;
+	if (kept) {
+		ch->auth = *h;
+		*h = NULL;
 	}
-	if (as != AUTH_OK) {
-		free(tok);
-		st = as == AUTH_INVALID ? STATUS_INVALID_PARAMETER : STATUS_LOGON_FAILURE;
-		goto fail;
+	pthread_mutex_unlock(&s->lock);
+	if (!kept)
+		return STATUS_USER_SESSION_DELETED;
+	if (req->sc->dialect == SMB2_DIALECT_311) {
+		req->preauth_hash = ch->preauth;
+		req->preauth_channel = ch;
+	} else {
+		session_channel_put(ch);
 	}
-	const struct auth_result *r = auth_result(h->a);
-	/* The same user must authenticate (3.3.5.5.2); guest or anonymous
-	 * answers to a bind are refused the same way. */
+	return STATUS_MORE_PROCESSING_REQUIRED;
+}
+
+/* The bind authenticated: the same user (3.3.5.5.2; guest or anonymous
+ * answers are refused the same way) gets the channel its signing key. */
+static NTSTATUS bind_complete(struct smb2_req *req, struct session *s, struct session_channel *ch,
+			      const struct auth_result *r)
+{
 	if (r->guest || r->anonymous || !r->have_session_key || !r->user || !s->user ||
 	    strcasecmp(r->user, s->user) != 0) {
-		free(tok);
 		log_debug("session %llx: bind authenticated %s%s, session user %s", (unsigned long long)s->id,
 			  r->user ? r->user : "(none)", r->guest ? " (guest)" : r->anonymous ? " (anonymous)" : "",
 			  s->user ? s->user : "(none)");
-		st = STATUS_ACCESS_DENIED;
-		goto fail;
+		return STATUS_ACCESS_DENIED;
 	}
 	pthread_mutex_lock(&s->lock);
 	bool bound = session_channel_find(s, req->conn) == ch;
 	if (bound) {
-		smb_derive_signing_key(r->session_key, sc->dialect, ch->preauth, ch->signing_key);
+		smb_derive_signing_key(r->session_key, req->sc->dialect, ch->preauth, ch->signing_key);
 		ch->binding = false;
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (!bound) { /* logged off or disconnected meanwhile */
-		free(tok);
-		st = STATUS_USER_SESSION_DELETED;
-		goto fail;
-	}
-	session_channel_put(ch);
-	holder_free(h);
-	smb_conn_authenticated(sc); /* a bound channel is authenticated too */
-	req->sign = true; /* signed with the new channel's key */
-	st = reply(req, s->encrypt_data ? SMB2_SESSION_FLAG_ENCRYPT_DATA : 0, tok, tok_len);
-	free(tok);
-	log_info("session %llx: channel bound (%u channels)", (unsigned long long)s->id, s->n_channels);
-	return st;
-fail_nomem:
-	st = STATUS_NO_MEMORY;
-fail:
+	return bound ? STATUS_SUCCESS : STATUS_USER_SESSION_DELETED; /* logged off or disconnected meanwhile */
+}
+
+/* A failed bind forgets its half-bound channel; the session is untouched. */
+static NTSTATUS bind_abandon(struct smb2_req *req, struct session *s, struct session_channel *ch,
+			     struct auth_holder *h, NTSTATUS st)
+{
 	log_debug("session %llx: bind failed: %s", (unsigned long long)s->id, nt_status_name(st));
-	/* Forget the half-bound channel; the session is untouched. */
 	pthread_mutex_lock(&s->lock);
 	struct session_channel *gone = NULL;
 	if (ch && ch->binding && session_channel_find(s, req->conn) == ch)
@@ -414,6 +394,50 @@ fail:
 	holder_free(h);
 	session_channel_put(gone);
 	session_channel_put(ch);
+	return st;
+}
+
+static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_req *q)
+{
+	/* The session is looked up first, whatever the connection: the
+	 * refusal is signed with the session's key (smb2.session.bind_negative_smb202). */
+	struct session *s = session_lookup(req->hdr.session_id);
+	if (!s)
+		return STATUS_USER_SESSION_DELETED;
+	req->session = s;
+	bool fresh;
+	NTSTATUS st = bind_admissible(req, s, &fresh);
+	if (st)
+		return st;
+	struct auth_holder *h;
+	struct session_channel *ch = bind_take(req, s, fresh, &h);
+	if (!ch)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	if (!h)
+		return bind_abandon(req, s, ch, h, STATUS_NO_MEMORY);
+	uint8_t *tok = NULL;
+	size_t tok_len = 0;
+	enum auth_status as = auth_step(h->a, q->sec_buf, q->sec_len, &tok, &tok_len);
+	if (as == AUTH_CONTINUE) {
+		st = reply(req, 0, tok, tok_len);
+		free(tok);
+		if (!st)
+			st = bind_continue(req, s, ch, &h);
+		return st == STATUS_MORE_PROCESSING_REQUIRED ? st : bind_abandon(req, s, ch, h, st);
+	}
+	st = as != AUTH_OK ? (as == AUTH_INVALID ? STATUS_INVALID_PARAMETER : STATUS_LOGON_FAILURE)
+			   : bind_complete(req, s, ch, auth_result(h->a));
+	if (st) {
+		free(tok);
+		return bind_abandon(req, s, ch, h, st);
+	}
+	session_channel_put(ch);
+	holder_free(h);
+	smb_conn_authenticated(req->sc); /* a bound channel is authenticated too */
+	req->sign = true; /* signed with the new channel's key */
+	st = reply(req, s->encrypt_data ? SMB2_SESSION_FLAG_ENCRYPT_DATA : 0, tok, tok_len);
+	free(tok);
+	log_info("session %llx: channel bound (%u channels)", (unsigned long long)s->id, s->n_channels);
 	return st;
 }
 
@@ -450,6 +474,104 @@ static void log_logon_failure(struct smb2_req *req, const struct auth_result *r,
 		 dom[0] ? "\\" : "", user, r && r->failure ? r->failure : fallback);
 }
 
+/* A SESSION_SETUP with SessionId 0: a new session, with this connection as
+ * its first channel; the reference moves to the request. */
+static NTSTATUS setup_fresh(struct smb2_req *req, struct session **out)
+{
+	struct smb_conn *sc = req->sc;
+	/* "max sessions per connection" */
+	if (smb_conn_sessions(sc) >= (unsigned)sc->conf->max_sessions_conn)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	struct session *s = session_new(sc->dialect, sc->client);
+	if (!s)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	struct session_channel *first = session_channel_add(s, req->conn);
+	if (!first) {
+		session_destroy(s);
+		session_put(s);
+		return STATUS_INSUFFICIENT_RESOURCES;
+	}
+	session_channel_put(first);
+	memcpy(s->preauth, sc->preauth, 64);
+	req->session = s;
+	req->hdr.session_id = s->id;
+	*out = s;
+	return STATUS_SUCCESS;
+}
+
+/* Another leg, or a re-authentication (MS-SMB2 3.3.5.5.2): only on a
+ * channel of the session, signed with the channel's key when it signs. */
+static NTSTATUS setup_existing(struct smb2_req *req, struct session **out)
+{
+	struct smb_conn *sc = req->sc;
+	struct session *s = session_lookup(req->hdr.session_id);
+	if (!s)
+		return STATUS_USER_SESSION_DELETED;
+	req->session = s;
+	*out = s;
+	pthread_mutex_lock(&s->lock);
+	struct session_channel *ch = session_channel_find(s, req->conn);
+	bool on_channel = ch && !ch->binding;
+	uint8_t key[16];
+	memcpy(key, ch ? ch->signing_key : s->signing_key, 16);
+	bool keyed = s->state != SESSION_IN_PROGRESS && !s->guest && !s->anonymous;
+	bool required = s->signing_required;
+	int alg = sc->dialect >= SMB2_DIALECT_300 ? sc->signing_alg : s->signing_alg;
+	pthread_mutex_unlock(&s->lock);
+	if (!on_channel || s->dialect != sc->dialect)
+		return STATUS_USER_SESSION_DELETED;
+	if (keyed && (req->hdr.flags & SMB2_FLAGS_SIGNED) &&
+	    !smb_verify(alg, key, (uint8_t *)req->in_msg, req->in_len))
+		return STATUS_ACCESS_DENIED;
+	if (keyed && !(req->hdr.flags & SMB2_FLAGS_SIGNED) && !req->encrypted && required)
+		return STATUS_ACCESS_DENIED;
+	return STATUS_SUCCESS;
+}
+
+/* The session's authentication in progress, taken out of it while this
+ * request runs a step (two legs on two channels at once must not share
+ * one NTLM state); a new one for a first logon or a re-authentication. */
+static struct auth_holder *setup_take_auth(struct smb2_req *req, struct session *s)
+{
+	struct smb_conn *sc = req->sc;
+	pthread_mutex_lock(&s->lock);
+	struct auth_holder *h = s->auth;
+	s->auth = NULL;
+	if (!h) {
+		h = holder_new(sc);
+		s->auth_free = (void (*)(void *))holder_free;
+		if (s->state != SESSION_IN_PROGRESS)
+			memcpy(s->preauth, sc->preauth, 64);
+	}
+	if (h && sc->dialect == SMB2_DIALECT_311)
+		smb_preauth_update(s->preauth, req->in_msg, req->in_len);
+	pthread_mutex_unlock(&s->lock);
+	return h;
+}
+
+/* The logon succeeded: identity (looked up with no lock held), keys,
+ * signing and encryption; then the previous session it replaces goes. */
+static NTSTATUS setup_done(struct smb2_req *req, struct session *s, const struct sess_setup_req *q,
+			   struct auth_holder *h, const uint8_t *tok, size_t tok_len)
+{
+	struct unix_identity u;
+	uint16_t flags = 0;
+	resolve_unix_identity(auth_result(h->a), req->sc->conf, &u);
+	pthread_mutex_lock(&s->lock);
+	NTSTATUS st = finish_session(req, s, auth_result(h->a), &u, q->security_mode, &flags);
+	pthread_mutex_unlock(&s->lock);
+	free(u.groups);
+	if (st == STATUS_SUCCESS)
+		st = reply(req, flags, tok, tok_len);
+	if (st == STATUS_SUCCESS) {
+		log_info("session %llx: user %s%s", (unsigned long long)s->id, s->user,
+			 s->guest ? " (guest)" : s->anonymous ? " (anonymous)" : "");
+		if (q->previous_session_id && q->previous_session_id != s->id)
+			end_previous_session(s, q->previous_session_id);
+	}
+	return st;
+}
+
 NTSTATUS cmd_session_setup(struct smb2_req *req)
 {
 	struct smb_conn *sc = req->sc;
@@ -460,115 +582,39 @@ NTSTATUS cmd_session_setup(struct smb2_req *req)
 		return STATUS_INVALID_PARAMETER;
 	if (q.flags & SMB2_SESSION_FLAG_BINDING)
 		return cmd_session_bind(req, &q);
-
-	struct session *s;
-	bool fresh = req->hdr.session_id == 0;
-	if (fresh) {
-		/* "max sessions per connection" */
-		if (smb_conn_sessions(sc) >= (unsigned)sc->conf->max_sessions_conn)
-			return STATUS_INSUFFICIENT_RESOURCES;
-		s = session_new(sc->dialect, sc->client);
-		if (!s)
-			return STATUS_INSUFFICIENT_RESOURCES;
-		struct session_channel *first = session_channel_add(s, req->conn);
-		if (!first) {
-			session_destroy(s);
-			session_put(s);
-			return STATUS_INSUFFICIENT_RESOURCES;
-		}
-		session_channel_put(first);
-		memcpy(s->preauth, sc->preauth, 64);
-		req->session = s; /* the reference moves to the request */
-		req->hdr.session_id = s->id;
-	} else {
-		s = session_lookup(req->hdr.session_id);
-		if (!s)
-			return STATUS_USER_SESSION_DELETED;
-		req->session = s;
-		pthread_mutex_lock(&s->lock);
-		struct session_channel *ch = session_channel_find(s, req->conn);
-		bool on_channel = ch && !ch->binding;
-		uint8_t key[16];
-		memcpy(key, ch ? ch->signing_key : s->signing_key, 16);
-		bool keyed = s->state != SESSION_IN_PROGRESS && !s->guest && !s->anonymous;
-		pthread_mutex_unlock(&s->lock);
-		if (!on_channel || s->dialect != sc->dialect)
-			return STATUS_USER_SESSION_DELETED;
-		/* Re-authentication of an established session is signed with the
-		 * channel's key when the session signs (3.3.5.2.4). */
-		if (keyed && (req->hdr.flags & SMB2_FLAGS_SIGNED) &&
-		    !smb_verify(sc->dialect >= SMB2_DIALECT_300 ? sc->signing_alg : s->signing_alg, key,
-				(uint8_t *)req->in_msg, req->in_len))
-			return STATUS_ACCESS_DENIED;
-		if (keyed && !(req->hdr.flags & SMB2_FLAGS_SIGNED) && !req->encrypted && s->signing_required)
-			return STATUS_ACCESS_DENIED;
-	}
-
-	pthread_mutex_lock(&s->lock);
-	if (!s->auth) {
-		/* New authentication (first, or re-authentication of a valid or
-		 * expired session: MS-SMB2 3.3.5.5.2). */
-		s->auth = holder_new(sc);
-		s->auth_free = (void (*)(void *))holder_free;
-		if (s->state != SESSION_IN_PROGRESS)
-			memcpy(s->preauth, sc->preauth, 64);
-	}
-	struct auth_holder *h = s->auth;
-	pthread_mutex_unlock(&s->lock);
+	struct session *s = NULL;
+	NTSTATUS st = req->hdr.session_id == 0 ? setup_fresh(req, &s) : setup_existing(req, &s);
+	if (st)
+		return st;
+	struct auth_holder *h = setup_take_auth(req, s);
 	if (!h)
 		return STATUS_NO_MEMORY;
-
-	if (sc->dialect == SMB2_DIALECT_311)
-		smb_preauth_update(s->preauth, req->in_msg, req->in_len);
-
 	uint8_t *tok = NULL;
 	size_t tok_len = 0;
 	enum auth_status as = auth_step(h->a, q.sec_buf, q.sec_len, &tok, &tok_len);
-	NTSTATUS st;
-	uint16_t flags = 0;
-	switch (as) {
-	case AUTH_CONTINUE:
+	if (as == AUTH_CONTINUE) {
 		st = reply(req, 0, tok, tok_len);
 		if (st == STATUS_SUCCESS) {
 			st = STATUS_MORE_PROCESSING_REQUIRED;
 			if (sc->dialect == SMB2_DIALECT_311)
 				req->preauth_hash = s->preauth;
+			pthread_mutex_lock(&s->lock); /* the next leg continues it */
+			if (!s->auth) {
+				s->auth = h;
+				h = NULL;
+			}
+			pthread_mutex_unlock(&s->lock);
 		}
-		break;
-	case AUTH_OK: {
-		struct unix_identity u;
-		resolve_unix_identity(auth_result(h->a), sc->conf, &u);
-		pthread_mutex_lock(&s->lock);
-		st = finish_session(req, s, auth_result(h->a), &u, q.security_mode, &flags);
-		s->auth = NULL;
-		pthread_mutex_unlock(&s->lock);
-		free(u.groups);
-		if (st == STATUS_SUCCESS)
-			st = reply(req, flags, tok, tok_len);
-		holder_free(h);
-		if (st == STATUS_SUCCESS) {
-			log_info("session %llx: user %s%s", (unsigned long long)s->id, s->user,
-				 s->guest ? " (guest)" : s->anonymous ? " (anonymous)" : "");
-			if (q.previous_session_id && q.previous_session_id != s->id)
-				end_previous_session(s, q.previous_session_id);
-		}
-		break;
-	}
-	case AUTH_LOGON_FAILURE:
-	case AUTH_INVALID:
-	case AUTH_NO_MEMORY:
-	default:
+	} else if (as == AUTH_OK) {
+		st = setup_done(req, s, &q, h, tok, tok_len);
+	} else {
 		st = as == AUTH_INVALID ? STATUS_INVALID_PARAMETER
 		   : as == AUTH_NO_MEMORY ? STATUS_NO_MEMORY : STATUS_LOGON_FAILURE;
 		metrics_add(&metrics.auth_failures, 1);
 		if (as != AUTH_NO_MEMORY)
 			log_logon_failure(req, auth_attempt(h->a), as == AUTH_INVALID ? "malformed request" : "logon failure");
-		pthread_mutex_lock(&s->lock);
-		s->auth = NULL;
-		pthread_mutex_unlock(&s->lock);
-		holder_free(h);
-		break;
 	}
+	holder_free(h);
 	free(tok);
 	if (nt_is_error(st) && st != STATUS_MORE_PROCESSING_REQUIRED) {
 		/* MS-SMB2 3.3.5.5.3: a failed authentication removes the session. */
