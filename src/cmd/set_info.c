@@ -139,7 +139,7 @@ static NTSTATUS set_basic(struct smb2_req *req, struct open *o, const uint8_t *b
 			}
 			x.has_change = true;
 			x.change_time = bi.change;
-			x.mtime_ns = (int64_t)sx.stx_mtime.tv_sec * 1000000000 + sx.stx_mtime.tv_nsec;
+			x.mtime_ns = vfs_dos_mtime_ns(&sx);
 			x.size = sx.stx_size;
 		}
 		if ((r = vfs_dos_set_ext(id, fd, &x)) < 0) {
