@@ -393,15 +393,13 @@ NTSTATUS create_open_existing(struct create_state *cs, const struct statx *st, i
 	return STATUS_SUCCESS;
 }
 
-/* Create a new object.  *again: it appeared meanwhile, start again.
- * psd: the parent's stored descriptor (NULL: none). */
-static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct acl_stored *psd)
+/* Whether the new object may be created at all; *want: the access the
+ * creator gets (it owns the object: it may do anything with it). */
+static NTSTATUS new_allowed(struct create_state *cs, const struct acl_stored *psd, uint32_t *want)
 {
 	const struct wire_create_req *q = cs->q;
-	struct smb2_req *req = cs->req;
 	uint32_t disp = q->create_disposition;
 	bool dir = q->create_options & FILE_DIRECTORY_FILE;
-
 	if (disp == FILE_OPEN || disp == FILE_OVERWRITE) {
 		/* Name vs path not found: does the parent exist? */
 		char *pp = create_parent_of(cs->path);
@@ -416,84 +414,79 @@ static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct 
 		return STATUS_OBJECT_NAME_INVALID;
 	if (cs->trailing_slash && !dir)
 		return STATUS_OBJECT_NAME_INVALID;
-	if (req->tree->read_only)
+	if (cs->req->tree->read_only)
 		return STATUS_ACCESS_DENIED;
 	if (q->file_attributes & FILE_ATTRIBUTE_ENCRYPTED)
 		return STATUS_ACCESS_DENIED; /* no EFS here, as a standalone server */
-
-	/* The creator owns the new object: it may do anything with it. */
-	uint32_t max = FILE_ALL_ACCESS;
-	uint32_t want = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
+	*want = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
 	if (cs->max_allowed)
-		want |= max;
-	if ((q->create_options & FILE_DELETE_ON_CLOSE) && !(want & DELETE_ACCESS))
+		*want |= FILE_ALL_ACCESS;
+	if ((q->create_options & FILE_DELETE_ON_CLOSE) && !(*want & DELETE_ACCESS))
 		return STATUS_ACCESS_DENIED;
 	/* MS-FSA 2.1.5.1.1: a new read-only file cannot be delete-on-close. */
 	if ((q->create_options & FILE_DELETE_ON_CLOSE) && (q->file_attributes & FILE_ATTRIBUTE_READONLY))
 		return STATUS_CANNOT_DELETE;
 	/* the parent's DACL must allow adding the file or directory */
-	if (psd && !acl_create_allowed(req->session, psd, dir))
+	if (psd && !acl_create_allowed(cs->req->session, psd, dir))
 		return STATUS_ACCESS_DENIED;
+	return STATUS_SUCCESS;
+}
 
-	int fd;
+/* A failed mkdir or O_EXCL open: -errno -> *st (the name appeared: start again). */
+static int new_failed(int r, int *again, NTSTATUS *st)
+{
+	if (r == -EEXIST) {
+		*again = 1;
+		*st = STATUS_OBJECT_NAME_COLLISION;
+	} else if (r == -ENOENT || r == -ENOTDIR) {
+		*st = STATUS_OBJECT_PATH_NOT_FOUND;
+	} else {
+		*st = vfs_nt_status(r);
+	}
+	return r;
+}
+
+/* Make the directory or the file (O_EXCL) with the share's modes: its fd,
+ * or -errno with the status in *st. */
+static int new_object(struct create_state *cs, bool dir, uint32_t want, int *again, NTSTATUS *st)
+{
+	struct smb2_req *req = cs->req;
 	mode_t mode = share_new_mode(req, cs->root, cs->path, dir); /* create mask & co. */
+	int fd;
 	if (dir) {
 		int r = vfs_mkdirat(cs->id, cs->root, cs->path, mode);
-		if (r == -EEXIST) {
-			*again = 1;
-			return STATUS_OBJECT_NAME_COLLISION;
-		}
-		if (r == -ENOENT || r == -ENOTDIR)
-			return STATUS_OBJECT_PATH_NOT_FOUND;
 		if (r < 0)
-			return vfs_nt_status(r);
+			return new_failed(r, again, st);
 		notify_sync();
 		fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_DIRECTORY, 0);
 		share_new_object(req, fd, mode);
-	} else {
-		int flags = data_flags(want, false) | O_CREAT | O_EXCL;
-		fd = vfs_open(cs->id, cs->root, cs->path, flags, mode);
-		share_new_object(req, fd, mode);
-		if (fd == -EEXIST) {
-			*again = 1;
-			return STATUS_OBJECT_NAME_COLLISION;
-		}
-		if (fd == -ENOENT || fd == -ENOTDIR)
-			return STATUS_OBJECT_PATH_NOT_FOUND;
+		if (fd < 0)
+			*st = vfs_nt_status(fd);
+		return fd;
 	}
-	if (fd < 0)
-		return vfs_nt_status(fd);
+	fd = vfs_open(cs->id, cs->root, cs->path, data_flags(want, false) | O_CREAT | O_EXCL, mode);
+	share_new_object(req, fd, mode);
+	return fd < 0 ? new_failed(fd, again, st) : fd;
+}
 
-	struct statx st;
-	int r = vfs_statx(cs->id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &st);
-	if (r < 0) {
-		vfs_close(fd);
-		return vfs_nt_status(r);
-	}
-	struct open *o;
-	NTSTATUS s = open_from_fd(cs, fd, want, dir, &st, &o);
-	if (s != STATUS_SUCCESS)
-		return s;
-
-	/* MS-DTYP 2.5.3.4: the DACL inherited from the parent's */
-	if (psd && (r = acl_inherit(req->session, psd, dir, fd)) < 0) {
+/* A new object's inherited ACL (MS-DTYP 2.5.3.4), DOS attributes and create
+ * time (MS-FSA 2.1.5.1.1), EAs and allocation. */
+static NTSTATUS new_metadata(struct create_state *cs, struct open *o, int fd, bool dir, const struct statx *st,
+			     const struct acl_stored *psd)
+{
+	const struct wire_create_req *q = cs->q;
+	int r;
+	if (psd && (r = acl_inherit(cs->req->session, psd, dir, fd)) < 0) {
 		log_warn("create %s: storing the inherited ACL: %s", cs->path, strerror(-r));
-		create_undo(o);
 		return vfs_nt_status(r);
 	}
-
-	/* DOS attributes and the create time (MS-FSA 2.1.5.1.1). */
 	struct vfs_dosinfo d = { .attrs = q->file_attributes & ATTRS_SETTABLE };
 	if (!dir)
 		d.attrs |= FILE_ATTRIBUTE_ARCHIVE;
-	if (st.stx_mask & STATX_BTIME) {
-		struct timespec ts = { .tv_sec = st.stx_btime.tv_sec, .tv_nsec = st.stx_btime.tv_nsec };
-		d.create_time = nttime_from_timespec(&ts);
-	} else {
-		struct timespec ts;
+	struct timespec ts = { .tv_sec = st->stx_btime.tv_sec, .tv_nsec = st->stx_btime.tv_nsec };
+	if (!(st->stx_mask & STATX_BTIME))
 		clock_gettime(CLOCK_REALTIME, &ts);
-		d.create_time = nttime_from_timespec(&ts);
-	}
+	d.create_time = nttime_from_timespec(&ts);
 	/* a new inode has no value to keep: no read before the write */
 	struct vfs_dosinfo_ext dx = { .d = d };
 	r = vfs_dos_set_ext(cs->id, fd, &dx);
@@ -502,13 +495,40 @@ static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct 
 	NTSTATUS es = cs->eas ? fileops_ea_apply(cs->id, fd, cs->eas, cs->eas_len, false) : STATUS_SUCCESS;
 	if (es == STATUS_SUCCESS && !dir) /* MS-FSA 2.1.5.1.1: directories ignore it */
 		es = create_alloc(cs, o, fd);
-	if (es != STATUS_SUCCESS) {
+	return es;
+}
+
+/* Create a new object.  *again: it appeared meanwhile, start again.
+ * psd: the parent's stored descriptor (NULL: none). */
+static NTSTATUS create_new_in(struct create_state *cs, int *again, const struct acl_stored *psd)
+{
+	bool dir = cs->q->create_options & FILE_DIRECTORY_FILE;
+	uint32_t want = 0;
+	NTSTATUS s = new_allowed(cs, psd, &want);
+	if (s != STATUS_SUCCESS)
+		return s;
+	int fd = new_object(cs, dir, want, again, &s);
+	if (fd < 0)
+		return s;
+	struct statx st;
+	int r = vfs_statx(cs->id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &st);
+	if (r < 0) {
+		vfs_close(fd);
+		return vfs_nt_status(r);
+	}
+	struct open *o;
+	s = open_from_fd(cs, fd, want, dir, &st, &o);
+	if (s != STATUS_SUCCESS)
+		return s;
+	s = new_metadata(cs, o, fd, dir, &st, psd);
+	if (s != STATUS_SUCCESS) {
 		create_undo(o);
-		return es;
+		return s;
 	}
 	cs->o = o;
 	cs->action = FILE_CREATED;
-	cs->max_access = max & (req->tree->read_only ? ~FILEOPS_WRITE_RIGHTS : ~0u);
+	/* The creator owns the new object: it may do anything with it. */
+	cs->max_access = FILE_ALL_ACCESS & (cs->req->tree->read_only ? ~FILEOPS_WRITE_RIGHTS : ~0u);
 	return STATUS_SUCCESS;
 }
 
