@@ -20,6 +20,7 @@
 #include "cmd/cmd.h"
 #include "cmd/create_int.h"
 #include "cmd/fileops.h"
+#include "cmd/secdesc.h"
 #include "cmd/share_policy.h"
 #include "mc/oplock.h"
 #include "cmd/ipc.h"
@@ -214,6 +215,15 @@ NTSTATUS cmd_create(struct smb2_req *req)
 			}
 			continue;
 		}
+		if (!memcmp(c->name, WIRE_CTX_SD_BUFFER, 4)) {
+			/* MS-SMB2 3.3.5.9.3: the descriptor of a new object
+			 * (never silently dropped: it may restrict access) */
+			if (!secdesc_valid(c->data, c->data_len))
+				return STATUS_INVALID_SECURITY_DESCR;
+			cs.sd = c->data;
+			cs.sd_len = c->data_len;
+			continue;
+		}
 		if (!memcmp(c->name, WIRE_CTX_TIMEWARP, 4))
 			return STATUS_OBJECT_NAME_NOT_FOUND; /* no previous versions */
 		if (!memcmp(c->name, WIRE_CTX_DURABLE_RECONNECT, 4) ||
@@ -230,7 +240,9 @@ NTSTATUS cmd_create(struct smb2_req *req)
 			if (wire_ctx_alsi_decode(c, &cs.alloc) < 0)
 				return STATUS_INVALID_PARAMETER;
 		}
-		/* SecD, DHnQ, DH2Q, RqLs: accepted and ignored for now. */
+		/* DHnQ, DH2Q, RqLs: requests the server may decline (no durable
+		 * handle or lease is granted, and the response says so by
+		 * carrying no context: MS-SMB2 3.3.5.9.6/.10, 3.3.5.9.8). */
 	}
 
 	char *name = NULL, *stream = NULL;

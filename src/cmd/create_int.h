@@ -31,6 +31,8 @@ struct create_state {
 	uint64_t alloc;           /* AlSi */
 	const uint8_t *eas;       /* ExtA: a checked FILE_FULL_EA_INFORMATION list */
 	size_t eas_len;
+	const uint8_t *sd;        /* SecD: a validated self-relative descriptor for a new object */
+	size_t sd_len;
 	/* results */
 	struct open *o;
 	uint32_t action;

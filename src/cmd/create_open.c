@@ -26,6 +26,7 @@
 #include "vfs/vfs.h"
 #include "wire/create.h"
 #include "wire/fscc.h"
+#include "wire/info.h"
 
 /* FileModeInformation bits taken from CreateOptions */
 #define MODE_FROM_OPTIONS 0x0000103Eu
@@ -469,14 +470,34 @@ static int new_object(struct create_state *cs, bool dir, uint32_t want, int *aga
 	return fd < 0 ? new_failed(fd, again, st) : fd;
 }
 
-/* A new object's inherited ACL (MS-DTYP 2.5.3.4), DOS attributes and create
+/* The descriptor a CREATE's SecD context gives the new object (MS-SMB2
+ * 3.3.5.9.3): the parts it has, as SET_INFO SECURITY would store them.  A
+ * SACL needs SeSecurityPrivilege, which no SMB user of smb3d holds. */
+static NTSTATUS new_descriptor(struct create_state *cs, int fd)
+{
+	struct wire_sd sd;
+	const char *why;
+	if (wire_sd_decode(cs->sd, cs->sd_len, &sd, &why) < 0)
+		return STATUS_INVALID_SECURITY_DESCR;
+	if (sd.control & SE_SACL_PRESENT)
+		return STATUS_PRIVILEGE_NOT_HELD;
+	uint32_t si = (sd.owner ? OWNER_SECURITY_INFORMATION : 0) | (sd.group ? GROUP_SECURITY_INFORMATION : 0) |
+		      ((sd.control & SE_DACL_PRESENT) ? DACL_SECURITY_INFORMATION : 0);
+	return si ? acl_set(cs->req->session, fd, si, cs->sd, cs->sd_len) : STATUS_SUCCESS;
+}
+
+/* A new object's descriptor (SecD, else inherited: MS-DTYP 2.5.3.4), DOS attributes and create
  * time (MS-FSA 2.1.5.1.1), EAs and allocation. */
 static NTSTATUS new_metadata(struct create_state *cs, struct open *o, int fd, bool dir, const struct statx *st,
 			     const struct acl_stored *psd)
 {
 	const struct wire_create_req *q = cs->q;
 	int r;
-	if (psd && (r = acl_inherit(cs->req->session, psd, dir, fd)) < 0) {
+	if (cs->sd) {
+		NTSTATUS ss = new_descriptor(cs, fd);
+		if (ss != STATUS_SUCCESS)
+			return ss;
+	} else if (psd && (r = acl_inherit(cs->req->session, psd, dir, fd)) < 0) {
 		log_warn("create %s: storing the inherited ACL: %s", cs->path, strerror(-r));
 		return vfs_nt_status(r);
 	}
