@@ -61,16 +61,8 @@ void create_open_free(struct open *o)
 {
 	if (!o)
 		return;
-	if (o->fd >= 0)
-		vfs_close(o->fd);
-	if (o->file)
-		file_put(o->file);
-	if (o->tree)
-		tree_put(o->tree);
-	session_put(o->session);
-	vfs_ident_put(o->ident);
-	free(o->path);
-	free(o);
+	atomic_store(&o->refs, 1); /* never registered: ours is the only reference */
+	open_put(o);
 }
 
 /* Attach the open to its file under the share-mode rules and register it. */

@@ -8,6 +8,7 @@ the same worker must still get its ECHOs answered at once while the walk runs
 still cover the tree (a change in its deepest directory is reported)."""
 import os, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from preload import build_preload, preload_value  # noqa: E402
 from regress import *  # noqa: F403
 import inotify
 
@@ -27,22 +28,13 @@ int inotify_add_watch(int fd, const char *path, uint32_t mask)
 }
 '''
 NDIRS = 3000
-tmp = tempfile.mkdtemp(prefix="slowwalk-")
-so = os.path.join(tmp, "slowwalk.so")
-open(os.path.join(tmp, "slowwalk.c"), "w").write(SRC)
-if subprocess.run(["gcc", "-shared", "-fPIC", "-o", so, os.path.join(tmp, "slowwalk.c"), "-ldl"]).returncode:
-    print("cannot build the LD_PRELOAD library")
-    sys.exit(77)
+tmp, so = build_preload(SRC, "slowwalk")
 srv = Srv(tag="notifywalk", extra={"worker threads": "1"})
 top = os.path.join(srv.share, "tree")
 for i in range(NDIRS):
     os.makedirs(os.path.join(top, "d%02d" % (i // 100), "e%03d" % i))
 os.system("chmod -R 0777 " + top)
-asan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
-pre = so
-if subprocess.run(["sh", "-c", "ldd %s | grep -q libasan" % os.path.join(srv.build, "smb3d")]).returncode == 0:
-    pre = asan + ":" + so
-os.environ["LD_PRELOAD"] = pre
+os.environ["LD_PRELOAD"] = preload_value(os.path.join(srv.build, "smb3d"), so)
 srv.start()
 os.environ.pop("LD_PRELOAD")
 

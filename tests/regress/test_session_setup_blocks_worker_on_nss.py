@@ -4,6 +4,7 @@ lock.  With one worker and a getpwnam_r that takes 3 s (LD_PRELOAD), another
 client on the same worker must still be answered at once while a logon waits."""
 import os, subprocess, sys, tempfile, threading, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from preload import build_preload, preload_value  # noqa: E402
 from regress import *  # noqa: F403
 
 SRC = r'''
@@ -22,19 +23,9 @@ int getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t len, struc
 	return real(name, pw, buf, len, res);
 }
 '''
-tmp = tempfile.mkdtemp(prefix="slownss-")
-so = os.path.join(tmp, "slownss.so")
-open(os.path.join(tmp, "slownss.c"), "w").write(SRC)
-if subprocess.run(["gcc", "-shared", "-fPIC", "-o", so, os.path.join(tmp, "slownss.c"), "-ldl"]).returncode:
-    print("cannot build the LD_PRELOAD library")
-    sys.exit(77)
+tmp, so = build_preload(SRC, "slownss")
 srv = Srv(tag="slownss", extra={"worker threads": "1"})
-# ASan must come first in the preload list of a sanitized server
-asan = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
-pre = so
-if subprocess.run(["sh", "-c", "ldd %s | grep -q libasan" % os.path.join(srv.build, "smb3d")]).returncode == 0:
-    pre = asan + ":" + so
-os.environ["LD_PRELOAD"] = pre
+os.environ["LD_PRELOAD"] = preload_value(os.path.join(srv.build, "smb3d"), so)
 srv.start()
 os.environ.pop("LD_PRELOAD")
 fast, s1 = R.connect_session("127.0.0.1", srv.port, *USERS[0])  # resolved before the test (3 s only for user 2)
