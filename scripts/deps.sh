@@ -9,7 +9,7 @@
 # With --fuzz, clang and its libFuzzer runtime for a fuzz build
 # (docs/SECURITY.md "Fuzzing").
 set -euo pipefail
-pkgs=(meson ninja-build pkg-config gcc liburing-dev libinih-dev libssl-dev libcmocka-dev)
+pkgs=(meson ninja-build pkg-config gcc liburing-dev libinih-dev libssl-dev libcmocka-dev libpam0g-dev)
 for opt in "$@"; do
 	case "$opt" in
 	--test) pkgs+=(smbclient samba samba-testsuite python3-impacket attr iproute2 nftables curl ethtool e2fsprogs mount debootstrap) ;;

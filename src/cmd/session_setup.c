@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "auth/pam.h"
 #include "cmd/cmd.h"
 #include "crypto/crypto.h"
 #include "net/conn.h"
@@ -82,6 +83,8 @@ static void holder_free(struct auth_holder *h)
  * the worker (DESIGN.md "never block a worker while holding a lock"). */
 struct unix_identity {
 	const char *name;           /* in: unix account name */
+	bool pam;                   /* in: "obey pam restrictions" applies */
+	enum auth_pam_result pam_result;
 	bool found;
 	uid_t uid;
 	gid_t gid;
@@ -94,6 +97,8 @@ static long lookup_unix_identity(void *arg)
 	struct unix_identity *u = arg;
 	struct passwd pw, *pwp = NULL;
 	char buf[4096];
+	if (u->pam && u->name)
+		u->pam_result = auth_pam_account(u->name);
 	if (!u->name || getpwnam_r(u->name, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
 		return 0;
 	u->found = true;
@@ -118,6 +123,8 @@ static void resolve_unix_identity(const struct auth_result *r, const struct conf
 {
 	memset(u, 0, sizeof(*u));
 	u->name = (r->guest || r->anonymous) ? cf->guest_account : r->user;
+	/* Samba checks the account of users who proved a password, not guests */
+	u->pam = cf->obey_pam_restrictions && !r->guest && !r->anonymous;
 	vfs_call(NULL, lookup_unix_identity, u);
 }
 
@@ -557,6 +564,14 @@ static NTSTATUS setup_done(struct smb2_req *req, struct session *s, const struct
 	struct unix_identity u;
 	uint16_t flags = 0;
 	resolve_unix_identity(auth_result(h->a), req->sc->conf, &u);
+	if (u.pam && u.pam_result != AUTH_PAM_OK) {
+		free(u.groups);
+		metrics_add(&metrics.auth_failures, 1);
+		log_logon_failure(req, auth_result(h->a), auth_pam_result_name(u.pam_result));
+		return u.pam_result == AUTH_PAM_EXPIRED	    ? STATUS_ACCOUNT_EXPIRED
+		     : u.pam_result == AUTH_PAM_MUST_CHANGE ? STATUS_PASSWORD_MUST_CHANGE
+							    : STATUS_LOGON_FAILURE;
+	}
 	pthread_mutex_lock(&s->lock);
 	NTSTATUS st = finish_session(req, s, auth_result(h->a), &u, q->security_mode, &flags);
 	pthread_mutex_unlock(&s->lock);

@@ -83,6 +83,7 @@ struct conf {
 	struct conf_iface *ifaces;  /* "interfaces" */
 	size_t n_ifaces;
 	bool bind_interfaces_only;
+	bool obey_pam_restrictions; /* a logon also passes PAM account management (service "samba") */
 	uint16_t min_protocol;      /* "server min protocol": SMB2_02, SMB2_10, SMB3_00, SMB3_02, SMB3_11,
 	                               also SMB2 (=2.0.2 min / 3.1.1 max), SMB3 (=3.0 min / 3.1.1 max); default SMB2_02 */
 	uint16_t max_protocol;      /* default SMB3_11 */

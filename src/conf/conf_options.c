@@ -615,6 +615,7 @@ static const struct opt options[] = {
 	{ "smb ports", GLOBAL, K_FN, 0, 0, 0, set_ports },
 	{ "interfaces", GLOBAL, K_FN, 0, 0, 0, set_interfaces },
 	{ "bind interfaces only", GLOBAL, K_BOOL, G(bind_interfaces_only), 0, 0, NULL },
+	{ "obey pam restrictions", GLOBAL, K_BOOL, G(obey_pam_restrictions), 0, 0, NULL },
 	{ "server min protocol", GLOBAL, K_FN, 0, 0, 0, set_protocol },
 	{ "min protocol", GLOBAL, K_FN, 0, 0, 0, set_protocol },
 	{ "server max protocol", GLOBAL, K_FN, 0, 1, 0, set_protocol },

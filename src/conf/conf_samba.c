@@ -84,8 +84,6 @@ static const struct samba_opt samba_opts[] = {
 	{ "delete veto files", SAFE_NO, NULL, 0, "'delete veto files' is not supported" },
 	/* --- cannot grant access when ignored: a warning --- */
 	ALWAYS("hide new files timeout"),
-	{ "obey pam restrictions", SAFE_ALWAYS, NULL, 0,
-	  "PAM account checks are not made; disable a user with smb3ctl user del" },
 	ALWAYS("wide links"), ALWAYS("allow insecure wide links"),
 	ALWAYS("acl allow execute always"), ALWAYS("acl check permissions"), ALWAYS("acl group control"),
 	ALWAYS("acl map full control"), ALWAYS("acl flag inherited canonicalization"),

@@ -827,7 +827,7 @@ static void test_samba_options_fail_closed(void **state)
 	load_bad("server smb3 encryption algorithms = AES-256-GCM\n", "restricting the ciphers");
 	static const char *const harmless[] = {
 		"admin users =", "guest only = no", "follow symlinks = yes", "vfs objects =", "security = user",
-		"ntlm auth = ntlmv2-only", "server role = standalone server", "obey pam restrictions = yes",
+		"ntlm auth = ntlmv2-only", "server role = standalone server",
 		"server smb3 encryption algorithms = AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM",
 	};
 	for (size_t i = 0; i < sizeof(harmless) / sizeof(harmless[0]); i++) {
@@ -841,8 +841,18 @@ static void test_samba_options_fail_closed(void **state)
 		conf_free(c);
 		msgs_free(&m);
 	}
-	/* team-share options: modes and name patterns */
+	/* "obey pam restrictions" is enforced, not ignored (session setup asks PAM) */
 	struct conf *c = NULL;
+	{
+		struct msgs m = { 0 };
+		c = load_msgs("[global]\nobey pam restrictions = yes\n[a]\npath = /a\n", &m);
+		assert_non_null(c);
+		assert_true(c->obey_pam_restrictions);
+		assert_null(strstr(m.warn ? m.warn : "", "obey pam"));
+		conf_free(c);
+		msgs_free(&m);
+	}
+	/* team-share options: modes and name patterns */
 	struct conf *t = load_ok("[global]\ncreate mask = 0660\n[a]\npath = /a\ndirectory mode = 2770\n"
 	                         "force create mode = 0020\ninherit permissions = yes\n"
 	                         "veto files = /*.exe/.DS_Store/a b?/\nhide files = /~$*/\nhide dot files = no\n");
