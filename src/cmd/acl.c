@@ -17,6 +17,7 @@
 #include "vfs/vfs.h"
 #include "wire/cursor.h"
 #include "wire/info.h"
+#include "wire/samba_ntacl.h"
 
 #define NTACL_VERSION 1
 #define NTACL_HDR 4
@@ -53,14 +54,51 @@ static long proc_xattr_fn(void *arg)
 	return r < 0 ? -errno : r;
 }
 
-static ssize_t ntacl_get(int fd, void *buf, size_t len)
+static ssize_t xattr_get(int fd, const char *name, void *buf, size_t len)
 {
-	ssize_t r = vfs_fgetxattr(NULL, fd, ntacl_name(), buf, len);
+	ssize_t r = vfs_fgetxattr(NULL, fd, name, buf, len);
 	if (r == -EBADF) {
-		struct proc_xattr x = { fd, ntacl_name(), buf, len, false };
+		struct proc_xattr x = { fd, name, buf, len, false };
 		r = vfs_call(NULL, proc_xattr_fn, &x);
 	}
 	return r;
+}
+
+static ssize_t ntacl_get(int fd, void *buf, size_t len)
+{
+	return xattr_get(fd, ntacl_name(), buf, len);
+}
+
+/* A share moved from Samba (vfs objects = acl_xattr) keeps its descriptors
+ * in security.NTACL: read, never written, and only ever a further limit on
+ * top of the unix permissions (samba_ntacl.h), so a file Samba protected
+ * stays protected.  0, or -ENODATA. */
+static int samba_ntacl_load(int fd, uint8_t *b, struct acl_stored *out)
+{
+	if (geteuid() != 0)
+		return -ENODATA; /* only root sees what Samba (as root) stored */
+	uint8_t *raw = malloc(NTACL_MAX);
+	if (!raw)
+		return -ENODATA;
+	ssize_t n = xattr_get(fd, SAMBA_NTACL_XATTR, raw, NTACL_MAX);
+	size_t sd_len = 0;
+	const char *why = "not a Samba xattr_NTACL of version 1 to 4";
+	int located = n < 0 ? -1 : wire_samba_ntacl_sd(raw, (size_t)n, b, NTACL_MAX, &sd_len);
+	free(raw);
+	if (n < 0)
+		return -ENODATA;
+	if (located < 0 || wire_sd_decode(b, sd_len, &out->sd, &why) < 0) {
+		/* fail closed: a descriptor we cannot read grants nothing */
+		log_warn("Samba's NT ACL (security.NTACL) not understood: %s; access refused", why);
+		static const uint8_t deny_all[] = { 1, 0, 0x04, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+						     20, 0, 0, 0, 2, 0, 8, 0, 0, 0, 0, 0 };
+		memcpy(b, deny_all, sizeof(deny_all)); /* a DACL with no ACE: nobody but the owner's rights */
+		wire_sd_decode(b, sizeof(deny_all), &out->sd, &why);
+		out->len = sizeof(deny_all);
+		return 0;
+	}
+	out->len = sd_len;
+	return 0;
 }
 
 static int ntacl_put(int fd, const void *buf, size_t len)
@@ -96,6 +134,10 @@ int acl_load(int fd, struct acl_stored *out)
 	if (!b)
 		return -ENOMEM;
 	ssize_t n = ntacl_get(fd, b, NTACL_MAX);
+	if ((n == -ENODATA || n == -EOPNOTSUPP) && samba_ntacl_load(fd, b, out) == 0) {
+		out->buf = b;
+		return 0;
+	}
 	if (n < 0) {
 		free(b);
 		return n == -ENODATA || n == -EOPNOTSUPP ? -ENODATA : (int)n;
