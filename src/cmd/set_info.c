@@ -609,50 +609,64 @@ static NTSTATUS set_eas(struct smb2_req *req, struct open *o, const uint8_t *b, 
 	return st;
 }
 
+static NTSTATUS set_position(struct smb2_req *req, struct open *o, const uint8_t *b, size_t len)
+{
+	(void)req;
+	uint64_t pos;
+	int r = fscc_position_decode(b, len, &pos);
+	if (r < 0)
+		return decode_status(r);
+	if (pos > INT64_MAX)
+		return STATUS_INVALID_PARAMETER;
+	o->position = pos;
+	return STATUS_SUCCESS;
+}
+
+static NTSTATUS set_mode(struct smb2_req *req, struct open *o, const uint8_t *b, size_t len)
+{
+	(void)req;
+	uint32_t mode;
+	int r = fscc_mode_decode(b, len, &mode);
+	if (r < 0)
+		return decode_status(r);
+	if (mode & ~FILE_MODE_SETTABLE)
+		return STATUS_INVALID_PARAMETER;
+	o->mode = mode;
+	return STATUS_SUCCESS;
+}
+
+/* The file information classes SET_INFO takes ([MS-FSCC] 2.4); `changes`:
+ * it changes the file, so a read-only tree refuses it. */
+static const struct set_class {
+	uint8_t cls;
+	bool changes;
+	NTSTATUS (*fn)(struct smb2_req *req, struct open *o, const uint8_t *b, size_t len);
+} set_classes[] = {
+	{ FilePositionInformation, false, set_position },
+	{ FileModeInformation, false, set_mode },
+	{ FileBasicInformation, true, set_basic },
+	{ FileEndOfFileInformation, true, set_eof },
+	{ FileAllocationInformation, true, set_allocation },
+	{ FileDispositionInformation, true, set_disposition },
+	{ FileDispositionInformationEx, true, set_disposition_ex },
+	{ FileRenameInformation, true, set_rename },
+	{ FileLinkInformation, true, set_link },
+	{ FileFullEaInformation, true, set_eas },
+};
+
 static NTSTATUS set_file(struct smb2_req *req, struct open *o, const struct wire_set_info_req *q)
 {
-	const uint8_t *b = q->buf;
-	size_t len = q->buf_len;
-	uint8_t cls = q->info_class;
-
 	if (o->fd < 0)
 		return STATUS_INVALID_PARAMETER; /* named pipe */
-	switch (cls) {
-	case FilePositionInformation: {
-		uint64_t pos;
-		int r = fscc_position_decode(b, len, &pos);
-		if (r < 0)
-			return decode_status(r);
-		if (pos > INT64_MAX)
-			return STATUS_INVALID_PARAMETER;
-		o->position = pos;
-		return STATUS_SUCCESS;
-	}
-	case FileModeInformation: {
-		uint32_t mode;
-		int r = fscc_mode_decode(b, len, &mode);
-		if (r < 0)
-			return decode_status(r);
-		if (mode & ~FILE_MODE_SETTABLE)
-			return STATUS_INVALID_PARAMETER;
-		o->mode = mode;
-		return STATUS_SUCCESS;
-	}
-	}
-	/* Everything else changes the file. */
-	if (req->tree->read_only)
+	const struct set_class *c = NULL;
+	for (size_t i = 0; i < sizeof(set_classes) / sizeof(set_classes[0]); i++)
+		if (set_classes[i].cls == q->info_class)
+			c = &set_classes[i];
+	/* A read-only tree refuses whatever would change the file, before the
+	 * class itself is looked at (what Windows answers). */
+	if ((!c || c->changes) && req->tree->read_only)
 		return STATUS_ACCESS_DENIED;
-	switch (cls) {
-	case FileBasicInformation: return set_basic(req, o, b, len);
-	case FileEndOfFileInformation: return set_eof(req, o, b, len);
-	case FileAllocationInformation: return set_allocation(req, o, b, len);
-	case FileDispositionInformation: return set_disposition(req, o, b, len);
-	case FileDispositionInformationEx: return set_disposition_ex(req, o, b, len);
-	case FileRenameInformation: return set_rename(req, o, b, len);
-	case FileLinkInformation: return set_link(req, o, b, len);
-	case FileFullEaInformation: return set_eas(req, o, b, len);
-	default: return STATUS_INVALID_INFO_CLASS;
-	}
+	return c ? c->fn(req, o, q->buf, q->buf_len) : STATUS_INVALID_INFO_CLASS;
 }
 
 static NTSTATUS set_security(struct smb2_req *req, struct open *o, const struct wire_set_info_req *q)
