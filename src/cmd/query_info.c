@@ -132,24 +132,24 @@ static NTSTATUS query_eas(struct smb2_req *req, struct open *o)
 	return STATUS_SUCCESS;
 }
 
-static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wire_query_info_req *q)
+/* MS-FSA 2.1.5.11: classes exposing attributes and times need
+ * FILE_READ_ATTRIBUTES; the EA list needs FILE_READ_EA.  *done: the class
+ * was answered here (the EA list). */
+static NTSTATUS query_file_allowed(struct smb2_req *req, struct open *o, uint8_t cls, bool *done)
 {
-	uint8_t cls = q->info_class;
-	NTSTATUS st;
-
-	/* MS-FSA 2.1.5.11: classes exposing attributes and times need
-	 * FILE_READ_ATTRIBUTES; the EA list needs FILE_READ_EA. */
+	NTSTATUS st = STATUS_SUCCESS;
+	*done = false;
 	switch (cls) {
 	case FileBasicInformation:
 	case FileAllInformation:
 	case FileNetworkOpenInformation:
 	case FileAttributeTagInformation:
-		if ((st = fileops_check_access(o, FILE_READ_ATTRIBUTES)))
-			return st;
+		st = fileops_check_access(o, FILE_READ_ATTRIBUTES);
 		break;
 	case FileFullEaInformation:
 		if ((st = fileops_check_access(o, FILE_READ_EA)))
 			return st;
+		*done = true;
 		return query_eas(req, o);
 	case FileNormalizedNameInformation:
 		/* MS-SMB2 3.3.5.20.1: only for the 3.1.1 dialect */
@@ -157,7 +157,81 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 			return STATUS_NOT_SUPPORTED;
 		break;
 	}
+	return st;
+}
 
+/* What an open's attributes say, with the open's own state (position,
+ * mode, delete-pending, a sticky write time). */
+static void query_file_fill(struct open *o, uint8_t cls, const struct fileops_attrs *a, struct fscc_file_info *fi)
+{
+	*fi = (struct fscc_file_info){
+		.create = a->create, .access = a->access, .write = a->write, .change = a->change,
+		.alloc = a->alloc, .eof = a->eof, .attrs = a->attrs, .nlink = a->nlink,
+		.directory = a->is_dir, .index = a->ino, .access_mask = o->access,
+		.position = o->position, .mode = o->mode, .alignment = 0,
+		.volume_serial = a->dev,
+	};
+	if (cls == FileEaInformation || cls == FileAllInformation)
+		fi->ea_size = fileops_ea_size_open(o);
+	if (o->file) {
+		pthread_mutex_lock(&o->file->lock);
+		fi->delete_pending = o->file->delete_pending;
+		pthread_mutex_unlock(&o->file->lock);
+	}
+	if (fi->delete_pending && fi->nlink)
+		fi->nlink--; /* MS-FSA: the link count excludes a pending delete */
+	if (o->last_write_nt)
+		fi->write = o->last_write_nt;
+}
+
+/* FileStreamInformation: "::$DATA" (files) and the named streams of the
+ * base file; *all (malloc'd) and *named (streams_list) are the caller's. */
+static NTSTATUS query_streams(struct smb2_req *req, struct open *o, const struct fileops_attrs *a,
+			      struct fscc_file_info *fi, struct fscc_stream **all, struct fscc_stream **named,
+			      unsigned *n_named)
+{
+	struct fscc_stream data = { "::$DATA", a->eof, a->alloc };
+	const char *colon = strchr(o->path, ':');
+	uint64_t dev, ino = a->ino;
+	bool base_is_dir = a->is_dir;
+	if (colon) {
+		struct statx bst;
+		char *base = strndup(o->path, (size_t)(colon - o->path));
+		int r = base ? vfs_statx(ident_of(req), req->tree->root_fd, base, 0, STATX_BASIC_STATS, &bst)
+			     : -ENOMEM;
+		free(base);
+		if (r < 0)
+			return vfs_nt_status(r);
+		dev = makedev(bst.stx_dev_major, bst.stx_dev_minor);
+		ino = bst.stx_ino;
+		base_is_dir = S_ISDIR(bst.stx_mode);
+		data.size = bst.stx_size;
+		data.alloc = (uint64_t)bst.stx_blocks * 512;
+	} else {
+		dev = makedev((unsigned)(a->dev >> 32), (unsigned)(a->dev & 0xffffffffu));
+	}
+	if (streams_list(req->tree->root_fd, dev, ino, named, n_named) < 0)
+		*n_named = 0;
+	*all = calloc(*n_named + 1, sizeof(**all));
+	if (!*all)
+		return STATUS_NO_MEMORY;
+	unsigned n = 0;
+	if (!base_is_dir)
+		(*all)[n++] = data;
+	for (unsigned i = 0; i < *n_named; i++)
+		(*all)[n++] = (*named)[i];
+	fi->streams = *all;
+	fi->n_streams = n;
+	return STATUS_SUCCESS;
+}
+
+static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wire_query_info_req *q)
+{
+	uint8_t cls = q->info_class;
+	bool done;
+	NTSTATUS st = query_file_allowed(req, o, cls, &done);
+	if (st || done)
+		return st;
 	if (o->fd < 0) {
 		/* named pipe: only the standard class, as Windows */
 		struct fscc_file_info fi = { .alloc = 4096, .nlink = 1, .delete_pending = true };
@@ -165,7 +239,6 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 			return STATUS_INVALID_PARAMETER;
 		return enc_status(fscc_file_info_encode(&req->out, cls, &fi));
 	}
-
 	struct fileops_attrs a;
 	if ((st = fileops_stat_open(o, &a)))
 		return st;
@@ -174,85 +247,28 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 		a.attrs = (a.attrs & ~FILE_ATTRIBUTE_NORMAL) | FILE_ATTRIBUTE_HIDDEN;
 	if (wr_left(&req->out) < windows_min_file(cls) && !(cls == FileStreamInformation && a.is_dir))
 		return STATUS_INFO_LENGTH_MISMATCH;
-	struct fscc_file_info fi = {
-		.create = a.create, .access = a.access, .write = a.write, .change = a.change,
-		.alloc = a.alloc, .eof = a.eof, .attrs = a.attrs, .nlink = a.nlink,
-		.directory = a.is_dir, .index = a.ino, .access_mask = o->access,
-		.position = o->position, .mode = o->mode, .alignment = 0,
-		.volume_serial = a.dev,
-	};
-	if (cls == FileEaInformation || cls == FileAllInformation)
-		fi.ea_size = fileops_ea_size_open(o);
-	if (o->file) {
-		pthread_mutex_lock(&o->file->lock);
-		fi.delete_pending = o->file->delete_pending;
-		pthread_mutex_unlock(&o->file->lock);
-	}
-	if (fi.delete_pending && fi.nlink)
-		fi.nlink--; /* MS-FSA: the link count excludes a pending delete */
-	if (o->last_write_nt)
-		fi.write = o->last_write_nt;
-
-	struct fscc_stream data = { "::$DATA", a.eof, a.alloc };
+	struct fscc_file_info fi;
+	query_file_fill(o, cls, &a, &fi);
 	struct fscc_stream *named = NULL, *all = NULL;
 	unsigned n_named = 0;
 	char *name = NULL;
 	char alt[13];
-	switch (cls) {
-	case FileAlternateNameInformation:
+	if (cls == FileAlternateNameInformation) {
 		fileops_short_name(o->path, alt);
 		fi.name = alt;
 		cls = FileNameInformation; /* same layout (2.4.5) */
-		break;
-	case FileNameInformation:
-	case FileAllInformation:
+	} else if (cls == FileNameInformation || cls == FileAllInformation) {
 		fi.name = name = nt_path(o->path, true);
-		break;
-	case FileNormalizedNameInformation:
+	} else if (cls == FileNormalizedNameInformation) {
 		fi.name = name = nt_path(o->path, false);
-		break;
-	case FileStreamInformation: {
-		/* "::$DATA" (files) and the named streams of the base file */
-		const char *colon = strchr(o->path, ':');
-		struct statx bst;
-		uint64_t dev = 0, ino = a.ino;
-		bool base_is_dir = a.is_dir;
-		if (colon) {
-			char *base = strndup(o->path, (size_t)(colon - o->path));
-			int r = base ? vfs_statx(ident_of(req), req->tree->root_fd, base, 0,
-						 STATX_BASIC_STATS, &bst) : -ENOMEM;
-			free(base);
-			if (r < 0)
-				return vfs_nt_status(r);
-			dev = makedev(bst.stx_dev_major, bst.stx_dev_minor);
-			ino = bst.stx_ino;
-			base_is_dir = S_ISDIR(bst.stx_mode);
-			data.size = bst.stx_size;
-			data.alloc = (uint64_t)bst.stx_blocks * 512;
-		} else {
-			dev = makedev((unsigned)(a.dev >> 32), (unsigned)(a.dev & 0xffffffffu));
-		}
-		unsigned n = 0;
-		if (streams_list(req->tree->root_fd, dev, ino, &named, &n_named) < 0)
-			n_named = 0;
-		all = calloc(n_named + 1, sizeof(*all));
-		if (!all) {
-			streams_list_free(named, n_named);
-			return STATUS_NO_MEMORY;
-		}
-		if (!base_is_dir)
-			all[n++] = data;
-		for (unsigned i = 0; i < n_named; i++)
-			all[n++] = named[i];
-		fi.streams = all;
-		fi.n_streams = n;
-		break;
+	} else if (cls == FileStreamInformation) {
+		st = query_streams(req, o, &a, &fi, &all, &named, &n_named);
 	}
-	}
-	if ((cls == FileNameInformation || cls == FileAllInformation ||
-	     cls == FileNormalizedNameInformation) && !fi.name)
-		return STATUS_NO_MEMORY;
-	st = enc_status(fscc_file_info_encode(&req->out, cls, &fi));
+	if (!st && (cls == FileNameInformation || cls == FileAllInformation ||
+		    cls == FileNormalizedNameInformation) && !fi.name)
+		st = STATUS_NO_MEMORY;
+	if (!st)
+		st = enc_status(fscc_file_info_encode(&req->out, cls, &fi));
 	free(name);
 	free(all);
 	streams_list_free(named, n_named);
