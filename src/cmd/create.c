@@ -175,6 +175,56 @@ fail:
 	return st;
 }
 
+/* The create contexts (MS-SMB2 3.3.5.9.x) into the state; *mxac, *qfid:
+ * the response must carry those. */
+static NTSTATUS create_contexts(const struct wire_create_req *q, struct create_state *cs, bool *mxac, bool *qfid)
+{
+	NTSTATUS st;
+	for (unsigned i = 0; i < q->n_ctx; i++) {
+		const struct wire_create_ctx *c = &q->ctx[i];
+		if (c->name_len < 4)
+			return STATUS_INVALID_PARAMETER;
+		if (c->name_len != 4)
+			continue; /* GUID-named contexts (AAPL ...) are not ours */
+		if (!memcmp(c->name, WIRE_CTX_EA_BUFFER, 4)) {
+			/* MS-SMB2 3.3.5.9.1: FILE_FULL_EA_INFORMATION, applied
+			 * when the file is created or overwritten */
+			if ((st = fileops_ea_check(c->data, c->data_len, NULL)))
+				return st;
+			if (c->data_len) {
+				cs->eas = c->data;
+				cs->eas_len = c->data_len;
+			}
+		} else if (!memcmp(c->name, WIRE_CTX_SD_BUFFER, 4)) {
+			/* MS-SMB2 3.3.5.9.3: the descriptor of a new object
+			 * (never silently dropped: it may restrict access) */
+			if (!secdesc_valid(c->data, c->data_len))
+				return STATUS_INVALID_SECURITY_DESCR;
+			cs->sd = c->data;
+			cs->sd_len = c->data_len;
+		} else if (!memcmp(c->name, WIRE_CTX_TIMEWARP, 4)) {
+			return STATUS_OBJECT_NAME_NOT_FOUND; /* no previous versions */
+		} else if (!memcmp(c->name, WIRE_CTX_DURABLE_RECONNECT, 4) ||
+			   !memcmp(c->name, WIRE_CTX_DURABLE_RECONNECT_V2, 4)) {
+			return STATUS_OBJECT_NAME_NOT_FOUND; /* no durable handles yet */
+		} else if (!memcmp(c->name, WIRE_CTX_MAXIMAL_ACCESS, 4)) {
+			struct wire_ctx_mxac m;
+			if (wire_ctx_mxac_decode(c, &m) < 0)
+				return STATUS_INVALID_PARAMETER;
+			*mxac = true;
+		} else if (!memcmp(c->name, WIRE_CTX_QUERY_ON_DISK_ID, 4)) {
+			*qfid = true;
+		} else if (!memcmp(c->name, WIRE_CTX_ALLOCATION_SIZE, 4)) {
+			if (wire_ctx_alsi_decode(c, &cs->alloc) < 0)
+				return STATUS_INVALID_PARAMETER;
+		}
+		/* DHnQ, DH2Q, RqLs: requests the server may decline (no durable
+		 * handle or lease is granted, and the response says so by
+		 * carrying no context: MS-SMB2 3.3.5.9.6/.10, 3.3.5.9.8). */
+	}
+	return STATUS_SUCCESS;
+}
+
 NTSTATUS cmd_create(struct smb2_req *req)
 {
 	struct wire_create_req q;
@@ -196,54 +246,9 @@ NTSTATUS cmd_create(struct smb2_req *req)
 		.id = req->session->ident,
 		.root = req->tree->root_fd,
 	};
-	/* Create contexts (MS-SMB2 3.3.5.9.x). */
 	bool want_mxac = false, want_qfid = false;
-	for (unsigned i = 0; i < q.n_ctx; i++) {
-		const struct wire_create_ctx *c = &q.ctx[i];
-		if (c->name_len < 4)
-			return STATUS_INVALID_PARAMETER;
-		if (c->name_len != 4)
-			continue; /* GUID-named contexts (AAPL ...) are not ours */
-		if (!memcmp(c->name, WIRE_CTX_EA_BUFFER, 4)) {
-			/* MS-SMB2 3.3.5.9.1: FILE_FULL_EA_INFORMATION, applied
-			 * when the file is created or overwritten */
-			if ((st = fileops_ea_check(c->data, c->data_len, NULL)))
-				return st;
-			if (c->data_len) {
-				cs.eas = c->data;
-				cs.eas_len = c->data_len;
-			}
-			continue;
-		}
-		if (!memcmp(c->name, WIRE_CTX_SD_BUFFER, 4)) {
-			/* MS-SMB2 3.3.5.9.3: the descriptor of a new object
-			 * (never silently dropped: it may restrict access) */
-			if (!secdesc_valid(c->data, c->data_len))
-				return STATUS_INVALID_SECURITY_DESCR;
-			cs.sd = c->data;
-			cs.sd_len = c->data_len;
-			continue;
-		}
-		if (!memcmp(c->name, WIRE_CTX_TIMEWARP, 4))
-			return STATUS_OBJECT_NAME_NOT_FOUND; /* no previous versions */
-		if (!memcmp(c->name, WIRE_CTX_DURABLE_RECONNECT, 4) ||
-		    !memcmp(c->name, WIRE_CTX_DURABLE_RECONNECT_V2, 4))
-			return STATUS_OBJECT_NAME_NOT_FOUND; /* no durable handles yet */
-		if (!memcmp(c->name, WIRE_CTX_MAXIMAL_ACCESS, 4)) {
-			struct wire_ctx_mxac m;
-			if (wire_ctx_mxac_decode(c, &m) < 0)
-				return STATUS_INVALID_PARAMETER;
-			want_mxac = true;
-		} else if (!memcmp(c->name, WIRE_CTX_QUERY_ON_DISK_ID, 4)) {
-			want_qfid = true;
-		} else if (!memcmp(c->name, WIRE_CTX_ALLOCATION_SIZE, 4)) {
-			if (wire_ctx_alsi_decode(c, &cs.alloc) < 0)
-				return STATUS_INVALID_PARAMETER;
-		}
-		/* DHnQ, DH2Q, RqLs: requests the server may decline (no durable
-		 * handle or lease is granted, and the response says so by
-		 * carrying no context: MS-SMB2 3.3.5.9.6/.10, 3.3.5.9.8). */
-	}
+	if ((st = create_contexts(&q, &cs, &want_mxac, &want_qfid)))
+		return st;
 
 	char *name = NULL, *stream = NULL;
 	st = create_name(req, &q, &cs, &name, &stream);
