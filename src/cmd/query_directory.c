@@ -286,126 +286,145 @@ static long dirent_min(uint8_t cls)
 	}
 }
 
+/* The request against the open and the class (MS-SMB2 3.3.5.18). */
+static NTSTATUS qdir_check(const struct wire_qdir_req *q, struct open *o)
+{
+	long min = dirent_min(q->info_class);
+	if (min < 0)
+		return STATUS_INVALID_INFO_CLASS;
+	if (!o->is_dir || o->fd < 0)
+		return STATUS_INVALID_PARAMETER;
+	NTSTATUS st = fileops_check_access(o, FILE_READ_DATA); /* FILE_LIST_DIRECTORY */
+	if (st)
+		return st;
+	if (q->output_len < (uint32_t)min)
+		return STATUS_INFO_LENGTH_MISMATCH;
+	return STATUS_SUCCESS;
+}
+
+/* The open's scan: made on the first call, restarted by RESTART_SCANS or
+ * REOPEN (*fresh); a pattern is taken at the start of a scan, and later
+ * calls without RESTART/REOPEN keep the first one, as Windows. */
+static NTSTATUS qdir_start(struct smb2_req *req, struct open *o, const struct wire_qdir_req *q,
+			   struct qdir_state **out, bool *fresh)
+{
+	struct qdir_state *s = o->dir;
+	NTSTATUS st;
+	*fresh = false;
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return STATUS_NO_MEMORY;
+		s->fd = -1;
+		o->dir = s;
+		o->dir_free = qdir_free;
+		*fresh = true;
+	}
+	if (*fresh || (q->flags & (SMB2_RESTART_SCANS | SMB2_REOPEN))) {
+		if ((st = qdir_open_fd(req, o, s)))
+			return st;
+		*fresh = true;
+	}
+	if ((*fresh || !s->pat) && (st = qdir_set_pattern(s, q->pattern, q->pattern_len)))
+		return st;
+	*out = s;
+	return STATUS_SUCCESS;
+}
+
+#define QD_SKIP 1 /* qdir_entry: the entry is not shown */
+
+/* One directory entry into the response: 0 written; QD_SKIP not shown (the
+ * pattern, the stream depot, "veto files", vanished, not UTF-8), consumed;
+ * -ENOSPC no room, it stays current for the next call (3.3.5.18); other
+ * -errno an error. */
+static int qdir_entry(struct smb2_req *req, struct qdir_state *s, uint8_t cls, const char *name, uint8_t **prev)
+{
+	if (!wildcard_match(s->pat, s->pat_len, name) || vfs_name_reserved(name, strlen(name)) ||
+	    share_name_vetoed(req->tree->share, name, strlen(name))) {
+		qdir_consume(s);
+		return QD_SKIP;
+	}
+	struct fileops_attrs a;
+	uint32_t ea_size = 0;
+	bool want_ea = cls != FileDirectoryInformation && cls != FileNamesInformation;
+	int r = qdir_attrs(req, s, name, &a, want_ea, &ea_size);
+	if (r < 0) {
+		log_debug("qdir: stat '%s': %d", name, r);
+		qdir_consume(s); /* vanished meanwhile */
+		return QD_SKIP;
+	}
+	if (share_name_hidden(req->tree->share, name)) /* hide dot files, hide files */
+		a.attrs = (a.attrs & ~FILE_ATTRIBUTE_NORMAL) | FILE_ATTRIBUTE_HIDDEN;
+	struct fscc_dirent d = {
+		.file_id = a.ino, .create = a.create, .access = a.access, .write = a.write,
+		.change = a.change, .eof = a.eof, .alloc = a.alloc, .attrs = a.attrs,
+		.ea_size = ea_size, .name = name, .short_name = NULL,
+	};
+	char short8[13];
+	if (cls == FileBothDirectoryInformation || cls == FileIdBothDirectoryInformation) {
+		/* the same name FileAlternateNameInformation gives */
+		fileops_short_name(name, short8);
+		d.short_name = short8;
+	}
+	r = fscc_dirent_encode(&req->out, cls, &d, prev);
+	if (r == -ENOSPC)
+		return r;
+	qdir_consume(s);
+	if (r == -EILSEQ)
+		return QD_SKIP; /* a name that is not UTF-8 cannot be shown */
+	return r < 0 ? r : 0;
+}
+
+/* Entries into the response until it is full, the scan ends, or one is
+ * asked for; *written: how many. */
+static NTSTATUS qdir_fill(struct smb2_req *req, struct qdir_state *s, const struct wire_qdir_req *q,
+			  unsigned *written)
+{
+	uint8_t *prev = NULL;
+	*written = 0;
+	for (;;) {
+		NTSTATUS e;
+		const char *name = qdir_peek(req, s, &e);
+		if (!name)
+			return e;
+		int r = qdir_entry(req, s, q->info_class, name, &prev);
+		if (r == QD_SKIP)
+			continue;
+		if (r == -ENOSPC)
+			return *written ? STATUS_SUCCESS : STATUS_BUFFER_OVERFLOW;
+		if (r < 0)
+			return STATUS_INTERNAL_ERROR;
+		(*written)++;
+		s->returned_any = true;
+		if (q->flags & SMB2_RETURN_SINGLE_ENTRY)
+			return STATUS_SUCCESS;
+	}
+}
+
 NTSTATUS cmd_query_directory(struct smb2_req *req)
 {
 	struct wire_qdir_req q;
 	if (wire_qdir_decode_req(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
 	struct open *o = req->open;
-	NTSTATUS st;
-	long min = dirent_min(q.info_class);
-	if (min < 0) {
-		st = STATUS_INVALID_INFO_CLASS;
-		goto out;
-	}
-	if (!o->is_dir || o->fd < 0) {
-		st = STATUS_INVALID_PARAMETER;
-		goto out;
-	}
-	if ((st = fileops_check_access(o, FILE_READ_DATA))) /* FILE_LIST_DIRECTORY */
-		goto out;
-	if (q.output_len < (uint32_t)min) {
-		st = STATUS_INFO_LENGTH_MISMATCH;
-		goto out;
-	}
-
-	struct qdir_state *s = o->dir;
-	bool fresh = false;
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s) {
-			st = STATUS_NO_MEMORY;
-			goto out;
-		}
-		s->fd = -1;
-		o->dir = s;
-		o->dir_free = qdir_free;
-		fresh = true;
-	}
-	if (fresh || (q.flags & (SMB2_RESTART_SCANS | SMB2_REOPEN))) {
-		if ((st = qdir_open_fd(req, o, s)))
-			goto out;
-		fresh = true;
-	}
-	/* A pattern is taken at the start of a scan; later calls without
-	 * RESTART/REOPEN keep the first one, as Windows. */
-	if (fresh || !s->pat) {
-		if ((st = qdir_set_pattern(s, q.pattern, q.pattern_len)))
-			goto out;
-	}
-
+	struct qdir_state *s;
+	bool fresh;
+	NTSTATUS st = qdir_check(&q, o);
+	if (st == STATUS_SUCCESS)
+		st = qdir_start(req, o, &q, &s, &fresh);
+	if (st)
+		return st;
 	size_t room = q.output_len < QD_MAX_OUT ? q.output_len : QD_MAX_OUT;
-	if (req_out_reserve(req, room + 16) < 0) {
-		st = STATUS_NO_MEMORY;
-		goto out;
-	}
+	if (req_out_reserve(req, room + 16) < 0)
+		return STATUS_NO_MEMORY;
 	uint8_t *body = wire_qdir_rsp_begin(&req->out);
-	if (!body) {
-		st = STATUS_NO_MEMORY;
-		goto out;
-	}
+	if (!body)
+		return STATUS_NO_MEMORY;
 	uint8_t *end = req->out.end;
 	if ((size_t)(end - req->out.p) > room)
 		req->out.end = req->out.p + room;
-
-	uint8_t *prev = NULL;
-	unsigned written = 0;
-	st = STATUS_SUCCESS;
-	for (;;) {
-		NTSTATUS e;
-		const char *name = qdir_peek(req, s, &e);
-		if (!name) {
-			st = e;
-			break;
-		}
-		if (!wildcard_match(s->pat, s->pat_len, name) ||
-		    vfs_name_reserved(name, strlen(name)) || /* the stream depot */
-		    share_name_vetoed(req->tree->share, name, strlen(name))) {
-			qdir_consume(s);
-			continue;
-		}
-		struct fileops_attrs a;
-		uint32_t ea_size = 0;
-		bool want_ea = q.info_class != FileDirectoryInformation && q.info_class != FileNamesInformation;
-		int r = qdir_attrs(req, s, name, &a, want_ea, &ea_size);
-		if (r < 0) {
-			log_debug("qdir: stat '%s': %d", name, r);
-			qdir_consume(s); /* vanished meanwhile */
-			continue;
-		}
-		if (share_name_hidden(req->tree->share, name)) /* hide dot files, hide files */
-			a.attrs = (a.attrs & ~FILE_ATTRIBUTE_NORMAL) | FILE_ATTRIBUTE_HIDDEN;
-		struct fscc_dirent d = {
-			.file_id = a.ino, .create = a.create, .access = a.access, .write = a.write,
-			.change = a.change, .eof = a.eof, .alloc = a.alloc, .attrs = a.attrs,
-			.ea_size = ea_size, .name = name, .short_name = NULL,
-		};
-		char short8[13];
-		if (q.info_class == FileBothDirectoryInformation ||
-		    q.info_class == FileIdBothDirectoryInformation) {
-			/* the same name FileAlternateNameInformation gives */
-			fileops_short_name(name, short8);
-			d.short_name = short8;
-		}
-		r = fscc_dirent_encode(&req->out, q.info_class, &d, &prev);
-		if (r == -ENOSPC) {
-			/* stays current for the next call (3.3.5.18) */
-			if (!written)
-				st = STATUS_BUFFER_OVERFLOW;
-			break;
-		}
-		qdir_consume(s);
-		if (r == -EILSEQ)
-			continue; /* a name that is not UTF-8 cannot be shown */
-		if (r < 0) {
-			st = STATUS_INTERNAL_ERROR;
-			break;
-		}
-		written++;
-		s->returned_any = true;
-		if (q.flags & SMB2_RETURN_SINGLE_ENTRY)
-			break;
-	}
+	unsigned written;
+	st = qdir_fill(req, s, &q, &written);
 	req->out.end = end;
 	if (st == STATUS_SUCCESS && !written)
 		st = s->returned_any || !fresh ? STATUS_NO_MORE_FILES : STATUS_NO_SUCH_FILE;
@@ -417,6 +436,5 @@ NTSTATUS cmd_query_directory(struct smb2_req *req)
 	} else {
 		req->out.p = req->out_buf + SMB2_HDR_SIZE;
 	}
-out:
 	return st;
 }
