@@ -544,7 +544,7 @@ uint32_t fileops_map_generic(uint32_t access)
 	return r;
 }
 
-static bool in_groups(const struct session *s, gid_t g)
+bool fileops_in_group(const struct session *s, gid_t g)
 {
 	if (s->gid == g)
 		return true;
@@ -561,7 +561,7 @@ static unsigned perm_bits(const struct session *s, const struct statx *st)
 		return 7;
 	if (st->stx_uid == s->uid)
 		return (st->stx_mode >> 6) & 7;
-	if (in_groups(s, st->stx_gid))
+	if (fileops_in_group(s, st->stx_gid))
 		return (st->stx_mode >> 3) & 7;
 	return st->stx_mode & 7;
 }

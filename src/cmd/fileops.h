@@ -83,6 +83,8 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
 /* MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.1.2.1: does a new open with (access,
  * share) conflict with the existing open e?  Only the data rights (read,
  * write, append, execute, delete) take part. */
+/* Is g the session user's primary group or one of its groups? */
+bool fileops_in_group(const struct session *s, gid_t g);
 bool fileops_share_conflict(const struct open *e, uint32_t access, uint32_t share);
 
 /* ---- names ---- */

@@ -1,4 +1,5 @@
 #include "cmd/share_policy.h"
+#include "cmd/fileops.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -103,16 +104,6 @@ mode_t share_new_mode(struct smb2_req *req, int root, const char *path, bool dir
 	return ((0666 | archive) & s->create_mask) | s->force_create_mode;
 }
 
-static bool session_in_group(const struct session *s, gid_t g)
-{
-	if (s->gid == g)
-		return true;
-	for (int i = 0; i < s->n_groups; i++)
-		if (s->groups && s->groups[i] == g)
-			return true;
-	return false;
-}
-
 struct chgrp_arg {
 	int fd;
 	gid_t gid;
@@ -131,7 +122,7 @@ void share_new_object(struct smb2_req *req, int fd, mode_t mode)
 	const struct conf_share *sh = req->tree->share;
 	/* "force group": the server (not the user, who may not be a member)
 	 * gives the new object its group, before the mode is final */
-	if (sh->force_gid >= 0 && (!sh->force_group_members_only || session_in_group(req->session, (gid_t)sh->force_gid))) {
+	if (sh->force_gid >= 0 && (!sh->force_group_members_only || fileops_in_group(req->session, (gid_t)sh->force_gid))) {
 		struct chgrp_arg a = { fd, (gid_t)sh->force_gid };
 		long r = vfs_call(NULL, chgrp_fn, &a);
 		if (r < 0)
