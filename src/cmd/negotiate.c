@@ -109,10 +109,111 @@ static int pick_signing(const struct neg_req *q)
 	return CRYPTO_SIGN_AES_CMAC;
 }
 
+/* The highest dialect both sides offer, or 0. */
+static uint16_t pick_dialect(const struct conf *cf, const struct neg_req *q)
+{
+	uint16_t dialect = 0;
+	for (unsigned i = 0; i < q->n_dialects; i++)
+		if (negotiate_dialect_enabled(cf, q->dialects[i]) && q->dialects[i] > dialect)
+			dialect = q->dialects[i];
+	return dialect;
+}
+
+/* The 3.1.1 negotiate contexts: preauth integrity, cipher and signing
+ * algorithm; the preauth hash starts with this request. */
+static NTSTATUS negotiate_contexts_311(struct smb2_req *req, const struct neg_req *q,
+				       struct neg_resp *p)
+{
+	struct smb_conn *sc = req->sc;
+	/* 3.3.5.4: exactly one preauth context naming SHA-512; at most one
+	 * encryption and one signing context, none of them empty. */
+	if (q->n_preauth_ctx != 1 || q->n_encrypt_ctx > 1 || q->n_signing_ctx > 1 ||
+	    q->n_compress_ctx > 1 || q->bad_context)
+		return STATUS_INVALID_PARAMETER;
+	bool sha512 = false;
+	for (unsigned i = 0; i < q->n_hash_algs; i++)
+		sha512 |= q->hash_algs[i] == SMB2_PREAUTH_SHA512;
+	if (!sha512)
+		return STATUS_SMB_NO_PREAUTH_INTEGRITY_HASH_OVERLAP;
+	p->ctx_preauth = true;
+	crypto_random(p->salt, sizeof(p->salt));
+	if (q->n_encrypt_ctx) {
+		p->ctx_encrypt = true;
+		p->cipher = pick_cipher(q);
+		sc->cipher = p->cipher;
+	}
+	if (q->n_signing_ctx) {
+		p->ctx_signing = true;
+		p->sign_alg = (uint16_t)pick_signing(q);
+		sc->signing_alg = p->sign_alg;
+	}
+	sc->preauth_alg = SMB2_PREAUTH_SHA512;
+	memset(sc->preauth, 0, sizeof(sc->preauth));
+	smb_preauth_update(sc->preauth, req->in_msg, req->in_len);
+	req->preauth_hash = sc->preauth;
+	return STATUS_SUCCESS;
+}
+
+/* Capabilities (2.2.4): what we implement, for this dialect. */
+static uint32_t server_capabilities(const struct smb_conn *sc, uint16_t dialect)
+{
+	uint32_t caps = 0;
+	if (dialect >= SMB2_DIALECT_210)
+		caps |= SMB2_GLOBAL_CAP_LARGE_MTU;
+	if (dialect >= SMB2_DIALECT_300) {
+		if (sc->conf->multi_channel)
+			caps |= SMB2_GLOBAL_CAP_MULTI_CHANNEL;
+		if (dialect < SMB2_DIALECT_311 && sc->cipher)
+			caps |= SMB2_GLOBAL_CAP_ENCRYPTION;
+	}
+	return caps;
+}
+
+/* What the connection keeps of the negotiation; 3.x clients with a
+ * ClientGUID share one client object across their channels (looked up and
+ * attached under the table lock). */
+static void record_negotiation(struct smb2_req *req, const struct neg_req *q,
+			       const struct neg_resp *p)
+{
+	struct smb_conn *sc = req->sc;
+	sc->server_caps = p->capabilities;
+	sc->server_sec_mode = p->security_mode;
+	sc->signing_required = sc->conf->server_signing == CONF_MANDATORY;
+	sc->dialect = p->dialect;
+	sc->client_caps = q->capabilities;
+	sc->client_sec_mode = q->security_mode;
+	memcpy(sc->client_guid, q->client_guid, 16);
+	sc->n_neg_dialects = q->n_dialects < 16 ? q->n_dialects : 16;
+	memcpy(sc->neg_dialects, q->dialects, sc->n_neg_dialects * sizeof(uint16_t));
+	sc->negotiated = true;
+	if (p->dialect >= SMB2_DIALECT_210) {
+		sc->client = client_get_or_create(q->client_guid, p->dialect, q->capabilities,
+						  q->security_mode);
+		if (sc->client)
+			client_attach(sc->client, req->conn);
+	}
+}
+
+/* The response body, with the SPNEGO token that offers NTLMSSP. */
+static NTSTATUS negotiate_reply(struct smb2_req *req, struct neg_resp *p)
+{
+	uint8_t *tok = NULL;
+	size_t tok_len = 0;
+	auth_negotiate_token(&tok, &tok_len);
+	p->sec_buf = tok;
+	p->sec_len = (uint16_t)tok_len;
+	if (req_out_reserve(req, 256 + tok_len) < 0) {
+		free(tok);
+		return STATUS_NO_MEMORY;
+	}
+	neg_resp_encode(&req->out, p);
+	free(tok);
+	return STATUS_SUCCESS;
+}
+
 NTSTATUS cmd_negotiate(struct smb2_req *req)
 {
 	struct smb_conn *sc = req->sc;
-	const struct conf *cf = sc->conf;
 	if (sc->negotiated) {
 		/* MS-SMB2 3.3.5.4: a second NEGOTIATE ends the connection. */
 		req_disconnect(req, "second NEGOTIATE");
@@ -121,10 +222,7 @@ NTSTATUS cmd_negotiate(struct smb2_req *req)
 	struct neg_req q;
 	if (neg_req_decode(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
-	uint16_t dialect = 0;
-	for (unsigned i = 0; i < q.n_dialects; i++)
-		if (negotiate_dialect_enabled(cf, q.dialects[i]) && q.dialects[i] > dialect)
-			dialect = q.dialects[i];
+	uint16_t dialect = pick_dialect(sc->conf, &q);
 	if (!dialect)
 		return STATUS_NOT_SUPPORTED;
 	struct neg_resp p;
@@ -132,74 +230,17 @@ NTSTATUS cmd_negotiate(struct smb2_req *req)
 	sc->cipher = 0;
 	sc->signing_alg = dialect >= SMB2_DIALECT_300 ? CRYPTO_SIGN_AES_CMAC : CRYPTO_SIGN_HMAC_SHA256;
 	if (dialect == SMB2_DIALECT_311) {
-		/* 3.3.5.4: exactly one preauth context naming SHA-512; at most one
-		 * encryption and one signing context, none of them empty. */
-		if (q.n_preauth_ctx != 1 || q.n_encrypt_ctx > 1 || q.n_signing_ctx > 1 ||
-		    q.n_compress_ctx > 1 || q.bad_context)
-			return STATUS_INVALID_PARAMETER;
-		bool sha512 = false;
-		for (unsigned i = 0; i < q.n_hash_algs; i++)
-			sha512 |= q.hash_algs[i] == SMB2_PREAUTH_SHA512;
-		if (!sha512)
-			return STATUS_SMB_NO_PREAUTH_INTEGRITY_HASH_OVERLAP;
-		p.ctx_preauth = true;
-		crypto_random(p.salt, sizeof(p.salt));
-		if (q.n_encrypt_ctx) {
-			p.ctx_encrypt = true;
-			p.cipher = pick_cipher(&q);
-			sc->cipher = p.cipher;
-		}
-		if (q.n_signing_ctx) {
-			p.ctx_signing = true;
-			p.sign_alg = (uint16_t)pick_signing(&q);
-			sc->signing_alg = p.sign_alg;
-		}
-		sc->preauth_alg = SMB2_PREAUTH_SHA512;
-		memset(sc->preauth, 0, sizeof(sc->preauth));
-		smb_preauth_update(sc->preauth, req->in_msg, req->in_len);
-		req->preauth_hash = sc->preauth;
+		NTSTATUS st = negotiate_contexts_311(req, &q, &p);
+		if (st != STATUS_SUCCESS)
+			return st;
 	} else if (dialect >= SMB2_DIALECT_300 && (q.capabilities & SMB2_GLOBAL_CAP_ENCRYPTION)) {
 		sc->cipher = CRYPTO_AES_128_CCM;
 	}
-	/* Capabilities (2.2.4): what we implement, for this dialect. */
-	uint32_t caps = 0;
-	if (dialect >= SMB2_DIALECT_210)
-		caps |= SMB2_GLOBAL_CAP_LARGE_MTU;
-	if (dialect >= SMB2_DIALECT_300) {
-		if (cf->multi_channel)
-			caps |= SMB2_GLOBAL_CAP_MULTI_CHANNEL;
-		if (dialect < SMB2_DIALECT_311 && sc->cipher)
-			caps |= SMB2_GLOBAL_CAP_ENCRYPTION;
-	}
-	p.capabilities = caps;
-	sc->server_caps = caps;
-	sc->server_sec_mode = p.security_mode;
-	sc->signing_required = cf->server_signing == CONF_MANDATORY;
-	sc->dialect = dialect;
-	sc->client_caps = q.capabilities;
-	sc->client_sec_mode = q.security_mode;
-	memcpy(sc->client_guid, q.client_guid, 16);
-	sc->n_neg_dialects = q.n_dialects < 16 ? q.n_dialects : 16;
-	memcpy(sc->neg_dialects, q.dialects, sc->n_neg_dialects * sizeof(uint16_t));
-	sc->negotiated = true;
-	/* 3.x clients with a ClientGUID share one client object across their
-	 * channels (looked up and attached under the table lock). */
-	if (dialect >= SMB2_DIALECT_210) {
-		sc->client = client_get_or_create(q.client_guid, dialect, q.capabilities, q.security_mode);
-		if (sc->client)
-			client_attach(sc->client, req->conn);
-	}
-	uint8_t *tok = NULL;
-	size_t tok_len = 0;
-	auth_negotiate_token(&tok, &tok_len);
-	p.sec_buf = tok;
-	p.sec_len = (uint16_t)tok_len;
-	if (req_out_reserve(req, 256 + tok_len) < 0) {
-		free(tok);
-		return STATUS_NO_MEMORY;
-	}
-	neg_resp_encode(&req->out, &p);
-	free(tok);
-	log_debug("negotiated dialect %04x cipher %d signing %d", dialect, sc->cipher, sc->signing_alg);
-	return STATUS_SUCCESS;
+	p.capabilities = server_capabilities(sc, dialect);
+	record_negotiation(req, &q, &p);
+	NTSTATUS st = negotiate_reply(req, &p);
+	if (st == STATUS_SUCCESS)
+		log_debug("negotiated dialect %04x cipher %d signing %d", dialect, sc->cipher,
+			  sc->signing_alg);
+	return st;
 }
