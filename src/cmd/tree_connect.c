@@ -70,79 +70,66 @@ static NTSTATUS tree_connect_allowed(struct smb2_req *req, const struct conf *cf
 	return STATUS_SUCCESS;
 }
 
-NTSTATUS cmd_tree_connect(struct smb2_req *req)
+/* Encryption per share ("smb encrypt" inherits the global value).  A
+ * share that requires it refuses a session without a cipher, a guest and
+ * anonymous. */
+static NTSTATUS share_encryption(const struct conf *cf, const struct conf_share *sh,
+				 const struct session *s, bool *encrypt)
 {
-	struct tree_connect_req q;
-	if (tree_connect_req_decode(&req->in, &q) < 0)
-		return STATUS_INVALID_PARAMETER;
-	char *path = NULL;
-	size_t path_len = 0;
-	if (utf16le_to_utf8(q.path, q.path_len, &path, &path_len) < 0)
-		return STATUS_BAD_NETWORK_NAME;
-	NTSTATUS st = STATUS_BAD_NETWORK_NAME;
-	struct conf *cf = conf_current_get(); /* new shares appear after a reload */
-	const char *name = share_name_of(path, path_len);
-	struct conf_share *owned = NULL; /* a share made for this connection ([homes], %U ...) */
-	const struct conf_share *sh = name ? share_for_connect(req, cf, name, &owned) : NULL;
-	struct session *s = req->session;
-	int fd = -1;
-	/* [MS-SMB2] 3.3.5.7: on 3.1.1 a user's (not a guest's or anonymous)
-	 * TREE_CONNECT must be signed or encrypted, else the server disconnects
-	 * -- clients sign it always (3.2.4.1.1), so this is a downgrade attempt. */
-	if (req->sc->dialect == SMB2_DIALECT_311 && s && !s->guest && !s->anonymous &&
-	    !req->signed_ok && !req->encrypted) {
-		req_disconnect(req, "unsigned 3.1.1 TREE_CONNECT");
-		st = STATUS_ACCESS_DENIED;
-		goto out;
-	}
-	if (!sh)
-		goto out;
-	bool read_only = sh->read_only;
-	st = tree_connect_allowed(req, cf, sh, &read_only);
-	if (st != STATUS_SUCCESS)
-		goto out;
-	st = STATUS_ACCESS_DENIED;
-	/* Encryption per share ("smb encrypt" inherits the global value). */
 	int enc = sh->smb_encrypt >= 0 ? sh->smb_encrypt : cf->smb_encrypt;
-	bool encrypt = false;
+	bool can = s->cipher && !s->guest && !s->anonymous;
+	*encrypt = false;
 	if (enc == CONF_REQUIRED) {
-		if (!s->cipher || s->guest || s->anonymous)
-			goto out;
-		encrypt = true;
-	} else if (enc == CONF_DESIRED && s->cipher && !s->guest && !s->anonymous) {
-		encrypt = true;
+		if (!can)
+			return STATUS_ACCESS_DENIED;
+		*encrypt = true;
+	} else if (enc == CONF_DESIRED && can) {
+		*encrypt = true;
 	}
-	/* "max tree connects per session": each tree holds the share root's
-	 * descriptor; past the bound the table is full, as Samba answers. */
+	return STATUS_SUCCESS;
+}
+
+/* "max tree connects per session": each tree holds the share root's
+ * descriptor; past the bound the table is full, as Samba answers. */
+static bool tree_limit_reached(struct session *s, const struct conf *cf)
+{
 	pthread_mutex_lock(&s->lock);
 	size_t n_trees = s->trees.n;
 	pthread_mutex_unlock(&s->lock);
-	if (n_trees >= (size_t)cf->max_tree_connects) {
-		log_notice("session %llx: %zu tree connects is the limit (max tree connects per session)",
-			   (unsigned long long)s->id, n_trees);
-		st = STATUS_INSUFFICIENT_RESOURCES;
-		goto out;
-	}
+	if (n_trees < (size_t)cf->max_tree_connects)
+		return false;
+	log_notice("session %llx: %zu tree connects is the limit (max tree connects per session)",
+		   (unsigned long long)s->id, n_trees);
+	return true;
+}
+
+/* Opens the share root, makes the tree within the share's "max
+ * connections" and encodes the response. */
+static NTSTATUS tree_make(struct smb2_req *req, const struct conf_share *sh, bool read_only,
+			  bool encrypt)
+{
+	struct session *s = req->session;
+	int fd = -1;
 	if (!sh->ipc) {
 		fd = open(sh->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0) {
 			log_warn("share [%s]: cannot open path %s: %m", sh->name, sh->path);
-			st = STATUS_BAD_NETWORK_NAME;
-			goto out;
+			return STATUS_BAD_NETWORK_NAME;
 		}
 	}
 	/* a share's "max connections": counted and the tree made under one lock */
 	if (!share_limit_enter(sh)) {
-		st = STATUS_INSUFFICIENT_RESOURCES;
-		goto out;
+		if (fd >= 0)
+			close(fd);
+		return STATUS_INSUFFICIENT_RESOURCES;
 	}
 	struct tree *t = tree_new(s, sh, fd);
 	share_limit_leave(sh);
 	if (!t) {
-		st = STATUS_INSUFFICIENT_RESOURCES;
-		goto out;
+		if (fd >= 0)
+			close(fd);
+		return STATUS_INSUFFICIENT_RESOURCES;
 	}
-	fd = -1;
 	t->read_only = read_only;
 	t->encrypt = encrypt;
 	t->maximal_access = sh->ipc ? ACCESS_FULL : read_only ? ACCESS_READ : ACCESS_FULL;
@@ -155,10 +142,51 @@ NTSTATUS cmd_tree_connect(struct smb2_req *req)
 	};
 	tree_connect_resp_encode(&req->out, &p);
 	log_debug("session %llx: tree %u -> [%s]", (unsigned long long)s->id, t->id, sh->name);
-	st = STATUS_SUCCESS;
-out:
-	if (fd >= 0)
-		close(fd);
+	return STATUS_SUCCESS;
+}
+
+/* The checks in order (signing, share, who, encryption, limit), then the
+ * tree.  `sh` is NULL when no share has the name. */
+static NTSTATUS tree_connect_share(struct smb2_req *req, const struct conf *cf,
+				   const struct conf_share *sh)
+{
+	struct session *s = req->session;
+	/* [MS-SMB2] 3.3.5.7: on 3.1.1 a user's (not a guest's or anonymous)
+	 * TREE_CONNECT must be signed or encrypted, else the server disconnects
+	 * -- clients sign it always (3.2.4.1.1), so this is a downgrade attempt. */
+	if (req->sc->dialect == SMB2_DIALECT_311 && s && !s->guest && !s->anonymous &&
+	    !req->signed_ok && !req->encrypted) {
+		req_disconnect(req, "unsigned 3.1.1 TREE_CONNECT");
+		return STATUS_ACCESS_DENIED;
+	}
+	if (!sh)
+		return STATUS_BAD_NETWORK_NAME;
+	bool read_only = sh->read_only, encrypt;
+	NTSTATUS st = tree_connect_allowed(req, cf, sh, &read_only);
+	if (st != STATUS_SUCCESS)
+		return st;
+	st = share_encryption(cf, sh, s, &encrypt);
+	if (st != STATUS_SUCCESS)
+		return st;
+	if (tree_limit_reached(s, cf))
+		return STATUS_INSUFFICIENT_RESOURCES;
+	return tree_make(req, sh, read_only, encrypt);
+}
+
+NTSTATUS cmd_tree_connect(struct smb2_req *req)
+{
+	struct tree_connect_req q;
+	if (tree_connect_req_decode(&req->in, &q) < 0)
+		return STATUS_INVALID_PARAMETER;
+	char *path = NULL;
+	size_t path_len = 0;
+	if (utf16le_to_utf8(q.path, q.path_len, &path, &path_len) < 0)
+		return STATUS_BAD_NETWORK_NAME;
+	struct conf *cf = conf_current_get(); /* new shares appear after a reload */
+	const char *name = share_name_of(path, path_len);
+	struct conf_share *owned = NULL; /* a share made for this connection ([homes], %U ...) */
+	const struct conf_share *sh = name ? share_for_connect(req, cf, name, &owned) : NULL;
+	NTSTATUS st = tree_connect_share(req, cf, sh);
 	conf_share_free(owned);
 	conf_current_put(cf);
 	free(path);
