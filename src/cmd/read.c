@@ -14,8 +14,6 @@
 #include "vfs/vfs.h"
 #include "wire/rw.h"
 
-
-
 static NTSTATUS read_pipe(struct smb2_req *req, struct open *o, const struct wire_read_req *q)
 {
 	uint8_t *data = NULL;
@@ -40,6 +38,73 @@ static NTSTATUS read_pipe(struct smb2_req *req, struct open *o, const struct wir
 /* Below this a copy is cheaper than the extra splice round trips. */
 #define ZERO_COPY_MIN (64 * 1024)
 
+/* May this open read this range of its file? */
+static NTSTATUS read_check(struct open *o, const struct wire_read_req *q)
+{
+	if (o->is_dir)
+		return STATUS_INVALID_DEVICE_REQUEST;
+	if (!(o->access & (FILE_READ_DATA | FILE_EXECUTE)))
+		return STATUS_ACCESS_DENIED;
+	/* File offsets are signed 64-bit in NT: the range must end at or
+	 * before INT64_MAX (smb2.rw.invalid). */
+	if (q->offset > INT64_MAX || q->length > INT64_MAX - q->offset)
+		return STATUS_INVALID_PARAMETER;
+	return brl_check_io(o->file, o, q->offset, q->length, false);
+}
+
+/* Plain read: the data goes file -> pipe -> socket by splice and never
+ * through user space; only the size is needed here. */
+static NTSTATUS read_spliced(struct smb2_req *req, struct open *o, const struct wire_read_req *q)
+{
+	struct statx stx;
+	int r = vfs_statx(o->ident, o->fd, "", AT_EMPTY_PATH, STATX_SIZE, &stx);
+	if (r < 0)
+		return vfs_nt_status(r);
+	uint64_t left = stx.stx_size > q->offset ? stx.stx_size - q->offset : 0;
+	uint32_t n = left < q->length ? (uint32_t)left : q->length;
+	if (n == 0 || n < q->minimum_count)
+		return STATUS_END_OF_FILE;
+	o->position = q->offset + n;
+	wire_read_encode_rsp(&req->out, n, 0);
+	req_add_file_data(req, o->fd, q->offset, n);
+	return STATUS_SUCCESS;
+}
+
+/* The data read into a pooled buffer that the response sends and frees. */
+static NTSTATUS read_copied(struct smb2_req *req, struct open *o, const struct wire_read_req *q)
+{
+	uint8_t *buf = NULL;
+	ssize_t n = 0;
+	if (q->length > 0) {
+		buf = bufpool_get(q->length);
+		if (!buf)
+			return STATUS_NO_MEMORY;
+		n = vfs_pread(o->ident, o->fd, buf, q->length, q->offset);
+		if (n < 0) {
+			bufpool_put(buf);
+			return vfs_nt_status((int)n);
+		}
+	}
+	/* Nothing at or after the end of file, or less than MinimumCount:
+	 * STATUS_END_OF_FILE (a zero-length read of nothing succeeds). */
+	if ((n == 0 && q->length > 0) || (uint32_t)n < q->minimum_count) {
+		bufpool_put(buf);
+		return STATUS_END_OF_FILE;
+	}
+	/* FilePositionInformation follows reads, as Samba does
+	 * (smb2.read.position). */
+	o->position = q->offset + (uint64_t)n;
+	wire_read_encode_rsp(&req->out, (uint32_t)n, 0);
+	if (n > 0) {
+		req_add_data(req, buf, (size_t)n);
+		req->data_free = bufpool_put;
+		req->data_free_arg = buf;
+	} else {
+		bufpool_put(buf);
+	}
+	return STATUS_SUCCESS;
+}
+
 NTSTATUS cmd_read(struct smb2_req *req)
 {
 	struct wire_read_req q;
@@ -52,81 +117,12 @@ NTSTATUS cmd_read(struct smb2_req *req)
 	if (q.channel != SMB2_CHANNEL_NONE)
 		return STATUS_INVALID_PARAMETER;
 	struct open *o = req->open;
-	uint8_t *buf = NULL;
-	if (o->pipe) {
-		st = read_pipe(req, o, &q);
-		goto out;
-	}
-	if (o->is_dir) {
-		st = STATUS_INVALID_DEVICE_REQUEST;
-		goto out;
-	}
-	if (!(o->access & (FILE_READ_DATA | FILE_EXECUTE))) {
-		st = STATUS_ACCESS_DENIED;
-		goto out;
-	}
-	/* File offsets are signed 64-bit in NT: the range must end at or
-	 * before INT64_MAX (smb2.rw.invalid). */
-	if (q.offset > INT64_MAX || q.length > INT64_MAX - q.offset) {
-		st = STATUS_INVALID_PARAMETER;
-		goto out;
-	}
-	st = brl_check_io(o->file, o, q.offset, q.length, false);
+	if (o->pipe)
+		return read_pipe(req, o, &q);
+	st = read_check(o, &q);
 	if (st)
-		goto out;
-
-	ssize_t n = 0;
-	if (q.length >= ZERO_COPY_MIN && req_zero_copy_ok(req)) {
-		/* Plain read: the data goes file -> pipe -> socket by splice and
-		 * never through user space; only the size is needed here. */
-		struct statx stx;
-		int r = vfs_statx(o->ident, o->fd, "", AT_EMPTY_PATH, STATX_SIZE, &stx);
-		if (r < 0) {
-			st = vfs_nt_status(r);
-			goto out;
-		}
-		n = stx.stx_size > q.offset ? (ssize_t)(stx.stx_size - q.offset < q.length ? stx.stx_size - q.offset
-											 : q.length) : 0;
-		if (n == 0 || (uint32_t)n < q.minimum_count) {
-			st = STATUS_END_OF_FILE;
-			goto out;
-		}
-		o->position = q.offset + (uint64_t)n;
-		wire_read_encode_rsp(&req->out, (uint32_t)n, 0);
-		req_add_file_data(req, o->fd, q.offset, (size_t)n);
-		st = STATUS_SUCCESS;
-		goto out;
-	}
-	if (q.length > 0) {
-		buf = bufpool_get(q.length);
-		if (!buf) {
-			st = STATUS_NO_MEMORY;
-			goto out;
-		}
-		n = vfs_pread(o->ident, o->fd, buf, q.length, q.offset);
-		if (n < 0) {
-			st = vfs_nt_status((int)n);
-			goto out;
-		}
-	}
-	/* Nothing at or after the end of file, or less than MinimumCount:
-	 * STATUS_END_OF_FILE (a zero-length read of nothing succeeds). */
-	if ((n == 0 && q.length > 0) || (uint32_t)n < q.minimum_count) {
-		st = STATUS_END_OF_FILE;
-		goto out;
-	}
-	/* FilePositionInformation follows reads, as Samba does
-	 * (smb2.read.position). */
-	o->position = q.offset + (uint64_t)n;
-	wire_read_encode_rsp(&req->out, (uint32_t)n, 0);
-	if (n > 0) {
-		req_add_data(req, buf, (size_t)n);
-		req->data_free = bufpool_put;
-		req->data_free_arg = buf;
-		buf = NULL;
-	}
-	st = STATUS_SUCCESS;
-out:
-	bufpool_put(buf);
-	return st;
+		return st;
+	if (q.length >= ZERO_COPY_MIN && req_zero_copy_ok(req))
+		return read_spliced(req, o, &q);
+	return read_copied(req, o, &q);
 }
