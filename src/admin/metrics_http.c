@@ -101,6 +101,9 @@ static void emit(FILE *f)
 	fprintf(f, "smb3d_vfs_fixed_buffer_operations_total %llu\n", (unsigned long long)metrics.vfs_uring_fixed_ops);
 	fprintf(f, "# HELP smb3d_auth_failures_total Failed authentications.\n# TYPE smb3d_auth_failures_total counter\n");
 	fprintf(f, "smb3d_auth_failures_total %llu\n", (unsigned long long)metrics.auth_failures);
+	fprintf(f, "# HELP smb3d_chanseq_stale_total Requests refused with STATUS_FILE_NOT_AVAILABLE for a stale ChannelSequence.\n"
+		   "# TYPE smb3d_chanseq_stale_total counter\n");
+	fprintf(f, "smb3d_chanseq_stale_total %llu\n", (unsigned long long)metrics.chanseq_stale);
 }
 
 static void serve(int fd)

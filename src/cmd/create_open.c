@@ -126,6 +126,10 @@ struct open *create_open_new(struct create_state *cs)
 	o->create_disposition = cs->q->create_disposition;
 	o->write_through = cs->q->create_options & FILE_WRITE_THROUGH;
 	o->mode = cs->q->create_options & MODE_FROM_OPTIONS;
+	/* The open starts at the sequence of the CREATE (3.3.5.9; 3.x:
+	 * ChannelSequence is the low half of the header's Status field). */
+	if (cs->req->sc->dialect >= SMB2_DIALECT_300)
+		o->chanseq.seq = (uint16_t)cs->req->hdr.status;
 	return o;
 }
 

@@ -143,8 +143,9 @@ struct smb2_cmd_desc {
 	/* An unknown FileId is not an error: the handler runs with
 	 * req->open NULL and decides (IOCTL: FSCTLs of the server). */
 	bool fid_optional;
-	/* Subject to the channel sequence check (3.3.5.2.10: WRITE,
-	 * SET_INFO, IOCTL); the check itself comes with multichannel part 2. */
+	/* May be refused for a stale channel sequence (3.3.5.2.10: WRITE,
+	 * SET_INFO, IOCTL; mc/chanseq.c).  Every command with an open takes
+	 * part in the counting. */
 	bool chan_seq;
 	/* May be resent with SMB2_FLAGS_REPLAY_OPERATION after a channel
 	 * failed (3.x); replay detection comes with multichannel part 2. */

@@ -37,6 +37,16 @@ struct brl {
 	struct open *owner;
 };
 
+/* The channel sequence of an open ([MS-SMB2] 3.3.1.10 Open.ChannelSequence,
+ * OutstandingRequestCount, OutstandingPreRequestCount): the rules and the
+ * lock that guards it are in mc/chanseq.c. */
+struct open_chanseq {
+	uint16_t seq;                 /* the newest ChannelSequence seen */
+	uint32_t outstanding;         /* requests running under seq */
+	uint32_t pre_outstanding;     /* requests running under older sequences */
+	uint32_t generation;          /* +1 each time seq moves forward */
+};
+
 struct brl_waiter;            /* a blocked LOCK request (src/cmd/lock.c) */
 struct notify_watch;          /* a pending CHANGE_NOTIFY (src/cmd/change_notify.c) */
 struct attr_cache;            /* cached DOS attributes of an open (src/cmd/attrcache.c) */
@@ -89,7 +99,7 @@ struct open {
 	uint64_t last_write_nt;       /* for "sticky" write times */
 	/* multichannel part 2 fills these */
 	uint8_t create_guid[16];
-	uint32_t channel_sequence;
+	struct open_chanseq chanseq;  /* mc/chanseq.c */
 	uint8_t lease_key[16];
 	/* what open_register charged against the open limits (undone by
 	 * open_unregister without touching the session, which may be gone) */

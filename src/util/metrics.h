@@ -21,6 +21,7 @@ struct metrics {
 	atomic_ullong vfs_uring_ops, vfs_pool_ops;    /* operations per engine */
 	atomic_ullong vfs_uring_fixed_ops;            /* reads/writes on registered buffers */
 	atomic_ullong auth_failures;
+	atomic_ullong chanseq_stale;                  /* requests refused for a stale ChannelSequence */
 };
 extern struct metrics metrics;
 

@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""Channel sequence numbers ([MS-SMB2] 3.3.5.2.10) against a real smb3d,
+with the raw client of tests/lib (what smbtorture's smb2.replay.channel-sequence
+does not reach):
+
+1. a WRITE with an older ChannelSequence than the open has seen (here moved
+   on by a READ) is refused with STATUS_FILE_NOT_AVAILABLE and changes
+   nothing; a READ with the older sequence is still served;
+2. a replayed WRITE (SMB2_FLAGS_REPLAY_OPERATION) with a newer sequence is
+   refused while a request of the older sequence still runs on the open (a
+   LOCK waiting for another open's lock), and accepted once it has ended;
+   the same after the waiting LOCK is cancelled (the count drains on every
+   path a request can end);
+3. the 2.1 dialect has no channel sequence: the field is ignored.
+
+  tests/mc/test_chanseq.py [--port N]
+Last line: "N passed, N failed"; exit 1 on failure."""
+import argparse
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import smb2raw as R  # noqa: E402
+import regress  # noqa: E402
+from regress import Srv, USERS, _failures  # noqa: E402
+
+FNA = 0xC0000467           # STATUS_FILE_NOT_AVAILABLE
+PENDING, CANCELLED = 0x00000103, 0xC0000120
+LOCK_SHARED, LOCK_EXCLUSIVE, LOCK_UNLOCK, LOCK_FAIL_IMMEDIATELY = 1, 2, 4, 0x10
+
+
+def key(c, s):
+    return s.keys.get(c)
+
+
+def write(c, s, fid, off, data, seq=0, replay=False):
+    hdr = c.header(R.WRITE, session_id=s.id, tree_id=s.tree_id, channel_sequence=seq, replay=replay)
+    body = struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), off, fid, 0, 0, 0, 0, 0) + data
+    return c.call(hdr + body, key(c, s)).status
+
+
+def read(c, s, fid, off, n, seq=0):
+    hdr = c.header(R.READ, session_id=s.id, tree_id=s.tree_id, channel_sequence=seq)
+    body = struct.pack("<HBBIQ16sIIIHH", 49, 0x50, 0, n, off, fid, 0, 0, 0, 0, 0) + b"\0"
+    r = c.call(hdr + body, key(c, s))
+    if r.status:
+        return r.status, b""
+    o, ln = r.body[2], struct.unpack_from("<I", r.body, 4)[0]
+    return 0, bytes(r.raw[o:o + ln])
+
+
+def lock_msg(c, s, fid, flags, seq=0):
+    hdr = c.header(R.LOCK, session_id=s.id, tree_id=s.tree_id, channel_sequence=seq)
+    msg = hdr + struct.pack("<HHI16s", 48, 1, 0, fid) + struct.pack("<QQII", 0, 10, flags, 0)
+    R.Conn.sign(msg, key(c, s), c.sign_alg, c.dialect)
+    return msg
+
+
+def recv(c):
+    return c._recv()
+
+
+def open_pair(c, s, name):
+    a = R.create(c, s, name)
+    b = R.create(c, s, name, disposition=1)
+    return a, b
+
+
+def sequence_order(srv):
+    c, s = R.connect_session("127.0.0.1", srv.port, *USERS[0])
+    fid = R.create(c, s, "order.bin")
+    check(write(c, s, fid, 0, b"A" * 8, seq=3) == 0, "WRITE under sequence 3")
+    st, _ = read(c, s, fid, 0, 8, seq=4)
+    check(st == 0, "READ under the newer sequence 4 is served")
+    check(write(c, s, fid, 0, b"B" * 8, seq=3) == FNA, "a WRITE under the older sequence 3 is refused")
+    check(write(c, s, fid, 0, b"C" * 8, seq=3, replay=True) == FNA, "and so is its replay")
+    st, data = read(c, s, fid, 0, 8, seq=3)
+    check(st == 0 and data == b"A" * 8, "a READ under sequence 3 is served, the data untouched (%r)" % data)
+    check(write(c, s, fid, 0, b"D" * 8, seq=4) == 0, "a WRITE under sequence 4 is applied")
+    check(write(c, s, fid, 0, b"E" * 8, seq=0x8004) == FNA, "a sequence 0x8000 ahead counts as older")
+    check(write(c, s, fid, 0, b"F" * 8, seq=0x7FFF + 4) == 0, "one 0x7FFF ahead is newer")
+    R.close(c, s, fid)
+    c.close()
+
+
+def replay_waits(srv, end_with_cancel):
+    how = "cancelled" if end_with_cancel else "granted"
+    c, s = R.connect_session("127.0.0.1", srv.port, *USERS[0])
+    a, b = open_pair(c, s, "drain-%s.bin" % how)
+    r = c.call(lock_msg(c, s, a, LOCK_EXCLUSIVE | LOCK_FAIL_IMMEDIATELY, seq=7))
+    check(r.status == 0, "open A locks bytes 0-9")
+    # open B's LOCK under sequence 7 waits for A's lock
+    msg = lock_msg(c, s, b, LOCK_EXCLUSIVE, seq=7)
+    lock_mid = struct.unpack_from("<Q", msg, 24)[0]
+    c._send(bytes(msg))
+    n = struct.unpack(">I", c._recv_exact(4))[0] & 0xFFFFFF
+    interim = R.Response(c._recv_exact(n))
+    check(interim.status == PENDING, "[%s] B's LOCK under sequence 7 goes async" % how)
+    async_id = struct.unpack_from("<Q", interim.raw, 32)[0]
+    st = write(c, s, b, 100, b"x", seq=8, replay=True)
+    check(st == FNA, "[%s] a replayed WRITE under sequence 8 waits for the LOCK of sequence 7 (%s)"
+          % (how, R.status_name(st)))
+    st = write(c, s, b, 100, b"x", seq=8, replay=True)
+    check(st == FNA, "[%s] still refused while the LOCK runs (%s)" % (how, R.status_name(st)))
+    if end_with_cancel:
+        hdr = c.header(R.CANCEL, session_id=s.id, mid=lock_mid, flags=0x2)  # SMB2_FLAGS_ASYNC_COMMAND
+        hdr[32:40] = struct.pack("<Q", async_id)
+        msg = hdr + struct.pack("<HH", 4, 0)
+        R.Conn.sign(msg, key(c, s), c.sign_alg, c.dialect)
+        c._send(bytes(msg))
+        r = recv(c)
+        check(r.status == CANCELLED, "the LOCK is cancelled (%s)" % R.status_name(r.status))
+    else:
+        r = c.call(lock_msg(c, s, a, LOCK_UNLOCK, seq=7))
+        check(r.status == 0, "A unlocks")
+        r = recv(c)
+        check(r.status == 0, "B's LOCK is granted (%s)" % R.status_name(r.status))
+    st = write(c, s, b, 100, b"y", seq=8, replay=True)
+    check(st == 0, "[%s] then the replayed WRITE is applied (%s)" % (how, R.status_name(st)))
+    st, data = read(c, s, b, 100, 1, seq=8)
+    check(data == b"y", "[%s] and its data is there" % how)
+    for f in (a, b):
+        R.close(c, s, f)
+    c.close()
+
+
+def smb21_ignores_sequence(srv):
+    c = R.Conn("127.0.0.1", srv.port, dialects=(R.D210,)).negotiate()
+    st, s = R.session_setup(c, *USERS[0])
+    R.tree_connect(c, s, "share")
+    fid = R.create(c, s, "old.bin")
+    check(write(c, s, fid, 0, b"1", seq=5) == 0, "2.1: WRITE with any ChannelSequence field")
+    check(write(c, s, fid, 0, b"2", seq=0x9000) == 0, "2.1: the field is not a sequence")
+    R.close(c, s, fid)
+    c.close()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int)
+    a = ap.parse_args()
+    srv = Srv(port=a.port, tag="chanseq", build="build").start()  # SMB3D_BUILD overrides
+    try:
+        sequence_order(srv)
+        replay_waits(srv, end_with_cancel=False)
+        replay_waits(srv, end_with_cancel=True)
+        smb21_ignores_sequence(srv)
+    except Exception as e:  # a broken exchange is a failure, not a crash of the runner
+        check(False, "exchange failed: %r" % e)
+    finally:
+        srv.proc.terminate()
+        srv.proc.wait(timeout=20)
+        check(not srv.sanitizer(), "no sanitizer report")
+        import shutil
+        shutil.rmtree(srv.tmp, ignore_errors=True)
+    n_fail = len(_failures)
+    print("%d passed, %d failed" % (_checks[0] - n_fail, n_fail))
+    sys.exit(1 if n_fail else 0)
+
+
+_checks = [0]
+
+
+def check(cond, what):
+    """regress.check, counted for the closing line."""
+    _checks[0] += 1
+    return regress.check(cond, what)
+
+
+if __name__ == "__main__":
+    main()
