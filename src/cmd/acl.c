@@ -184,12 +184,12 @@ static bool sid_is(const uint8_t *sid, size_t len, int auth, uint32_t sub0)
 }
 
 /* Is the SID one of the session user's ([MS-DTYP] 2.5.3.2 token)? */
-static bool token_has(const struct session *s, const uint8_t *sid, size_t len)
+static bool token_has(const struct token *s, const uint8_t *sid, size_t len)
 {
 	if (sid_is(sid, len, AUTH_WORLD, 0))
 		return true; /* Everyone */
 	if (sid_is(sid, len, AUTH_NT, 11))
-		return !s->anonymous && !s->guest; /* Authenticated Users */
+		return s->authenticated; /* Authenticated Users */
 	if (len != 16 || sid_auth(sid) != AUTH_UNIX)
 		return false;
 	uint32_t kind = get_le32(sid + 8), id = get_le32(sid + 12);
@@ -205,7 +205,7 @@ static bool token_has(const struct session *s, const uint8_t *sid, size_t len)
 	return false;
 }
 
-uint32_t acl_access(const struct session *s, const struct wire_sd *sd)
+uint32_t acl_access(const struct token *s, const struct wire_sd *sd)
 {
 	if (!(sd->control & SE_DACL_PRESENT) || !sd->dacl)
 		return FILE_ALL_ACCESS; /* NULL DACL: no protection */
@@ -240,7 +240,7 @@ int acl_load_parent(const struct vfs_ident *id, int root, const char *parent,
 	return r;
 }
 
-uint32_t acl_open_limit(const struct session *s, const struct vfs_ident *id, int root,
+uint32_t acl_open_limit(const struct token *s, const struct vfs_ident *id, int root,
 			const char *parent, int fd)
 {
 	struct acl_stored a;
@@ -260,7 +260,7 @@ uint32_t acl_open_limit(const struct session *s, const struct vfs_ident *id, int
 	return m | ~FILE_ALL_ACCESS;
 }
 
-bool acl_create_allowed(const struct session *s, const struct acl_stored *psd, bool is_dir)
+bool acl_create_allowed(const struct token *s, const struct acl_stored *psd, bool is_dir)
 {
 	/* FILE_ADD_FILE = FILE_WRITE_DATA, FILE_ADD_SUBDIRECTORY = FILE_APPEND_DATA */
 	uint32_t need = is_dir ? FILE_APPEND_DATA : FILE_WRITE_DATA;
@@ -320,7 +320,7 @@ static size_t inherit_acl(const struct wire_sd *parent, bool is_dir, const uint8
 	return wire_acl_finish(&b);
 }
 
-int acl_inherit(const struct session *s, const struct acl_stored *psd, bool is_dir, int fd)
+int acl_inherit(const struct token *s, const struct acl_stored *psd, bool is_dir, int fd)
 {
 	if (!psd->sd.dacl)
 		return 0;
@@ -348,7 +348,7 @@ int acl_inherit(const struct session *s, const struct acl_stored *psd, bool is_d
 
 /* ---- SET_INFO / QUERY_INFO ---- */
 
-NTSTATUS acl_set(const struct session *s, int fd, uint32_t secinfo, const uint8_t *in, size_t in_len)
+NTSTATUS acl_set(const struct token *s, int fd, uint32_t secinfo, const uint8_t *in, size_t in_len)
 {
 	struct wire_sd nsd;
 	const char *why = NULL;

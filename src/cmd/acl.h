@@ -20,7 +20,7 @@
 #include "proto/smb.h"
 #include "wire/secdesc.h"
 
-struct session;
+struct token;
 struct vfs_ident;
 
 /* A descriptor loaded from a file: buf is malloc'd, sd points into it. */
@@ -39,7 +39,7 @@ void acl_stored_free(struct acl_stored *a);
  * 2.5.3.2): the owner always has READ_CONTROL | WRITE_DAC; ACEs are taken
  * in order, a right denied before it is allowed stays denied; INHERIT_ONLY
  * ACEs are skipped.  A NULL or absent DACL grants everything. */
-uint32_t acl_access(const struct session *s, const struct wire_sd *sd);
+uint32_t acl_access(const struct token *s, const struct wire_sd *sd);
 
 /* The limit the stored DACLs put on an open of an existing object (fd open
  * on it, `parent` its parent's share-relative path, NULL for the share
@@ -47,7 +47,7 @@ uint32_t acl_access(const struct session *s, const struct wire_sd *sd);
  * grants, with DELETE also when the parent's DACL grants FILE_DELETE_CHILD
  * ([MS-FSA] 2.1.5.1.2.1) or the parent has no stored DACL (the unix parent
  * check applies).  Bits outside FILE_ALL_ACCESS are not limited. */
-uint32_t acl_open_limit(const struct session *s, const struct vfs_ident *id, int root,
+uint32_t acl_open_limit(const struct token *s, const struct vfs_ident *id, int root,
 			const char *parent, int fd);
 
 /* For a new object under `parent`: *psd is the parent's stored descriptor
@@ -55,20 +55,20 @@ uint32_t acl_open_limit(const struct session *s, const struct vfs_ident *id, int
  * (FILE_ADD_FILE) or a directory (FILE_ADD_SUBDIRECTORY) by that DACL? */
 int acl_load_parent(const struct vfs_ident *id, int root, const char *parent,
 		    struct acl_stored *psd);
-bool acl_create_allowed(const struct session *s, const struct acl_stored *psd, bool is_dir);
+bool acl_create_allowed(const struct token *s, const struct acl_stored *psd, bool is_dir);
 /* Store on the new object fd the descriptor it inherits from the parent's
  * ([MS-DTYP] 2.5.3.4.1/2: OBJECT/CONTAINER_INHERIT, NO_PROPAGATE,
  * INHERIT_ONLY, CREATOR OWNER / CREATOR GROUP replaced by the creator's
  * SIDs).  Nothing is stored when no ACE is inherited (the unix-derived
  * descriptor stands).  -errno. */
-int acl_inherit(const struct session *s, const struct acl_stored *psd, bool is_dir, int fd);
+int acl_inherit(const struct token *s, const struct acl_stored *psd, bool is_dir, int fd);
 
 /* SET_INFO SECURITY: merge the parts of `in` selected by secinfo into the
  * file's descriptor (stored, else derived) and store the result.
  * STATUS_INVALID_SECURITY_DESCR for a descriptor that does not decode,
  * STATUS_INVALID_OWNER for an owner that is not the user (or one of its
  * groups) and not the current owner. */
-NTSTATUS acl_set(const struct session *s, int fd, uint32_t secinfo, const uint8_t *in, size_t in_len);
+NTSTATUS acl_set(const struct token *s, int fd, uint32_t secinfo, const uint8_t *in, size_t in_len);
 
 /* QUERY_INFO SECURITY of a file with a stored descriptor: the parts
  * selected by secinfo; returns the size needed, writes only when it fits. */

@@ -243,7 +243,7 @@ NTSTATUS cmd_create(struct smb2_req *req)
 	struct create_state cs = {
 		.req = req,
 		.q = &q,
-		.id = req->session->ident,
+		.id = req->tree->tok.ident,
 		.root = req->tree->root_fd,
 	};
 	bool want_mxac = false, want_qfid = false;

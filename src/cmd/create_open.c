@@ -118,7 +118,7 @@ struct open *create_open_new(struct create_state *cs)
 	}
 	o->session = cs->req->session;
 	session_get(o->session);
-	o->ident = vfs_ident_ref(o->session->ident); /* the creator's identity, for good */
+	o->ident = vfs_ident_ref(cs->req->tree->tok.ident); /* the creator's (or forced) identity, for good */
 	o->tree = cs->req->tree;
 	atomic_fetch_add(&o->tree->refs, 1);
 	o->share_access = cs->q->share_access & (FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
@@ -217,7 +217,7 @@ static NTSTATUS existing_access(struct create_state *cs, const struct statx *st,
 			parent = &pst;
 		free(pp);
 	}
-	*max = fileops_max_access(cs->req->session, cs->req->tree, st, parent);
+	*max = fileops_max_access(&cs->req->tree->tok, cs->req->tree, st, parent);
 	*want = cs->want & ~(MAXIMUM_ALLOWED | ACCESS_SYSTEM_SECURITY);
 	if (cs->max_allowed)
 		*want |= *max;
@@ -295,7 +295,7 @@ static NTSTATUS existing_limits(struct create_state *cs, int fd, bool is_dir, bo
 	/* MS-DTYP 2.5.3.2: a DACL set by a client limits the access too (on
 	 * top of the unix check, which the kernel also applies). */
 	char *pp = is_dot_or_root(cs->path) ? NULL : create_parent_of(cs->path);
-	uint32_t lim = acl_open_limit(cs->req->session, cs->id, cs->root, pp, fd);
+	uint32_t lim = acl_open_limit(&cs->req->tree->tok, cs->id, cs->root, pp, fd);
 	free(pp);
 	if (required & ~lim)
 		return STATUS_ACCESS_DENIED;
@@ -424,7 +424,7 @@ static NTSTATUS new_allowed(struct create_state *cs, const struct acl_stored *ps
 	if ((q->create_options & FILE_DELETE_ON_CLOSE) && (q->file_attributes & FILE_ATTRIBUTE_READONLY))
 		return STATUS_CANNOT_DELETE;
 	/* the parent's DACL must allow adding the file or directory */
-	if (psd && !acl_create_allowed(cs->req->session, psd, dir))
+	if (psd && !acl_create_allowed(&cs->req->tree->tok, psd, dir))
 		return STATUS_ACCESS_DENIED;
 	return STATUS_SUCCESS;
 }
@@ -479,7 +479,7 @@ static NTSTATUS new_descriptor(struct create_state *cs, int fd)
 		return STATUS_PRIVILEGE_NOT_HELD;
 	uint32_t si = (sd.owner ? OWNER_SECURITY_INFORMATION : 0) | (sd.group ? GROUP_SECURITY_INFORMATION : 0) |
 		      ((sd.control & SE_DACL_PRESENT) ? DACL_SECURITY_INFORMATION : 0);
-	return si ? acl_set(cs->req->session, fd, si, cs->sd, cs->sd_len) : STATUS_SUCCESS;
+	return si ? acl_set(&cs->req->tree->tok, fd, si, cs->sd, cs->sd_len) : STATUS_SUCCESS;
 }
 
 /* A new object's descriptor (SecD, else inherited: MS-DTYP 2.5.3.4), DOS attributes and create
@@ -493,7 +493,7 @@ static NTSTATUS new_metadata(struct create_state *cs, struct open *o, int fd, bo
 		NTSTATUS ss = new_descriptor(cs, fd);
 		if (ss != STATUS_SUCCESS)
 			return ss;
-	} else if (psd && (r = acl_inherit(cs->req->session, psd, dir, fd)) < 0) {
+	} else if (psd && (r = acl_inherit(&cs->req->tree->tok, psd, dir, fd)) < 0) {
 		log_warn("create %s: storing the inherited ACL: %s", cs->path, strerror(-r));
 		return vfs_nt_status(r);
 	}

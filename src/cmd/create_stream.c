@@ -37,10 +37,10 @@ static uint32_t stream_base_max(struct create_state *cs, const struct statx *bst
 	char *pp = create_parent_of(cs->path);
 	if (pp && vfs_statx(cs->id, cs->root, pp, 0, STATX_BASIC_STATS, &pst) >= 0)
 		parent = &pst;
-	uint32_t max = fileops_max_access(req->session, req->tree, bst, parent);
+	uint32_t max = fileops_max_access(&req->tree->tok, req->tree, bst, parent);
 	int fd = vfs_open(cs->id, cs->root, cs->path, O_PATH, 0);
 	if (fd >= 0) {
-		max &= acl_open_limit(req->session, cs->id, cs->root, pp, fd);
+		max &= acl_open_limit(&req->tree->tok, cs->id, cs->root, pp, fd);
 		vfs_close(fd);
 	} else {
 		max = 0;

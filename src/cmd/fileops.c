@@ -544,7 +544,7 @@ uint32_t fileops_map_generic(uint32_t access)
 	return r;
 }
 
-bool fileops_in_group(const struct session *s, gid_t g)
+bool fileops_in_group(const struct token *s, gid_t g)
 {
 	if (s->gid == g)
 		return true;
@@ -554,8 +554,8 @@ bool fileops_in_group(const struct session *s, gid_t g)
 	return false;
 }
 
-/* rwx bits that apply to the session on a file of mode/uid/gid. */
-static unsigned perm_bits(const struct session *s, const struct statx *st)
+/* rwx bits that apply to the tree's user on a file of mode/uid/gid. */
+static unsigned perm_bits(const struct token *s, const struct statx *st)
 {
 	if (s->uid == 0)
 		return 7;
@@ -566,7 +566,7 @@ static unsigned perm_bits(const struct session *s, const struct statx *st)
 	return st->stx_mode & 7;
 }
 
-uint32_t fileops_max_access(const struct session *s, const struct tree *t,
+uint32_t fileops_max_access(const struct token *s, const struct tree *t,
 			    const struct statx *st, const struct statx *parent)
 {
 	uint32_t m;

@@ -16,6 +16,7 @@
 
 struct wire_close_rsp;
 struct vfs_ident;
+struct token;
 
 /* ---- access masks ([MS-SMB2] 2.2.13.1, [MS-DTYP] 2.4.3) ---- */
 #ifndef FILE_READ_DATA
@@ -83,8 +84,8 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
 /* MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.1.2.1: does a new open with (access,
  * share) conflict with the existing open e?  Only the data rights (read,
  * write, append, execute, delete) take part. */
-/* Is g the session user's primary group or one of its groups? */
-bool fileops_in_group(const struct session *s, gid_t g);
+/* Is g the tree user's primary group or one of its groups? */
+bool fileops_in_group(const struct token *s, gid_t g);
 bool fileops_share_conflict(const struct open *e, uint32_t access, uint32_t share);
 
 /* ---- names ---- */
@@ -182,11 +183,11 @@ NTSTATUS fileops_ea_apply(const struct vfs_ident *id, int fd, const uint8_t *b, 
 
 /* GENERIC_* -> file rights ([MS-SMB2] 3.3.5.9, [MS-DTYP] 2.4.3). */
 uint32_t fileops_map_generic(uint32_t access);
-/* The maximal access of the session on a file with stat `st`, from unix
+/* The maximal access of the tree's user (t->tok) on a file with stat `st`, from unix
  * permission bits (owner: everything; others by rwx), the parent directory
  * (DELETE when the parent is writable and not sticky-protected; `parent` may
  * be NULL = allow) and the share (read only). */
-uint32_t fileops_max_access(const struct session *s, const struct tree *t,
+uint32_t fileops_max_access(const struct token *s, const struct tree *t,
 			    const struct statx *st, const struct statx *parent);
 
 #endif

@@ -684,7 +684,7 @@ NTSTATUS cmd_ioctl(struct smb2_req *req)
 	if (c.q.in_len > max_trans || c.q.max_input_response > max_trans ||
 	    c.q.max_output_response > max_trans || c.q.out_len > max_trans)
 		return STATUS_INVALID_PARAMETER;
-	c.id = req->session ? req->session->ident : NULL;
+	c.id = req->tree ? req->tree->tok.ident : NULL;
 	/* FSCTLs of the server itself, not of an open. */
 	switch (c.q.ctl_code) {
 	case FSCTL_VALIDATE_NEGOTIATE_INFO:

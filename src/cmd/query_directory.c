@@ -68,7 +68,7 @@ static void qdir_free(void *p)
 
 static const struct vfs_ident *ident_of(struct smb2_req *req)
 {
-	return req->session ? req->session->ident : NULL;
+	return req->tree ? req->tree->tok.ident : NULL;
 }
 
 /* ---- enumeration ---- */

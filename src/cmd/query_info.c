@@ -31,7 +31,7 @@
 
 static const struct vfs_ident *ident_of(struct smb2_req *req)
 {
-	return req->session ? req->session->ident : NULL;
+	return req->tree ? req->tree->tok.ident : NULL;
 }
 
 /* "\dir\file" as Windows reports names (FileNameInformation, All). */

@@ -2,6 +2,7 @@
  * channel binding (3.3.5.5.2), with the 3.1.1 preauth hash chain and the key
  * derivation of 3.3.5.5.3. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "auth/auth.h"
 #include "auth/pam.h"
 #include "cmd/cmd.h"
+#include "cmd/share_token.h"
 #include "crypto/crypto.h"
 #include "net/conn.h"
 #include "proto/signing.h"
@@ -95,27 +97,16 @@ struct unix_identity {
 static long lookup_unix_identity(void *arg)
 {
 	struct unix_identity *u = arg;
-	struct passwd pw, *pwp = NULL;
-	char buf[4096];
 	if (u->pam && u->name)
 		u->pam_result = auth_pam_account(u->name);
-	if (!u->name || getpwnam_r(u->name, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
+	struct share_unix_user uu;
+	if (!u->name || share_unix_user(u->name, 0, &uu) == -ENOENT)
 		return 0;
 	u->found = true;
-	u->uid = pwp->pw_uid;
-	u->gid = pwp->pw_gid;
-	int ng = 64;
-	gid_t *groups = malloc(sizeof(gid_t) * (size_t)ng);
-	if (groups && getgrouplist(u->name, pwp->pw_gid, groups, &ng) < 0) {
-		gid_t *g2 = realloc(groups, sizeof(gid_t) * (size_t)ng);
-		if (g2) {
-			groups = g2;
-			if (getgrouplist(u->name, pwp->pw_gid, groups, &ng) < 0)
-				ng = 0;
-		}
-	}
-	u->groups = groups;
-	u->n_groups = groups ? ng : 0;
+	u->uid = uu.uid;
+	u->gid = uu.gid;
+	u->groups = uu.groups;
+	u->n_groups = uu.n_groups;
 	return 0;
 }
 

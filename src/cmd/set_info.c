@@ -35,7 +35,7 @@
 
 static const struct vfs_ident *ident_of(struct smb2_req *req)
 {
-	return req->session ? req->session->ident : NULL;
+	return req->tree ? req->tree->tok.ident : NULL;
 }
 
 static NTSTATUS decode_status(int r)
@@ -688,7 +688,7 @@ static NTSTATUS set_security(struct smb2_req *req, struct open *o, const struct 
 		return STATUS_INVALID_HANDLE;
 	/* The descriptor is stored as given (merged per AdditionalInformation
 	 * with the current one); the unix owner and mode stay as they are. */
-	return acl_set(req->session, o->fd, si, q->buf, q->buf_len);
+	return acl_set(&req->tree->tok, o->fd, si, q->buf, q->buf_len);
 }
 
 NTSTATUS cmd_set_info(struct smb2_req *req)

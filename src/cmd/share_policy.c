@@ -81,8 +81,8 @@ static mode_t parent_mode(struct smb2_req *req, int root, const char *path)
 	struct statx st;
 	const char *slash = strrchr(path, '/');
 	char *parent = slash ? strndup(path, (size_t)(slash - path)) : NULL;
-	int r = parent ? vfs_statx(req->session->ident, root, parent, 0, STATX_MODE, &st)
-	               : vfs_statx(req->session->ident, root, "", AT_EMPTY_PATH, STATX_MODE, &st);
+	int r = parent ? vfs_statx(req->tree->tok.ident, root, parent, 0, STATX_MODE, &st)
+	               : vfs_statx(req->tree->tok.ident, root, "", AT_EMPTY_PATH, STATX_MODE, &st);
 	free(parent);
 	return r < 0 ? 0 : st.stx_mode & 07777;
 }
@@ -122,7 +122,7 @@ void share_new_object(struct smb2_req *req, int fd, mode_t mode)
 	const struct conf_share *sh = req->tree->share;
 	/* "force group": the server (not the user, who may not be a member)
 	 * gives the new object its group, before the mode is final */
-	if (sh->force_gid >= 0 && (!sh->force_group_members_only || fileops_in_group(req->session, (gid_t)sh->force_gid))) {
+	if (sh->force_gid >= 0 && (!sh->force_group_members_only || fileops_in_group(&req->tree->tok, (gid_t)sh->force_gid))) {
 		struct chgrp_arg a = { fd, (gid_t)sh->force_gid };
 		long r = vfs_call(NULL, chgrp_fn, &a);
 		if (r < 0)
@@ -131,10 +131,10 @@ void share_new_object(struct smb2_req *req, int fd, mode_t mode)
 	if (!(mode & (S_ISUID | S_ISGID | S_ISVTX)) && sh->force_gid < 0)
 		return;
 	struct statx st;
-	if (vfs_statx(req->session->ident, fd, "", AT_EMPTY_PATH, STATX_MODE, &st) < 0)
+	if (vfs_statx(req->tree->tok.ident, fd, "", AT_EMPTY_PATH, STATX_MODE, &st) < 0)
 		return;
 	if ((st.stx_mode & 07777) != mode)
-		(void)vfs_fchmod(req->session->ident, fd, mode);
+		(void)vfs_fchmod(req->tree->tok.ident, fd, mode);
 }
 
 /* ---- the share a tree connect names ([homes], % substitutions) ---- */

@@ -7,6 +7,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/share_policy.h"
+#include "cmd/share_token.h"
 #include "net/conn.h"
 #include "util/log.h"
 #include "util/utf16.h"
@@ -117,14 +118,24 @@ static NTSTATUS tree_make(struct smb2_req *req, const struct conf_share *sh, boo
 			return STATUS_BAD_NETWORK_NAME;
 		}
 	}
+	/* who the tree's operations run as: "force user" / "force group" */
+	struct token tok;
+	bool own_tok;
+	NTSTATUS st = share_token(s, sh, &tok, &own_tok);
 	/* a share's "max connections": counted and the tree made under one lock */
-	if (!share_limit_enter(sh)) {
+	if (st == STATUS_SUCCESS && !share_limit_enter(sh))
+		st = STATUS_INSUFFICIENT_RESOURCES;
+	if (st != STATUS_SUCCESS) {
+		if (own_tok)
+			share_token_free(&tok);
 		if (fd >= 0)
 			close(fd);
-		return STATUS_INSUFFICIENT_RESOURCES;
+		return st;
 	}
-	struct tree *t = tree_new(s, sh, fd);
+	struct tree *t = tree_new(s, sh, fd, own_tok ? &tok : NULL);
 	share_limit_leave(sh);
+	if (own_tok)
+		share_token_free(&tok);
 	if (!t) {
 		if (fd >= 0)
 			close(fd);

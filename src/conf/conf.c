@@ -243,6 +243,7 @@ static void share_defaults(struct conf_share *s)
 	s->hide_dot_files = true;
 	s->map_archive = true;
 	s->force_gid = -1;
+	s->force_uid = -1;
 	s->browseable = true;
 	s->smb_encrypt = -1;
 	s->case_insensitive = true;

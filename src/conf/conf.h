@@ -59,6 +59,10 @@ struct conf_share {
 	 * ("+group": only those made by members of it); -1 = none */
 	long force_gid;
 	bool force_group_members_only;
+	/* "force user": operations on the share run as this unix user (with
+	 * its primary group, unless "force group", and its groups), once the
+	 * connecting user has passed the share's user lists; -1 = none */
+	long force_uid;
 	/* Name patterns ('*' and '?'), from Samba's "/a/b*c/" syntax. */
 	struct conf_list veto_files;   /* unreachable by any path and never listed */
 	struct conf_list hide_files;   /* listed with FILE_ATTRIBUTE_HIDDEN */

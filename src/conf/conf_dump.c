@@ -5,6 +5,7 @@
 #include "conf/conf_internal.h"
 
 #include <grp.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -139,6 +140,11 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 		struct group *g = getgrgid((gid_t)s->force_gid);
 		if (g)
 			fprintf(out, "\tforce group = %s%s\n", s->force_group_members_only ? "+" : "", g->gr_name);
+	}
+	if (s->force_uid >= 0) {
+		struct passwd *pw = getpwuid((uid_t)s->force_uid);
+		if (pw)
+			fprintf(out, "\tforce user = %s\n", pw->pw_name);
 	}
 	fprintf(out, "\thide dot files = %s\n", yes_no(s->hide_dot_files));
 	dump_patterns("veto files", &s->veto_files, out);

@@ -598,6 +598,27 @@ static void set_force_group(struct pstate *st, const struct opt *o, const char *
 	s->force_gid = (long)g->gr_gid;
 }
 
+/* "force user = name": the account must exist (looked up when the file is
+ * read, like "force group"); its groups are looked up at each tree connect. */
+static void set_force_user(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf_share *s = conf_pstate_share(st);
+	s->force_uid = -1;
+	if (!*v)
+		return;
+	char buf[16384];
+	struct passwd pw, *p = NULL;
+	if (strchr(v, '%')) {
+		conf_error(st, "'%s = %s': substitutions are not supported in this option", o->name, v);
+		return;
+	}
+	if (getpwnam_r(v, &pw, buf, sizeof(buf), &p) != 0 || !p) {
+		conf_error(st, "'%s': no unix user '%s'", o->name, v);
+		return;
+	}
+	s->force_uid = (long)p->pw_uid;
+}
+
 static void set_include(struct pstate *st, const struct opt *o, const char *v)
 {
 	conf_include(st, v);
@@ -696,6 +717,7 @@ static const struct opt options[] = {
 	{ "hide dot files", SHARE, K_BOOL, S(hide_dot_files), 0, 0, NULL },
 	{ "map archive", SHARE, K_BOOL, S(map_archive), 0, 0, NULL },
 	{ "force group", SHARE, K_FN, 0, 0, 0, set_force_group },
+	{ "force user", SHARE, K_FN, 0, 0, 0, set_force_user },
 	{ "group", SHARE, K_FN, 0, 0, 0, set_force_group },
 };
 

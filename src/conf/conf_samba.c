@@ -80,7 +80,6 @@ static const struct samba_opt samba_opts[] = {
 	  "default|aes128gmac,aes128cmac,hmacsha256", 0,
 	  "restricting the signing algorithms is not supported" },
 	/* identity and permissions of new files */
-	{ "force user", SAFE_EMPTY, NULL, 0, "'force user' is not supported" },
 	{ "delete veto files", SAFE_NO, NULL, 0, "'delete veto files' is not supported" },
 	/* --- cannot grant access when ignored: a warning --- */
 	ALWAYS("hide new files timeout"),

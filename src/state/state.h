@@ -107,6 +107,19 @@ struct session {
 	uint64_t open_seq;
 };
 
+/* Who a tree's file operations run as and are checked against: the
+ * session's user, or the share's "force user" (with its own groups), with
+ * the primary group replaced by "force group" where that applies (Samba's
+ * connection token).  Fixed at TREE_CONNECT; owned by the tree. */
+struct token {
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;              /* malloc'd, n_groups entries */
+	int n_groups;
+	bool authenticated;         /* neither guest nor anonymous: "Authenticated Users" */
+	struct vfs_ident *ident;    /* reference (vfs_ident_get) */
+};
+
 struct tree {
 	atomic_int refs;
 	uint32_t id;
@@ -118,6 +131,7 @@ struct tree {
 	bool encrypt;               /* share requires encryption */
 	uint32_t maximal_access;
 	bool disconnected;
+	struct token tok;           /* set by the tree connect before the tree is used */
 };
 
 /* ---- clients ---- */
@@ -161,7 +175,8 @@ void session_foreach(void (*fn)(struct session *s, void *arg), void *arg);
 
 /* ---- trees ---- */
 /* NULL when out of memory or the session is destroyed (root_fd stays the caller's). */
-struct tree *tree_new(struct session *s, const struct conf_share *share, int root_fd);
+/* tok: who the tree's operations run as (copied); NULL = the session's user. */
+struct tree *tree_new(struct session *s, const struct conf_share *share, int root_fd, const struct token *tok);
 struct tree *tree_lookup(struct session *s, uint32_t id); /* takes a reference */
 void tree_put(struct tree *t);
 /* Remove from the session, close its opens; returns false if unknown. */

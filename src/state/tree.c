@@ -6,12 +6,44 @@
 #include "conf/conf.h"
 #include "state/state.h"
 #include "util/log.h"
+#include "vfs/vfs.h"
 
-struct tree *tree_new(struct session *s, const struct conf_share *share, int root_fd)
+/* A copy of tok (its groups and a reference to its identity); 0 or -1. */
+static int token_copy(struct token *dst, const struct token *tok)
+{
+	*dst = *tok;
+	dst->groups = calloc((size_t)tok->n_groups + 1, sizeof(gid_t));
+	if (!dst->groups)
+		return -1;
+	if (tok->n_groups)
+		memcpy(dst->groups, tok->groups, (size_t)tok->n_groups * sizeof(gid_t));
+	dst->ident = vfs_ident_ref(tok->ident);
+	return 0;
+}
+
+/* The session's own user as a token (under its lock: a re-authentication
+ * replaces its groups). */
+static int token_of_session(struct token *dst, struct session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	struct token t = {
+		.uid = s->uid, .gid = s->gid, .groups = s->groups, .n_groups = s->groups ? s->n_groups : 0,
+		.authenticated = !s->guest && !s->anonymous, .ident = s->ident,
+	};
+	int r = token_copy(dst, &t);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+struct tree *tree_new(struct session *s, const struct conf_share *share, int root_fd, const struct token *tok)
 {
 	struct tree *t = calloc(1, sizeof(*t));
 	struct conf_share *c = conf_share_dup(share); /* outlives a reload */
 	if (!t || !c)
+		goto fail;
+	/* the identity is set before the tree is in the table: a request that
+	 * guesses the new TreeId never finds a tree without one */
+	if ((tok ? token_copy(&t->tok, tok) : token_of_session(&t->tok, s)) < 0)
 		goto fail;
 	t->share = c;
 	t->session = s;
@@ -30,6 +62,10 @@ struct tree *tree_new(struct session *s, const struct conf_share *share, int roo
 	return t;
 fail:
 	conf_share_free(c);
+	if (t) {
+		free(t->tok.groups);
+		vfs_ident_put(t->tok.ident);
+	}
 	free(t);
 	return NULL;
 }
@@ -53,6 +89,8 @@ void tree_put(struct tree *t)
 	if (t->root_fd >= 0)
 		close(t->root_fd);
 	conf_share_free(t->share);
+	free(t->tok.groups);
+	vfs_ident_put(t->tok.ident);
 	session_put(t->session);
 	free(t);
 }

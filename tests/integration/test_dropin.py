@@ -7,6 +7,7 @@ The access classes run against Samba too (tests/run --target samba), so the
 same decisions are checked on both servers."""
 
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -179,7 +180,7 @@ class FailClosed(h.ServerTestCase):
         return r.returncode, r.stdout + r.stderr
 
     def test_unenforceable_options_refuse_to_start(self):
-        for opt in ({"admin users": U1}, {"force user": U1}, {"vfs objects": "acl_xattr"},
+        for opt in ({"admin users": U1}, {"force user": "no-such-user-x"}, {"vfs objects": "recycle"},
                     {"hosts allow": "fileserver.example"},
                     {"follow symlinks": "no"}):
             with self.subTest(opt=opt):
@@ -247,10 +248,16 @@ class TeamShare(h.ServerTestCase):
             "dots": {"hide dot files": "no", "map archive": "no"},
             "fg": {"force group": CREW},
             "fgplus": {"force group": "+" + TEAM},
+            "fu": {"force user": U1, "create mask": "0600"},
+            "fufg": {"force user": U1, "force group": CREW, "invalid users": "nobody"},
+            "fuinv": {"force user": U1, "invalid users": U2},
         }}
         super().setUpClass()
         import grp
         gid = grp.getgrnam(CREW).gr_gid
+        for name in ("fu", "fufg", "fuinv"):
+            os.chown(cls.server.path(name), pwd.getpwnam(U1).pw_uid, 0)
+            os.chmod(cls.server.path(name), 0o700)  # only the forced user gets in
         for name in ("team", "plain", "inh"):
             p = cls.server.path(name)
             os.chown(p, 0, gid)
@@ -330,6 +337,27 @@ class TeamShare(h.ServerTestCase):
         self.smb_ok("put %s o.txt" % self.src(), share="fgplus", user=U2, password=P2)
         self.assertEqual(os.stat(os.path.join(self.server.path("fgplus"), "m.txt")).st_gid, team)
         self.assertNotEqual(os.stat(os.path.join(self.server.path("fgplus"), "o.txt")).st_gid, team)
+
+    def test_force_user(self):
+        import grp
+        u1 = pwd.getpwnam(U1)
+        # U2 writes as U1: owner and primary group U1's, U1's-only files readable
+        self.smb_ok("put %s by2.txt; mkdir d2" % self.src(), share="fu", user=U2, password=P2)
+        for n in ("by2.txt", "d2"):
+            st = os.stat(os.path.join(self.server.path("fu"), n))
+            self.assertEqual((st.st_uid, st.st_gid), (u1.pw_uid, u1.pw_gid), n)
+        self.assertEqual(self.mode("fu", "by2.txt"), 0o600)
+        self.smb_ok("put %s by1.txt" % self.src("one\n"), share="fu", user=U1, password=P1)
+        out = self.smb_ok("get by1.txt -", share="fu", user=U2, password=P2)
+        self.assertIn("one", out)
+        # force group replaces the forced user's primary group
+        self.smb_ok("put %s g.txt" % self.src(), share="fufg", user=U2, password=P2)
+        st = os.stat(os.path.join(self.server.path("fufg"), "g.txt"))
+        self.assertEqual((st.st_uid, st.st_gid), (u1.pw_uid, grp.getgrnam(CREW).gr_gid))
+        # the user lists still name who connects
+        rc, out = self.smb("ls", share="fuinv", user=U2, password=P2)
+        self.assertTrue(denied(out), out)
+        self.smb_ok("ls", share="fuinv", user=U1, password=P1)
 
     def test_map_archive_no(self):
         self.smb_ok("put %s f.txt" % self.src(), share="dots")
@@ -589,6 +617,7 @@ class DropIn(unittest.TestCase):
         "masks": {"create mask": "0640", "force create mode": "0004", "directory mask": "0750"},
         "off": {"available": "no"},
         "hdeny": {"hosts deny": "127.0.0.1"},
+        "fu": {"force user": U1, "force group": CREW, "invalid users": "nobody"},
     }
     # (what, reason): none today
     KNOWN_DIFFERENCES = {}

@@ -68,7 +68,7 @@ static void open_keeps_session_alive(void **state)
 {
 	(void)state;
 	struct session *s = valid_session();
-	struct tree *t = tree_new(s, &share, -1);
+	struct tree *t = tree_new(s, &share, -1, NULL);
 	assert_non_null(t);
 	struct open *o = new_open(s, t);
 	assert_int_equal(open_register(o), 0);
@@ -88,7 +88,7 @@ static void destroyed_session_takes_nothing_new(void **state)
 {
 	(void)state;
 	struct session *s = valid_session();
-	struct tree *t = tree_new(s, &share, -1);
+	struct tree *t = tree_new(s, &share, -1, NULL);
 	assert_non_null(t);
 	struct open *late = new_open(s, t);
 	session_destroy(s);
@@ -96,7 +96,7 @@ static void destroyed_session_takes_nothing_new(void **state)
 	assert_int_equal(open_register(late), -ENOTCONN);
 	atomic_store(&late->refs, 1);
 	open_put(late);
-	assert_null(tree_new(s, &share, -1));
+	assert_null(tree_new(s, &share, -1, NULL));
 	struct session_channel *ch = session_channel_add(s, NULL);
 	assert_null(ch);
 	session_put(s);
@@ -106,7 +106,7 @@ static void disconnected_tree_takes_no_open(void **state)
 {
 	(void)state;
 	struct session *s = valid_session();
-	struct tree *t = tree_new(s, &share, -1);
+	struct tree *t = tree_new(s, &share, -1, NULL);
 	assert_non_null(t);
 	atomic_fetch_add(&t->refs, 1); /* a request's */
 	struct open *late = new_open(s, t);
@@ -125,7 +125,7 @@ static void teardown_closes_every_tree(void **state)
 	struct session *s = valid_session();
 	enum { N = 1000 };
 	for (int i = 0; i < N; i++) {
-		struct tree *t = tree_new(s, &share, -1);
+		struct tree *t = tree_new(s, &share, -1, NULL);
 		assert_non_null(t);
 		struct open *o = new_open(s, t);
 		assert_int_equal(open_register(o), 0);
@@ -177,7 +177,7 @@ static void detached_open_outlives_its_session(void **state)
 	struct session *s = valid_session();
 	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	assert_true(root >= 0);
-	struct tree *t = tree_new(s, &share, root);
+	struct tree *t = tree_new(s, &share, root, NULL);
 	assert_non_null(t);
 	struct open *o = new_open(s, t);
 	assert_int_equal(open_register(o), 0);
@@ -199,7 +199,7 @@ static void detached_open_outlives_its_session(void **state)
 	/* a reconnect attaches it to a new session and tree */
 	struct session *s2 = valid_session();
 	int root2 = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct tree *t2 = tree_new(s2, &share, root2);
+	struct tree *t2 = tree_new(s2, &share, root2, NULL);
 	assert_int_equal(open_attach(d, s2, t2), 0);
 	assert_int_equal(open_attach(d, s2, t2), -ENOENT);
 	assert_int_equal(d->persistent_id, pid);
@@ -218,12 +218,12 @@ static void attach_refused_to_destroyed_session(void **state)
 	(void)state;
 	struct session *s = valid_session();
 	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct tree *t = tree_new(s, &share, root);
+	struct tree *t = tree_new(s, &share, root, NULL);
 	struct open *o = new_open(s, t);
 	assert_int_equal(open_register(o), 0);
 	assert_int_equal(open_detach(o), 0);
 	struct session *s2 = valid_session();
-	struct tree *t2 = tree_new(s2, &share, -1);
+	struct tree *t2 = tree_new(s2, &share, -1, NULL);
 	atomic_fetch_add(&t2->refs, 1);
 	session_destroy(s2);
 	assert_int_equal(open_attach(o, s2, t2), -ENOTCONN);
