@@ -323,31 +323,38 @@ static bool listen_all(const struct conf *cf, struct worker *workers, int n_work
 	return true;
 }
 
-int server_run(struct conf *cf, const char *conf_path)
-{
-	int rc = 1, pid_fd = -1;
+/* What server_run() holds while the server runs, for its teardown. */
+struct running {
+	struct worker *workers;
+	int n_workers;
+	int inited;  /* workers[0..inited) have a ring */
+	int started; /* workers[0..started) have a thread */
+	int pid_fd;
 	char pid_path[4200];
-	reload_path = conf_path;
+};
+
+/* Everything before the workers: pid file, log file, OpenSSL, the calls
+ * lower layers make upwards, the vfs engine, the user database.  false
+ * (message logged, cf freed, pid file released) on failure. */
+static bool server_setup(struct conf *cf, struct running *r)
+{
 	log_set_level(cf->log_level);
 	/* New files get exactly the modes the share's options compute
 	 * (create mask & co.), whatever umask smb3d was started with (Samba
 	 * does the same). */
 	umask(0);
-	if (!take_pid_file(cf, pid_path, sizeof(pid_path), &pid_fd)) {
+	if (!take_pid_file(cf, r->pid_path, sizeof(r->pid_path), &r->pid_fd)) {
 		conf_free(cf);
-		return 1;
+		return false;
 	}
 	int lr = log_open_file(cf->log_file, (long long)cf->max_log_size * 1024);
 	if (lr < 0) {
 		log_fatal("cannot open log file %s: %s", cf->log_file, strerror(-lr));
-		conf_free(cf);
-		pidfile_release(pid_fd, pid_path);
-		return 1;
+		goto fail;
 	}
 	if (crypto_init() < 0) {
 		log_fatal("cannot initialise OpenSSL (default and legacy providers)");
-		conf_free(cf);
-		return 1;
+		goto fail;
 	}
 	srv_init();
 	/* the calls lower layers make upwards (docs/ARCHITECTURE.md "Layers") */
@@ -356,99 +363,150 @@ int server_run(struct conf *cf, const char *conf_path)
 	vfs_init(cf->io_backend == IO_BACKEND_THREADS ? VFS_THREADS : VFS_URING, 0);
 	if (srv_passdb_load(cf->passdb_path) < 0) {
 		log_fatal("cannot read user database %s", cf->passdb_path);
-		conf_free(cf);
-		pidfile_release(pid_fd, pid_path);
-		return 1;
+		goto fail;
 	}
+	return true;
+fail:
+	conf_free(cf);
+	pidfile_release(r->pid_fd, r->pid_path);
+	return false;
+}
+
+/* The buffer pool's bounds, the number of workers and the descriptor
+ * limits; returns the number of workers. */
+static int apply_limits(const struct conf *cf)
+{
 	bufpool_limit = (size_t)cf->buffer_pool_mb << 20;
 	/* pinned (registered) buffer bytes per ring: twice the pool, at least 32 MiB */
 	bufpool_pin_limit = 2 * bufpool_limit > (32u << 20) ? 2 * bufpool_limit : 32u << 20;
 	int n_workers = cf->workers > 0 ? cf->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (n_workers < 1)
 		n_workers = 1;
-	size_t max_pdu = (size_t)cf->max_io_size + 64 * 1024;
 	atomic_store(&srv.n_workers, n_workers);
 	apply_open_limits(cf);
-	/* What start-up still needs once the control thread runs: a reload may
-	 * replace and free this snapshot from then on. */
-	unsigned port0 = cf->ports[0];
-	int metrics_port = cf->metrics_port;
-	bool threads_engine = cf->io_backend == IO_BACKEND_THREADS;
-	conf_current_set(cf);
+	return n_workers;
+}
 
-	/* Block the signals in every thread; the main thread waits for them. */
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+/* Block the signals in every thread; the main thread waits for them. */
+static void block_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
 
-	struct worker *workers = calloc((size_t)n_workers, sizeof(*workers));
-	int started = 0, inited = 0;
-	if (!workers)
-		goto out;
-	for (; inited < n_workers; inited++) {
-		int ret = worker_init(&workers[inited], inited, (unsigned)cf->ring_entries, cf->sqpoll);
+/* One ring per worker; no thread yet. */
+static bool workers_create(const struct conf *cf, struct running *r)
+{
+	r->workers = calloc((size_t)r->n_workers, sizeof(*r->workers));
+	if (!r->workers)
+		return false;
+	for (; r->inited < r->n_workers; r->inited++) {
+		struct worker *w = &r->workers[r->inited];
+		int ret = worker_init(w, r->inited, (unsigned)cf->ring_entries, cf->sqpoll);
 		if (ret < 0) {
 			log_fatal("cannot create an io_uring: %s", strerror(-ret));
-			goto out;
+			return false;
 		}
 		/* fixed buffers serve the io_uring engine's file reads and writes */
-		workers[inited].fixed_buffers = cf->fixed_buffers && cf->io_backend == IO_BACKEND_URING;
+		w->fixed_buffers = cf->fixed_buffers && cf->io_backend == IO_BACKEND_URING;
 	}
-	if (!listen_all(cf, workers, n_workers, max_pdu))
-		goto out;
+	return true;
+}
+
+/* The control socket, then the worker threads.  cf may be freed by a
+ * reload as soon as the control thread runs: it is not read after that. */
+static bool threads_start(const struct conf *cf, struct running *r)
+{
 	/* Before the workers start: a running server's socket is never taken. */
 	int cret = control_start(cf->control_socket, reload);
 	if (cret == -EADDRINUSE) {
 		log_fatal("control socket %s belongs to a running server", cf->control_socket);
-		goto out;
+		return false;
 	}
 	if (cret < 0)
 		log_warn("control socket %s: %s (smb3ctl status will not work)", cf->control_socket, strerror(-cret));
-	for (; started < n_workers; started++) {
-		if (worker_start(&workers[started]) < 0) {
+	for (; r->started < r->n_workers; r->started++) {
+		if (worker_start(&r->workers[r->started]) < 0) {
 			log_fatal("cannot start worker threads");
-			goto out;
+			return false;
 		}
 	}
-	int mret = metrics_http_start("127.0.0.1", metrics_port);
-	if (mret < 0) {
-		log_fatal("cannot serve metrics on 127.0.0.1:%d: %s", metrics_port, strerror(-mret));
-		goto out;
-	}
-	log_notice("smb3d %s ready: %d workers, port %u%s", SMB3D_VERSION, n_workers, port0,
-		   threads_engine ? ", io backend threads" : "");
+	return true;
+}
+
+static bool metrics_start(int port)
+{
+	int mret = metrics_http_start("127.0.0.1", port);
+	if (mret < 0)
+		log_fatal("cannot serve metrics on 127.0.0.1:%d: %s", port, strerror(-mret));
+	return mret >= 0;
+}
+
+/* SIGHUP reloads; SIGTERM or SIGINT returns. */
+static void wait_for_stop(const sigset_t *sigs)
+{
 	for (;;) {
 		int sig = 0;
-		if (sigwait(&sigs, &sig) != 0)
+		if (sigwait(sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
 			reload(NULL);
 			continue;
 		}
 		log_notice("signal %d: stopping", sig);
-		break;
+		return;
 	}
-	rc = 0;
-	metrics_http_stop();
-out:
+}
+
+/* Undoes what server_run() did, whatever it got to. */
+static void server_teardown(struct running *r)
+{
 	control_stop();
-	for (int i = 0; i < started; i++)
-		worker_stop(&workers[i]);
-	for (int i = 0; i < started; i++)
-		worker_join(&workers[i]);
+	for (int i = 0; i < r->started; i++)
+		worker_stop(&r->workers[i]);
+	for (int i = 0; i < r->started; i++)
+		worker_join(&r->workers[i]);
 	/* The pool stops before the workers' mailboxes close: a pool thread
 	 * finishing a job still posts its completion there (ThreadSanitizer
 	 * saw the eventfd closed under it). */
 	vfs_fini();
-	for (int i = 0; i < inited; i++)
-		worker_fini(&workers[i]);
-	free(workers);
+	for (int i = 0; i < r->inited; i++)
+		worker_fini(&r->workers[i]);
+	free(r->workers);
 	conf_current_set(NULL);
 	srv_passdb_fini();
-	pidfile_release(pid_fd, pid_path);
+	pidfile_release(r->pid_fd, r->pid_path);
+}
+
+int server_run(struct conf *cf, const char *conf_path)
+{
+	struct running r = { .pid_fd = -1 };
+	reload_path = conf_path;
+	if (!server_setup(cf, &r))
+		return 1;
+	r.n_workers = apply_limits(cf);
+	size_t max_pdu = (size_t)cf->max_io_size + 64 * 1024;
+	/* What start-up still needs once the control thread runs: a reload may
+	 * replace and free this snapshot from then on. */
+	unsigned port0 = cf->ports[0];
+	int metrics_port = cf->metrics_port;
+	bool threads_engine = cf->io_backend == IO_BACKEND_THREADS;
+	conf_current_set(cf);
+	sigset_t sigs;
+	block_signals(&sigs);
+	int rc = 1;
+	if (workers_create(cf, &r) && listen_all(cf, r.workers, r.n_workers, max_pdu) &&
+	    threads_start(cf, &r) && metrics_start(metrics_port)) {
+		log_notice("smb3d %s ready: %d workers, port %u%s", SMB3D_VERSION, r.n_workers, port0,
+			   threads_engine ? ", io backend threads" : "");
+		wait_for_stop(&sigs);
+		rc = 0;
+		metrics_http_stop();
+	}
+	server_teardown(&r);
 	return rc;
 }
