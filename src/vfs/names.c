@@ -150,100 +150,116 @@ struct ci_job {
 	char *out;
 };
 
+/* Moves *pp to its next non-empty component, copied into comp; *last says
+ * whether only slashes follow it.  1 with a component, 0 at the end, or
+ * -ENAMETOOLONG, -EINVAL for "." and "..". */
+static int next_component(const char **pp, char comp[NAME_MAX + 1], bool *last)
+{
+	const char *p = *pp;
+	while (*p == '/') /* "a//b" or a trailing '/' */
+		p++;
+	if (!*p)
+		return 0;
+	const char *e = strchr(p, '/');
+	size_t clen = e ? (size_t)(e - p) : strlen(p);
+	if (clen > NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(comp, p, clen);
+	comp[clen] = '\0';
+	if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0)
+		return -EINVAL;
+	const char *next = p + clen;
+	while (*next == '/')
+		next++;
+	*last = *next == '\0';
+	*pp = next;
+	return 1;
+}
+
+/* Appends "/name" (or "name" to an empty path) to the PATH_MAX+1 buffer res
+ * of length *rlen.  0 or -ENAMETOOLONG. */
+static int append_component(char *res, size_t *rlen, const char *name)
+{
+	size_t n = strlen(name);
+	if (*rlen + (*rlen ? 1 : 0) + n > PATH_MAX)
+		return -ENAMETOOLONG;
+	if (*rlen)
+		res[(*rlen)++] = '/';
+	memcpy(res + *rlen, name, n + 1);
+	*rlen += n;
+	return 0;
+}
+
+/* The name on disk of component comp in directory res (relative to
+ * rootfd), copied into found: comp itself when it exists as written, else
+ * the case-insensitive match, else comp when it is the last component (to
+ * be created).  0 or -errno. */
+static int ci_component(int rootfd, char *res, size_t rlen, const char *comp, bool last,
+			char found[NAME_MAX + 1])
+{
+	size_t save = rlen;
+	int r = append_component(res, &rlen, comp);
+	if (r < 0)
+		return r;
+	int cfd = open_beneath(rootfd, res, O_PATH | (last ? O_NOFOLLOW : 0));
+	res[save] = '\0';
+	if (cfd >= 0) {
+		close(cfd);
+		strcpy(found, comp);
+		return 0;
+	}
+	if (cfd != -ENOENT)
+		return cfd;
+	r = scan_dir(rootfd, res, comp, found);
+	if (r == -ENOENT && last) {
+		strcpy(found, comp); /* to be created */
+		return 0;
+	}
+	return r;
+}
+
 static long resolve_job(void *arg)
 {
 	struct ci_job *j = arg;
 	const char *path = j->path;
-	size_t plen = strlen(path);
-	if (plen >= PATH_MAX)
+	if (strlen(path) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	if (path[0] == '/')
 		return -EINVAL;
-	/* The common case: the path exists as written. */
+	/* The common case: the path exists as written, and only "." and ".."
+	 * components are still rejected below. */
 	int fd = open_beneath(j->rootfd, path, O_PATH | O_NOFOLLOW);
-	if (fd >= 0) {
+	bool exact = fd >= 0;
+	if (fd >= 0)
 		close(fd);
-		/* still reject "." / ".." components below */
-	}
 	char *res = malloc(PATH_MAX + 1);
 	if (!res)
 		return -ENOMEM;
 	size_t rlen = 0;
 	res[0] = '\0';
-	const char *p = path;
-	int ret = 0;
-	bool exact = fd >= 0;
-	while (*p) {
-		const char *e = strchr(p, '/');
-		size_t clen = e ? (size_t)(e - p) : strlen(p);
-		const char *next = e ? e + 1 : p + clen;
-		while (*next == '/')
-			next++;
-		bool last = *next == '\0';
-		if (clen == 0) { /* "a//b" or a trailing '/' */
-			p = next;
-			continue;
+	char comp[NAME_MAX + 1], found[NAME_MAX + 1];
+	bool last = false;
+	int r;
+	while ((r = next_component(&path, comp, &last)) > 0) {
+		if (rlen + (rlen ? 1 : 0) + strlen(comp) > PATH_MAX) {
+			r = -ENAMETOOLONG;
+			break;
 		}
-		if (clen > NAME_MAX) {
-			ret = -ENAMETOOLONG;
-			goto fail;
-		}
-		char comp[NAME_MAX + 1];
-		memcpy(comp, p, clen);
-		comp[clen] = '\0';
-		if (strcmp(comp, ".") == 0 || strcmp(comp, "..") == 0) {
-			ret = -EINVAL;
-			goto fail;
-		}
-		size_t need = rlen + (rlen ? 1 : 0) + clen;
-		if (need > PATH_MAX) {
-			ret = -ENAMETOOLONG;
-			goto fail;
-		}
-		char found[NAME_MAX + 1];
-		const char *use = comp;
 		if (!exact) {
-			/* Try as written, relative to the root. */
-			size_t save = rlen;
-			if (rlen)
-				res[rlen++] = '/';
-			memcpy(res + rlen, comp, clen + 1);
-			int cfd = open_beneath(j->rootfd, res, O_PATH | (last ? O_NOFOLLOW : 0));
-			res[save] = '\0';
-			rlen = save;
-			if (cfd >= 0) {
-				close(cfd);
-			} else if (cfd == -ENOENT) {
-				int r = scan_dir(j->rootfd, res, comp, found);
-				if (r == 0)
-					use = found;
-				else if (r == -ENOENT && last)
-					use = comp; /* to be created */
-				else {
-					ret = r;
-					goto fail;
-				}
-			} else {
-				ret = cfd;
-				goto fail;
-			}
+			r = ci_component(j->rootfd, res, rlen, comp, last, found);
+			if (r < 0)
+				break;
 		}
-		size_t ulen = strlen(use);
-		if (rlen + (rlen ? 1 : 0) + ulen > PATH_MAX) {
-			ret = -ENAMETOOLONG;
-			goto fail;
-		}
-		if (rlen)
-			res[rlen++] = '/';
-		memcpy(res + rlen, use, ulen + 1);
-		rlen += ulen;
-		p = next;
+		r = append_component(res, &rlen, exact ? comp : found);
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		free(res);
+		return r;
 	}
 	j->out = res;
 	return 0;
-fail:
-	free(res);
-	return ret;
 }
 
 /* A path resolve_job would return unchanged when it exists: relative, no

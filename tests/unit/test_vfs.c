@@ -331,6 +331,21 @@ static void body_resolve_ci(void)
 	CHECK_EQ(vfs_resolve_ci(NULL, rootfd, "DIR/New.Txt", &out), 0); /* last may be missing */
 	CHECK(out && strcmp(out, "dir/New.Txt") == 0);
 	free(out);
+	/* empty components and a trailing slash are dropped; only the last
+	 * component may be missing */
+	CHECK_EQ(vfs_resolve_ci(NULL, rootfd, "DIR//FILE.txt/", &out), 0);
+	CHECK(out && strcmp(out, "dir/file.txt") == 0);
+	free(out);
+	CHECK_EQ(vfs_resolve_ci(NULL, rootfd, "dir//file.txt", &out), 0);
+	CHECK(out && strcmp(out, "dir/file.txt") == 0);
+	free(out);
+	CHECK_EQ(vfs_resolve_ci(NULL, rootfd, "dir/Missing/x", &out), -ENOENT);
+	CHECK_EQ(vfs_resolve_ci(NULL, rootfd, "dir/./file.txt", &out), -EINVAL);
+	CHECK_EQ(vfs_resolve_ci(NULL, rootfd, "dir/..", &out), -EINVAL);
+	char longname[NAME_MAX + 3];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	CHECK_EQ(vfs_resolve_ci(NULL, rootfd, longname, &out), -ENAMETOOLONG);
 	CHECK_EQ(vfs_resolve_ci(NULL, rootfd, "NoDir/x", &out), -ENOENT);
 	CHECK_EQ(vfs_resolve_ci(NULL, rootfd, "dir/../x", &out), -EINVAL);
 	CHECK_EQ(vfs_resolve_ci(NULL, rootfd, "./dir", &out), -EINVAL);
