@@ -151,7 +151,19 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 	dump_patterns("hide files", &s->hide_files, out);
 }
 
-void conf_dump(const struct conf *c, FILE *out)
+/* "\tNAME = w1 w2 ..." for a list that is not empty. */
+static void dump_words(const char *name, char *const *v, size_t n, FILE *out)
+{
+	if (!n)
+		return;
+	fprintf(out, "\t%s =", name);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, " %s", v[i]);
+	fprintf(out, "\n");
+}
+
+/* Names, ports, interfaces, protocols, signing and encryption, users. */
+static void dump_global_network(const struct conf *c, FILE *out)
 {
 	fputs("# Global parameters\n[global]\n", out);
 	fprintf(out, "\tnetbios name = %s\n", c->netbios_name);
@@ -178,6 +190,11 @@ void conf_dump(const struct conf *c, FILE *out)
 	fprintf(out, "\tpassdb backend = smbpasswd:%s\n", c->passdb_path);
 	fprintf(out, "\tmap to guest = %s\n", map_to_guest_name(c->map_to_guest));
 	fprintf(out, "\tguest account = %s\n", c->guest_account);
+}
+
+/* Logging, the io engine and every limit. */
+static void dump_global_limits(const struct conf *c, FILE *out)
+{
 	fprintf(out, "\tlog level = %d\n", c->log_level);
 	if (c->log_file)
 		fprintf(out, "\tlog file = %s\n", c->log_file);
@@ -200,23 +217,18 @@ void conf_dump(const struct conf *c, FILE *out)
 	fprintf(out, "\tmax tree connects per session = %d\n", c->max_tree_connects);
 	fprintf(out, "\tmax sessions per connection = %d\n", c->max_sessions_conn);
 	fprintf(out, "\trestrict anonymous = %d\n", c->null_session ? 0 : 2);
+}
+
+/* The control socket, pid file, metrics, hosts, io tuning. */
+static void dump_global_admin(const struct conf *c, FILE *out)
+{
 	fprintf(out, "\tcontrol socket = %s\n", c->control_socket);
 	char pidf[4200];
 	if (conf_pid_file(c, pidf, sizeof(pidf)))
 		fprintf(out, "\tpid directory = %.*s\n", (int)(strrchr(pidf, '/') - pidf), pidf);
 	fprintf(out, "\tmetrics port = %d\n", c->metrics_port);
-	if (c->n_hosts_allow) {
-		fprintf(out, "\thosts allow =");
-		for (size_t i = 0; i < c->n_hosts_allow; i++)
-			fprintf(out, " %s", c->hosts_allow[i]);
-		fprintf(out, "\n");
-	}
-	if (c->n_hosts_deny) {
-		fprintf(out, "\thosts deny =");
-		for (size_t i = 0; i < c->n_hosts_deny; i++)
-			fprintf(out, " %s", c->hosts_deny[i]);
-		fprintf(out, "\n");
-	}
+	dump_words("hosts allow", c->hosts_allow, c->n_hosts_allow, out);
+	dump_words("hosts deny", c->hosts_deny, c->n_hosts_deny, out);
 	fprintf(out, "\tuse sendfile = %s\n", c->use_sendfile ? "Yes" : "No");
 	fprintf(out, "\tio_uring ring size = %d\n", c->ring_entries);
 	fprintf(out, "\tio_uring sqpoll = %s\n", c->sqpoll ? "Yes" : "No");
@@ -225,7 +237,10 @@ void conf_dump(const struct conf *c, FILE *out)
 	/* A [global] "case sensitive" is also the default of the shares below;
 	 * each share states its own value, so this one only keeps the global. */
 	fprintf(out, "\tcase sensitive = %s\n", yes_no(!c->case_insensitive_default));
+}
 
+static void dump_shares(const struct conf *c, FILE *out)
+{
 	for (size_t i = 0; i < c->n_shares; i++) {
 		const struct conf_share *s = &c->shares[i];
 		if (s->ipc) {
@@ -240,4 +255,12 @@ void conf_dump(const struct conf *c, FILE *out)
 	}
 	if (c->homes)
 		dump_share(c, c->homes, out);
+}
+
+void conf_dump(const struct conf *c, FILE *out)
+{
+	dump_global_network(c, out);
+	dump_global_limits(c, out);
+	dump_global_admin(c, out);
+	dump_shares(c, out);
 }
