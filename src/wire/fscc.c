@@ -39,31 +39,40 @@ static int put_name_trunc(struct wr *w, const char *name, size_t size)
 	return -EOVERFLOW;
 }
 
+/* One encoder per class.  n16 is the UTF-16 size of fi->name; an encoder
+ * returns 0, or -EOVERFLOW when a variable-length class was truncated. */
+typedef int (*file_info_put)(struct wr *w, const struct fscc_file_info *fi, size_t n16);
+
 /* FILE_BASIC_INFORMATION (2.4.7): 4 times, attributes, 4 reserved = 40. */
-static void put_basic(struct wr *w, const struct fscc_file_info *fi)
+static int put_basic(struct wr *w, const struct fscc_file_info *fi, size_t n16)
 {
+	(void)n16;
 	wr_le64(w, fi->create);
 	wr_le64(w, fi->access);
 	wr_le64(w, fi->write);
 	wr_le64(w, fi->change);
 	wr_le32(w, fi->attrs);
 	wr_le32(w, 0);
+	return 0;
 }
 
 /* FILE_STANDARD_INFORMATION (2.4.47) = 24. */
-static void put_standard(struct wr *w, const struct fscc_file_info *fi)
+static int put_standard(struct wr *w, const struct fscc_file_info *fi, size_t n16)
 {
+	(void)n16;
 	wr_le64(w, fi->alloc);
 	wr_le64(w, fi->eof);
 	wr_le32(w, fi->nlink);
 	wr_u8(w, fi->delete_pending);
 	wr_u8(w, fi->directory);
 	wr_le16(w, 0);
+	return 0;
 }
 
 /* FILE_STREAM_INFORMATION (2.4.49): whole entries, 8-byte aligned. */
-static int put_streams(struct wr *w, const struct fscc_file_info *fi)
+static int put_streams(struct wr *w, const struct fscc_file_info *fi, size_t n16_unused)
 {
+	(void)n16_unused;
 	uint8_t *prev = NULL;
 	for (unsigned i = 0; i < fi->n_streams; i++) {
 		const struct fscc_stream *s = &fi->streams[i];
@@ -87,118 +96,168 @@ static int put_streams(struct wr *w, const struct fscc_file_info *fi)
 	return 0;
 }
 
+static int put_internal(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	(void)n16;
+	wr_le64(w, fi->index);
+	return 0;
+}
+
+static int put_ea(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	(void)n16;
+	wr_le32(w, fi->ea_size);
+	return 0;
+}
+
+static int put_access(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	(void)n16;
+	wr_le32(w, fi->access_mask);
+	return 0;
+}
+
+static int put_position(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	(void)n16;
+	wr_le64(w, fi->position);
+	return 0;
+}
+
+static int put_mode(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	(void)n16;
+	wr_le32(w, fi->mode);
+	return 0;
+}
+
+static int put_alignment(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	(void)n16;
+	wr_le32(w, fi->alignment);
+	return 0;
+}
+
+/* FILE_NAME_INFORMATION (2.4.28): length, then the name (truncated). */
+static int put_name(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	wr_le32(w, (uint32_t)n16);
+	return put_name_trunc(w, fi->name, n16);
+}
+
+/* 2.4.2: Basic, Standard, Internal, Ea, Access, Position, Mode, Alignment,
+ * Name = 40+24+8+4+4+8+4+4+4 = 100 + name. */
+static int put_all(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	put_basic(w, fi, n16);
+	put_standard(w, fi, n16);
+	put_internal(w, fi, n16);
+	put_ea(w, fi, n16);
+	put_access(w, fi, n16);
+	put_position(w, fi, n16);
+	put_mode(w, fi, n16);
+	put_alignment(w, fi, n16);
+	return put_name(w, fi, n16);
+}
+
+/* 2.4.9: not compressed: CompressedFileSize = EndOfFile, format/shifts 0,
+ * 3 reserved bytes. */
+static int put_compression(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	(void)n16;
+	wr_le64(w, fi->eof);
+	wr_zero(w, 8);
+	return 0;
+}
+
+/* 2.4.29: the four times, sizes and attributes = 56. */
+static int put_network_open(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	(void)n16;
+	wr_le64(w, fi->create);
+	wr_le64(w, fi->access);
+	wr_le64(w, fi->write);
+	wr_le64(w, fi->change);
+	wr_le64(w, fi->alloc);
+	wr_le64(w, fi->eof);
+	wr_le32(w, fi->attrs);
+	wr_le32(w, 0);
+	return 0;
+}
+
+static int put_attribute_tag(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	(void)n16;
+	wr_le32(w, fi->attrs);
+	wr_le32(w, fi->reparse_tag);
+	return 0;
+}
+
+/* 2.4.26: VolumeSerialNumber 8, FileId 16 (128-bit). */
+static int put_id(struct wr *w, const struct fscc_file_info *fi, size_t n16)
+{
+	(void)n16;
+	wr_le64(w, fi->volume_serial);
+	wr_le64(w, fi->index);
+	wr_le64(w, 0);
+	return 0;
+}
+
+/* The file information classes QUERY_INFO answers: the size of the fixed
+ * part, whether a name or list follows it, the encoder. */
+static const struct file_class {
+	uint8_t min;
+	bool variable;
+	file_info_put put;
+} file_classes[FileIdInformation + 1] = {
+	[FileBasicInformation] = { 40, false, put_basic },
+	[FileStandardInformation] = { 24, false, put_standard },
+	[FileInternalInformation] = { 8, false, put_internal },
+	[FileEaInformation] = { 4, false, put_ea },
+	[FileAccessInformation] = { 4, false, put_access },
+	[FileNameInformation] = { 4, true, put_name },
+	[FileNormalizedNameInformation] = { 4, true, put_name },
+	[FilePositionInformation] = { 8, false, put_position },
+	[FileModeInformation] = { 4, false, put_mode },
+	[FileAlignmentInformation] = { 4, false, put_alignment },
+	[FileAllInformation] = { 100, true, put_all },
+	[FileStreamInformation] = { 24, true, put_streams },
+	[FileCompressionInformation] = { 16, false, put_compression },
+	[FileNetworkOpenInformation] = { 56, false, put_network_open },
+	[FileAttributeTagInformation] = { 8, false, put_attribute_tag },
+	[FileIdInformation] = { 24, false, put_id },
+};
+
+static const struct file_class *file_class_of(uint8_t cls)
+{
+	if (cls >= sizeof(file_classes) / sizeof(file_classes[0]) || !file_classes[cls].put)
+		return NULL;
+	return &file_classes[cls];
+}
+
 long fscc_file_info_min_size(uint8_t cls)
 {
-	switch (cls) {
-	case FileBasicInformation: return 40;
-	case FileStandardInformation: return 24;
-	case FileInternalInformation: return 8;
-	case FileEaInformation: return 4;
-	case FileAccessInformation: return 4;
-	case FileNameInformation: return 4;
-	case FileNormalizedNameInformation: return 4;
-	case FilePositionInformation: return 8;
-	case FileModeInformation: return 4;
-	case FileAlignmentInformation: return 4;
-	case FileAllInformation: return 100;
-	case FileStreamInformation: return 24;
-	case FileCompressionInformation: return 16;
-	case FileNetworkOpenInformation: return 56;
-	case FileAttributeTagInformation: return 8;
-	case FileIdInformation: return 24;
-	default: return -EINVAL;
-	}
+	const struct file_class *c = file_class_of(cls);
+	return c ? c->min : -EINVAL;
 }
 
 bool fscc_file_info_is_variable(uint8_t cls)
 {
-	return cls == FileNameInformation || cls == FileNormalizedNameInformation ||
-	       cls == FileAllInformation || cls == FileStreamInformation;
+	const struct file_class *c = file_class_of(cls);
+	return c && c->variable;
 }
 
 int fscc_file_info_encode(struct wr *w, uint8_t cls, const struct fscc_file_info *fi)
 {
-	long min = fscc_file_info_min_size(cls);
-	if (min < 0)
+	const struct file_class *c = file_class_of(cls);
+	if (!c)
 		return -EINVAL;
-	if (wr_left(w) < (size_t)min)
+	if (wr_left(w) < c->min)
 		return -ENOSPC;
 	long n16 = name16_size(fi->name);
 	if (n16 < 0)
 		return (int)n16;
-
-	switch (cls) {
-	case FileBasicInformation:
-		put_basic(w, fi);
-		break;
-	case FileStandardInformation:
-		put_standard(w, fi);
-		break;
-	case FileInternalInformation:
-		wr_le64(w, fi->index);
-		break;
-	case FileEaInformation:
-		wr_le32(w, fi->ea_size);
-		break;
-	case FileAccessInformation:
-		wr_le32(w, fi->access_mask);
-		break;
-	case FilePositionInformation:
-		wr_le64(w, fi->position);
-		break;
-	case FileModeInformation:
-		wr_le32(w, fi->mode);
-		break;
-	case FileAlignmentInformation:
-		wr_le32(w, fi->alignment);
-		break;
-	case FileNameInformation:
-	case FileNormalizedNameInformation:
-		wr_le32(w, (uint32_t)n16);
-		return put_name_trunc(w, fi->name, (size_t)n16);
-	case FileAllInformation:
-		/* 2.4.2: Basic, Standard, Internal, Ea, Access, Position,
-		 * Mode, Alignment, Name = 40+24+8+4+4+8+4+4+4 = 100 + name. */
-		put_basic(w, fi);
-		put_standard(w, fi);
-		wr_le64(w, fi->index);
-		wr_le32(w, fi->ea_size);
-		wr_le32(w, fi->access_mask);
-		wr_le64(w, fi->position);
-		wr_le32(w, fi->mode);
-		wr_le32(w, fi->alignment);
-		wr_le32(w, (uint32_t)n16);
-		return put_name_trunc(w, fi->name, (size_t)n16);
-	case FileStreamInformation:
-		return put_streams(w, fi);
-	case FileCompressionInformation:
-		/* 2.4.9: not compressed: CompressedFileSize = EndOfFile,
-		 * format/shifts 0, 3 reserved bytes. */
-		wr_le64(w, fi->eof);
-		wr_zero(w, 8);
-		break;
-	case FileNetworkOpenInformation:
-		wr_le64(w, fi->create);
-		wr_le64(w, fi->access);
-		wr_le64(w, fi->write);
-		wr_le64(w, fi->change);
-		wr_le64(w, fi->alloc);
-		wr_le64(w, fi->eof);
-		wr_le32(w, fi->attrs);
-		wr_le32(w, 0);
-		break;
-	case FileAttributeTagInformation:
-		wr_le32(w, fi->attrs);
-		wr_le32(w, fi->reparse_tag);
-		break;
-	case FileIdInformation:
-		/* 2.4.26: VolumeSerialNumber 8, FileId 16 (128-bit). */
-		wr_le64(w, fi->volume_serial);
-		wr_le64(w, fi->index);
-		wr_le64(w, 0);
-		break;
-	}
-	return 0;
+	return c->put(w, fi, (size_t)n16);
 }
 
 long fscc_fs_info_min_size(uint8_t cls)
