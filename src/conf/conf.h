@@ -110,6 +110,8 @@ struct conf {
 	int negotiate_timeout;      /* "negotiate timeout" seconds, default 20 */
 	int pdu_timeout;            /* "pdu timeout": seconds for one PDU once it began, 0 = none, default 60 */
 	int oplock_break_timeout;   /* "smb3d:oplock break timeout": seconds a break waits for its ack, default 35 */
+	bool disable_lock_sequence_checking; /* "smb2 disable lock sequence checking": only durable and
+	                               resilient opens detect LOCK replays (Windows), default no */
 	int max_unauth_conns;       /* "max unauthenticated connections", 0 = no bound, default 1024 */
 	int max_open_files;         /* "max open files": opens in the server, 0 = from RLIMIT_NOFILE (default) */
 	int max_open_files_session; /* "max open files per session", default 16384 */

@@ -210,6 +210,7 @@ static void dump_global_limits(const struct conf *c, FILE *out)
 	fprintf(out, "\tnegotiate timeout = %d\n", c->negotiate_timeout);
 	fprintf(out, "\tpdu timeout = %d\n", c->pdu_timeout);
 	fprintf(out, "\tsmb3d:oplock break timeout = %d\n", c->oplock_break_timeout);
+	fprintf(out, "\tsmb2 disable lock sequence checking = %s\n", yes_no(c->disable_lock_sequence_checking));
 	fprintf(out, "\tmax unauthenticated connections = %d\n", c->max_unauth_conns);
 	fprintf(out, "\tmax open files = %d\n", c->max_open_files);
 	fprintf(out, "\tmax open files per session = %d\n", c->max_open_files_session);

@@ -667,6 +667,7 @@ static const struct opt options[] = {
 	{ "pdu timeout", GLOBAL, K_INT, G(pdu_timeout), 0, 3600, NULL },
 	/* smb3d's own prefix: Samba's "oplock break wait time" means something else */
 	{ "smb3d:oplock break timeout", GLOBAL, K_INT, G(oplock_break_timeout), 1, 3600, NULL },
+	{ "smb2 disable lock sequence checking", GLOBAL, K_BOOL, G(disable_lock_sequence_checking), 0, 0, NULL },
 	{ "max unauthenticated connections", GLOBAL, K_INT, G(max_unauth_conns), 0, 1000000, NULL },
 	{ "max open files", GLOBAL, K_INT, G(max_open_files), 0, 100000000, NULL },
 	{ "max open files per session", GLOBAL, K_INT, G(max_open_files_session), 1, 100000000, NULL },

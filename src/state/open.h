@@ -47,6 +47,14 @@ struct open_chanseq {
 	uint32_t generation;          /* +1 each time seq moves forward */
 };
 
+/* The lock sequence buckets of an open ([MS-SMB2] 3.3.1.10
+ * Open.LockSequenceArray), under its file's lock; rules in mc/lockseq.c. */
+#define OPEN_LOCKSEQ_BUCKETS 64
+struct open_lockseq {
+	uint64_t valid;               /* bit i: bucket i+1 holds a number */
+	uint8_t number[OPEN_LOCKSEQ_BUCKETS];
+};
+
 struct brl_waiter;            /* a blocked LOCK request (src/cmd/lock.c) */
 struct notify_watch;          /* a pending CHANGE_NOTIFY (src/cmd/change_notify.c) */
 struct attr_cache;            /* cached DOS attributes of an open (src/cmd/attrcache.c) */
@@ -100,6 +108,7 @@ struct open {
 	/* multichannel part 2 fills these */
 	uint8_t create_guid[16];
 	struct open_chanseq chanseq;  /* mc/chanseq.c */
+	struct open_lockseq lockseq;  /* mc/lockseq.c, under file->lock */
 	uint8_t lease_key[16];
 	/* what open_register charged against the open limits (undone by
 	 * open_unregister without touching the session, which may be gone) */

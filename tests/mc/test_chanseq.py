@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Channel sequence numbers ([MS-SMB2] 3.3.5.2.10) against a real smb3d,
-with the raw client of tests/lib (what smbtorture's smb2.replay.channel-sequence
-does not reach):
+"""Channel sequence numbers ([MS-SMB2] 3.3.5.2.10) and lock sequence numbers
+(3.3.5.14) against a real smb3d, with the raw client of tests/lib (what
+smbtorture's smb2.replay.channel-sequence and smb2.lock.replay_* do not reach):
 
 1. a WRITE with an older ChannelSequence than the open has seen (here moved
    on by a READ) is refused with STATUS_FILE_NOT_AVAILABLE and changes
@@ -11,7 +11,11 @@ does not reach):
    LOCK waiting for another open's lock), and accepted once it has ended;
    the same after the waiting LOCK is cancelled (the count drains on every
    path a request can end);
-3. the 2.1 dialect has no channel sequence: the field is ignored.
+3. the 2.1 dialect has no channel sequence: the field is ignored;
+4. a LOCK whose channel died after it was applied, replayed on the session's
+   other channel with the same LockSequence, succeeds without locking twice
+   (one unlock frees the range); with another sequence number it is a new
+   request and conflicts with the lock it already holds.
 
   tests/mc/test_chanseq.py [--port N]
 Last line: "N passed, N failed"; exit 1 on failure."""
@@ -19,6 +23,7 @@ import argparse
 import os
 import struct
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -126,6 +131,35 @@ def replay_waits(srv, end_with_cancel):
     c.close()
 
 
+def lock_req(c, s, fid, flags, seq_index, seq_num):
+    hdr = c.header(R.LOCK, session_id=s.id, tree_id=s.tree_id)
+    lock_seq = (seq_index << 4) | seq_num
+    msg = hdr + struct.pack("<HHI16s", 48, 1, lock_seq, fid) + struct.pack("<QQII", 0, 10, flags, 0)
+    return c.call(msg, key(c, s)).status
+
+
+def lock_replay_after_channel_loss(srv):
+    a, s = R.connect_session("127.0.0.1", srv.port, *USERS[0])
+    b = R.Conn("127.0.0.1", srv.port, client_guid=a.client_guid).negotiate()
+    st, _ = R.session_setup(b, *USERS[0], session=s, bind=True)
+    check(st == 0, "a second channel binds to the session (%s)" % R.status_name(st))
+    fid = R.create(a, s, "lockseq.bin")
+    ex = LOCK_EXCLUSIVE | LOCK_FAIL_IMMEDIATELY
+    check(lock_req(a, s, fid, ex, 3, 1) == 0, "LOCK (bucket 3, number 1) on channel A")
+    a.close()  # the channel dies; the client cannot know the LOCK was applied
+    time.sleep(0.3)
+    st = lock_req(b, s, fid, ex, 3, 1)
+    check(st == 0, "its replay on channel B succeeds (%s)" % R.status_name(st))
+    st = lock_req(b, s, fid, ex, 3, 2)
+    check(st == 0xC0000055, "a new LOCK of the range (number 2) conflicts with the one held (%s)"
+          % R.status_name(st))
+    check(lock_req(b, s, fid, LOCK_UNLOCK, 4, 1) == 0, "one unlock frees the range")
+    st = lock_req(b, s, fid, LOCK_UNLOCK, 4, 2)
+    check(st == 0xC000007E, "a second unlock finds nothing: the lock was taken once (%s)" % R.status_name(st))
+    R.close(b, s, fid)
+    b.close()
+
+
 def smb21_ignores_sequence(srv):
     c = R.Conn("127.0.0.1", srv.port, dialects=(R.D210,)).negotiate()
     st, s = R.session_setup(c, *USERS[0])
@@ -147,6 +181,7 @@ def main():
         replay_waits(srv, end_with_cancel=False)
         replay_waits(srv, end_with_cancel=True)
         smb21_ignores_sequence(srv)
+        lock_replay_after_channel_loss(srv)
     except Exception as e:  # a broken exchange is a failure, not a crash of the runner
         check(False, "exchange failed: %r" % e)
     finally:
