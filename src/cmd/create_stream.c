@@ -16,6 +16,7 @@
 #include "cmd/create_int.h"
 #include "cmd/fileops.h"
 #include "cmd/share_policy.h"
+#include "conf/conf.h"
 #include "cmd/streams.h"
 #include "mc/oplock.h"
 #include "util/log.h"
@@ -95,6 +96,16 @@ static NTSTATUS stream_base(struct create_state *cs, struct statx *bst, bool *cr
 	return STATUS_SUCCESS;
 }
 
+/* streams_open(), or its streams_xattr counterpart where the share has it. */
+static int stream_open_as(struct create_state *cs, const struct statx *bst, const char *stream, int flags,
+			  char **ondisk)
+{
+	if (cs->req->tree->share && cs->req->tree->share->streams_xattr)
+		return streams_xattr_open(cs->root, cs->path, bst, stream, flags, ondisk);
+	dev_t dev = makedev(bst->stx_dev_major, bst->stx_dev_minor);
+	return streams_open(cs->root, dev, bst->stx_ino, stream, flags, bst->stx_uid, bst->stx_gid, ondisk);
+}
+
 /* Open, or create when the disposition says so, the depot file of stream
  * `stream` of the base file `bst` the session may access as `max`:
  * *fd, *ondisk (its name as stored, malloc'd) and *action on success. */
@@ -104,12 +115,10 @@ static NTSTATUS stream_file(struct create_state *cs, const struct statx *bst, co
 	uint32_t disp = cs->q->create_disposition;
 	bool creates = disp != FILE_OPEN && disp != FILE_OVERWRITE;
 	int trunc = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF ? O_TRUNC : 0;
-	dev_t dev = makedev(bst->stx_dev_major, bst->stx_dev_minor);
 	int fd = -ENOENT;
 	for (int tries = 0; tries < 4 && fd == -ENOENT; tries++) {
 		if (disp != FILE_CREATE) {
-			fd = streams_open(cs->root, dev, bst->stx_ino, stream, O_RDWR | trunc, bst->stx_uid,
-					  bst->stx_gid, ondisk);
+			fd = stream_open_as(cs, bst, stream, O_RDWR | trunc, ondisk);
 			if (fd >= 0) {
 				*action = !trunc ? FILE_OPENED : disp == FILE_SUPERSEDE ? FILE_SUPERSEDED : FILE_OVERWRITTEN;
 				break;
@@ -130,8 +139,7 @@ static NTSTATUS stream_file(struct create_state *cs, const struct statx *bst, co
 		NTSTATUS ds = alloc_check(cs->id, cs->root, STREAM_CREATE_SPACE);
 		if (ds != STATUS_SUCCESS)
 			return ds;
-		fd = streams_open(cs->root, dev, bst->stx_ino, stream, O_RDWR | O_CREAT | O_EXCL, bst->stx_uid,
-				  bst->stx_gid, ondisk);
+		fd = stream_open_as(cs, bst, stream, O_RDWR | O_CREAT | O_EXCL, ondisk);
 		if (fd >= 0) {
 			*action = FILE_CREATED;
 			break;

@@ -59,11 +59,13 @@ static int remove_path(struct open *o)
 			return -ENOMEM;
 		struct statx st;
 		int r = vfs_statx(id, root, base, 0, STATX_INO, &st);
+		if (r == 0 && o->tree && o->tree->share && o->tree->share->streams_xattr)
+			r = streams_xattr_unlink(root, base, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino,
+						 colon + 1);
+		else if (r == 0)
+			r = streams_unlink(root, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino, colon + 1);
 		free(base);
-		if (r < 0)
-			return r;
-		return streams_unlink(root, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino,
-				      colon + 1);
+		return r;
 	}
 	/* the last name of a file takes its streams along */
 	struct statx st;

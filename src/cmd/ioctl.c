@@ -17,6 +17,7 @@
 #include "cmd/alloc.h"
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
+#include "cmd/streams.h"
 #include "cmd/ipc.h"
 #include "mc/netif.h"
 #include "proto/srv.h"
@@ -348,6 +349,8 @@ static NTSTATUS fsctl_copychunk(struct ioctl_ctx *c)
 			st = STATUS_INVALID_VIEW_SIZE; /* the source shrank meanwhile */
 			break;
 		}
+		if ((st = streams_written(dst)))
+			break; /* a streams_xattr stream that cannot hold it */
 		chunks++;
 		total_written += (uint32_t)n;
 	}
@@ -457,7 +460,8 @@ static NTSTATUS fsctl_set_zero_data(struct ioctl_ctx *c)
 	}
 	if (r < 0)
 		return vfs_nt_status(r);
-	return rsp_empty(c);
+	NTSTATUS wst = streams_written(o);
+	return wst ? wst : rsp_empty(c);
 }
 
 static NTSTATUS fsctl_query_allocated_ranges(struct ioctl_ctx *c)

@@ -210,7 +210,15 @@ static NTSTATUS query_streams(struct smb2_req *req, struct open *o, const struct
 	} else {
 		dev = makedev((unsigned)(a->dev >> 32), (unsigned)(a->dev & 0xffffffffu));
 	}
-	if (streams_list(req->tree->root_fd, dev, ino, named, n_named) < 0)
+	int lr;
+	if (req->tree->share && req->tree->share->streams_xattr) {
+		char *base = colon ? strndup(o->path, (size_t)(colon - o->path)) : strdup(o->path);
+		lr = base ? streams_xattr_list(req->tree->root_fd, base[0] ? base : ".", named, n_named) : -ENOMEM;
+		free(base);
+	} else {
+		lr = streams_list(req->tree->root_fd, dev, ino, named, n_named);
+	}
+	if (lr < 0)
 		*n_named = 0;
 	*all = calloc(*n_named + 1, sizeof(**all));
 	if (!*all)

@@ -17,6 +17,7 @@
 #include <linux/fs.h>
 
 #include "cmd/fileops.h"
+#include "cmd/streams.h"
 #include "cmd/acl.h"
 #include "cmd/secdesc.h"
 #include "state/open.h"
@@ -176,7 +177,7 @@ static NTSTATUS set_eof(struct smb2_req *req, struct open *o, const uint8_t *b, 
 	r = vfs_ftruncate(ident_of(req), fd, eof);
 	oplock_break_level2(o->file, o);
 	release_fd(fd, owned);
-	return r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
+	return r < 0 ? vfs_nt_status(r) : streams_written(o);
 }
 
 static NTSTATUS set_allocation(struct smb2_req *req, struct open *o, const uint8_t *b, size_t len)
@@ -213,6 +214,8 @@ static NTSTATUS set_allocation(struct smb2_req *req, struct open *o, const uint8
 	release_fd(fd, owned);
 	if (r < 0)
 		return vfs_nt_status(r);
+	if (st == STATUS_SUCCESS)
+		st = streams_written(o);
 	if (st == STATUS_SUCCESS)
 		fileops_alloc_hint(o, alloc);
 	return st;

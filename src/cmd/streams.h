@@ -18,6 +18,7 @@
 
 #include "vfs/vfs.h"
 #include "wire/fscc.h"
+#include "proto/smb.h"
 
 /* Open (flags as open(2); O_CREAT creates the depot directories) stream
  * `name` of (dev, ino) under the share root fd.  *ondisk is the stream's
@@ -32,5 +33,27 @@ void streams_list_free(struct fscc_stream *v, unsigned n);
 /* Remove one stream / all streams of (dev, ino) (the base file is gone). */
 int streams_unlink(int root, uint64_t dev, uint64_t ino, const char *ondisk);
 void streams_remove_all(int root, uint64_t dev, uint64_t ino);
+
+/* ---- "vfs objects = streams_xattr" (streams_xattr.c) ----
+ * Samba's format: stream NAME of a file is the xattr
+ * "user.DosStream.NAME:$DATA" of the file, its value the data and one NUL
+ * byte; names compare without case.  A share moved from Samba keeps its
+ * streams, and back.  The value is bounded by the file system (64 KiB at
+ * most, about 4 KiB on ext4 without ea_inode): a write past it fails with
+ * STATUS_DISK_FULL (logged) and leaves the stream as it was.
+ * So that READ, WRITE, LOCK and the size classes still work on an fd, an
+ * open's fd is a working copy in the depot (above), refreshed from the
+ * xattr by an opener when no other open has it, and written back to the
+ * xattr after every change (streams_written).  `base` is the base file's
+ * share-relative path, bst its statx. */
+int streams_xattr_open(int root, const char *base, const struct statx *bst, const char *name, int flags,
+		       char **ondisk);
+int streams_xattr_list(int root, const char *base, struct fscc_stream **v, unsigned *n);
+int streams_xattr_unlink(int root, const char *base, uint64_t dev, uint64_t ino, const char *ondisk);
+/* After a change of an open's data (WRITE, end of file, allocation, zero
+ * data, copychunk): for a streams_xattr stream, store it; success for
+ * anything else. */
+struct open;
+NTSTATUS streams_written(struct open *o);
 
 #endif

@@ -4,6 +4,7 @@
 #include "mc/oplock.h"
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
+#include "cmd/streams.h"
 #include "cmd/ipc.h"
 #include "state/brl.h"
 #include "vfs/vfs.h"
@@ -84,6 +85,9 @@ NTSTATUS cmd_write(struct smb2_req *req)
 			goto reply;
 		}
 		count = (uint32_t)n;
+		/* a streams_xattr stream: stored now, or refused and unchanged */
+		if ((st = streams_written(o)))
+			goto reply;
 		o->position = offset + (uint64_t)n;
 		/* other opens' level II oplocks no longer describe the data */
 		oplock_break_level2(o->file, o);

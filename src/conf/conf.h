@@ -63,6 +63,10 @@ struct conf_share {
 	 * its primary group, unless "force group", and its groups), once the
 	 * connecting user has passed the share's user lists; -1 = none */
 	long force_uid;
+	/* "vfs objects": the Samba modules whose on-disk formats smb3d
+	 * implements; any other module is a configuration error */
+	bool streams_xattr;            /* named streams in user.DosStream.* xattrs, not the depot */
+	bool acl_xattr;                /* NT ACLs also written in Samba's security.NTACL */
 	/* Name patterns ('*' and '?'), from Samba's "/a/b*c/" syntax. */
 	struct conf_list veto_files;   /* unreachable by any path and never listed */
 	struct conf_list hide_files;   /* listed with FILE_ATTRIBUTE_HIDDEN */

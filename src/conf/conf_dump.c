@@ -146,6 +146,9 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 		if (pw)
 			fprintf(out, "\tforce user = %s\n", pw->pw_name);
 	}
+	if (s->streams_xattr || s->acl_xattr)
+		fprintf(out, "\tvfs objects =%s%s\n", s->acl_xattr ? " acl_xattr" : "",
+		        s->streams_xattr ? " streams_xattr" : "");
 	fprintf(out, "\thide dot files = %s\n", yes_no(s->hide_dot_files));
 	dump_patterns("veto files", &s->veto_files, out);
 	dump_patterns("hide files", &s->hide_files, out);

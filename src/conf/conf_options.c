@@ -619,6 +619,27 @@ static void set_force_user(struct pstate *st, const struct opt *o, const char *v
 	s->force_uid = (long)p->pw_uid;
 }
 
+/* "vfs objects": Samba modules.  smb3d implements the on-disk formats of
+ * some; a module it does not implement changes what clients see (names,
+ * metadata, audit, recycle bin) and is refused, naming it. */
+static void set_vfs_objects(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf_share *s = conf_pstate_share(st);
+	char **items;
+	size_t n = split_list(v, &items);
+	s->streams_xattr = s->acl_xattr = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcasecmp(items[i], "streams_xattr"))
+			s->streams_xattr = true;
+		else if (!strcasecmp(items[i], "acl_xattr"))
+			s->acl_xattr = true;
+		else if (strcasecmp(items[i], "io_uring"))
+			conf_error(st, "'%s': module '%s' is not supported (smb3d implements acl_xattr, "
+			           "streams_xattr and io_uring; see CONFIG.md)", o->name, items[i]);
+	}
+	free_list(items, n);
+}
+
 static void set_include(struct pstate *st, const struct opt *o, const char *v)
 {
 	conf_include(st, v);
@@ -719,6 +740,8 @@ static const struct opt options[] = {
 	{ "map archive", SHARE, K_BOOL, S(map_archive), 0, 0, NULL },
 	{ "force group", SHARE, K_FN, 0, 0, 0, set_force_group },
 	{ "force user", SHARE, K_FN, 0, 0, 0, set_force_user },
+	{ "vfs objects", SHARE, K_FN, 0, 0, 0, set_vfs_objects },
+	{ "vfs object", SHARE, K_FN, 0, 0, 0, set_vfs_objects },
 	{ "group", SHARE, K_FN, 0, 0, 0, set_force_group },
 };
 

@@ -63,8 +63,6 @@ static const struct samba_opt samba_opts[] = {
 	{ "root preexec close", SAFE_NO, NULL, 0, "connect scripts are not supported" },
 	{ "printable", SAFE_NO, NULL, 0, "printer shares are not supported" },
 	{ "print ok", SAFE_NO, NULL, 0, "printer shares are not supported" },
-	{ "vfs objects", SAFE_EMPTY, NULL, 0, "no VFS modules are supported (see CONFIG.md: Samba's stored metadata)" },
-	{ "vfs object", SAFE_EMPTY, NULL, 0, "no VFS modules are supported (see CONFIG.md: Samba's stored metadata)" },
 	{ "config file", SAFE_EMPTY, NULL, 0, "reading another configuration file instead is not supported; use include" },
 	{ "config backend", SAFE_ONE_OF, "file", 0, "only file configuration is supported" },
 	{ "registry shares", SAFE_NO, NULL, 0, "registry shares are not supported" },

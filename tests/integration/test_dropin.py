@@ -387,6 +387,93 @@ def allinfo(server, share, name):
     return res
 
 
+class SambaStreams(unittest.TestCase):
+    """vfs objects = streams_xattr: named streams written by Samba's smbd
+    are read by smb3d, and the reverse (user.DosStream.NAME:$DATA xattrs,
+    the data plus a NUL).  Set SMB3D_SAMBA=chroot for Samba 4.25."""
+
+    DATA = {"s1": "first stream\n", "Second": "two\n" * 50}
+
+    def setUp(self):
+        if not shutil.which("smbd") and not h.SAMBA:
+            self.skipTest("no smbd")
+        self.servers = []
+        self.dir = tempfile.mkdtemp(prefix="smb3d-streams-")
+        os.chmod(self.dir, 0o777)
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def serve(self, kind):
+        s = h.Server(kind=kind, shares={"moved": {"path": self.dir, "read only": "no",
+                                                  "vfs objects": "streams_xattr"}})
+        self.servers.append(s)
+        return s
+
+    def write_with(self, kind):
+        s = self.serve(kind)
+        cmds = []
+        for i, (name, text) in enumerate(self.DATA.items()):
+            src = os.path.join(s.tmp, "src%d" % i)
+            with open(src, "w") as f:
+                f.write(text)
+            cmds.append("put %s %s.txt:%s" % (src, kind, name))
+        cmds.append("mkdir %s-dir" % kind)
+        cmds.append("put %s %s-dir:ds" % (src, kind))
+        rc, out = h.smbclient(s, "moved", cmds)
+        self.assertEqual(rc, 0, out)
+        self.assertNotIn("NT_STATUS_", out)
+        s.stop()
+        self.servers.remove(s)
+        path = os.path.join(self.dir, "%s.txt" % kind)
+        for name, text in self.DATA.items():
+            self.assertEqual(os.getxattr(path, "user.DosStream.%s:$DATA" % name), text.encode() + b"\0")
+        self.assertEqual(os.getxattr(os.path.join(self.dir, "%s-dir" % kind), "user.DosStream.ds:$DATA"),
+                         self.DATA["Second"].encode() + b"\0")
+
+    def read_with(self, kind, writer):
+        s = self.serve(kind)
+        for name, text in self.DATA.items():
+            dst = os.path.join(s.tmp, "out")
+            rc, out = h.smbclient(s, "moved", "get %s.txt:%s %s" % (writer, name.upper(), dst))
+            self.assertEqual(rc, 0, out)
+            with open(dst) as f:
+                self.assertEqual(f.read(), text, name)
+        info = h.smbclient(s, "moved", "allinfo %s.txt" % writer)[1]
+        for name, text in self.DATA.items():
+            self.assertRegex(info, r"stream: \[:%s:\$DATA\], %d bytes" % (name, len(text)))
+        info = h.smbclient(s, "moved", "allinfo %s-dir" % writer)[1]
+        self.assertIn("stream: [:ds:$DATA]", info)
+        return s
+
+    def test_samba_to_smb3d(self):
+        self.write_with("samba")
+        self.read_with("smb3d", "samba")
+
+    def test_smb3d_to_samba(self):
+        self.write_with("smb3d")
+        self.read_with("samba", "smb3d")
+
+    def test_too_big_for_an_xattr(self):
+        s = self.serve("smb3d")
+        src = os.path.join(s.tmp, "small")
+        with open(src, "w") as f:
+            f.write("kept\n")
+        big = os.path.join(s.tmp, "big")
+        with open(big, "wb") as f:
+            f.write(b"x" * 70000)  # more than any xattr value (64 KiB)
+        h.smbclient(s, "moved", "put %s f.txt:st" % src)
+        rc, out = h.smbclient(s, "moved", "put %s f.txt:st" % big)
+        self.assertIn("NT_STATUS_DISK_FULL", out)
+        self.assertIn("do not fit in an extended attribute", s.log_tail())
+        val = os.getxattr(os.path.join(self.dir, "f.txt"), "user.DosStream.st:$DATA")
+        self.assertLess(len(val), 65537)  # what fitted, never more than the fs stores
+        info = h.smbclient(s, "moved", "allinfo f.txt")[1]
+        self.assertRegex(info, r"stream: \[:st:\$DATA\], %d bytes" % (len(val) - 1))
+
+
 class SambaMetadata(unittest.TestCase):
     """A share written by Samba's smbd and served by smb3d, and the reverse:
     the same DOS attributes and create times (user.DOSATTRIB in Samba's

@@ -811,9 +811,9 @@ static void test_samba_options_fail_closed(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"admin users = bob", "force user = bob", "force group = no-such-group-42", "delete veto files = yes",
+		"admin users = bob", "force user = no-such-user-42", "force user = %U", "force group = no-such-group-42", "delete veto files = yes",
 		"create mask = 0800", "guest only = yes",
-		"hide unreadable = yes", "follow symlinks = no", "vfs objects = acl_xattr",
+		"hide unreadable = yes", "follow symlinks = no", "vfs objects = catia fruit streams_xattr",
 		"username map = /etc/samba/users.map", "root preexec = /bin/check", "copy = other",
 		"access based share enum = yes", "inherit owner = yes", "dont descend = /proc",
 	};
@@ -826,7 +826,7 @@ static void test_samba_options_fail_closed(void **state)
 	load_bad("ntlm auth = disabled\n", "'ntlm auth = disabled'");
 	load_bad("server smb3 encryption algorithms = AES-256-GCM\n", "restricting the ciphers");
 	static const char *const harmless[] = {
-		"admin users =", "guest only = no", "follow symlinks = yes", "vfs objects =", "security = user",
+		"admin users =", "guest only = no", "follow symlinks = yes", "security = user",
 		"ntlm auth = ntlmv2-only", "server role = standalone server",
 		"server smb3 encryption algorithms = AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM",
 	};
@@ -883,6 +883,20 @@ static void test_samba_options_fail_closed(void **state)
 	assert_true(conf_share_find(t, "b")->force_group_members_only);
 	assert_int_equal(conf_share_find(t, "c")->force_gid, -1);
 	conf_free(t);
+	/* force user: looked up when read */
+	t = load_ok("[a]\npath = /a\nforce user = root\n[b]\npath = /b\n");
+	assert_int_equal(conf_share_find(t, "a")->force_uid, 0);
+	assert_int_equal(conf_share_find(t, "b")->force_uid, -1);
+	conf_free(t);
+	/* vfs objects: the modules smb3d implements */
+	t = load_ok("[a]\npath = /a\nvfs objects = acl_xattr streams_xattr\n[b]\npath = /b\nvfs objects =\n"
+	            "[c]\npath = /c\nvfs object = io_uring\n");
+	assert_true(conf_share_find(t, "a")->streams_xattr);
+	assert_true(conf_share_find(t, "a")->acl_xattr);
+	assert_false(conf_share_find(t, "b")->streams_xattr);
+	assert_false(conf_share_find(t, "c")->streams_xattr);
+	conf_free(t);
+	load_bad("[a]\npath = /a\nvfs objects = streams_xattr fruit\n", "module 'fruit' is not supported");
 	/* per share, Samba's meaning: tree connects to that share */
 	t = load_ok("max connections = 9\n[a]\npath = /a\nmax connections = 2\n");
 	assert_int_equal(t->max_connections, 9);
