@@ -10,7 +10,9 @@
 #include "util/log.h"
 #include "wire/create.h"
 
-/* Access that does not disturb an oplock ([MS-FSA] 2.1.5.1.2.1: "stat" opens). */
+/* Access that does not disturb an oplock ([MS-FSA] 2.1.5.1.2.1: "stat" opens).
+ * An open that overwrites or supersedes the data is never one, whatever it
+ * asks for: it truncates the file ([MS-FSA] 2.1.5.1.2, the break to none). */
 #define STAT_ACCESS (0x00000080u /* READ_ATTRIBUTES */ | 0x00000100u /* WRITE_ATTRIBUTES */ | \
 		     0x00100000u /* SYNCHRONIZE */)
 
@@ -223,7 +225,7 @@ static bool start_breaks(struct file *f, uint32_t access, uint32_t share, bool o
 bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, uint32_t share, bool overwrite,
 			bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share), unsigned timeout_s)
 {
-	if (f->is_dir || is_stat_open(access))
+	if (f->is_dir || (is_stat_open(access) && !overwrite))
 		return false;
 	pthread_mutex_lock(&f->lock);
 	if (!start_breaks(f, access, share, overwrite, conflicts)) {
@@ -270,13 +272,15 @@ void oplock_wait_done(struct oplock_wait *w)
 uint8_t oplock_grant(struct open *o, uint8_t requested)
 {
 	struct file *f = o->file;
-	if (!f || f->is_dir || requested == SMB2_OPLOCK_LEVEL_NONE || requested == SMB2_OPLOCK_LEVEL_LEASE ||
-	    is_stat_open(o->access))
+	if (!f || f->is_dir || requested == SMB2_OPLOCK_LEVEL_NONE || requested == SMB2_OPLOCK_LEVEL_LEASE)
 		return SMB2_OPLOCK_LEVEL_NONE;
+	/* A stat open may hold an oplock itself (an attribute-only CREATE of a
+	 * new file gets batch); it only never breaks or limits anyone else's.
+	 * A stat open that holds one counts like any holder. */
 	uint8_t level = requested;
 	pthread_mutex_lock(&f->lock);
 	for (struct open *e = f->opens; e; e = e->file_next) {
-		if (e == o || is_stat_open(e->access))
+		if (e == o || (is_stat_open(e->access) && e->oplock_level == SMB2_OPLOCK_LEVEL_NONE && !e->oplock_breaking))
 			continue;
 		if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || e->oplock_level == SMB2_OPLOCK_LEVEL_BATCH ||
 		    e->oplock_breaking) {
