@@ -73,6 +73,15 @@ NTSTATUS create_attach(struct create_state *cs, struct open *o, const struct sta
 	if (!f)
 		return STATUS_NO_MEMORY;
 	o->file = f;
+	/* A file with a pending delete refuses new opens before any oplock is
+	 * looked at ([MS-FSA] 2.1.5.1.2: the DeletePending check comes first),
+	 * so its holder hears of no break (smbtorture smb2.oplock.doc).  Checked
+	 * again below, under the lock, for a delete set while we waited. */
+	pthread_mutex_lock(&f->lock);
+	bool pending = f->delete_pending;
+	pthread_mutex_unlock(&f->lock);
+	if (pending)
+		return STATUS_DELETE_PENDING;
 	/* An exclusive or batch oplock of another open is broken first: its
 	 * holder may close and so end a sharing conflict ([MS-FSA] 2.1.5.1.2). */
 	uint32_t disp = cs->q->create_disposition;
