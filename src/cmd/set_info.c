@@ -201,6 +201,9 @@ static NTSTATUS set_allocation(struct smb2_req *req, struct open *o, const uint8
 	if (fd < 0)
 		return vfs_nt_status(fd);
 	const struct vfs_ident *id = ident_of(req);
+	/* MS-FSA 2.1.5.14.1 (via 2.1.4.12): setting the allocation breaks
+	 * level II oplocks, whether it shrinks or grows (smb2.oplock.batch12). */
+	oplock_break_level2(o->file, o);
 	/* MS-FSA 2.1.5.14.1: an allocation below EndOfFile truncates the
 	 * file; a larger one only reserves space (the size stays). */
 	r = 0;
