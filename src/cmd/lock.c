@@ -17,6 +17,7 @@
 #include "cmd/cmd.h"
 #include "cmd/fileops.h"
 #include "mc/lockseq.h"
+#include "mc/oplock.h"
 #include "state/brl.h"
 #include "wire/lock.h"
 
@@ -160,6 +161,10 @@ static NTSTATUS do_unlocks(struct file *f, struct open *o, const struct wire_loc
 static NTSTATUS do_locks(struct smb2_req *req, struct file *f, struct open *o, const struct wire_lock_req *q)
 {
 	struct wire_lock_elem e;
+	/* MS-FSA 2.1.5.7 (via 2.1.4.12): a byte-range lock breaks every
+	 * level II oplock to none, the locker's own included, before the
+	 * lock is tried (smb2.oplock.brl1, brl3). */
+	oplock_break_level2(f, o);
 	bool wait = false;
 	pthread_mutex_lock(&f->lock);
 	NTSTATUS st = open_closing(o) ? STATUS_FILE_CLOSED : STATUS_SUCCESS;
