@@ -26,6 +26,9 @@ NTSTATUS cmd_read(struct smb2_req *req);
 NTSTATUS cmd_write(struct smb2_req *req);
 NTSTATUS cmd_lock(struct smb2_req *req);
 NTSTATUS cmd_ioctl(struct smb2_req *req);
+/* The dispatch table's .needs for IOCTL: an FSCTL that the FSCTL table
+ * allows without a session or a tree connect clears *session / *tree. */
+void cmd_ioctl_needs(const struct smb2_req *req, bool *session, bool *tree);
 NTSTATUS cmd_cancel(struct smb2_req *req);
 NTSTATUS cmd_echo(struct smb2_req *req);
 NTSTATUS cmd_query_directory(struct smb2_req *req);

@@ -69,9 +69,12 @@ static const struct smb2_cmd_desc cmd_table[SMB2_N_COMMANDS] = {
 		/* FSCTLs of the server (VALIDATE_NEGOTIATE_INFO,
 		 * QUERY_NETWORK_INTERFACE_INFO, DFS referrals, PIPE_WAIT) come
 		 * with the FileId all ones: the handler gets req->open NULL and
-		 * answers FILE_CLOSED itself for the FSCTLs of a file. */
+		 * answers FILE_CLOSED itself for the FSCTLs of a file.  The
+		 * FSCTL table (cmd/ioctl.c) may let one run without a session
+		 * or a tree connect (.needs). */
 		.fn = cmd_ioctl, .body_size = 57,
 		.need_session = true, .need_tree = true, .fid_off = 8, .fid_optional = true,
+		.needs = cmd_ioctl_needs,
 		.chan_seq = true, .replayable = true,
 	},
 	[SMB2_CANCEL] = {

@@ -118,7 +118,10 @@ static NTSTATUS req_prepare(struct smb2_req *req, struct smb2_req *prev)
 	if (rd_left(&req->in) < 2 || rd_left(&req->in) < (size_t)(d->body_size & ~1u) ||
 	    (d->body_size && get_le16(req->in.p) != d->body_size))
 		return STATUS_INVALID_PARAMETER; /* body_size 0: the handler checks (several forms) */
-	if (d->need_session) {
+	bool need_session = d->need_session, need_tree = d->need_tree;
+	if (d->needs)
+		d->needs(req, &need_session, &need_tree);
+	if (need_session) {
 		NTSTATUS st = req_check_session(req, d);
 		if (st)
 			return st;
@@ -126,7 +129,7 @@ static NTSTATUS req_prepare(struct smb2_req *req, struct smb2_req *prev)
 		if (st)
 			return st;
 	}
-	if (d->need_tree) {
+	if (need_tree) {
 		struct tree *t = tree_lookup(req->session, req->hdr.tree_id);
 		if (!t)
 			return STATUS_NETWORK_NAME_DELETED;
@@ -146,6 +149,8 @@ static NTSTATUS req_lookup_open(struct smb2_req *req, const struct smb2_cmd_desc
 	const uint8_t *body = req->in.p;
 	if (!d->fid_off || (d->fid_form && get_le16(body) != d->fid_form))
 		return STATUS_SUCCESS;
+	if (!req->session) /* a request the table lets run without one */
+		return d->fid_optional ? STATUS_SUCCESS : STATUS_FILE_CLOSED;
 	if (rd_left(&req->in) < (size_t)d->fid_off + 16)
 		return STATUS_INVALID_PARAMETER;
 	uint64_t persistent = get_le64(body + d->fid_off);

@@ -150,6 +150,12 @@ struct smb2_cmd_desc {
 	/* May be resent with SMB2_FLAGS_REPLAY_OPERATION after a channel
 	 * failed (3.x); replay detection comes with multichannel part 2. */
 	bool replayable;
+	/* Optional: this request needs less than need_session / need_tree
+	 * say, by what its body asks (IOCTL: an FSCTL that the FSCTL table
+	 * allows before a session or without a tree connect).  Called after
+	 * the fixed part of the body is known to be there; clears *session
+	 * or *tree.  A request that runs without a session gets no open. */
+	void (*needs)(const struct smb2_req *req, bool *session, bool *tree);
 };
 /* The table, set by smb_dispatch_init() (proto/dispatch.c). */
 extern const struct smb2_cmd_desc *smb2_cmds;
