@@ -140,6 +140,14 @@ static NTSTATUS check_request(const struct wire_create_req *q)
 	return STATUS_SUCCESS;
 }
 
+static bool utf16_has_colon(const uint8_t *u, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		if (u[i] == ':' && u[i + 1] == 0)
+			return true;
+	return false;
+}
+
 /* The request's name -> the path on disk (case resolved) and the stream
  * name (NULL: the default stream).  Both malloc'd on success; nothing
  * allocated is left behind on failure. */
@@ -154,6 +162,13 @@ static NTSTATUS create_name(struct smb2_req *req, const struct wire_create_req *
 		st = name[0] ? STATUS_NOT_A_DIRECTORY : STATUS_OBJECT_NAME_INVALID;
 		goto fail;
 	}
+	/* "name::$DATA" names the data stream: a directory has none
+	 * ([MS-FSA] 2.1.5.1: StreamTypeToOpen is DataStream) */
+	bool data_stream = !stream && utf16_has_colon(q->name, q->name_len);
+	if (data_stream && (q->create_options & FILE_DIRECTORY_FILE)) {
+		st = STATUS_NOT_A_DIRECTORY;
+		goto fail;
+	}
 	if (name[0] && req->tree->share->case_insensitive) {
 		char *real = NULL;
 		int r = vfs_resolve_ci(cs->id, cs->root, name, &real);
@@ -165,6 +180,12 @@ static NTSTATUS create_name(struct smb2_req *req, const struct wire_create_req *
 			free(name);
 			name = real;
 		}
+	}
+	struct statx dst;
+	if (data_stream && vfs_statx(cs->id, cs->root, name[0] ? name : ".", 0, STATX_TYPE, &dst) == 0 &&
+	    S_ISDIR(dst.stx_mode)) {
+		st = STATUS_FILE_IS_A_DIRECTORY;
+		goto fail;
 	}
 	*name_out = name;
 	*stream_out = stream;

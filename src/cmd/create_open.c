@@ -336,6 +336,7 @@ static NTSTATUS existing_overwrite(struct create_state *cs, struct open *o, int 
 	int r = vfs_ftruncate(cs->id, fd, 0);
 	if (r < 0)
 		return vfs_nt_status(r);
+	create_drop_streams(cs, fd); /* the file is new: its named streams go too */
 	struct vfs_dosinfo nd = {
 		.attrs = (q->file_attributes & ATTRS_SETTABLE) | FILE_ATTRIBUTE_ARCHIVE,
 		.create_time = dos_r >= 0 ? dosx->d.create_time : 0,

@@ -249,3 +249,71 @@ NTSTATUS create_open_stream(struct create_state *cs, const char *stream)
 	cs->max_access = max;
 	return STATUS_SUCCESS;
 }
+
+void create_drop_streams(struct create_state *cs, int fd)
+{
+	struct statx st;
+	if (vfs_statx(NULL, fd, "", AT_EMPTY_PATH, STATX_INO, &st) < 0)
+		return;
+	if (cs->req->tree->share && cs->req->tree->share->streams_xattr)
+		streams_xattr_remove_all(fd);
+	streams_remove_all(cs->root, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino);
+}
+
+/* ":NAME" or ":NAME:$DATA" -> NAME (a pointer into t), or an error. */
+static NTSTATUS stream_target(char *t, char **name)
+{
+	if (t[0] != ':')
+		return STATUS_INVALID_PARAMETER;
+	char *n = t + 1, *type = strchr(n, ':');
+	if (type) {
+		*type++ = '\0';
+		if (strcasecmp(type, "$DATA"))
+			return STATUS_OBJECT_NAME_INVALID;
+	}
+	if (!n[0])
+		return STATUS_INVALID_PARAMETER; /* onto the default stream: not supported */
+	if (strlen(n) > 255 || strpbrk(n, "\\/"))
+		return STATUS_OBJECT_NAME_INVALID;
+	*name = n;
+	return STATUS_SUCCESS;
+}
+
+NTSTATUS create_stream_rename(struct smb2_req *req, struct open *o, const uint8_t *name16, size_t len,
+			      bool replace, char **newpath)
+{
+	*newpath = NULL;
+	const char *colon = strchr(o->path, ':');
+	if (!colon || !req->tree || req->tree->root_fd < 0)
+		return STATUS_INVALID_PARAMETER; /* a file's data stream does not become a named one */
+	char *t = NULL, *to = NULL, *base = NULL;
+	size_t tl;
+	if (utf16le_to_utf8(name16, len, &t, &tl) < 0)
+		return STATUS_OBJECT_NAME_INVALID;
+	NTSTATUS st = strlen(t) != tl ? STATUS_OBJECT_NAME_INVALID : stream_target(t, &to);
+	struct statx bst;
+	base = st ? NULL : strndup(o->path, (size_t)(colon - o->path));
+	int r = st ? 0 : !base ? -ENOMEM
+		: vfs_statx(req->tree->tok.ident, req->tree->root_fd, base, 0, STATX_BASIC_STATS, &bst);
+	if (!st && r == 0) {
+		if (req->tree->share && req->tree->share->streams_xattr)
+			r = streams_xattr_rename(req->tree->root_fd, base, &bst, colon + 1, to, replace);
+		else
+			r = streams_rename(req->tree->root_fd, makedev(bst.stx_dev_major, bst.stx_dev_minor),
+					   bst.stx_ino, colon + 1, to, replace);
+	}
+	if (!st && r < 0)
+		st = r == -EEXIST ? STATUS_OBJECT_NAME_COLLISION : r == -ENOTEMPTY ? STATUS_INVALID_PARAMETER
+		     : vfs_nt_status(r);
+	if (!st) {
+		size_t n = strlen(base) + strlen(to) + 2;
+		*newpath = malloc(n);
+		if (*newpath)
+			snprintf(*newpath, n, "%s:%s", base, to);
+		else
+			st = STATUS_NO_MEMORY;
+	}
+	free(base);
+	free(t);
+	return st;
+}

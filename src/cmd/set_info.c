@@ -16,6 +16,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 
+#include "cmd/create_int.h"
 #include "cmd/fileops.h"
 #include "cmd/streams.h"
 #include "cmd/acl.h"
@@ -68,6 +69,21 @@ static void release_fd(int fd, bool owned)
 
 /* ---- FileBasicInformation ---- */
 
+/* A named stream's times and attributes are its file's (attrcache.c):
+ * SET_INFO on the stream's open sets the base file's. */
+static int basic_fd(struct smb2_req *req, struct open *o, bool *owned)
+{
+	const char *colon = strchr(o->path, ':');
+	if (!colon)
+		return usable_fd(req, o, false, owned);
+	char *base = strndup(o->path, (size_t)(colon - o->path));
+	int fd = base ? vfs_open(ident_of(req), req->tree->root_fd, base[0] ? base : ".",
+				 O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0) : -ENOMEM;
+	free(base);
+	*owned = fd >= 0;
+	return fd;
+}
+
 static NTSTATUS set_basic(struct smb2_req *req, struct open *o, const uint8_t *b, size_t len)
 {
 	struct fscc_basic bi;
@@ -85,7 +101,7 @@ static NTSTATUS set_basic(struct smb2_req *req, struct open *o, const uint8_t *b
 
 	const struct vfs_ident *id = ident_of(req);
 	bool owned;
-	int fd = usable_fd(req, o, false, &owned);
+	int fd = basic_fd(req, o, &owned);
 	if (fd < 0)
 		return vfs_nt_status(fd);
 
@@ -488,8 +504,14 @@ static NTSTATUS set_rename(struct smb2_req *req, struct open *o, const uint8_t *
 		return st;
 	if (!o->path[0])
 		return STATUS_ACCESS_DENIED;
-	if (ri.name_len >= 2 && get_le16(ri.name) == ':')
-		return STATUS_INVALID_PARAMETER; /* stream renames: no streams */
+	if (ri.name_len >= 2 && get_le16(ri.name) == ':') {
+		char *np = NULL;
+		st = create_stream_rename(req, o, ri.name, ri.name_len, ri.replace_if_exists, &np);
+		if (st == STATUS_SUCCESS)
+			rename_opens(o, np);
+		free(np);
+		return st;
+	}
 	if (strchr(o->path, ':'))
 		return STATUS_INVALID_PARAMETER; /* a named stream's open */
 	if ((st = parent_share_check(req, o)))

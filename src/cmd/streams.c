@@ -198,6 +198,26 @@ int streams_unlink(int root, uint64_t dev, uint64_t ino, const char *ondisk)
 	return r;
 }
 
+int streams_rename(int root, uint64_t dev, uint64_t ino, const char *from, const char *to, bool replace)
+{
+	int sfd = sub_open(root, dev, ino, false, NULL);
+	if (sfd < 0)
+		return sfd;
+	char *have = NULL;
+	struct statx st;
+	int r = 0;
+	if (!vfs_name_equal_ci(from, to) && vfs_resolve_ci(NULL, sfd, to, &have) >= 0 &&
+	    vfs_statx(NULL, sfd, have ? have : to, AT_SYMLINK_NOFOLLOW, STATX_SIZE, &st) >= 0) {
+		/* [MS-FSA] 2.1.5.14.11: only an empty stream is replaced */
+		r = !replace ? -EEXIST : st.stx_size ? -ENOTEMPTY : vfs_unlinkat(NULL, sfd, have ? have : to, 0);
+	}
+	if (r == 0)
+		r = vfs_renameat(NULL, sfd, from, sfd, to, 0);
+	free(have);
+	vfs_close(sfd);
+	return r;
+}
+
 void streams_remove_all(int root, uint64_t dev, uint64_t ino)
 {
 	bool co = coro_self() != NULL;

@@ -33,6 +33,10 @@ void streams_list_free(struct fscc_stream *v, unsigned n);
 /* Remove one stream / all streams of (dev, ino) (the base file is gone). */
 int streams_unlink(int root, uint64_t dev, uint64_t ino, const char *ondisk);
 void streams_remove_all(int root, uint64_t dev, uint64_t ino);
+/* Rename stream `from` (as stored) of (dev, ino) to `to`.  An existing
+ * stream `to` (any case): -EEXIST unless replace, -ENOTEMPTY when it holds
+ * data; else it is replaced.  0 or -errno. */
+int streams_rename(int root, uint64_t dev, uint64_t ino, const char *from, const char *to, bool replace);
 
 /* ---- "vfs objects = streams_xattr" (streams_xattr.c) ----
  * Samba's format: stream NAME of a file is the xattr
@@ -50,6 +54,11 @@ int streams_xattr_open(int root, const char *base, const struct statx *bst, cons
 		       char **ondisk);
 int streams_xattr_list(int root, const char *base, struct fscc_stream **v, unsigned *n);
 int streams_xattr_unlink(int root, const char *base, uint64_t dev, uint64_t ino, const char *ondisk);
+/* streams_rename() for the xattrs of `base` (and their working copies). */
+int streams_xattr_rename(int root, const char *base, const struct statx *bst, const char *from, const char *to,
+			 bool replace);
+/* Remove every user.DosStream.* xattr of the file open as fd. */
+void streams_xattr_remove_all(int fd);
 /* After a change of an open's data (WRITE, end of file, allocation, zero
  * data, copychunk): for a streams_xattr stream, store it; success for
  * anything else. */

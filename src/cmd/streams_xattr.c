@@ -296,6 +296,79 @@ int streams_xattr_unlink(int root, const char *base, uint64_t dev, uint64_t ino,
 	return r < 0 ? r : r2 == -ENOENT ? 0 : r2;
 }
 
+static long xrm_all_fn(void *arg)
+{
+	int fd = *(int *)arg;
+	char pp[64];
+	proc_path(pp, sizeof(pp), fd);
+	char *list = malloc(LIST_MAX);
+	if (!list)
+		return -ENOMEM;
+	pthread_mutex_lock(&xlock);
+	ssize_t n = listxattr(pp, list, LIST_MAX);
+	for (ssize_t off = 0; n > 0 && off < n; off += (ssize_t)strlen(list + off) + 1)
+		if (!strncmp(list + off, PREFIX, PREFIX_LEN))
+			(void)removexattr(pp, list + off);
+	pthread_mutex_unlock(&xlock);
+	free(list);
+	return 0;
+}
+
+void streams_xattr_remove_all(int fd)
+{
+	(void)vfs_call(NULL, xrm_all_fn, &fd);
+}
+
+struct xmv {
+	int base;
+	const char *from, *to;
+	bool replace;
+};
+
+static long xmv_fn(void *arg)
+{
+	struct xmv *a = arg;
+	char pp[64], xf[300], xt[300], have[256];
+	proc_path(pp, sizeof(pp), a->base);
+	if (xname_of(a->from, xf, sizeof(xf)) < 0 || xname_of(a->to, xt, sizeof(xt)) < 0)
+		return -ENAMETOOLONG;
+	uint8_t *v = malloc(VALUE_MAX);
+	if (!v)
+		return -ENOMEM;
+	pthread_mutex_lock(&xlock);
+	int r = 0;
+	if (strcasecmp(a->from, a->to) && find_name(pp, a->to, have, sizeof(have)) == 0) {
+		char xh[300];
+		ssize_t l = xname_of(have, xh, sizeof(xh)) < 0 ? -1 : getxattr(pp, xh, NULL, 0);
+		r = !a->replace ? -EEXIST : l > 1 ? -ENOTEMPTY : removexattr(pp, xh) < 0 ? -errno : 0;
+	}
+	ssize_t n = r ? -1 : getxattr(pp, xf, v, VALUE_MAX);
+	if (!r && n < 0)
+		r = -errno;
+	if (!r && setxattr(pp, xt, v, (size_t)n, 0) < 0)
+		r = -errno;
+	if (!r && strcmp(xf, xt) && removexattr(pp, xf) < 0)
+		r = -errno;
+	pthread_mutex_unlock(&xlock);
+	free(v);
+	return r;
+}
+
+int streams_xattr_rename(int root, const char *base, const struct statx *bst, const char *from, const char *to,
+			 bool replace)
+{
+	struct xmv a = { .from = from, .to = to, .replace = replace };
+	a.base = vfs_open(NULL, root, base, O_PATH | O_NOFOLLOW, 0);
+	if (a.base < 0)
+		return a.base;
+	int r = (int)vfs_call(NULL, xmv_fn, &a);
+	vfs_close(a.base);
+	if (r == 0) /* the working copy follows (a missing one is made at the next open) */
+		(void)streams_rename(root, makedev(bst->stx_dev_major, bst->stx_dev_minor), bst->stx_ino, from, to,
+				     true);
+	return r;
+}
+
 struct xsync {
 	int base, wfd;
 	const char *ondisk;

@@ -82,6 +82,7 @@ TESTS = [
     ("smb2.ioctl", ["only=req_resume_key,req_two_resume_keys,copy_chunk_*,"
                     "copy-chunk?streams,sparse_*,shadow_copy,compress_notsup_*,"
                     "network_interface_info"]),
+    ("smb2.streams", []),
 ]
 
 # Samba 4.25's smbtorture (sid chroot): the suites the lease, durable-handle,
@@ -106,6 +107,8 @@ TESTS_SID = [
     # timeouts: 25 s in all with smb3d's 3 s ORACLE_TIMEOUT (several minutes
     # against Samba's 35 s); a subtest too slow for CI gets a slow= entry
     ("smb2.multichannel", []),
+    # named streams (issue 16): under a second
+    ("smb2.streams", []),
 ]
 SLOW = os.environ.get("SMB3D_TORTURE_SLOW", "") == "1"
 

@@ -474,6 +474,30 @@ class SambaStreams(unittest.TestCase):
         self.assertRegex(info, r"stream: \[:st:\$DATA\], %d bytes" % (len(val) - 1))
 
 
+class StreamsXattrTorture(h.ServerTestCase):
+    """smbtorture smb2.streams against a share with vfs objects =
+    streams_xattr: the same results as with the stream depot."""
+
+    # the known failures of smb2.streams (smbtorture_known_failures.txt)
+    KNOWN = {"rename2", "delete"}
+
+    @classmethod
+    def setUpClass(cls):
+        if h.TARGET != "smb3d" or not shutil.which("smbtorture"):
+            raise unittest.SkipTest("smb3d with the host's smbtorture")
+        cls.server_args = {"shares": {"share": {"vfs objects": "streams_xattr", "read only": "no"}}}
+        super().setUpClass()
+
+    def test_smb2_streams(self):
+        r = subprocess.run(["smbtorture", "//127.0.0.1/share", "-p", str(self.server.port),
+                            "-U", "%s%%%s" % (U1, P1), "smb2.streams"],
+                           capture_output=True, text=True, timeout=300)
+        passed = set(re.findall(r"^success: (\S+)", r.stdout, re.M))
+        failed = set(re.findall(r"^(?:failure|error): (\S+)", r.stdout, re.M))
+        self.assertGreaterEqual(len(passed), 10, r.stdout[-3000:])
+        self.assertEqual(failed - self.KNOWN, set(), r.stdout[-3000:])
+
+
 class SambaMetadata(unittest.TestCase):
     """A share written by Samba's smbd and served by smb3d, and the reverse:
     the same DOS attributes and create times (user.DOSATTRIB in Samba's
