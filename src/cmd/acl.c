@@ -407,7 +407,10 @@ NTSTATUS acl_set(const struct token *s, int fd, uint32_t secinfo, const uint8_t 
 	if (secinfo & DACL_SECURITY_INFORMATION) {
 		m.dacl = nsd.dacl;
 		m.dacl_len = nsd.dacl_len;
-		m.control = (m.control & ~SE_DACL_BITS) | (nsd.control & SE_DACL_BITS);
+		/* A DACL set without SE_DACL_PRESENT is a NULL DACL, stored as
+		 * one (Windows; smbtorture smb2.create.nulldacl): no further
+		 * limit on top of the unix permissions. */
+		m.control = (m.control & ~SE_DACL_BITS) | (nsd.control & SE_DACL_BITS) | SE_DACL_PRESENT;
 	}
 	if (secinfo & SACL_SECURITY_INFORMATION) {
 		m.sacl = nsd.sacl;

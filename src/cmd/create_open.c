@@ -492,6 +492,13 @@ static NTSTATUS new_descriptor(struct create_state *cs, int fd)
 	return si ? acl_set(&cs->req->tree->tok, fd, si, cs->sd, cs->sd_len) : STATUS_SUCCESS;
 }
 
+static bool sd_has_dacl(const struct create_state *cs)
+{
+	struct wire_sd sd;
+	const char *why;
+	return wire_sd_decode(cs->sd, cs->sd_len, &sd, &why) == 0 && (sd.control & SE_DACL_PRESENT);
+}
+
 /* A new object's descriptor (SecD, else inherited: MS-DTYP 2.5.3.4), DOS attributes and create
  * time (MS-FSA 2.1.5.1.1), EAs and allocation. */
 static NTSTATUS new_metadata(struct create_state *cs, struct open *o, int fd, bool dir, const struct statx *st,
@@ -500,6 +507,10 @@ static NTSTATUS new_metadata(struct create_state *cs, struct open *o, int fd, bo
 	const struct wire_create_req *q = cs->q;
 	int r;
 	if (cs->sd) {
+		/* a SecD without a DACL: the inherited one, then its owner and
+		 * group (MS-DTYP 2.5.3.4.1 CreateSecurityDescriptor) */
+		if (psd && !sd_has_dacl(cs) && (r = acl_inherit(&cs->req->tree->tok, psd, dir, fd)) < 0)
+			return vfs_nt_status(r);
 		NTSTATUS ss = new_descriptor(cs, fd);
 		if (ss != STATUS_SUCCESS)
 			return ss;

@@ -70,7 +70,7 @@ TESTS = [
     # and is covered by the multichannel tests, not this file-service list
     ("smb2.lock", ["skip=replay_*"]),
     ("smb2.create", ["only=open,brlocked,multi,delete,leading-slash,mkdir-dup,"
-                     "dir-alloc-size,aclfile,acldir"]),
+                     "dir-alloc-size,aclfile,acldir,nulldacl"]),
     # copy-chunk (with the resume keys it needs), sparse files and
     # FSCTL_SET_ZERO_DATA (sparse_punch*, sparse_hole_dealloc, sparse_perms)
     # oplocks (leases come with multichannel part 2); against smb3d the break
