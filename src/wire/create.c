@@ -130,6 +130,14 @@ int wire_ctx_dh2c_decode(const struct wire_create_ctx *c, struct wire_ctx_dh2c *
 	return 0;
 }
 
+int wire_ctx_app_instance_decode(const struct wire_create_ctx *c, uint8_t id[16])
+{
+	if (c->data_len != 20 || get_le16(c->data) != 20)
+		return -EINVAL;
+	memcpy(id, c->data + 4, 16);
+	return 0;
+}
+
 int wire_ctx_mxac_decode(const struct wire_create_ctx *c, struct wire_ctx_mxac *m)
 {
 	m->has_timestamp = c->data_len == 8;

@@ -54,6 +54,8 @@
 #define WIRE_CTX_DURABLE_REQ_V2 "DH2Q"
 #define WIRE_CTX_DURABLE_RECONNECT_V2 "DH2C"
 #define WIRE_CTX_AAPL "AAPL"
+/* GUID-named (16 bytes): SMB2_CREATE_APP_INSTANCE_ID (2.2.13.2.13) */
+#define WIRE_CTX_APP_INSTANCE_ID "\x45\xBC\xA6\x6A\xEF\xA7\xF7\x4A\x90\x08\xFA\x46\x2E\x14\x4D\x74"
 
 /* DH2Q / DH2C Flags */
 #define SMB2_DHANDLE_FLAG_PERSISTENT 0x00000002u
@@ -120,6 +122,9 @@ struct wire_ctx_dh2c {
 	uint32_t flags;
 };
 int wire_ctx_dh2c_decode(const struct wire_create_ctx *c, struct wire_ctx_dh2c *d);
+
+/* AppInstanceId (2.2.13.2.13): StructureSize 20, Reserved, the 16-byte id. */
+int wire_ctx_app_instance_decode(const struct wire_create_ctx *c, uint8_t id[16]);
 
 /* MxAc (2.2.13.2.5): Timestamp is optional. */
 struct wire_ctx_mxac {

@@ -630,6 +630,19 @@ static void test_create_ctx_payloads(void **state)
 	assert_int_equal(l.version, 1);
 	c.data_len = 40;
 	assert_int_equal(wire_ctx_lease_decode(&c, &l), -EINVAL);
+	/* AppInstanceId: exactly 20 bytes with StructureSize 20 */
+	uint8_t id[16];
+	memset(buf, 0, sizeof(buf));
+	put_le16(buf, 20);
+	buf[4] = 0xAB;
+	for (uint32_t n = 0; n <= 24; n++) {
+		c.data_len = n;
+		assert_int_equal(wire_ctx_app_instance_decode(&c, id), n == 20 ? 0 : -EINVAL);
+	}
+	assert_int_equal(id[0], 0xAB);
+	c.data_len = 20;
+	put_le16(buf, 24);
+	assert_int_equal(wire_ctx_app_instance_decode(&c, id), -EINVAL);
 }
 
 static void test_create_rsp(void **state)
