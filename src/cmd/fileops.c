@@ -131,8 +131,9 @@ bool fileops_close_open(struct open *o, struct wire_close_rsp *post)
 	return true;
 }
 
-static void close_opens_of_tree(struct session *s, struct tree *t)
+static void close_opens_of_tree(struct session *s, struct tree *t, bool keep_durable)
 {
+	(void)keep_durable; /* no durable handles yet: everything closes */
 	unsigned n = 0;
 	struct open **v = open_list(s, t, &n);
 	for (unsigned i = 0; i < n; i++) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "loop/timer.h"
 #include "state/state.h"
 #include "util/idtable.h"
 #include "vfs/vfs.h"
@@ -64,7 +65,8 @@ static void limits_init(void)
 static int limit_check_locked(uint64_t sid, uint64_t uid_key)
 {
 	LOCK_HELD(&open_table_lock);
-	unsigned total = (unsigned)opens.n, mine = count_of(&per_user, uid_key);
+	unsigned total = (unsigned)persistent.n, /* detached opens hold descriptors too */
+		  mine = count_of(&per_user, uid_key);
 	if (limits.per_session && count_of(&per_session, sid) >= limits.per_session)
 		return -EMFILE;
 	if (limits.per_user && mine >= limits.per_user)
@@ -156,22 +158,41 @@ void open_get(struct open *o)
 	atomic_fetch_add(&o->refs, 1);
 }
 
+/* Take a registered open out of both tables (open_table_lock held). */
+static void unregister_locked(struct open *o)
+{
+	LOCK_HELD(&open_table_lock);
+	idtable_remove(&persistent, o->persistent_id);
+	if (!o->detached)
+		idtable_remove(&opens, o->volatile_id);
+	o->closed = true;
+	if (o->charged) {
+		if (o->charge_sid)
+			count_add(&per_session, o->charge_sid, -1);
+		count_add(&per_user, o->charge_uid, -1);
+		o->charged = false;
+	}
+}
+
 bool open_unregister(struct open *o)
 {
 	pthread_mutex_lock(&open_table_lock);
 	bool present = opens_init && idtable_find(&persistent, o->persistent_id) == o;
-	if (present) {
-		idtable_remove(&persistent, o->persistent_id);
-		if (!o->detached)
-			idtable_remove(&opens, o->volatile_id);
-		o->closed = true;
-		if (o->charged) {
-			if (o->charge_sid)
-				count_add(&per_session, o->charge_sid, -1);
-			count_add(&per_user, o->charge_uid, -1);
-			o->charged = false;
-		}
-	}
+	if (present)
+		unregister_locked(o);
+	pthread_mutex_unlock(&open_table_lock);
+	if (present)
+		open_put(o); /* the table's reference */
+	return present;
+}
+
+bool open_unregister_detached(struct open *o, uint32_t gen)
+{
+	pthread_mutex_lock(&open_table_lock);
+	bool present = opens_init && idtable_find(&persistent, o->persistent_id) == o && o->detached &&
+		       o->detach_gen == gen;
+	if (present)
+		unregister_locked(o);
 	pthread_mutex_unlock(&open_table_lock);
 	if (present)
 		open_put(o); /* the table's reference */
@@ -236,6 +257,8 @@ void open_put(struct open *o)
 	if (o->detached && o->root_fd >= 0)
 		close(o->root_fd);
 	free(o->path);
+	free(o->owner);
+	free(o->share);
 	free(o);
 }
 
@@ -280,6 +303,8 @@ int open_detach(struct open *o)
 		o->tree = NULL;
 		o->root_fd = root;
 		o->detached = true;
+		o->detach_gen++;
+		o->detach_deadline_ms = timer_now_ms() + o->durable_timeout_ms;
 		file_unlock(o);
 	}
 	pthread_mutex_unlock(&open_table_lock);
@@ -338,6 +363,26 @@ struct open *open_lookup_detached(uint64_t persistent_id)
 		atomic_fetch_add(&o->refs, 1);
 	pthread_mutex_unlock(&open_table_lock);
 	return o;
+}
+
+struct open **open_list_detached(unsigned *n)
+{
+	pthread_mutex_lock(&open_table_lock);
+	size_t cap = opens_init ? persistent.n - opens.n : 0;
+	struct open **v = calloc(cap + 1, sizeof(*v));
+	unsigned k = 0;
+	size_t pos = 0;
+	void *p;
+	while (v && opens_init && k < cap && idtable_next(&persistent, &pos, NULL, &p)) {
+		struct open *o = p;
+		if (!o->detached)
+			continue;
+		atomic_fetch_add(&o->refs, 1);
+		v[k++] = o;
+	}
+	pthread_mutex_unlock(&open_table_lock);
+	*n = k;
+	return v;
 }
 
 /* ---- files by (dev, ino) ---- */

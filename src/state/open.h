@@ -28,6 +28,7 @@
 
 struct session;
 struct tree;
+struct worker;
 struct rpc_pipe;
 
 /* A byte-range lock (MS-FSA 2.1.5.8) */
@@ -110,6 +111,19 @@ struct open {
 	struct open_chanseq chanseq;  /* mc/chanseq.c */
 	struct open_lockseq lockseq;  /* mc/lockseq.c, under file->lock */
 	uint8_t lease_key[16];
+	/* durable handles (cmd/durable.c).  Set once when the CREATE grants
+	 * them, before anyone else can find the open, except where noted. */
+	uint8_t durable;              /* 0, 1 (DHnQ) or 2 (DH2Q) */
+	bool has_app_instance;
+	uint8_t app_instance_id[16];  /* SMB2_CREATE_APP_INSTANCE_ID */
+	uint32_t durable_timeout_ms;  /* how long it is kept detached */
+	char *owner;                  /* user name of the creator (a reconnect must be the same user) */
+	char *share;                  /* share name (a reconnect must name the same share) */
+	uint32_t detach_gen;          /* open_table_lock: counts open_detach(), so an old scavenger timer knows it is old */
+	uint64_t detach_deadline_ms;  /* open_table_lock: when a detached open is closed (timer_now_ms clock) */
+	struct worker *scav_w;        /* file->lock: the scavenger timer's worker, id and job (cmd/durable.c); */
+	uint64_t scav_id;             /*   stale values are harmless: a cancel that finds no timer frees nothing */
+	void *scavenger;
 	/* what open_register charged against the open limits (undone by
 	 * open_unregister without touching the session, which may be gone) */
 	bool charged;
@@ -141,6 +155,12 @@ int open_register(struct open *o);
  * and a descriptor of the share root.  -ENOENT when it is closed or not
  * attached, -errno when the root cannot be duplicated. */
 int open_detach(struct open *o);
+/* Unregister o (as open_unregister) only while it is still detached since
+ * detach number `gen` (a scavenger or a purge must not close an open that
+ * was reconnected meanwhile); false otherwise. */
+bool open_unregister_detached(struct open *o, uint32_t gen);
+/* Detached opens, referenced, with their detach deadline; malloc'd. */
+struct open **open_list_detached(unsigned *n);
 /* Attach a detached open to session s and tree t with a new volatile id
  * (a durable reconnect); -ENOTCONN when s is destroyed or t disconnected,
  * -ENOENT when the open is not detached (any more). */

@@ -15,7 +15,7 @@ static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct idtable sessions;
 static bool sessions_init;
 
-void (*state_close_opens_of_tree)(struct session *s, struct tree *t);
+void (*state_close_opens_of_tree)(struct session *s, struct tree *t, bool keep_durable);
 
 struct session *session_new(uint16_t dialect, struct smb_client *cl)
 {
@@ -121,7 +121,7 @@ static bool any_tree(struct session *s, uint32_t *out)
 	return found;
 }
 
-void session_destroy(struct session *s)
+static void session_end(struct session *s, bool keep_durable)
 {
 	pthread_mutex_lock(&sessions_lock);
 	bool present = idtable_find(&sessions, s->id) == s;
@@ -142,8 +142,18 @@ void session_destroy(struct session *s)
 	/* Disconnect every tree, however many (which closes their opens). */
 	uint32_t id;
 	while (any_tree(s, &id))
-		tree_disconnect(s, id);
+		tree_disconnect_ex(s, id, keep_durable);
 	session_put(s); /* the table's reference */
+}
+
+void session_destroy(struct session *s)
+{
+	session_end(s, false);
+}
+
+void session_disconnect(struct session *s)
+{
+	session_end(s, true);
 }
 
 struct session_channel *session_channel_find(struct session *s, const struct conn *c)
@@ -241,10 +251,10 @@ void session_conn_closed(struct conn *c)
 			pthread_mutex_unlock(&s->lock);
 			if (ch)
 				channels_release(s, &ch, 1);
-			/* The last channel gone: the session goes (durable opens will
-			 * survive this in the next issue). */
+			/* The last channel gone: the session goes, its durable
+			 * opens stay detached for a reconnect (MS-SMB2 3.3.7.1). */
 			if (last)
-				session_destroy(s);
+				session_disconnect(s);
 			session_put(s);
 		}
 	}

@@ -151,6 +151,10 @@ void session_get(struct session *s);
 void session_put(struct session *s);
 /* Remove from the table, disconnect all its trees and close their opens. */
 void session_destroy(struct session *s);
+/* The same, but its durable opens are detached and kept for a reconnect
+ * instead of closed (the last channel lost, LOGOFF, a PreviousSessionId
+ * reconnect: MS-SMB2 3.3.7.1, 3.3.5.5.3). */
+void session_disconnect(struct session *s);
 /* Find the channel of connection c (caller holds s->lock; no reference). */
 struct session_channel *session_channel_find(struct session *s, const struct conn *c);
 /* Add connection c as a channel (or find it); returns a reference, NULL
@@ -166,7 +170,7 @@ void session_channel_put(struct session_channel *ch);
  * channel) under the session lock. */
 void session_signing_key(struct session *s, const struct conn *c, uint8_t key[16]);
 /* A connection closed: drop it from every session; sessions left with no
- * channel are destroyed (durable handles will change this). */
+ * channel are disconnected (session_disconnect: durable opens stay). */
 void session_conn_closed(struct conn *c);
 /* For smb3ctl status / tests. */
 unsigned session_count(void);
@@ -179,12 +183,15 @@ void session_foreach(void (*fn)(struct session *s, void *arg), void *arg);
 struct tree *tree_new(struct session *s, const struct conf_share *share, int root_fd, const struct token *tok);
 struct tree *tree_lookup(struct session *s, uint32_t id); /* takes a reference */
 void tree_put(struct tree *t);
-/* Remove from the session, close its opens; returns false if unknown. */
+/* Remove from the session, close its opens; returns false if unknown.
+ * keep_durable: durable opens are detached instead (session teardown). */
 bool tree_disconnect(struct session *s, uint32_t id);
+bool tree_disconnect_ex(struct session *s, uint32_t id, bool keep_durable);
 
-/* Closes the opens of a tree when it or its session goes away: the file
- * service's, installed at start-up by cmd_init() (fileops_init); state/
- * never calls up into cmd/ by name (docs/ARCHITECTURE.md "Layers"). */
-extern void (*state_close_opens_of_tree)(struct session *s, struct tree *t);
+/* Closes the opens of a tree when it or its session goes away (or, with
+ * keep_durable, detaches its durable ones): the file service's, installed
+ * at start-up by cmd_init() (fileops_init); state/ never calls up into
+ * cmd/ by name (docs/ARCHITECTURE.md "Layers"). */
+extern void (*state_close_opens_of_tree)(struct session *s, struct tree *t, bool keep_durable);
 
 #endif

@@ -97,6 +97,11 @@ void tree_put(struct tree *t)
 
 bool tree_disconnect(struct session *s, uint32_t id)
 {
+	return tree_disconnect_ex(s, id, false);
+}
+
+bool tree_disconnect_ex(struct session *s, uint32_t id, bool keep_durable)
+{
 	pthread_mutex_lock(&s->lock);
 	struct tree *t = idtable_remove(&s->trees, id);
 	if (t)
@@ -105,7 +110,7 @@ bool tree_disconnect(struct session *s, uint32_t id)
 	if (!t)
 		return false;
 	if (state_close_opens_of_tree)
-		state_close_opens_of_tree(s, t);
+		state_close_opens_of_tree(s, t, keep_durable);
 	tree_put(t);
 	return true;
 }

@@ -22,8 +22,9 @@
 static unsigned closed_by_teardown;
 
 /* What fileops installs in the server: unregister the tree's opens. */
-static void close_opens(struct session *s, struct tree *t)
+static void close_opens(struct session *s, struct tree *t, bool keep_durable)
 {
+	(void)keep_durable;
 	unsigned n = 0;
 	struct open **v = open_list(s, t, &n);
 	for (unsigned i = 0; i < n; i++) {
@@ -235,6 +236,41 @@ static void attach_refused_to_destroyed_session(void **state)
 	session_put(s);
 }
 
+/* A scavenger (or a purge) closes a detached open only while it is still
+ * the same detached open: not after a reconnect, nor after a later detach. */
+static void scavenger_close_needs_same_detach(void **state)
+{
+	(void)state;
+	struct session *s = valid_session();
+	int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct tree *t = tree_new(s, &share, root, NULL);
+	struct open *o = new_open(s, t);
+	assert_int_equal(open_register(o), 0);
+	assert_false(open_unregister_detached(o, o->detach_gen)); /* attached */
+	assert_int_equal(open_detach(o), 0);
+	uint32_t first = o->detach_gen;
+	unsigned n = 0;
+	struct open **v = open_list_detached(&n);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(v[0], o);
+	open_put(v[0]);
+	free(v);
+	/* reconnected, then detached again: the first timer is stale */
+	assert_int_equal(open_attach(o, s, t), 0);
+	assert_false(open_unregister_detached(o, first));
+	assert_int_equal(open_detach(o), 0);
+	assert_true(o->detach_gen != first);
+	assert_false(open_unregister_detached(o, first));
+	assert_true(open_unregister_detached(o, o->detach_gen));
+	assert_false(open_unregister(o));
+	v = open_list_detached(&n);
+	assert_int_equal(n, 0);
+	free(v);
+	open_put(o);
+	session_destroy(s);
+	session_put(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +281,7 @@ int main(void)
 		cmocka_unit_test_setup(channel_outlives_its_removal, setup),
 		cmocka_unit_test_setup(detached_open_outlives_its_session, setup),
 		cmocka_unit_test_setup(attach_refused_to_destroyed_session, setup),
+		cmocka_unit_test_setup(scavenger_close_needs_same_detach, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
