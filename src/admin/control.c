@@ -16,6 +16,7 @@
 #include "net/conn.h"
 #include "proto/smb.h"
 #include "proto/srv.h"
+#include "loop/timer.h"
 #include "state/open.h"
 #include "util/log.h"
 
@@ -111,6 +112,51 @@ static void print_session(struct session *s, void *arg)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* One attached open.  Its session and tree change under its file's lock
+ * (a detach), so what is printed of them is copied under it. */
+static void print_open(FILE *f, struct open *o)
+{
+	char share[128] = "-";
+	unsigned long long sid = 0;
+	bool detached;
+	if (o->file)
+		pthread_mutex_lock(&o->file->lock);
+	detached = o->detached;
+	if (o->session)
+		sid = o->session->id;
+	if (o->tree && o->tree->share)
+		snprintf(share, sizeof(share), "%s", o->tree->share->name);
+	if (o->file)
+		pthread_mutex_unlock(&o->file->lock);
+	if (detached)
+		return; /* listed with the detached ones */
+	fprintf(f, "  file 0x%llx  session 0x%016llx  share [%s]  %s%s\n", (unsigned long long)o->volatile_id, sid,
+		share, o->path ? o->path : "", o->pipe ? " (pipe)" : o->is_dir ? "/" : "");
+}
+
+/* Durable opens waiting for their client (cmd/durable.h), with the time
+ * left before the scavenger closes them. */
+static void print_detached(FILE *f)
+{
+	unsigned n = 0;
+	struct open **v = open_list_detached(&n);
+	fprintf(f, "detached durable opens: %u\n", n);
+	uint64_t now = timer_now_ms();
+	for (unsigned i = 0; i < n; i++) {
+		struct open *o = v[i];
+		pthread_mutex_lock(&o->file->lock);
+		uint64_t deadline = o->detach_deadline_ms;
+		pthread_mutex_unlock(&o->file->lock);
+		uint64_t left = deadline > now ? deadline - now : 0;
+		fprintf(f, "  file 0x%llx  v%u  user %s  share [%s]  %s  %llu.%03llu s left\n",
+			(unsigned long long)o->persistent_id, o->durable, o->owner ? o->owner : "-",
+			o->share ? o->share : "-", o->path, (unsigned long long)(left / 1000),
+			(unsigned long long)(left % 1000));
+		open_put(o);
+	}
+	free(v);
+}
+
 static void write_status(FILE *f)
 {
 	fprintf(f, "smb3d %s  connections %d  sessions %u  open files %u\n", SMB3D_VERSION,
@@ -125,14 +171,11 @@ static void write_status(FILE *f)
 	unsigned n = 0;
 	struct open **v = open_list(NULL, NULL, &n);
 	for (unsigned i = 0; i < n; i++) {
-		struct open *o = v[i];
-		fprintf(f, "  file 0x%llx  session 0x%016llx  share [%s]  %s%s\n", (unsigned long long)o->volatile_id,
-			o->session ? (unsigned long long)o->session->id : 0ULL,
-			o->tree && o->tree->share ? o->tree->share->name : "-", o->path ? o->path : "",
-			o->pipe ? " (pipe)" : o->is_dir ? "/" : "");
-		open_put(o);
+		print_open(f, v[i]);
+		open_put(v[i]);
 	}
 	free(v);
+	print_detached(f);
 }
 
 static void serve(int fd)

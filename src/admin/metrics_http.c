@@ -104,6 +104,11 @@ static void emit(FILE *f)
 	fprintf(f, "# HELP smb3d_chanseq_stale_total Requests refused with STATUS_FILE_NOT_AVAILABLE for a stale ChannelSequence.\n"
 		   "# TYPE smb3d_chanseq_stale_total counter\n");
 	fprintf(f, "smb3d_chanseq_stale_total %llu\n", (unsigned long long)metrics.chanseq_stale);
+	fprintf(f, "# HELP smb3d_durable_opens_total Durable opens kept at a disconnect, reconnected, scavenged at their timeout, purged by a conflicting open.\n# TYPE smb3d_durable_opens_total counter\n");
+	fprintf(f, "smb3d_durable_opens_total{event=\"kept\"} %llu\n", (unsigned long long)metrics.durable_kept);
+	fprintf(f, "smb3d_durable_opens_total{event=\"reconnected\"} %llu\n", (unsigned long long)metrics.durable_reconnected);
+	fprintf(f, "smb3d_durable_opens_total{event=\"scavenged\"} %llu\n", (unsigned long long)metrics.durable_scavenged);
+	fprintf(f, "smb3d_durable_opens_total{event=\"purged\"} %llu\n", (unsigned long long)metrics.durable_purged);
 }
 
 static void serve(int fd)

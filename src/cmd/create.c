@@ -19,6 +19,7 @@
 #include "cmd/change_notify.h"
 #include "cmd/cmd.h"
 #include "cmd/create_int.h"
+#include "cmd/durable.h"
 #include "cmd/fileops.h"
 #include "cmd/secdesc.h"
 #include "cmd/share_policy.h"
@@ -225,9 +226,6 @@ static NTSTATUS create_contexts(const struct wire_create_req *q, struct create_s
 			cs->sd_len = c->data_len;
 		} else if (!memcmp(c->name, WIRE_CTX_TIMEWARP, 4)) {
 			return STATUS_OBJECT_NAME_NOT_FOUND; /* no previous versions */
-		} else if (!memcmp(c->name, WIRE_CTX_DURABLE_RECONNECT, 4) ||
-			   !memcmp(c->name, WIRE_CTX_DURABLE_RECONNECT_V2, 4)) {
-			return STATUS_OBJECT_NAME_NOT_FOUND; /* no durable handles yet */
 		} else if (!memcmp(c->name, WIRE_CTX_MAXIMAL_ACCESS, 4)) {
 			struct wire_ctx_mxac m;
 			if (wire_ctx_mxac_decode(c, &m) < 0)
@@ -239,11 +237,24 @@ static NTSTATUS create_contexts(const struct wire_create_req *q, struct create_s
 			if (wire_ctx_alsi_decode(c, &cs->alloc) < 0)
 				return STATUS_INVALID_PARAMETER;
 		}
-		/* DHnQ, DH2Q, RqLs: requests the server may decline (no durable
-		 * handle or lease is granted, and the response says so by
-		 * carrying no context: MS-SMB2 3.3.5.9.6/.10, 3.3.5.9.8). */
+		/* DHnQ, DH2Q, DHnC, DH2C: durable_contexts(); RqLs: a request
+		 * the server may decline (no lease is granted, and the response
+		 * says so by carrying no context: MS-SMB2 3.3.5.9.8). */
 	}
 	return STATUS_SUCCESS;
+}
+
+/* The durable-handle contexts (cmd/durable.h), before anything else: a
+ * reconnect ignores every other field of the request (3.3.5.9.7). */
+static NTSTATUS durable_contexts(const struct wire_create_req *q, struct durable_req *d)
+{
+	for (unsigned i = 0; i < q->n_ctx; i++) {
+		bool mine;
+		NTSTATUS st = durable_context(&q->ctx[i], d, &mine);
+		if (st != STATUS_SUCCESS)
+			return st;
+	}
+	return durable_check(d);
 }
 
 NTSTATUS cmd_create(struct smb2_req *req)
@@ -251,7 +262,13 @@ NTSTATUS cmd_create(struct smb2_req *req)
 	struct wire_create_req q;
 	if (wire_create_decode_req(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
-	NTSTATUS st = check_request(&q);
+	struct durable_req dur = { 0 };
+	NTSTATUS st = durable_contexts(&q, &dur);
+	if (st != STATUS_SUCCESS)
+		return st;
+	if (dur.dhnc || dur.dh2c)
+		return durable_reconnect(req, &dur);
+	st = check_request(&q);
 	if (st != STATUS_SUCCESS)
 		return st;
 	/* "max open files" and its per-session / per-user bounds: refused
@@ -266,6 +283,7 @@ NTSTATUS cmd_create(struct smb2_req *req)
 		.q = &q,
 		.id = req->tree->tok.ident,
 		.root = req->tree->root_fd,
+		.dur = &dur,
 	};
 	bool want_mxac = false, want_qfid = false;
 	if ((st = create_contexts(&q, &cs, &want_mxac, &want_qfid)))
@@ -307,13 +325,14 @@ NTSTATUS cmd_create(struct smb2_req *req)
 		.attrs = a.attrs,
 		.fid = { o->persistent_id, o->volatile_id },
 	};
-	struct wire_create_rsp_ctx ctx[2];
+	struct wire_create_rsp_ctx ctx[3];
 	unsigned n_ctx = 0;
 	if (want_mxac)
 		wire_ctx_mxac_rsp(&ctx[n_ctx++], STATUS_SUCCESS, cs.max_access);
 	if (want_qfid)
 		wire_ctx_qfid_rsp(&ctx[n_ctx++], a.ino, a.dev);
-	if (req_out_reserve(req, 88 + 2 * 80) < 0 ||
+	n_ctx += durable_grant(req, o, &dur, &ctx[n_ctx]);
+	if (req_out_reserve(req, 88 + 3 * 80) < 0 ||
 	    wire_create_encode_rsp(&req->out, &rsp, ctx, n_ctx) < 0) {
 		create_open_abort(o);
 		return STATUS_INSUFFICIENT_RESOURCES;

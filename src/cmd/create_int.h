@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cmd/cmd.h"
+#include "cmd/durable.h"
 #include "state/open.h"
 #include "wire/create.h"
 #include "wire/fscc.h"
@@ -33,6 +34,8 @@ struct create_state {
 	size_t eas_len;
 	const uint8_t *sd;        /* SecD: a validated self-relative descriptor for a new object */
 	size_t sd_len;
+	const struct durable_req *dur; /* DHnQ / DH2Q / AppInstanceId (cmd/durable.h) */
+	bool retry;               /* create_attach: the name went away meanwhile, start again */
 	/* results */
 	struct open *o;
 	uint32_t action;

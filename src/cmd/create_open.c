@@ -73,6 +73,14 @@ NTSTATUS create_attach(struct create_state *cs, struct open *o, const struct sta
 	if (!f)
 		return STATUS_NO_MEMORY;
 	o->file = f;
+	uint32_t disp = cs->q->create_disposition;
+	bool overwrite = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF;
+	/* The older open of the same app instance, and detached durable opens
+	 * whose oplock this open breaks, are closed first (cmd/durable.h). */
+	if (durable_before_attach(cs, o, f, overwrite)) {
+		cs->retry = true;
+		return STATUS_OBJECT_NAME_NOT_FOUND;
+	}
 	/* A file with a pending delete refuses new opens before any oplock is
 	 * looked at ([MS-FSA] 2.1.5.1.2: the DeletePending check comes first),
 	 * so its holder hears of no break (smbtorture smb2.oplock.doc).  Checked
@@ -84,9 +92,7 @@ NTSTATUS create_attach(struct create_state *cs, struct open *o, const struct sta
 		return STATUS_DELETE_PENDING;
 	/* An exclusive or batch oplock of another open is broken first: its
 	 * holder may close and so end a sharing conflict ([MS-FSA] 2.1.5.1.2). */
-	uint32_t disp = cs->q->create_disposition;
-	oplock_break_for_create(cs->req, f, o->access, o->share_access,
-				disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF, share_conflict);
+	oplock_break_for_create(cs->req, f, o->access, o->share_access, overwrite, share_conflict);
 	pthread_mutex_lock(&f->lock);
 	if (f->delete_pending) {
 		pthread_mutex_unlock(&f->lock);
@@ -139,6 +145,16 @@ struct open *create_open_new(struct create_state *cs)
 	 * ChannelSequence is the low half of the header's Status field). */
 	if (cs->req->sc->dialect >= SMB2_DIALECT_300)
 		o->chanseq.seq = (uint16_t)cs->req->hdr.status;
+	if (cs->dur && (cs->dur->dhnq || cs->dur->dh2q)) {
+		/* what a reconnect or an app-instance reopen is checked against */
+		const char *user = o->session->user, *share = cs->req->tree->share->name;
+		o->owner = user && !o->session->anonymous ? strdup(user) : NULL;
+		o->share = share ? strdup(share) : NULL;
+		if (cs->dur->app) {
+			o->has_app_instance = true;
+			memcpy(o->app_instance_id, cs->dur->app_id, 16);
+		}
+	}
 	return o;
 }
 
@@ -382,8 +398,13 @@ NTSTATUS create_open_existing(struct create_state *cs, const struct statx *st, i
 	}
 	struct open *o;
 	s = open_from_fd(cs, fd, want, is_dir, &fst, &o);
-	if (s != STATUS_SUCCESS)
+	if (s != STATUS_SUCCESS) {
+		if (cs->retry) { /* a purged durable open took the file along */
+			cs->retry = false;
+			*again = 1;
+		}
 		return s;
+	}
 	cs->action = FILE_OPENED;
 	if (!overwrite) { /* read after fst: the QUERY_INFOs to come may use it */
 		fileops_attr_cache_prime(o, &fst, dos_r, &dosx);

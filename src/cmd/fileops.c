@@ -19,6 +19,7 @@
 #include <linux/fs.h>
 
 #include "cmd/change_notify.h"
+#include "cmd/durable.h"
 #include "cmd/ipc.h"
 #include "cmd/streams.h"
 #include "state/brl.h"
@@ -76,13 +77,12 @@ static int remove_path(struct open *o)
 	return r;
 }
 
-bool fileops_close_open(struct open *o, struct wire_close_rsp *post)
+/* The rest of a close, once the open left the tables. */
+static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 {
-	if (!open_unregister(o))
-		return false;
 	if (o->pipe) {
 		ipc_close(o);
-		return true;
+		return;
 	}
 	if (post) {
 		/* MS-SMB2 3.3.5.10: attributes as of the close. */
@@ -100,7 +100,8 @@ bool fileops_close_open(struct open *o, struct wire_close_rsp *post)
 	}
 	struct file *f = o->file;
 	if (!f)
-		return true;
+		return;
+	durable_closed(o);
 	/* Byte-range locks and pending notifies die with the open. */
 	brl_close_open(o);
 	notify_open_closed(o);
@@ -128,16 +129,33 @@ bool fileops_close_open(struct open *o, struct wire_close_rsp *post)
 		else if (post)
 			post->flags = 0, post->attrs = 0; /* gone */
 	}
+}
+
+bool fileops_close_open(struct open *o, struct wire_close_rsp *post)
+{
+	if (!open_unregister(o))
+		return false;
+	close_unregistered(o, post);
 	return true;
 }
 
+bool fileops_close_detached(struct open *o, uint32_t gen)
+{
+	if (!open_unregister_detached(o, gen))
+		return false;
+	close_unregistered(o, NULL);
+	return true;
+}
+
+/* A tree or session goes: its opens close, or with keep_durable its
+ * durable ones are detached and kept (cmd/durable.c). */
 static void close_opens_of_tree(struct session *s, struct tree *t, bool keep_durable)
 {
-	(void)keep_durable; /* no durable handles yet: everything closes */
 	unsigned n = 0;
 	struct open **v = open_list(s, t, &n);
 	for (unsigned i = 0; i < n; i++) {
-		fileops_close_open(v[i], NULL);
+		if (!keep_durable || !durable_keep(v[i]))
+			fileops_close_open(v[i], NULL);
 		open_put(v[i]);
 	}
 	free(v);

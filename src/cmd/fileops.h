@@ -70,6 +70,10 @@ NTSTATUS fileops_check_access(const struct open *o, uint32_t needed);
  * false if the open was already closed.  The caller keeps (and drops) its own
  * reference. */
 bool fileops_close_open(struct open *o, struct wire_close_rsp *post);
+/* The same for a detached open, only while it is still detached since
+ * detach number `gen` (open_unregister_detached): the scavenger's and a
+ * purge's close, which must not close an open reconnected meanwhile. */
+bool fileops_close_detached(struct open *o, uint32_t gen);
 
 /* Installs state_close_opens_of_tree (called at start-up by cmd_init()). */
 void fileops_init(void);

@@ -198,7 +198,9 @@ static NTSTATUS finish_session(struct smb2_req *req, struct session *s, const st
 
 /* MS-SMB2 3.3.5.5.3: a client reconnecting names its old session in
  * PreviousSessionId; when the same user owned it, it is logged off (its
- * opens close, pending notifies end with STATUS_NOTIFY_CLEANUP). */
+ * opens close, pending notifies end with STATUS_NOTIFY_CLEANUP), except its
+ * durable opens, which stay detached for the reconnect that follows
+ * (smbtorture durable-open.reopen1a, file-position). */
 static void end_previous_session(struct session *s, uint64_t prev_id)
 {
 	struct session *old = session_lookup(prev_id);
@@ -210,7 +212,7 @@ static void end_previous_session(struct session *s, uint64_t prev_id)
 	pthread_mutex_unlock(&old->lock);
 	if (same) {
 		log_info("session %llx replaces session %llx", (unsigned long long)s->id, (unsigned long long)prev_id);
-		session_destroy(old);
+		session_disconnect(old);
 	}
 	session_put(old);
 }

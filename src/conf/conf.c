@@ -241,6 +241,7 @@ static void share_defaults(struct conf_share *s)
 	s->create_mask = 0744;
 	s->directory_mask = 0755;
 	s->hide_dot_files = true;
+	s->durable_handles = true;
 	s->map_archive = true;
 	s->force_gid = -1;
 	s->force_uid = -1;
@@ -557,6 +558,7 @@ static void set_defaults(struct conf *c, struct pstate *st)
 	c->negotiate_timeout = 20;
 	c->pdu_timeout = 60;
 	c->oplock_break_timeout = 35; /* MS-SMB2 3.3.2.1: the Oplock Break Acknowledgment Timer */
+	c->durable_timeout = 300;     /* Windows' and Samba's cap on the DH2Q Timeout */
 	c->max_unauth_conns = 1024;
 	c->max_open_files_session = 16384;
 	c->max_open_files_user = 65536;

@@ -34,6 +34,7 @@ struct conf_share {
 	size_t n_valid_users;
 	bool case_insensitive; /* "case sensitive = no" (default) -> true */
 	bool strict_allocate;  /* "strict allocate": preallocate what clients ask for (default no) */
+	bool durable_handles;  /* "durable handles": grant DHnQ/DH2Q (default yes) */
 	bool available;    /* "available" (default yes): no = the share refuses every tree connect */
 	int max_connections; /* "max connections" in a share section: tree connects to it, 0 = no limit */
 	/* User lists, entries as in "valid users" (names, "@group", "+group", "&group"). */
@@ -116,6 +117,7 @@ struct conf {
 	int oplock_break_timeout;   /* "smb3d:oplock break timeout": seconds a break waits for its ack, default 35 */
 	bool disable_lock_sequence_checking; /* "smb2 disable lock sequence checking": only durable and
 	                               resilient opens detect LOCK replays (Windows), default no */
+	int durable_timeout;        /* "smb3d:durable handle timeout": most seconds a v2 durable open waits detached, default 300 */
 	int max_unauth_conns;       /* "max unauthenticated connections", 0 = no bound, default 1024 */
 	int max_open_files;         /* "max open files": opens in the server, 0 = from RLIMIT_NOFILE (default) */
 	int max_open_files_session; /* "max open files per session", default 16384 */

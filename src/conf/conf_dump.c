@@ -111,6 +111,7 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 	fprintf(out, "\tbrowseable = %s\n", yes_no(s->browseable));
 	fprintf(out, "\tcase sensitive = %s\n", yes_no(!s->case_insensitive));
 	fprintf(out, "\tstrict allocate = %s\n", yes_no(s->strict_allocate));
+	fprintf(out, "\tdurable handles = %s\n", yes_no(s->durable_handles));
 	if (s->smb_encrypt >= 0)
 		fprintf(out, "\tsmb encrypt = %s\n", encrypt_name(s->smb_encrypt));
 	if (s->valid_users) {
@@ -214,6 +215,7 @@ static void dump_global_limits(const struct conf *c, FILE *out)
 	fprintf(out, "\tpdu timeout = %d\n", c->pdu_timeout);
 	fprintf(out, "\tsmb3d:oplock break timeout = %d\n", c->oplock_break_timeout);
 	fprintf(out, "\tsmb2 disable lock sequence checking = %s\n", yes_no(c->disable_lock_sequence_checking));
+	fprintf(out, "\tsmb3d:durable handle timeout = %d\n", c->durable_timeout);
 	fprintf(out, "\tmax unauthenticated connections = %d\n", c->max_unauth_conns);
 	fprintf(out, "\tmax open files = %d\n", c->max_open_files);
 	fprintf(out, "\tmax open files per session = %d\n", c->max_open_files_session);

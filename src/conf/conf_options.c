@@ -689,6 +689,8 @@ static const struct opt options[] = {
 	/* smb3d's own prefix: Samba's "oplock break wait time" means something else */
 	{ "smb3d:oplock break timeout", GLOBAL, K_INT, G(oplock_break_timeout), 1, 3600, NULL },
 	{ "smb2 disable lock sequence checking", GLOBAL, K_BOOL, G(disable_lock_sequence_checking), 0, 0, NULL },
+	/* Samba has no such option (its cap is fixed at 300 s) */
+	{ "smb3d:durable handle timeout", GLOBAL, K_INT, G(durable_timeout), 1, 86400, NULL },
 	{ "max unauthenticated connections", GLOBAL, K_INT, G(max_unauth_conns), 0, 1000000, NULL },
 	{ "max open files", GLOBAL, K_INT, G(max_open_files), 0, 100000000, NULL },
 	{ "max open files per session", GLOBAL, K_INT, G(max_open_files_session), 1, 100000000, NULL },
@@ -723,6 +725,7 @@ static const struct opt options[] = {
 	{ "valid users", SHARE, K_FN, 0, 0, 0, set_valid_users },
 	{ "case sensitive", SHARE, K_FN, 0, 0, 0, set_case_sensitive },
 	{ "strict allocate", SHARE, K_BOOL, S(strict_allocate), 0, 0, NULL },
+	{ "durable handles", SHARE, K_BOOL, S(durable_handles), 0, 0, NULL },
 	{ "available", SHARE, K_BOOL, S(available), 0, 0, NULL },
 	{ "invalid users", SHARE, K_LIST, S(invalid_users), 0, 0, NULL },
 	{ "read list", SHARE, K_LIST, S(read_list), 0, 0, NULL },

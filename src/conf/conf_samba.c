@@ -96,7 +96,7 @@ static const struct samba_opt samba_opts[] = {
 	ALWAYS("kernel oplocks"), ALWAYS("fake oplocks"), ALWAYS("locking"), ALWAYS("posix locking"),
 	ALWAYS("blocking locks"), ALWAYS("strict locking"), ALWAYS("strict sync"), ALWAYS("sync always"),
 	ALWAYS("strict rename"), ALWAYS("kernel share modes"),
-	ALWAYS("veto oplock files"), ALWAYS("smb2 leases"), ALWAYS("durable handles"),
+	ALWAYS("veto oplock files"), ALWAYS("smb2 leases"),
 	ALWAYS("preserve case"), ALWAYS("short preserve case"), ALWAYS("default case"), ALWAYS("mangled names"),
 	ALWAYS("mangling method"), ALWAYS("mangling char"), ALWAYS("unix extensions"),
 	ALWAYS("smb1 unix extensions"), ALWAYS("smb3 unix extensions"), ALWAYS("msdfs root"),

@@ -194,6 +194,38 @@ static bool is_stat_open(uint32_t access)
 	return (access & ~STAT_ACCESS) == 0;
 }
 
+/* Whether a CREATE (access, share) breaks e's exclusive or batch oplock:
+ * a batch oplock is broken before the sharing check (its holder may
+ * close); an exclusive one only when the open would succeed ([MS-FSA]
+ * 2.1.5.1.2). */
+static bool breaks_exclusive(const struct open *e, uint32_t access, uint32_t share,
+			     bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share))
+{
+	if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE && conflicts && conflicts(e, access, share))
+		return false;
+	return e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || e->oplock_level == SMB2_OPLOCK_LEVEL_BATCH;
+}
+
+unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share,
+				 bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
+				 struct oplock_victim *out, unsigned max)
+{
+	unsigned n = 0;
+	if (f->is_dir || is_stat_open(access))
+		return 0;
+	pthread_mutex_lock(&f->lock);
+	for (struct open *e = f->opens; e && n < max; e = e->file_next) {
+		if (!e->detached || !breaks_exclusive(e, access, share, conflicts))
+			continue;
+		open_get(e);
+		out[n].o = e;
+		out[n].gen = e->detach_gen; /* written under f->lock too (open_detach) */
+		n++;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
 /* Mark and send the breaks the new open needs, under f->lock; true when
  * the CREATE must wait for an acknowledgment. */
 static bool start_breaks(struct file *f, uint32_t access, uint32_t share, bool overwrite,
@@ -201,12 +233,7 @@ static bool start_breaks(struct file *f, uint32_t access, uint32_t share, bool o
 {
 	bool wait = false;
 	for (struct open *e = f->opens; e; e = e->file_next) {
-		/* A batch oplock is broken before the sharing check (its
-		 * holder may close); an exclusive one only when the open
-		 * would succeed ([MS-FSA] 2.1.5.1.2). */
-		if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE && conflicts && conflicts(e, access, share))
-			continue;
-		if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || e->oplock_level == SMB2_OPLOCK_LEVEL_BATCH) {
+		if (breaks_exclusive(e, access, share, conflicts)) {
 			if (!e->oplock_breaking) {
 				/* break to II when the data stays, else to none */
 				e->oplock_breaking = true;

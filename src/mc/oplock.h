@@ -57,6 +57,19 @@ bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, 
 /* After the wake, on the same worker: cancel the timer; when the break
  * timed out, its holders lose their oplock (MS-SMB2 3.3.6.2). */
 void oplock_wait_done(struct oplock_wait *w);
+/* A detached durable open whose oplock a CREATE would break, with the
+ * detach number it had (open_unregister_detached). */
+struct oplock_victim {
+	struct open *o;               /* referenced */
+	uint32_t gen;
+};
+/* Before oplock_break_start: the detached opens of f (at most max) whose
+ * exclusive or batch oplock the CREATE (access, share) would break.  Their
+ * break cannot be delivered: the caller closes them instead (MS-SMB2
+ * 3.3.4.6, "purged").  Without f->lock held. */
+unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share,
+				 bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
+				 struct oplock_victim *out, unsigned max);
 /* After the open joined its file: the level it gets for `requested`. */
 uint8_t oplock_grant(struct open *o, uint8_t requested);
 /* A write, truncation or lock: every level II holder drops to none, the

@@ -22,6 +22,10 @@ struct metrics {
 	atomic_ullong vfs_uring_fixed_ops;            /* reads/writes on registered buffers */
 	atomic_ullong auth_failures;
 	atomic_ullong chanseq_stale;                  /* requests refused for a stale ChannelSequence */
+	/* durable opens (cmd/durable.c): kept detached at a disconnect,
+	 * reconnected, closed by the scavenger at their timeout, closed early
+	 * because another open broke their oplock (purged) */
+	atomic_ullong durable_kept, durable_reconnected, durable_scavenged, durable_purged;
 };
 extern struct metrics metrics;
 

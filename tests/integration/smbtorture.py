@@ -96,6 +96,10 @@ TESTS_SID = [
     ("smb2.dirlease", []),
     ("smb2.durable-open", []),
     ("smb2.durable-v2-open", []),
+    ("smb2.durable-open-disconnect", []),
+    # durable_v2_reconnect_delay_msec waits 10 s for the scavenger
+    ("smb2.durable-v2-delay", []),
+    ("smb2.durable-v2-regressions", []),
     ("smb2.persistent-open", []),
     ("smb2.replay", []),
     # LOCK replay by lock sequence (MS-SMB2 3.3.5.14); the rest of smb2.lock
