@@ -384,8 +384,8 @@ static unsigned close_app_instance(struct open *o, struct file *f)
 static unsigned purge_detached(struct open *o, struct file *f, bool overwrite)
 {
 	struct oplock_victim v[MAX_VICTIMS];
-	(void)overwrite; /* batch and exclusive oplocks break either way */
-	unsigned n = oplock_detached_victims(f, o->access, o->share_access, fileops_share_conflict, v, MAX_VICTIMS);
+	unsigned n = oplock_detached_victims(f, o->access, o->share_access, overwrite, fileops_share_conflict, v,
+					     MAX_VICTIMS);
 	unsigned closed = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (fileops_close_detached(v[i].o, v[i].gen)) {

@@ -196,12 +196,15 @@ static NTSTATUS do_locks(struct smb2_req *req, struct file *f, struct open *o, c
 }
 
 /* Does this LOCK take part in lock sequence replay detection (3.3.5.14)?
- * Not before 3.0; on a multichannel connection always (as the spec
- * proposes and Samba does), unless `smb2 disable lock sequence checking`
- * asks for Windows' narrower rule. */
+ * On a durable open from 2.1 on (Open.IsDurable: its client resends
+ * after a reconnect); otherwise not before 3.0; on a multichannel
+ * connection always (as the spec proposes and Samba does), unless `smb2
+ * disable lock sequence checking` asks for Windows' narrower rule. */
 static bool lockseq_applies(struct smb2_req *req)
 {
 	const struct smb_conn *sc = req->sc;
+	if (sc->dialect >= SMB2_DIALECT_210 && req->open && req->open->durable)
+		return true;
 	if (sc->dialect < SMB2_DIALECT_300 || req_conf(req)->disable_lock_sequence_checking)
 		return false;
 	return sc->server_caps & SMB2_GLOBAL_CAP_MULTI_CHANNEL;

@@ -206,12 +206,12 @@ static bool breaks_exclusive(const struct open *e, uint32_t access, uint32_t sha
 	return e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || e->oplock_level == SMB2_OPLOCK_LEVEL_BATCH;
 }
 
-unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share,
+unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share, bool overwrite,
 				 bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
 				 struct oplock_victim *out, unsigned max)
 {
 	unsigned n = 0;
-	if (f->is_dir || is_stat_open(access))
+	if (f->is_dir || (is_stat_open(access) && !overwrite)) /* as oplock_break_start */
 		return 0;
 	pthread_mutex_lock(&f->lock);
 	for (struct open *e = f->opens; e && n < max; e = e->file_next) {

@@ -67,7 +67,7 @@ struct oplock_victim {
  * exclusive or batch oplock the CREATE (access, share) would break.  Their
  * break cannot be delivered: the caller closes them instead (MS-SMB2
  * 3.3.4.6, "purged").  Without f->lock held. */
-unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share,
+unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share, bool overwrite,
 				 bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
 				 struct oplock_victim *out, unsigned max);
 /* After the open joined its file: the level it gets for `requested`. */
