@@ -166,7 +166,8 @@ void acl_stored_free(struct acl_stored *a)
 #define AUTH_WORLD 1
 #define AUTH_CREATOR 3
 #define AUTH_NT 5
-#define AUTH_UNIX 22 /* S-1-22-1-<uid> unix user, S-1-22-2-<gid> unix group */
+#define AUTH_UNIX 22
+#define GENERIC_BITS (GENERIC_ALL | GENERIC_EXECUTE | GENERIC_WRITE | GENERIC_READ) /* S-1-22-1-<uid> unix user, S-1-22-2-<gid> unix group */
 
 /* The authority of a SID (valid, per wire_sid_len) when it fits in a byte,
  * else -1. */
@@ -210,14 +211,24 @@ uint32_t acl_access(const struct token *s, const struct wire_sd *sd)
 	if (!(sd->control & SE_DACL_PRESENT) || !sd->dacl)
 		return FILE_ALL_ACCESS; /* NULL DACL: no protection */
 	uint32_t granted = 0, denied = 0;
-	/* MS-DTYP 2.5.3.2: the owner may always read and change the DACL. */
-	if (sd->owner && token_has(s, sd->owner, sd->owner_len))
-		granted |= READ_CONTROL | WRITE_DAC;
+	bool owner = sd->owner && token_has(s, sd->owner, sd->owner_len);
 	struct wire_acl_iter it;
 	struct wire_ace ace;
+	/* MS-DTYP 2.5.3.2: the owner may always read and change the DACL,
+	 * unless the DACL has an OWNER RIGHTS (S-1-3-4) ACE: then that ACE
+	 * says what the owner gets (smbtorture smb2.acls.OWNER-RIGHTS*). */
+	bool owner_rights = false;
+	wire_acl_iter_init(&it, sd->dacl, sd->dacl_len);
+	while (wire_acl_iter_next(&it, &ace))
+		if (!(ace.flags & ACE_INHERIT_ONLY) && ace.sid && sid_is(ace.sid, ace.sid_len, AUTH_CREATOR, 4))
+			owner_rights = true;
+	if (owner && !owner_rights)
+		granted |= READ_CONTROL | WRITE_DAC;
 	wire_acl_iter_init(&it, sd->dacl, sd->dacl_len);
 	while (wire_acl_iter_next(&it, &ace)) {
-		if ((ace.flags & ACE_INHERIT_ONLY) || !ace.sid || !token_has(s, ace.sid, ace.sid_len))
+		if ((ace.flags & ACE_INHERIT_ONLY) || !ace.sid)
+			continue;
+		if (!token_has(s, ace.sid, ace.sid_len) && !(owner && sid_is(ace.sid, ace.sid_len, AUTH_CREATOR, 4)))
 			continue;
 		uint32_t m = fileops_map_generic(ace.mask) & FILE_ALL_ACCESS;
 		if (ace.type == ACE_ACCESS_ALLOWED)
@@ -248,12 +259,17 @@ uint32_t acl_open_limit(const struct token *s, const struct vfs_ident *id, int r
 		return ~0u;
 	uint32_t m = acl_access(s, &a.sd);
 	acl_stored_free(&a);
-	if (!(m & DELETE_ACCESS) && parent) {
-		/* MS-FSA 2.1.5.1.2.1: DELETE_CHILD on the parent allows DELETE */
+	if ((m & (DELETE_ACCESS | FILE_READ_ATTRIBUTES)) != (DELETE_ACCESS | FILE_READ_ATTRIBUTES) && parent) {
+		/* MS-FSA 2.1.5.1.2.1: DELETE_CHILD on the parent allows DELETE,
+		 * FILE_LIST_DIRECTORY allows FILE_READ_ATTRIBUTES; a parent
+		 * without a stored DACL leaves both to the unix check */
 		struct acl_stored p;
 		int r = acl_load_parent(id, root, parent, &p);
-		if (r == -ENODATA || (r == 0 && (acl_access(s, &p.sd) & FILE_DELETE_CHILD)))
+		uint32_t pm = r == -ENODATA ? FILE_ALL_ACCESS : r == 0 ? acl_access(s, &p.sd) : 0;
+		if (pm & FILE_DELETE_CHILD)
 			m |= DELETE_ACCESS;
+		if (pm & FILE_READ_DATA)
+			m |= FILE_READ_ATTRIBUTES;
 		if (r == 0)
 			acl_stored_free(&p);
 	}
@@ -275,6 +291,10 @@ static size_t inherit_acl(const struct wire_sd *parent, bool is_dir, const uint8
 {
 	struct wire_acl_builder b;
 	wire_acl_begin(&b, buf, cap);
+	/* inherited ACEs are marked so only under a parent whose DACL is
+	 * auto-inherited ([MS-DTYP] 2.5.3.4.2 DACL_AUTO_INHERIT; smbtorture
+	 * smb2.acls.INHERITANCE/INHERITFLAGS) */
+	uint8_t inh = (parent->control & SE_DACL_AUTO_INHERITED) ? ACE_INHERITED : 0;
 	struct wire_acl_iter it;
 	struct wire_ace ace;
 	wire_acl_iter_init(&it, parent->dacl, parent->dacl_len);
@@ -290,9 +310,10 @@ static size_t inherit_acl(const struct wire_sd *parent, bool is_dir, const uint8
 		size_t sid_len = ace.sid_len;
 		bool creator = sid && (sid_is(sid, sid_len, AUTH_CREATOR, 0) ||
 				       sid_is(sid, sid_len, AUTH_CREATOR, 1));
-		if (applies && passes && !creator) {
+		bool generic = ace.raw[0] <= ACE_ACCESS_DENIED && (ace.mask & GENERIC_BITS);
+		if (applies && passes && !creator && !generic) {
 			/* one ACE both effective here and inherited further */
-			wire_acl_add_raw(&b, &ace, (uint8_t)((f & ~ACE_INHERIT_ONLY) | ACE_INHERITED));
+			wire_acl_add_raw(&b, &ace, (uint8_t)((f & ~ACE_INHERIT_ONLY) | inh));
 			continue;
 		}
 		if (applies) {
@@ -305,15 +326,17 @@ static size_t inherit_acl(const struct wire_sd *parent, bool is_dir, const uint8
 				sid = group;
 				sid_len = group_len;
 			}
+			/* the effective copy has its generic rights mapped, the
+			 * inheritable one keeps them (as Windows) */
 			if (sid && ace.raw[0] <= ACE_ACCESS_DENIED)
-				wire_acl_add(&b, ace.type, ACE_INHERITED, ace.mask, sid, sid_len);
+				wire_acl_add(&b, ace.type, inh, fileops_map_generic(ace.mask), sid, sid_len);
 			else
-				wire_acl_add_raw(&b, &ace, ACE_INHERITED);
+				wire_acl_add_raw(&b, &ace, inh);
 		}
 		if (passes) /* kept for the children only */
 			wire_acl_add_raw(&b, &ace,
 					 (uint8_t)((f & (ACE_OBJECT_INHERIT | ACE_CONTAINER_INHERIT)) |
-						   ACE_INHERIT_ONLY | ACE_INHERITED));
+						   ACE_INHERIT_ONLY | inh));
 	}
 	if (b.count == 0)
 		return 0;
@@ -348,6 +371,79 @@ int acl_inherit(const struct token *s, const struct acl_stored *psd, bool is_dir
 
 /* ---- SET_INFO / QUERY_INFO ---- */
 
+/* The DACL as stored: generic rights of the ACEs that apply to the object
+ * itself mapped to the file rights ([MS-DTYP] 2.5.3.4 / Windows; smbtorture
+ * smb2.acls.CREATOR/GENERIC); inherit-only ACEs keep them for the
+ * children.  The length into buf[cap], or 0 when nothing changes. */
+static size_t map_generic_acl(const uint8_t *dacl, size_t dacl_len, uint8_t *buf, size_t cap)
+{
+	struct wire_acl_builder b;
+	struct wire_acl_iter it;
+	struct wire_ace ace;
+	bool changed = false;
+	wire_acl_begin(&b, buf, cap);
+	wire_acl_iter_init(&it, dacl, dacl_len);
+	while (wire_acl_iter_next(&it, &ace)) {
+		if (ace.sid && ace.raw[0] <= ACE_ACCESS_DENIED && !(ace.flags & ACE_INHERIT_ONLY) &&
+		    (ace.mask & GENERIC_BITS)) {
+			wire_acl_add(&b, ace.type, ace.flags, fileops_map_generic(ace.mask), ace.sid, ace.sid_len);
+			changed = true;
+		} else {
+			wire_acl_add_raw(&b, &ace, ace.flags);
+		}
+	}
+	return changed ? wire_acl_finish(&b) : 0;
+}
+
+/* The base of a SET_INFO: the stored descriptor, else the one derived
+ * from unix (its buffer in *derived, the caller frees it). */
+static NTSTATUS acl_base(int fd, struct acl_stored *base, uint8_t **derived)
+{
+	*derived = NULL;
+	int r = acl_load(fd, base);
+	if (r != -ENODATA)
+		return r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
+	struct statx st;
+	r = vfs_statx(NULL, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &st);
+	if (r < 0)
+		return vfs_nt_status(r);
+	uint32_t all = OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION;
+	bool dir = S_ISDIR(st.stx_mode);
+	size_t need = secdesc_build(st.stx_uid, st.stx_gid, st.stx_mode, dir, all, NULL, 0);
+	*derived = malloc(need);
+	if (!*derived)
+		return STATUS_NO_MEMORY;
+	secdesc_build(st.stx_uid, st.stx_gid, st.stx_mode, dir, all, *derived, need);
+	if (wire_sd_decode(*derived, need, &base->sd, NULL) < 0) {
+		free(*derived);
+		*derived = NULL;
+		return STATUS_INTERNAL_ERROR;
+	}
+	return STATUS_SUCCESS;
+}
+
+/* The DACL part of a SET_INFO into m; `mapped` (65535 bytes) holds a DACL
+ * rewritten with its generic rights mapped. */
+static void merge_dacl(struct wire_sd *m, const struct wire_sd *nsd, uint8_t *mapped)
+{
+	m->dacl = nsd->dacl;
+	m->dacl_len = nsd->dacl_len;
+	/* A DACL set without SE_DACL_PRESENT is a NULL DACL, stored as one
+	 * (Windows; smbtorture smb2.create.nulldacl): no further limit on top
+	 * of the unix permissions. */
+	m->control = (m->control & ~SE_DACL_BITS) | (nsd->control & SE_DACL_BITS) | SE_DACL_PRESENT;
+	/* AUTO_INHERITED is kept only when asked for with AUTO_INHERIT_REQ,
+	 * which is a request, never stored (Windows; smb2.acls.INHERITFLAGS) */
+	if (!(nsd->control & SE_DACL_AUTO_INHERIT_REQ))
+		m->control &= ~SE_DACL_AUTO_INHERITED;
+	m->control &= ~SE_DACL_AUTO_INHERIT_REQ;
+	size_t ml = m->dacl ? map_generic_acl(m->dacl, m->dacl_len, mapped, 65535) : 0;
+	if (ml) {
+		m->dacl = mapped;
+		m->dacl_len = ml;
+	}
+}
+
 NTSTATUS acl_set(const struct token *s, int fd, uint32_t secinfo, const uint8_t *in, size_t in_len)
 {
 	struct wire_sd nsd;
@@ -358,41 +454,25 @@ NTSTATUS acl_set(const struct token *s, int fd, uint32_t secinfo, const uint8_t 
 	}
 	if ((secinfo & OWNER_SECURITY_INFORMATION) && !nsd.owner)
 		return STATUS_INVALID_OWNER;
-
-	/* The base: the stored descriptor, else the one derived from unix. */
 	struct acl_stored base;
-	uint8_t *derived = NULL;
-	int r = acl_load(fd, &base);
-	if (r == -ENODATA) {
-		struct statx st;
-		r = vfs_statx(NULL, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &st);
-		if (r < 0)
-			return vfs_nt_status(r);
-		uint32_t all = OWNER_SECURITY_INFORMATION | GROUP_SECURITY_INFORMATION |
-			       DACL_SECURITY_INFORMATION;
-		bool dir = S_ISDIR(st.stx_mode);
-		size_t need = secdesc_build(st.stx_uid, st.stx_gid, st.stx_mode, dir, all, NULL, 0);
-		derived = malloc(need);
-		if (!derived)
-			return STATUS_NO_MEMORY;
-		secdesc_build(st.stx_uid, st.stx_gid, st.stx_mode, dir, all, derived, need);
-		if (wire_sd_decode(derived, need, &base.sd, NULL) < 0) {
-			free(derived);
-			return STATUS_INTERNAL_ERROR;
-		}
-	} else if (r < 0) {
-		return vfs_nt_status(r);
-	}
-
+	uint8_t *derived;
+	NTSTATUS st = acl_base(fd, &base, &derived);
+	if (st != STATUS_SUCCESS)
+		return st;
 	struct wire_sd m = base.sd;
+	uint8_t *mapped = malloc(65535);
+	int r = 0;
+	if (!mapped) {
+		st = STATUS_NO_MEMORY;
+		goto out;
+	}
 	/* [MS-DTYP] 2.5.3 / Windows: the new owner must be the user or one of
 	 * its groups (no SeRestorePrivilege here), unless it is unchanged. */
 	if ((secinfo & OWNER_SECURITY_INFORMATION) && s->uid != 0 &&
 	    !wire_sid_equal(nsd.owner, nsd.owner_len, base.sd.owner, base.sd.owner_len) &&
 	    !token_has(s, nsd.owner, nsd.owner_len)) {
-		free(derived);
-		acl_stored_free(&base);
-		return STATUS_INVALID_OWNER;
+		st = STATUS_INVALID_OWNER;
+		goto out;
 	}
 	if (secinfo & OWNER_SECURITY_INFORMATION) {
 		m.owner = nsd.owner;
@@ -404,25 +484,20 @@ NTSTATUS acl_set(const struct token *s, int fd, uint32_t secinfo, const uint8_t 
 		m.group_len = nsd.group_len;
 		m.control = (m.control & ~SE_GROUP_DEFAULTED) | (nsd.control & SE_GROUP_DEFAULTED);
 	}
-	if (secinfo & DACL_SECURITY_INFORMATION) {
-		m.dacl = nsd.dacl;
-		m.dacl_len = nsd.dacl_len;
-		/* A DACL set without SE_DACL_PRESENT is a NULL DACL, stored as
-		 * one (Windows; smbtorture smb2.create.nulldacl): no further
-		 * limit on top of the unix permissions. */
-		m.control = (m.control & ~SE_DACL_BITS) | (nsd.control & SE_DACL_BITS) | SE_DACL_PRESENT;
-	}
+	if (secinfo & DACL_SECURITY_INFORMATION)
+		merge_dacl(&m, &nsd, mapped);
 	if (secinfo & SACL_SECURITY_INFORMATION) {
 		m.sacl = nsd.sacl;
 		m.sacl_len = nsd.sacl_len;
 		m.control = (m.control & ~SE_SACL_BITS) | (nsd.control & SE_SACL_BITS);
 	}
 	r = store_sd(fd, &m);
+	st = r == -E2BIG || r == -ENOSPC ? STATUS_INSUFFICIENT_RESOURCES : r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
+out:
+	free(mapped);
 	free(derived);
 	acl_stored_free(&base);
-	if (r == -E2BIG || r == -ENOSPC)
-		return STATUS_INSUFFICIENT_RESOURCES;
-	return r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
+	return st;
 }
 
 size_t acl_query(const struct wire_sd *sd, uint32_t secinfo, uint8_t *buf, size_t cap)

@@ -35,8 +35,9 @@ struct acl_stored {
 int acl_load(int fd, struct acl_stored *out);
 void acl_stored_free(struct acl_stored *a);
 
-/* The rights the DACL of sd grants to the session's user ([MS-DTYP]
- * 2.5.3.2): the owner always has READ_CONTROL | WRITE_DAC; ACEs are taken
+/* The rights the DACL of sd grants to the tree's user ([MS-DTYP]
+ * 2.5.3.2): the owner has READ_CONTROL | WRITE_DAC unless an OWNER RIGHTS
+ * (S-1-3-4) ACE says otherwise, which applies to the owner; ACEs are taken
  * in order, a right denied before it is allowed stays denied; INHERIT_ONLY
  * ACEs are skipped.  A NULL or absent DACL grants everything. */
 uint32_t acl_access(const struct token *s, const struct wire_sd *sd);
@@ -45,7 +46,8 @@ uint32_t acl_access(const struct token *s, const struct wire_sd *sd);
  * on it, `parent` its parent's share-relative path, NULL for the share
  * root): everything when it has no stored descriptor; else what its DACL
  * grants, with DELETE also when the parent's DACL grants FILE_DELETE_CHILD
- * ([MS-FSA] 2.1.5.1.2.1) or the parent has no stored DACL (the unix parent
+ * and FILE_READ_ATTRIBUTES when it grants FILE_LIST_DIRECTORY ([MS-FSA]
+ * 2.1.5.1.2.1), or when the parent has no stored DACL (the unix parent
  * check applies).  Bits outside FILE_ALL_ACCESS are not limited. */
 uint32_t acl_open_limit(const struct token *s, const struct vfs_ident *id, int root,
 			const char *parent, int fd);
@@ -64,7 +66,10 @@ bool acl_create_allowed(const struct token *s, const struct acl_stored *psd, boo
 int acl_inherit(const struct token *s, const struct acl_stored *psd, bool is_dir, int fd);
 
 /* SET_INFO SECURITY: merge the parts of `in` selected by secinfo into the
- * file's descriptor (stored, else derived) and store the result.
+ * file's descriptor (stored, else derived) and store the result, as Windows
+ * stores it: generic rights of ACEs that apply to the object mapped, a DACL
+ * without SE_DACL_PRESENT stored as a NULL DACL, SE_DACL_AUTO_INHERITED
+ * kept only with SE_DACL_AUTO_INHERIT_REQ (never stored itself).
  * STATUS_INVALID_SECURITY_DESCR for a descriptor that does not decode,
  * STATUS_INVALID_OWNER for an owner that is not the user (or one of its
  * groups) and not the current owner. */
