@@ -100,7 +100,6 @@ NTSTATUS create_attach(struct create_state *cs, struct open *o, const struct sta
 	}
 	/* an overwrite writes the data, whatever the open asks for: other
 	 * opens' share modes see a writer (smb2.acls.OVERWRITE_READ_ONLY_FILE) */
-	bool overwrite = disp == FILE_SUPERSEDE || disp == FILE_OVERWRITE || disp == FILE_OVERWRITE_IF;
 	uint32_t acc = o->access | (overwrite ? FILE_WRITE_DATA : 0);
 	for (struct open *e = f->opens; e; e = e->file_next) {
 		if (share_conflict(e, acc, o->share_access)) {
