@@ -231,10 +231,116 @@ static NTSTATUS name_component(const char *comp, size_t *clen, bool last)
 	return STATUS_SUCCESS;
 }
 
+/* The client's UTF-16 name in UTF-8 (*s, *n bytes): no embedded NUL, not
+ * starting with a separator.  *s is freed on failure. */
+static NTSTATUS name_to_utf8(const uint8_t *utf16, size_t len, char **s, size_t *n)
+{
+	if (len % 2)
+		return STATUS_OBJECT_NAME_INVALID;
+	int r = utf16le_to_utf8(utf16, len, s, n);
+	if (r == -ENOMEM)
+		return STATUS_NO_MEMORY;
+	if (r < 0)
+		return STATUS_OBJECT_NAME_INVALID;
+	NTSTATUS st = STATUS_SUCCESS;
+	if (strlen(*s) != *n) /* an embedded NUL */
+		st = STATUS_OBJECT_NAME_INVALID;
+	else if ((*s)[0] == '\\') /* MS-SMB2 3.3.5.9: a name starting with a separator */
+		st = STATUS_INVALID_PARAMETER;
+	if (st != STATUS_SUCCESS) {
+		free(*s);
+		*s = NULL;
+	}
+	return st;
+}
+
+/* A trailing separator names the same object (directories); two do not. */
+static NTSTATUS drop_trailing_separator(char *s, size_t *n, bool *trailing_slash)
+{
+	if (*n == 0 || s[*n - 1] != '\\')
+		return STATUS_SUCCESS;
+	s[--*n] = 0;
+	if (trailing_slash)
+		*trailing_slash = true;
+	return *n > 0 && s[*n - 1] == '\\' ? STATUS_OBJECT_NAME_INVALID : STATUS_SUCCESS;
+}
+
+/* Streams: "name::$DATA" is the file itself; "name:s" and "name:s:$DATA"
+ * name stream s (*sname), only where the caller takes one (want_stream).
+ * The name is cut at the colon (*n shortened). */
+static NTSTATUS split_stream(char *s, size_t *n, bool want_stream, char **sname)
+{
+	char *colon = strchr(s, ':');
+	*sname = NULL;
+	if (!colon)
+		return STATUS_SUCCESS;
+	if (colon == s || strchr(colon + 1, '\\'))
+		return STATUS_OBJECT_NAME_INVALID;
+	NTSTATUS ps = parse_stream(colon, sname);
+	if (ps == STATUS_SUCCESS && *sname && !want_stream) {
+		free(*sname);
+		*sname = NULL;
+		ps = STATUS_OBJECT_NAME_INVALID;
+	}
+	if (ps != STATUS_SUCCESS)
+		return ps;
+	*colon = 0;
+	*n = (size_t)(colon - s);
+	return STATUS_SUCCESS;
+}
+
+/* The components of s (n bytes, '\\'-separated) checked and copied down
+ * in place as a '/'-separated path ("out" never passes the reader); ".."
+ * drops the component before it, as Windows and Samba resolve "dir\\.."
+ * to the parent; a ".." above the share root is
+ * STATUS_OBJECT_PATH_SYNTAX_BAD.  The result is still opened with
+ * RESOLVE_BENEATH, so this is about names, not about confinement. */
+static NTSTATUS name_components(const struct smb2_req *req, char *s, size_t n)
+{
+	char *comp = s;
+	size_t out = 0;
+	for (size_t i = 0; i <= n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c != '\\' && c != 0) {
+			if (reserved_char(c))
+				return STATUS_OBJECT_NAME_INVALID;
+			continue;
+		}
+		size_t clen = (size_t)(&s[i] - comp);
+		if (clen == 0) /* "a\\\\b" */
+			return STATUS_OBJECT_NAME_INVALID;
+		if (clen == 1 && comp[0] == '.')
+			return STATUS_OBJECT_NAME_INVALID;
+		if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
+			if (out == 0)
+				return STATUS_OBJECT_PATH_SYNTAX_BAD;
+			while (out > 0 && s[out - 1] != '/')
+				out--;
+			if (out > 0)
+				out--; /* the separator before the dropped component */
+			comp = &s[i + 1];
+			continue;
+		}
+		NTSTATUS st = name_component(comp, &clen, i == n);
+		if (st != STATUS_SUCCESS)
+			return st;
+		/* Samba's "veto files": the name does not exist for clients,
+		 * like the server's reserved names above. */
+		if (req && req->tree && share_name_vetoed(req->tree->share, comp, clen))
+			return i == n ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_OBJECT_PATH_NOT_FOUND;
+		if (out > 0)
+			s[out++] = '/';
+		memmove(&s[out], comp, clen);
+		out += clen;
+		comp = &s[i + 1];
+	}
+	s[out] = 0;
+	return STATUS_SUCCESS;
+}
+
 NTSTATUS fileops_name_stream(struct smb2_req *req, const uint8_t *utf16, size_t len, char **path,
 			     bool *trailing_slash, char **stream)
 {
-	(void)req;
 	*path = NULL;
 	if (stream)
 		*stream = NULL;
@@ -244,109 +350,16 @@ NTSTATUS fileops_name_stream(struct smb2_req *req, const uint8_t *utf16, size_t 
 		*path = strdup("");
 		return *path ? STATUS_SUCCESS : STATUS_NO_MEMORY;
 	}
-	if (len % 2)
-		return STATUS_OBJECT_NAME_INVALID;
-	char *s = NULL;
+	char *s = NULL, *sname = NULL;
 	size_t n = 0;
-	int r = utf16le_to_utf8(utf16, len, &s, &n);
-	if (r == -ENOMEM)
-		return STATUS_NO_MEMORY;
-	if (r < 0)
-		return STATUS_OBJECT_NAME_INVALID;
-	if (strlen(s) != n) { /* an embedded NUL */
-		free(s);
-		return STATUS_OBJECT_NAME_INVALID;
-	}
-	/* MS-SMB2 3.3.5.9: a name starting with a separator is invalid. */
-	if (s[0] == '\\') {
-		free(s);
-		return STATUS_INVALID_PARAMETER;
-	}
-	/* A trailing separator names the same object (directories). */
-	if (n > 0 && s[n - 1] == '\\') {
-		s[--n] = 0;
-		if (trailing_slash)
-			*trailing_slash = true;
-		if (n > 0 && s[n - 1] == '\\') {
-			free(s);
-			return STATUS_OBJECT_NAME_INVALID;
-		}
-	}
-	/* Streams: "name::$DATA" is the file itself; "name:s" and
-	 * "name:s:$DATA" name stream s (only where the caller takes one). */
-	char *colon = strchr(s, ':');
-	char *sname = NULL;
-	if (colon) {
-		if (colon == s || strchr(colon + 1, '\\')) {
-			free(s);
-			return STATUS_OBJECT_NAME_INVALID;
-		}
-		NTSTATUS ps = parse_stream(colon, &sname);
-		if (ps == STATUS_SUCCESS && sname && !stream) {
-			free(sname);
-			ps = STATUS_OBJECT_NAME_INVALID;
-		}
-		if (ps != STATUS_SUCCESS) {
-			free(s);
-			return ps;
-		}
-		*colon = 0;
-		n = (size_t)(colon - s);
-	}
-	/* Components are checked and copied down in place ("out" never passes
-	 * the reader); ".." drops the component before it, as Windows and
-	 * Samba resolve "dir\\.." to the parent; a ".." above the share root is
-	 * STATUS_OBJECT_PATH_SYNTAX_BAD.  The result is still opened with
-	 * RESOLVE_BENEATH, so this is about names, not about confinement. */
-	NTSTATUS st = STATUS_SUCCESS;
-	char *comp = s;
-	size_t out = 0;
-	for (size_t i = 0; i <= n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\\' || c == 0) {
-			size_t clen = (size_t)(&s[i] - comp);
-			if (clen == 0) {
-				st = STATUS_OBJECT_NAME_INVALID; /* "a\\\\b" */
-				break;
-			}
-			if (clen == 1 && comp[0] == '.') {
-				st = STATUS_OBJECT_NAME_INVALID;
-				break;
-			}
-			if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
-				if (out == 0) {
-					st = STATUS_OBJECT_PATH_SYNTAX_BAD;
-					break;
-				}
-				while (out > 0 && s[out - 1] != '/')
-					out--;
-				if (out > 0)
-					out--; /* the separator before the dropped component */
-				comp = &s[i + 1];
-				continue;
-			}
-			if ((st = name_component(comp, &clen, i == n)) != STATUS_SUCCESS)
-				break;
-			/* Samba's "veto files": the name does not exist for
-			 * clients, like the server's reserved names above. */
-			if (req && req->tree && share_name_vetoed(req->tree->share, comp, clen)) {
-				st = i == n ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_OBJECT_PATH_NOT_FOUND;
-				break;
-			}
-			if (out > 0)
-				s[out++] = '/';
-			memmove(&s[out], comp, clen);
-			out += clen;
-			comp = &s[i + 1];
-			continue;
-		}
-		if (reserved_char(c)) {
-			st = STATUS_OBJECT_NAME_INVALID;
-			break;
-		}
-	}
+	NTSTATUS st = name_to_utf8(utf16, len, &s, &n);
+	if (st != STATUS_SUCCESS)
+		return st;
+	st = drop_trailing_separator(s, &n, trailing_slash);
 	if (st == STATUS_SUCCESS)
-		s[out] = 0;
+		st = split_stream(s, &n, stream != NULL, &sname);
+	if (st == STATUS_SUCCESS)
+		st = name_components(req, s, n);
 	if (st != STATUS_SUCCESS) {
 		free(s);
 		free(sname);
