@@ -50,6 +50,11 @@ echo "=== ASan/UBSan smb3d: core integration tests (a sanitizer report fails the
     2>&1 | tee "$logdir/asan-int.log" || true
 add_counts "$logdir/asan-int.log"
 
+echo "=== ASan/UBSan smb3d: durable handles (opens that outlive their session)"
+/usr/bin/python3 tests/run --build build-asan --no-unit --no-torture --no-regress --no-mc --quick -k test_durable \
+    2>&1 | tee "$logdir/asan-durable.log" || true
+add_counts "$logdir/asan-durable.log"
+
 echo "=== ASan/UBSan smb3d: regression tests of fixed bugs (tests/regress)"
 /usr/bin/python3 tests/regress/run --build build-asan 2>&1 | tee "$logdir/regress.log" || true
 add_counts "$logdir/regress.log"
@@ -60,6 +65,9 @@ ninja -C build-tsan
 /usr/bin/python3 tests/regress/run --build build-tsan -k churn -k logoff -k zero_key -k oplock -k session_setup \
     2>&1 | tee "$logdir/tsan.log" || true
 add_counts "$logdir/tsan.log"
+/usr/bin/python3 tests/run --build build-tsan --no-unit --no-torture --no-regress --no-mc --quick -k test_durable \
+    2>&1 | tee "$logdir/tsan-durable.log" || true
+add_counts "$logdir/tsan-durable.log"
 
 echo "=== tests/run (unit + integration against smb3d, io_uring and threads)"
 /usr/bin/python3 tests/run --build build --no-regress 2>&1 | tee "$logdir/run.log" || true

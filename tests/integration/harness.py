@@ -317,7 +317,8 @@ class Server:
             except (OSError, ProcessLookupError):
                 pass
 
-    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "WARNING: ThreadSanitizer")
 
     def sanitizer_report(self):
         """The sanitizer findings in the server log (ASan/UBSan builds), or ''."""
