@@ -254,8 +254,8 @@ void open_put(struct open *o)
 		tree_put(o->tree);
 	session_put(o->session);
 	vfs_ident_put(o->ident);
-	if (o->detached && o->root_fd >= 0)
-		close(o->root_fd);
+	if (o->detached)
+		share_root_put(o->root);
 	free(o->path);
 	free(o->owner);
 	free(o->share);
@@ -264,7 +264,34 @@ void open_put(struct open *o)
 
 int open_root_fd(const struct open *o)
 {
-	return o->tree ? o->tree->root_fd : o->detached ? o->root_fd : -1;
+	return o->tree ? o->tree->root_fd : o->detached && o->root ? o->root->fd : -1;
+}
+
+void share_root_put(struct share_root *r)
+{
+	if (!r || !REF_DROP(&r->refs))
+		return;
+	close(r->fd);
+	free(r);
+}
+
+/* The share root detached opens of t hold: t's, or a new one made from a
+ * dup of t->root_fd (installed by open_detach under the table lock). */
+static struct share_root *root_candidate(const struct tree *t)
+{
+	if (t->detached_root)
+		return NULL; /* written only by this tree's teardown thread */
+	struct share_root *r = malloc(sizeof(*r));
+	int fd = t->root_fd >= 0 ? fcntl(t->root_fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (!r || fd < 0) {
+		free(r);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	atomic_init(&r->refs, 1); /* the tree's */
+	r->fd = fd;
+	return r;
 }
 
 /* o->session/o->tree change under the session lock (attach), the table
@@ -283,11 +310,14 @@ static void file_unlock(struct open *o)
 
 int open_detach(struct open *o)
 {
-	int root = o->tree ? fcntl(o->tree->root_fd, F_DUPFD_CLOEXEC, 0) : -1;
-	if (root < 0)
-		return o->tree ? -errno : -ENOENT;
+	if (!o->tree)
+		return -ENOENT;
+	struct share_root *fresh = root_candidate(o->tree);
+	if (!fresh && !o->tree->detached_root)
+		return -EMFILE;
 	pthread_mutex_lock(&open_table_lock);
-	bool attached = opens_init && !o->closed && !o->detached && idtable_find(&opens, o->volatile_id) == o;
+	bool attached = opens_init && !o->closed && !o->detached && idtable_find(&opens, o->volatile_id) == o &&
+			(fresh || o->tree->detached_root);
 	struct session *s = NULL;
 	struct tree *t = NULL;
 	if (attached) {
@@ -296,22 +326,27 @@ int open_detach(struct open *o)
 			count_add(&per_session, o->charge_sid, -1);
 			o->charge_sid = 0;
 		}
+		if (!o->tree->detached_root) {
+			o->tree->detached_root = fresh;
+			fresh = NULL;
+		}
+		struct share_root *root = o->tree->detached_root;
+		atomic_fetch_add(&root->refs, 1);
 		file_lock(o);
 		s = o->session;
 		t = o->tree;
 		o->session = NULL;
 		o->tree = NULL;
-		o->root_fd = root;
+		o->root = root;
 		o->detached = true;
 		o->detach_gen++;
 		o->detach_deadline_ms = timer_now_ms() + o->durable_timeout_ms;
 		file_unlock(o);
 	}
 	pthread_mutex_unlock(&open_table_lock);
-	if (!attached) {
-		close(root);
+	share_root_put(fresh); /* not needed after all */
+	if (!attached)
 		return -ENOENT;
-	}
 	tree_put(t);
 	session_put(s);
 	return 0;
@@ -331,7 +366,7 @@ int open_attach(struct open *o, struct session *s, struct tree *t)
 		ret = -ENOENT;
 	else if (!(id = idtable_alloc(&opens, o, UINT64_MAX - 1)))
 		ret = -ENOMEM;
-	int root = -1;
+	struct share_root *root = NULL;
 	if (!ret) {
 		if (o->charged && count_add(&per_session, s->id, 1) == 0)
 			o->charge_sid = s->id;
@@ -341,15 +376,14 @@ int open_attach(struct open *o, struct session *s, struct tree *t)
 		o->volatile_id = id;
 		o->session = s;
 		o->tree = t;
-		root = o->root_fd;
-		o->root_fd = -1;
+		root = o->root;
+		o->root = NULL;
 		o->detached = false;
 		file_unlock(o);
 	}
 	pthread_mutex_unlock(&open_table_lock);
 	pthread_mutex_unlock(&s->lock);
-	if (root >= 0)
-		close(root);
+	share_root_put(root);
 	return ret;
 }
 

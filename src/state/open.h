@@ -6,12 +6,13 @@
  * any channel; the persistent id (allocated apart, so the two differ) finds
  * every open, attached or detached.  A detached open (open_detach) has no
  * session and no tree: a durable open whose client lost every channel keeps
- * its file, its identity and a descriptor of its share root until it is
- * reattached (open_attach) or closed.
+ * its file, its identity and a share root (struct share_root, one
+ * descriptor for all the detached opens of a tree) until it is reattached
+ * (open_attach) or closed.
  *
  * References an open holds: its session and tree while attached, its file,
  * the identity it runs as (the creator's), and the share root (through the
- * tree while attached, a descriptor of its own while detached).
+ * tree while attached, a struct share_root while detached).
  *
  * Locks: session->lock -> open_table_lock -> file->lock.  o->session and
  * o->tree change only under all three (attach/detach), so a reader holding
@@ -56,6 +57,15 @@ struct open_lockseq {
 	uint8_t number[OPEN_LOCKSEQ_BUCKETS];
 };
 
+/* A descriptor of a share root that detached opens share: the first
+ * detach of one of a tree's opens makes it (one per tree, however many
+ * opens it keeps); the tree and each detached open hold a reference. */
+struct share_root {
+	atomic_int refs;
+	int fd;
+};
+void share_root_put(struct share_root *r);
+
 struct brl_waiter;            /* a blocked LOCK request (src/cmd/lock.c) */
 struct notify_watch;          /* a pending CHANGE_NOTIFY (src/cmd/change_notify.c) */
 struct attr_cache;            /* cached DOS attributes of an open (src/cmd/attrcache.c) */
@@ -82,7 +92,7 @@ struct open {
 	struct session *session;      /* reference while attached, NULL detached (state.h "Lifetimes") */
 	struct tree *tree;            /* reference while attached, NULL detached */
 	struct vfs_ident *ident;      /* reference: who operations on this open run as */
-	int root_fd;                  /* detached only: a descriptor of the share root (open_root_fd) */
+	struct share_root *root;      /* detached only: a reference to its share root (open_root_fd) */
 	bool detached;                /* see open_detach */
 	struct file *file;            /* reference; NULL for pipes */
 	struct open *file_next;
@@ -152,8 +162,9 @@ int open_limit_check(const struct session *s);
 int open_register(struct open *o);
 /* Detach an attached open from its session and tree (durable handles):
  * it leaves the volatile table and keeps its persistent id, file, identity
- * and a descriptor of the share root.  -ENOENT when it is closed or not
- * attached, -errno when the root cannot be duplicated. */
+ * and a reference to its tree's share_root.  -ENOENT when it is closed or
+ * not attached, -errno when the root cannot be duplicated.  The detaches
+ * of one tree's opens come from one thread (its teardown). */
 int open_detach(struct open *o);
 /* Unregister o (as open_unregister) only while it is still detached since
  * detach number `gen` (a scavenger or a purge must not close an open that

@@ -35,6 +35,8 @@
 
 #include "util/idtable.h"
 
+struct share_root;
+
 struct conn;
 struct conf_share;
 struct auth_ctx;
@@ -126,6 +128,7 @@ struct tree {
 	struct session *session;    /* reference (the cycle with session->trees ends at session_destroy) */
 	struct conf_share *share;   /* deep copy of the share's settings at connect time */
 	int root_fd;                /* O_PATH fd of the share root, -1 for IPC$ */
+	struct share_root *detached_root; /* made by the first open_detach (open_table_lock); a reference */
 	bool ipc;
 	bool read_only;
 	bool encrypt;               /* share requires encryption */

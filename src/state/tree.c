@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "conf/conf.h"
+#include "state/open.h"
 #include "state/state.h"
 #include "util/log.h"
 #include "vfs/vfs.h"
@@ -88,6 +89,7 @@ void tree_put(struct tree *t)
 		return;
 	if (t->root_fd >= 0)
 		close(t->root_fd);
+	share_root_put(t->detached_root);
 	conf_share_free(t->share);
 	free(t->tok.groups);
 	vfs_ident_put(t->tok.ident);
