@@ -84,6 +84,81 @@ static int basic_fd(struct smb2_req *req, struct open *o, bool *owned)
 	return fd;
 }
 
+/* The access and last-write times a FileBasicInformation sets (0 and
+ * the "resume updating" values leave a time alone). */
+static NTSTATUS basic_set_times(const struct vfs_ident *id, struct open *o, int fd,
+				const struct fscc_basic *bi)
+{
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+	bool set_times = false;
+	if (bi->access && bi->access < NT_TIME_RESUME_UPDATING) {
+		ts[0] = nttime_to_timespec(bi->access);
+		set_times = true;
+	}
+	if (bi->write && bi->write < NT_TIME_RESUME_UPDATING) {
+		ts[1] = nttime_to_timespec(bi->write);
+		set_times = true;
+		o->last_write_nt = 0; /* the explicit time is now on disk */
+	}
+	int r = set_times ? vfs_futimens(id, fd, ts) : 0;
+	return r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
+}
+
+/* The stored DOS information, or what QUERY_INFO showed before the first
+ * set. */
+static void basic_dos_current(const struct vfs_ident *id, struct open *o, int fd,
+			      struct vfs_dosinfo_ext *x)
+{
+	if (vfs_dos_get_ext(id, fd, x) >= 0)
+		return;
+	memset(x, 0, sizeof(*x));
+	struct fileops_attrs a;
+	if (fileops_stat_open(o, &a) == STATUS_SUCCESS) {
+		x->d.attrs = a.attrs & ~(FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_NORMAL);
+		x->d.create_time = a.create;
+	}
+}
+
+/* The attributes, create time and change time a FileBasicInformation
+ * sets, kept in the DOS information (user.DOSATTRIB). */
+static NTSTATUS basic_set_dos(const struct vfs_ident *id, struct open *o, int fd,
+			      const struct fscc_basic *bi)
+{
+	bool set_create = bi->create && bi->create < NT_TIME_RESUME_UPDATING;
+	bool set_change = bi->change && bi->change < NT_TIME_RESUME_UPDATING;
+	if (!bi->attrs && !set_create && !set_change)
+		return STATUS_SUCCESS;
+	struct vfs_dosinfo_ext x;
+	basic_dos_current(id, o, fd, &x);
+	if (bi->attrs) {
+		/* FILE_ATTRIBUTE_NORMAL alone clears everything; sparse is set
+		 * by FSCTL_SET_SPARSE only */
+		x.d.attrs = (bi->attrs & (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN |
+					  FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE |
+					  FILE_ATTRIBUTE_TEMPORARY | FILE_ATTRIBUTE_OFFLINE |
+					  FILE_ATTRIBUTE_NOT_CONTENT_INDEXED)) |
+			    (x.d.attrs & FILE_ATTRIBUTE_SPARSE_FILE);
+	}
+	if (set_create)
+		x.d.create_time = bi->create;
+	int r;
+	if (set_change) {
+		/* Linux cannot set ctime: keep it with the data's identity
+		 * (mtime, size) as it is now (dosattr.h). */
+		struct statx sx;
+		if ((r = vfs_statx(id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx)) < 0)
+			return vfs_nt_status(r);
+		x.has_change = true;
+		x.change_time = bi->change;
+		x.mtime_ns = vfs_dos_mtime_ns(&sx);
+		x.size = sx.stx_size;
+	}
+	if ((r = vfs_dos_set_ext(id, fd, &x)) < 0)
+		return vfs_nt_status(r);
+	fileops_attr_cache_drop(o);
+	return STATUS_SUCCESS;
+}
+
 static NTSTATUS set_basic(struct smb2_req *req, struct open *o, const uint8_t *b, size_t len)
 {
 	struct fscc_basic bi;
@@ -98,75 +173,13 @@ static NTSTATUS set_basic(struct smb2_req *req, struct open *o, const uint8_t *b
 		return STATUS_INVALID_PARAMETER;
 	if (bi.attrs & FILE_ATTRIBUTE_TEMPORARY && o->is_dir)
 		return STATUS_INVALID_PARAMETER;
-
-	const struct vfs_ident *id = ident_of(req);
 	bool owned;
 	int fd = basic_fd(req, o, &owned);
 	if (fd < 0)
 		return vfs_nt_status(fd);
-
-	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
-	bool set_times = false;
-	if (bi.access && bi.access < NT_TIME_RESUME_UPDATING) {
-		ts[0] = nttime_to_timespec(bi.access);
-		set_times = true;
-	}
-	if (bi.write && bi.write < NT_TIME_RESUME_UPDATING) {
-		ts[1] = nttime_to_timespec(bi.write);
-		set_times = true;
-		o->last_write_nt = 0; /* the explicit time is now on disk */
-	}
-	if (set_times && (r = vfs_futimens(id, fd, ts)) < 0) {
-		st = vfs_nt_status(r);
-		goto out;
-	}
-
-	bool set_create = bi.create && bi.create < NT_TIME_RESUME_UPDATING;
-	bool set_change = bi.change && bi.change < NT_TIME_RESUME_UPDATING;
-	if (bi.attrs || set_create || set_change) {
-		struct vfs_dosinfo_ext x;
-		bool have = vfs_dos_get_ext(id, fd, &x) >= 0;
-		if (!have) {
-			/* keep what QUERY_INFO showed before the first set */
-			memset(&x, 0, sizeof(x));
-			struct fileops_attrs a;
-			if (fileops_stat_open(o, &a) == STATUS_SUCCESS) {
-				x.d.attrs = a.attrs & ~(FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_NORMAL);
-				x.d.create_time = a.create;
-			}
-		}
-		if (bi.attrs) {
-			/* FILE_ATTRIBUTE_NORMAL alone clears everything; sparse
-			 * is set by FSCTL_SET_SPARSE only */
-			x.d.attrs = (bi.attrs & (FILE_ATTRIBUTE_READONLY | FILE_ATTRIBUTE_HIDDEN |
-						 FILE_ATTRIBUTE_SYSTEM | FILE_ATTRIBUTE_ARCHIVE |
-						 FILE_ATTRIBUTE_TEMPORARY | FILE_ATTRIBUTE_OFFLINE |
-						 FILE_ATTRIBUTE_NOT_CONTENT_INDEXED)) |
-				    (x.d.attrs & FILE_ATTRIBUTE_SPARSE_FILE);
-		}
-		if (set_create)
-			x.d.create_time = bi.create;
-		if (set_change) {
-			/* Linux cannot set ctime: keep it with the data's
-			 * identity (mtime, size) as it is now (dosattr.h). */
-			struct statx sx;
-			if ((r = vfs_statx(id, fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx)) < 0) {
-				st = vfs_nt_status(r);
-				goto out;
-			}
-			x.has_change = true;
-			x.change_time = bi.change;
-			x.mtime_ns = vfs_dos_mtime_ns(&sx);
-			x.size = sx.stx_size;
-		}
-		if ((r = vfs_dos_set_ext(id, fd, &x)) < 0) {
-			st = vfs_nt_status(r);
-			goto out;
-		}
-		fileops_attr_cache_drop(o);
-	}
-	st = STATUS_SUCCESS;
-out:
+	st = basic_set_times(ident_of(req), o, fd, &bi);
+	if (st == STATUS_SUCCESS)
+		st = basic_set_dos(ident_of(req), o, fd, &bi);
 	release_fd(fd, owned);
 	return st;
 }
@@ -493,6 +506,86 @@ static NTSTATUS parent_share_check(struct smb2_req *req, const struct open *o)
 	return st;
 }
 
+/* May o be renamed to *target (exists: something is there, tst its statx;
+ * same: that is o's own file)?  A case-only rename to its own name takes
+ * the client's spelling into *target; *nothing: the name does not change. */
+static NTSTATUS rename_check_target(struct smb2_req *req, struct open *o, const struct fscc_rename *ri,
+				   char **target, bool exists, bool same, const struct statx *tst,
+				   bool *nothing)
+{
+	*nothing = false;
+	if (same) {
+		/* the same file under its own name (or another case of it) */
+		if (!strcmp(*target, o->path)) {
+			char *w = with_written_name(*target, ri->name, ri->name_len, req);
+			if (w && !strcmp(w, o->path)) {
+				free(w);
+				*nothing = true;
+				return STATUS_SUCCESS;
+			}
+			free(*target);
+			*target = w;
+			if (!w)
+				return STATUS_NO_MEMORY;
+		}
+	} else if (exists) {
+		if (!ri->replace_if_exists)
+			return STATUS_OBJECT_NAME_COLLISION;
+		/* MS-FSA 2.1.5.14.11: a directory is never replaced, nor a
+		 * file someone has open. */
+		if (S_ISDIR(tst->stx_mode) || path_has_opens(o, *target, false, true))
+			return STATUS_ACCESS_DENIED;
+	}
+	if (o->is_dir && under(*target, o->path))
+		return STATUS_INVALID_PARAMETER; /* into itself */
+	/* Windows: a directory with opens below it cannot be renamed. */
+	if (o->is_dir && path_has_opens(o, o->path, true, false))
+		return STATUS_ACCESS_DENIED;
+	return STATUS_SUCCESS;
+}
+
+/* The rename on disk; then every open of the file follows the new name. */
+static NTSTATUS rename_on_disk(struct smb2_req *req, struct open *o, const char *target, bool exists,
+			       bool same)
+{
+	const struct vfs_ident *id = ident_of(req);
+	int root = req->tree->root_fd;
+	int r = vfs_renameat(id, root, o->path, root, target, exists && !same ? 0 : RENAME_NOREPLACE);
+	if (r == -EEXIST && same)
+		r = vfs_renameat(id, root, o->path, root, target, 0);
+	if (r < 0)
+		return r == -EEXIST || r == -ENOTEMPTY ? STATUS_OBJECT_NAME_COLLISION :
+		       r == -ENOENT ? STATUS_OBJECT_PATH_NOT_FOUND : vfs_nt_status(r);
+	rename_opens(o, target);
+	if (o->is_dir)
+		notify_sync();
+	return STATUS_SUCCESS;
+}
+
+/* A file or directory (not a stream) to another path of the share. */
+static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct fscc_rename *ri)
+{
+	NTSTATUS st = parent_share_check(req, o);
+	if (st)
+		return st;
+	char *target = NULL;
+	bool exists = false;
+	struct statx tst;
+	if ((st = resolve_target(req, ri, &target, &exists, &tst)))
+		return st;
+	struct fileops_attrs a;
+	if ((st = fileops_stat_open(o, &a)) == STATUS_SUCCESS) {
+		bool same = exists && tst.stx_ino == a.ino &&
+			    (((uint64_t)tst.stx_dev_major << 32) | tst.stx_dev_minor) == a.dev;
+		bool nothing;
+		st = rename_check_target(req, o, ri, &target, exists, same, &tst, &nothing);
+		if (st == STATUS_SUCCESS && !nothing)
+			st = rename_on_disk(req, o, target, exists, same);
+	}
+	free(target);
+	return st;
+}
+
 static NTSTATUS set_rename(struct smb2_req *req, struct open *o, const uint8_t *b, size_t len)
 {
 	struct fscc_rename ri;
@@ -514,73 +607,7 @@ static NTSTATUS set_rename(struct smb2_req *req, struct open *o, const uint8_t *
 	}
 	if (strchr(o->path, ':'))
 		return STATUS_INVALID_PARAMETER; /* a named stream's open */
-	if ((st = parent_share_check(req, o)))
-		return st;
-
-	char *target = NULL;
-	bool exists = false;
-	struct statx tst;
-	if ((st = resolve_target(req, &ri, &target, &exists, &tst)))
-		return st;
-	const struct vfs_ident *id = ident_of(req);
-	struct fileops_attrs a;
-	if ((st = fileops_stat_open(o, &a)))
-		goto out;
-	bool same = exists && tst.stx_ino == a.ino &&
-		    (((uint64_t)tst.stx_dev_major << 32) | tst.stx_dev_minor) == a.dev;
-	if (same) {
-		/* the same file under its own name (or another case of it) */
-		if (!strcmp(target, o->path)) {
-			char *w = with_written_name(target, ri.name, ri.name_len, req);
-			if (w && !strcmp(w, o->path)) {
-				free(w);
-				st = STATUS_SUCCESS; /* no change */
-				goto out;
-			}
-			free(target);
-			target = w;
-			if (!target) {
-				st = STATUS_NO_MEMORY;
-				goto out;
-			}
-		}
-	} else if (exists) {
-		if (!ri.replace_if_exists) {
-			st = STATUS_OBJECT_NAME_COLLISION;
-			goto out;
-		}
-		/* MS-FSA 2.1.5.14.11: a directory is never replaced, nor a
-		 * file someone has open. */
-		if (S_ISDIR(tst.stx_mode) || path_has_opens(o, target, false, true)) {
-			st = STATUS_ACCESS_DENIED;
-			goto out;
-		}
-	}
-	if (o->is_dir && under(target, o->path)) {
-		st = STATUS_INVALID_PARAMETER; /* into itself */
-		goto out;
-	}
-	/* Windows: a directory with opens below it cannot be renamed. */
-	if (o->is_dir && path_has_opens(o, o->path, true, false)) {
-		st = STATUS_ACCESS_DENIED;
-		goto out;
-	}
-	r = vfs_renameat(id, req->tree->root_fd, o->path, req->tree->root_fd, target,
-			 exists && !same ? 0 : RENAME_NOREPLACE);
-	if (r == -EEXIST && same)
-		r = vfs_renameat(id, req->tree->root_fd, o->path, req->tree->root_fd, target, 0);
-	if (r < 0) {
-		st = r == -EEXIST || r == -ENOTEMPTY ? STATUS_OBJECT_NAME_COLLISION :
-		     r == -ENOENT ? STATUS_OBJECT_PATH_NOT_FOUND : vfs_nt_status(r);
-		goto out;
-	}
-	rename_opens(o, target);
-	if (o->is_dir)
-		notify_sync();
-	st = STATUS_SUCCESS;
-out:
-	free(target);
-	return st;
+	return rename_path(req, o, &ri);
 }
 
 static NTSTATUS set_link(struct smb2_req *req, struct open *o, const uint8_t *b, size_t len)
