@@ -60,7 +60,10 @@ static int remove_path(struct open *o)
 			return -ENOMEM;
 		struct statx st;
 		int r = vfs_statx(id, root, base, 0, STATX_INO, &st);
-		if (r == 0 && o->tree && o->tree->share && o->tree->share->streams_xattr)
+		struct tree *t = open_tree_get(o); /* NULL detached: its streams are in the depot */
+		bool xattr = t && t->share && t->share->streams_xattr;
+		tree_put(t);
+		if (r == 0 && xattr)
 			r = streams_xattr_unlink(root, base, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino,
 						 colon + 1);
 		else if (r == 0)

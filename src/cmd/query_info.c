@@ -251,7 +251,7 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 	if ((st = fileops_stat_open(o, &a)))
 		return st;
 	/* "hide dot files" / "hide files", as in directory listings */
-	if (o->path && o->path[0] && o->tree && share_name_hidden(o->tree->share, o->path))
+	if (o->path && o->path[0] && share_name_hidden(req->tree->share, o->path)) /* req->tree: the open's */
 		a.attrs = (a.attrs & ~FILE_ATTRIBUTE_NORMAL) | FILE_ATTRIBUTE_HIDDEN;
 	if (wr_left(&req->out) < windows_min_file(cls) && !(cls == FileStreamInformation && a.is_dir))
 		return STATUS_INFO_LENGTH_MISMATCH;

@@ -363,15 +363,21 @@ static bool under(const char *path, const char *dir)
 	return n && !strncmp(path, dir, n) && path[n] == '/';
 }
 
-static bool same_share(const struct open *a, const struct open *b)
+/* Whether a and b are in one share.  Their trees are read under their
+ * file locks: a detach on another thread may drop them (open.h). */
+static bool same_share(struct open *a, struct open *b)
 {
-	const char *pa = a->tree && a->tree->share ? a->tree->share->path : NULL;
-	const char *pb = b->tree && b->tree->share ? b->tree->share->path : NULL;
-	return pa && pb && !strcmp(pa, pb);
+	struct tree *ta = open_tree_get(a), *tb = open_tree_get(b);
+	const char *pa = ta && ta->share ? ta->share->path : NULL;
+	const char *pb = tb && tb->share ? tb->share->path : NULL;
+	bool same = pa && pb && !strcmp(pa, pb);
+	tree_put(ta);
+	tree_put(tb);
+	return same;
 }
 
 /* Is any other open in the share at `path` (exact) or below it (`below`)? */
-static bool path_has_opens(const struct open *self, const char *path, bool below, bool exact)
+static bool path_has_opens(struct open *self, const char *path, bool below, bool exact)
 {
 	unsigned n = 0;
 	struct open **v = open_list(NULL, NULL, &n);

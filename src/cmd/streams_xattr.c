@@ -413,26 +413,37 @@ static long xsync_fn(void *arg)
 	return r;
 }
 
-NTSTATUS streams_written(struct open *o)
+/* streams_written() for a streams_xattr share: copy the stream's data
+ * into its xattr. */
+static NTSTATUS xattr_written(struct open *o, const char *colon, int root, const char *share)
 {
-	const char *colon = o->path ? strchr(o->path, ':') : NULL;
-	if (!colon || !o->tree || !o->tree->share || !o->tree->share->streams_xattr)
-		return STATUS_SUCCESS;
 	char *base = strndup(o->path, (size_t)(colon - o->path));
 	if (!base)
 		return STATUS_NO_MEMORY;
 	struct xsync a = { .wfd = o->fd, .ondisk = colon + 1 };
-	a.base = vfs_open(NULL, o->tree->root_fd, base, O_PATH | O_NOFOLLOW, 0);
+	a.base = vfs_open(NULL, root, base, O_PATH | O_NOFOLLOW, 0);
 	int r = a.base < 0 ? a.base : (int)vfs_call(NULL, xsync_fn, &a);
 	if (a.base >= 0)
 		vfs_close(a.base);
 	if (r == -E2BIG || r == -ENOSPC || r == -ERANGE) {
 		log_warn("share [%s]: stream %s: %llu bytes do not fit in an extended attribute "
-		           "(vfs objects = streams_xattr); write refused", o->tree->share->name, o->path,
+		           "(vfs objects = streams_xattr); write refused", share, o->path,
 		           (unsigned long long)a.size);
 		free(base);
 		return STATUS_DISK_FULL;
 	}
 	free(base);
 	return r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
+}
+
+NTSTATUS streams_written(struct open *o)
+{
+	const char *colon = o->path ? strchr(o->path, ':') : NULL;
+	struct tree *t = colon ? open_tree_get(o) : NULL; /* NULL: detached meanwhile */
+	bool xattr = t && t->share && t->share->streams_xattr;
+	int root = xattr ? t->root_fd : -1;
+	const char *share = xattr ? t->share->name : "";
+	NTSTATUS st = xattr ? xattr_written(o, colon, root, share) : STATUS_SUCCESS;
+	tree_put(t);
+	return st;
 }

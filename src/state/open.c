@@ -262,9 +262,26 @@ void open_put(struct open *o)
 	free(o);
 }
 
-int open_root_fd(const struct open *o)
+int open_root_fd(struct open *o)
 {
-	return o->tree ? o->tree->root_fd : o->detached && o->root ? o->root->fd : -1;
+	if (o->file)
+		pthread_mutex_lock(&o->file->lock);
+	int fd = o->tree ? o->tree->root_fd : o->detached && o->root ? o->root->fd : -1;
+	if (o->file)
+		pthread_mutex_unlock(&o->file->lock);
+	return fd;
+}
+
+struct tree *open_tree_get(struct open *o)
+{
+	if (o->file)
+		pthread_mutex_lock(&o->file->lock);
+	struct tree *t = o->tree;
+	if (t)
+		atomic_fetch_add(&t->refs, 1);
+	if (o->file)
+		pthread_mutex_unlock(&o->file->lock);
+	return t;
 }
 
 void share_root_put(struct share_root *r)

@@ -178,8 +178,14 @@ struct open **open_list_detached(unsigned *n);
 int open_attach(struct open *o, struct session *s, struct tree *t);
 /* The detached open with this persistent id; takes a reference. */
 struct open *open_lookup_detached(uint64_t persistent_id);
-/* The share root of an open: its tree's while attached, its own detached. */
-int open_root_fd(const struct open *o);
+/* The share root of an open: its tree's while attached, its share_root's
+ * detached.  Read under the file lock: another thread may detach it. */
+int open_root_fd(struct open *o);
+/* The open's tree, referenced (tree_put), or NULL while it is detached.
+ * Whoever does not own the request that holds the open's tree reads
+ * o->tree through this (or under the file lock), never directly: a detach
+ * on another thread drops the open's reference to it. */
+struct tree *open_tree_get(struct open *o);
 /* Look up by FileId for the request's session and tree; takes a reference.
  * NULL when unknown, closed, or of another session/tree. */
 struct open *open_lookup(uint64_t persistent_id, uint64_t volatile_id, const struct session *s, const struct tree *t);
