@@ -246,7 +246,7 @@ static NTSTATUS create_contexts(const struct wire_create_req *q, struct create_s
 
 /* The durable-handle contexts (cmd/durable.h), before anything else: a
  * reconnect ignores every other field of the request (3.3.5.9.7). */
-static NTSTATUS durable_contexts(const struct wire_create_req *q, struct durable_req *d)
+static NTSTATUS durable_contexts(const struct smb2_req *req, const struct wire_create_req *q, struct durable_req *d)
 {
 	for (unsigned i = 0; i < q->n_ctx; i++) {
 		bool mine;
@@ -254,7 +254,7 @@ static NTSTATUS durable_contexts(const struct wire_create_req *q, struct durable
 		if (st != STATUS_SUCCESS)
 			return st;
 	}
-	return durable_check(d);
+	return durable_check(d, req->sc->dialect);
 }
 
 NTSTATUS cmd_create(struct smb2_req *req)
@@ -263,7 +263,7 @@ NTSTATUS cmd_create(struct smb2_req *req)
 	if (wire_create_decode_req(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
 	struct durable_req dur = { 0 };
-	NTSTATUS st = durable_contexts(&q, &dur);
+	NTSTATUS st = durable_contexts(req, &q, &dur);
 	if (st != STATUS_SUCCESS)
 		return st;
 	if (dur.dhnc || dur.dh2c)

@@ -16,6 +16,7 @@
 #include "util/log.h"
 #include "util/metrics.h"
 #include "vfs/vfs.h"
+#include "wire/smb2.h"
 
 /* ---- the create contexts ---- */
 
@@ -58,8 +59,12 @@ NTSTATUS durable_context(const struct wire_create_ctx *c, struct durable_req *d,
 	return STATUS_SUCCESS;
 }
 
-NTSTATUS durable_check(struct durable_req *d)
+NTSTATUS durable_check(struct durable_req *d, uint16_t dialect)
 {
+	/* 2.2.13.2.11-13: the v2 contexts and AppInstanceId exist from 3.0
+	 * on; an older dialect's CREATE carrying them is treated as without */
+	if (dialect < SMB2_DIALECT_300)
+		d->dh2q = d->dh2c = d->app = false;
 	/* 3.3.5.9.10 / .12: a v2 context with any other durable context */
 	if (d->dh2q && (d->dhnq || d->dhnc || d->dh2c))
 		return STATUS_INVALID_PARAMETER;

@@ -42,8 +42,9 @@ struct durable_req {
 /* The context c (name_len 4 or 16) into d; STATUS_SUCCESS also for
  * contexts that are not durable ones (*mine false). */
 NTSTATUS durable_context(const struct wire_create_ctx *c, struct durable_req *d, bool *mine);
-/* The combination rules of 3.3.5.9.7 / .10 / .12 (INVALID_PARAMETER). */
-NTSTATUS durable_check(struct durable_req *d);
+/* The combination rules of 3.3.5.9.7 / .10 / .12 (INVALID_PARAMETER);
+ * before 3.0 the v2 contexts do not count. */
+NTSTATUS durable_check(struct durable_req *d, uint16_t dialect);
 
 /* DHnC / DH2C: reattach the detached open to this session and tree and
  * answer the CREATE.  Every other field of the request is ignored. */

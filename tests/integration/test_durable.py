@@ -207,6 +207,21 @@ class Durable(h.ServerTestCase):
         self.assertEqual(won + lost, 30)
         self.assertServerAlive()
 
+    def test_v2_contexts_need_smb3(self):
+        """DH2Q is a 3.x context: a 2.1 CREATE carrying it gets no durable
+        handle; DHnQ (v1) works from 2.0.2 on."""
+        c = R.Conn("127.0.0.1", self.server.port, dialects=(R.D210,)).negotiate()
+        self.addCleanup(c.close)
+        st, s = R.session_setup(c, h.USER1[0], h.USER1[1])
+        self.assertEqual(st, OK)
+        R.tree_connect(c, s, "share")
+        r = R.create_full(c, s, "v21.txt", oplock=BATCH, contexts=[dh2q(uuid.uuid4().bytes, 60000)])
+        self.assertEqual(r.status, OK)
+        self.assertNotIn(b"DH2Q", R.parse_create_contexts(r.body))
+        r = R.create_full(c, s, "v21b.txt", oplock=BATCH, contexts=[(b"DHnQ", b"\0" * 16)])
+        self.assertEqual(r.status, OK)
+        self.assertIn(b"DHnQ", R.parse_create_contexts(r.body))
+
     def test_option_off_grants_nothing(self):
         c = self.conn(share="nodurable")
         r = R.create_full(c.c, c.s, "no.txt", oplock=BATCH, contexts=[dh2q(uuid.uuid4().bytes, 60000)])
