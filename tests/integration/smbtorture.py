@@ -96,7 +96,9 @@ TESTS_SID = [
     ("smb2.oplock", []),
     ("smb2.lease", []),
     ("smb2.dirlease", []),
-    ("smb2.durable-open", []),
+    # reopen6: a reconnect by the second user must be ACCESS_DENIED
+    ("smb2.durable-open", ["--option=torture:user2name=%s" % h.USER2[0],
+                           "--option=torture:user2password=%s" % h.USER2[1]]),
     ("smb2.durable-v2-open", []),
     ("smb2.durable-open-disconnect", []),
     # durable_v2_reconnect_delay_msec waits 10 s for the scavenger
