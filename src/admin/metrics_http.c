@@ -109,6 +109,11 @@ static void emit(FILE *f)
 	fprintf(f, "smb3d_durable_opens_total{event=\"reconnected\"} %llu\n", (unsigned long long)metrics.durable_reconnected);
 	fprintf(f, "smb3d_durable_opens_total{event=\"scavenged\"} %llu\n", (unsigned long long)metrics.durable_scavenged);
 	fprintf(f, "smb3d_durable_opens_total{event=\"purged\"} %llu\n", (unsigned long long)metrics.durable_purged);
+	fprintf(f, "# HELP smb3d_lease_events_total Lease grants (and upgrades), break notifications, acknowledged breaks and breaks ended by the timer.\n# TYPE smb3d_lease_events_total counter\n");
+	fprintf(f, "smb3d_lease_events_total{event=\"granted\"} %llu\n", (unsigned long long)metrics.leases_granted);
+	fprintf(f, "smb3d_lease_events_total{event=\"broken\"} %llu\n", (unsigned long long)metrics.leases_broken);
+	fprintf(f, "smb3d_lease_events_total{event=\"acked\"} %llu\n", (unsigned long long)metrics.leases_acked);
+	fprintf(f, "smb3d_lease_events_total{event=\"timed_out\"} %llu\n", (unsigned long long)metrics.leases_timed_out);
 }
 
 static void serve(int fd)

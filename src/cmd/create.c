@@ -23,6 +23,7 @@
 #include "cmd/fileops.h"
 #include "cmd/secdesc.h"
 #include "cmd/share_policy.h"
+#include "mc/lease.h"
 #include "mc/oplock.h"
 #include "cmd/ipc.h"
 #include "cmd/streams.h"
@@ -197,6 +198,59 @@ fail:
 	return st;
 }
 
+/* Leases for this request: the connection offered them (negotiate: "smb2
+ * leases", dialect 2.1 and later) and the client has a ClientGUID. */
+static bool leases_on(struct smb2_req *req)
+{
+	return (req->sc->server_caps & SMB2_GLOBAL_CAP_LEASING) && req->session->client;
+}
+
+/* The lease the request names already (cs->lease_self, a reference).  A
+ * key that is another file's is refused before anything is created
+ * (MS-SMB2 3.3.5.9.8); create_attach() checks again against the file the
+ * open joins. */
+static NTSTATUS create_lease_self(struct create_state *cs, bool stream)
+{
+	if (!cs->want_lease)
+		return STATUS_SUCCESS;
+	cs->lease_self = lease_find(cs->req->session->client->guid, cs->lease_rq.key);
+	if (!cs->lease_self || stream)
+		return STATUS_SUCCESS;
+	struct statx st;
+	if (vfs_statx(cs->id, cs->root, cs->path, 0, STATX_BASIC_STATS, &st) < 0 ||
+	    !lease_is_for_inode(cs->lease_self, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino))
+		return STATUS_INVALID_PARAMETER;
+	return STATUS_SUCCESS;
+}
+
+/* The oplock level of the response, and the lease context when a lease was
+ * asked for (*lrsp->version 0: none given). */
+static NTSTATUS create_grant(struct create_state *cs, struct open *o, uint8_t *level, struct wire_ctx_lease *lrsp)
+{
+	memset(lrsp, 0, sizeof(*lrsp));
+	const struct conf_share *sh = cs->req->tree->share;
+	if (!sh->oplocks) {
+		*level = SMB2_OPLOCK_LEVEL_NONE; /* "oplocks = no": no oplock, no lease */
+		return STATUS_SUCCESS;
+	}
+	if (!cs->want_lease) {
+		*level = oplock_grant(o, cs->q->oplock_level);
+		if (*level == SMB2_OPLOCK_LEVEL_II && !sh->level2_oplocks) {
+			pthread_mutex_lock(&o->file->lock); /* "level2 oplocks = no" */
+			o->oplock_level = *level = SMB2_OPLOCK_LEVEL_NONE;
+			pthread_mutex_unlock(&o->file->lock);
+		}
+		return STATUS_SUCCESS;
+	}
+	bool dir_ok = cs->req->sc->server_caps & SMB2_GLOBAL_CAP_DIRECTORY_LEASING;
+	struct wire_ctx_lease rq = cs->lease_rq;
+	if (!sh->level2_oplocks && !(rq.state & SMB2_LEASE_WRITE_CACHING))
+		rq.state = 0; /* "level2 oplocks = no": read caching only alone, with write caching */
+	NTSTATUS st = lease_grant(o, cs->req->session->client->guid, &rq, dir_ok, lrsp);
+	*level = lrsp->version ? SMB2_OPLOCK_LEVEL_LEASE : SMB2_OPLOCK_LEVEL_NONE;
+	return st;
+}
+
 /* The create contexts (MS-SMB2 3.3.5.9.x) into the state; *mxac, *qfid:
  * the response must carry those. */
 static NTSTATUS create_contexts(const struct wire_create_req *q, struct create_state *cs, bool *mxac, bool *qfid)
@@ -236,10 +290,16 @@ static NTSTATUS create_contexts(const struct wire_create_req *q, struct create_s
 		} else if (!memcmp(c->name, WIRE_CTX_ALLOCATION_SIZE, 4)) {
 			if (wire_ctx_alsi_decode(c, &cs->alloc) < 0)
 				return STATUS_INVALID_PARAMETER;
+		} else if (!memcmp(c->name, WIRE_CTX_LEASE, 4)) {
+			/* MS-SMB2 3.3.5.9.8/.11: read only with RequestedOplockLevel
+			 * LEASE, on a connection that offered leasing */
+			if (q->oplock_level != SMB2_OPLOCK_LEVEL_LEASE || !leases_on(cs->req))
+				continue;
+			if (wire_ctx_lease_decode(c, &cs->lease_rq) < 0)
+				return STATUS_INVALID_PARAMETER;
+			cs->want_lease = true;
 		}
-		/* DHnQ, DH2Q, DHnC, DH2C: durable_contexts(); RqLs: a request
-		 * the server may decline (no lease is granted, and the response
-		 * says so by carrying no context: MS-SMB2 3.3.5.9.8). */
+		/* DHnQ, DH2Q, DHnC, DH2C: durable_contexts() */
 	}
 	return STATUS_SUCCESS;
 }
@@ -255,6 +315,53 @@ static NTSTATUS durable_contexts(const struct smb2_req *req, const struct wire_c
 			return st;
 	}
 	return durable_check(d, req->sc->dialect);
+}
+
+/* The response of a CREATE that opened o: its attributes, the oplock or
+ * lease granted, and the contexts asked for. */
+static NTSTATUS create_answer(struct create_state *cs, struct open *o, const struct durable_req *dur, bool want_mxac,
+			      bool want_qfid)
+{
+	struct smb2_req *req = cs->req;
+	struct fileops_attrs a;
+	NTSTATUS st = fileops_stat_open(o, &a);
+	struct wire_ctx_lease lrsp;
+	uint8_t level = SMB2_OPLOCK_LEVEL_NONE;
+	if (st == STATUS_SUCCESS)
+		st = create_grant(cs, o, &level, &lrsp);
+	if (st != STATUS_SUCCESS) {
+		if (cs->action == FILE_CREATED)
+			create_undo(o);
+		else
+			create_open_abort(o);
+		return st;
+	}
+	struct wire_create_rsp rsp = {
+		.oplock_level = level,
+		.create_action = cs->action,
+		.create = a.create, .access = a.access, .write = a.write, .change = a.change,
+		.alloc = a.alloc, .eof = a.eof,
+		.attrs = a.attrs,
+		.fid = { o->persistent_id, o->volatile_id },
+	};
+	struct wire_create_rsp_ctx ctx[4];
+	unsigned n_ctx = 0;
+	if (want_mxac)
+		wire_ctx_mxac_rsp(&ctx[n_ctx++], STATUS_SUCCESS, cs->max_access);
+	if (want_qfid)
+		wire_ctx_qfid_rsp(&ctx[n_ctx++], a.ino, a.dev);
+	if (lrsp.version)
+		wire_ctx_lease_rsp(&ctx[n_ctx++], &lrsp);
+	n_ctx += durable_grant(req, o, dur, &ctx[n_ctx]); /* after the grant: it looks at the oplock or lease */
+	if (req_out_reserve(req, 88 + 4 * 80) < 0 ||
+	    wire_create_encode_rsp(&req->out, &rsp, ctx, n_ctx) < 0) {
+		create_open_abort(o);
+		return STATUS_INSUFFICIENT_RESOURCES;
+	}
+	log_debug("create '%s' -> fid %llu action %u access %#x", o->path,
+		  (unsigned long long)o->volatile_id, cs->action, o->access);
+	open_put(o);
+	return STATUS_SUCCESS;
 }
 
 NTSTATUS cmd_create(struct smb2_req *req)
@@ -298,8 +405,11 @@ NTSTATUS cmd_create(struct smb2_req *req)
 	cs.max_allowed = acc & MAXIMUM_ALLOWED;
 	cs.want = acc;
 
-	st = stream ? create_open_stream(&cs, stream) : do_open(&cs);
+	st = create_lease_self(&cs, stream != NULL);
+	if (st == STATUS_SUCCESS)
+		st = stream ? create_open_stream(&cs, stream) : do_open(&cs);
 	free(stream);
+	lease_put(cs.lease_self);
 	if (st != STATUS_SUCCESS) {
 		log_debug("create '%s' disp %u opts %#x access %#x: %s", name, q.create_disposition,
 			  q.create_options, q.desired_access, nt_status_name(st));
@@ -310,35 +420,5 @@ NTSTATUS cmd_create(struct smb2_req *req)
 	struct open *o = cs.o;
 	req->file_id_persistent = o->persistent_id;
 	req->file_id_volatile = o->volatile_id;
-
-	struct fileops_attrs a;
-	st = fileops_stat_open(o, &a);
-	if (st != STATUS_SUCCESS) {
-		create_open_abort(o);
-		return st;
-	}
-	struct wire_create_rsp rsp = {
-		.oplock_level = oplock_grant(o, q.oplock_level),
-		.create_action = cs.action,
-		.create = a.create, .access = a.access, .write = a.write, .change = a.change,
-		.alloc = a.alloc, .eof = a.eof,
-		.attrs = a.attrs,
-		.fid = { o->persistent_id, o->volatile_id },
-	};
-	struct wire_create_rsp_ctx ctx[3];
-	unsigned n_ctx = 0;
-	if (want_mxac)
-		wire_ctx_mxac_rsp(&ctx[n_ctx++], STATUS_SUCCESS, cs.max_access);
-	if (want_qfid)
-		wire_ctx_qfid_rsp(&ctx[n_ctx++], a.ino, a.dev);
-	n_ctx += durable_grant(req, o, &dur, &ctx[n_ctx]);
-	if (req_out_reserve(req, 88 + 3 * 80) < 0 ||
-	    wire_create_encode_rsp(&req->out, &rsp, ctx, n_ctx) < 0) {
-		create_open_abort(o);
-		return STATUS_INSUFFICIENT_RESOURCES;
-	}
-	log_debug("create '%s' -> fid %llu action %u access %#x", o->path,
-		  (unsigned long long)o->volatile_id, cs.action, o->access);
-	open_put(o);
-	return STATUS_SUCCESS;
+	return create_answer(&cs, o, &dur, want_mxac, want_qfid);
 }

@@ -36,6 +36,9 @@ struct create_state {
 	size_t sd_len;
 	const struct durable_req *dur; /* DHnQ / DH2Q / AppInstanceId (cmd/durable.h) */
 	bool retry;               /* create_attach: the name went away meanwhile, start again */
+	bool want_lease;          /* RqLs with RequestedOplockLevel LEASE, leases on */
+	struct wire_ctx_lease lease_rq;
+	struct lease *lease_self; /* reference: the lease (client, key) names already, or NULL */
 	/* results */
 	struct open *o;
 	uint32_t action;

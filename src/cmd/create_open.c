@@ -18,6 +18,7 @@
 #include "cmd/fileops.h"
 #include "cmd/share_policy.h"
 #include "cmd/streams.h"
+#include "mc/lease.h"
 #include "mc/oplock.h"
 #include "util/log.h"
 #include "util/nttime.h"
@@ -90,9 +91,12 @@ NTSTATUS create_attach(struct create_state *cs, struct open *o, const struct sta
 	pthread_mutex_unlock(&f->lock);
 	if (pending)
 		return STATUS_DELETE_PENDING;
+	/* MS-SMB2 3.3.5.9.8: a lease key is one file's */
+	if (cs->lease_self && !lease_is_for(cs->lease_self, f))
+		return STATUS_INVALID_PARAMETER;
 	/* An exclusive or batch oplock of another open is broken first: its
 	 * holder may close and so end a sharing conflict ([MS-FSA] 2.1.5.1.2). */
-	oplock_break_for_create(cs->req, f, o->access, o->share_access, overwrite, share_conflict);
+	oplock_break_for_create(cs->req, f, o->access, o->share_access, overwrite, share_conflict, cs->lease_self);
 	pthread_mutex_lock(&f->lock);
 	if (f->delete_pending) {
 		pthread_mutex_unlock(&f->lock);

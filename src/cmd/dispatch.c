@@ -113,5 +113,6 @@ void cmd_init(void)
 {
 	smb_dispatch_init(cmd_table, cmd_smb1_negotiate); /* proto dispatches to the handlers */
 	oplock_init(smb_send_oplock_break);                /* mc decides on breaks, proto sends them */
+	oplock_init_lease(smb_send_lease_break);
 	fileops_init();                                    /* state closes a tree's opens through cmd */
 }

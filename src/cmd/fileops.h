@@ -80,10 +80,13 @@ void fileops_init(void);
 
 /* Before the share-mode check of a CREATE on file f: break the oplocks the
  * new open conflicts with and wait for them (cmd/oplock_wait.c).
- * `overwrite`: the disposition replaces the data.  Called without f->lock
+ * `overwrite`: the disposition replaces the data; `self`: the lease the
+ * new open joins (never broken by it), or NULL.  Called without f->lock
  * held. */
+struct lease;
 void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t access, uint32_t share, bool overwrite,
-			     bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share));
+			     bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
+			     const struct lease *self);
 
 /* MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.1.2.1: does a new open with (access,
  * share) conflict with the existing open e?  Only the data rights (read,

@@ -160,6 +160,8 @@ static uint32_t server_capabilities(const struct smb_conn *sc, uint16_t dialect)
 	uint32_t caps = 0;
 	if (dialect >= SMB2_DIALECT_210)
 		caps |= SMB2_GLOBAL_CAP_LARGE_MTU;
+	if (dialect >= SMB2_DIALECT_210 && sc->conf->smb2_leases)
+		caps |= SMB2_GLOBAL_CAP_LEASING; /* "smb2 leases" */
 	if (dialect >= SMB2_DIALECT_300) {
 		if (sc->conf->multi_channel)
 			caps |= SMB2_GLOBAL_CAP_MULTI_CHANNEL;

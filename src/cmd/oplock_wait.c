@@ -12,12 +12,13 @@ static void wake_req(void *arg)
 }
 
 void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t access, uint32_t share, bool overwrite,
-			     bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share))
+			     bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
+			     const struct lease *self)
 {
 	for (int round = 0; round < 4; round++) {
 		struct oplock_wait w = { .wake = wake_req, .arg = req };
 		if (!oplock_break_start(&w, f, access, share, overwrite, conflicts,
-					(unsigned)req_conf(req)->oplock_break_timeout))
+					(unsigned)req_conf(req)->oplock_break_timeout, self))
 			return;
 		/* Wait (async: the client sees STATUS_PENDING and may cancel). */
 		if (req_go_async(req) != STATUS_SUCCESS) {

@@ -243,6 +243,8 @@ static void share_defaults(struct conf_share *s)
 	s->hide_dot_files = true;
 	s->durable_handles = true;
 	s->map_archive = true;
+	s->oplocks = true;
+	s->level2_oplocks = true;
 	s->force_gid = -1;
 	s->force_uid = -1;
 	s->browseable = true;
@@ -542,6 +544,7 @@ static void set_defaults(struct conf *c, struct pstate *st)
 	c->server_signing = CONF_AUTO;
 	c->smb_encrypt = CONF_OFF;
 	c->multi_channel = true;
+	c->smb2_leases = true;
 	c->use_sendfile = false; /* measured: the copy path with pooled buffers is faster (docs/BENCHMARKS.md) */
 	c->ring_entries = 1024;
 	c->fixed_buffers = true;

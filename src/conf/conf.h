@@ -35,6 +35,8 @@ struct conf_share {
 	bool case_insensitive; /* "case sensitive = no" (default) -> true */
 	bool strict_allocate;  /* "strict allocate": preallocate what clients ask for (default no) */
 	bool durable_handles;  /* "durable handles": grant DHnQ/DH2Q (default yes) */
+	bool oplocks;          /* "oplocks" (default yes): no = no oplock and no lease on this share */
+	bool level2_oplocks;   /* "level2 oplocks" (default yes): no = no shared read caching (level II, R and RH leases) */
 	bool available;    /* "available" (default yes): no = the share refuses every tree connect */
 	int max_connections; /* "max connections" in a share section: tree connects to it, 0 = no limit */
 	/* User lists, entries as in "valid users" (names, "@group", "+group", "&group"). */
@@ -100,6 +102,7 @@ struct conf {
 	int smb_encrypt;            /* off / desired / required (default off); "auto"/"default" = off,
 	                               "mandatory" = required, "if_required" = desired */
 	bool multi_channel;         /* "server multi channel support", default yes */
+	bool smb2_leases;           /* "smb2 leases", default yes: SMB2_GLOBAL_CAP_LEASING (2.1 and later) */
 	char *passdb_path;          /* from "passdb backend = smbpasswd:PATH"; default /etc/smb3d/smbpasswd */
 	int map_to_guest;           /* "Never" (default) / "Bad User" / "Bad Password" */
 	char *guest_account;        /* default "nobody" */

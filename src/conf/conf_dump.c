@@ -112,6 +112,8 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 	fprintf(out, "\tcase sensitive = %s\n", yes_no(!s->case_insensitive));
 	fprintf(out, "\tstrict allocate = %s\n", yes_no(s->strict_allocate));
 	fprintf(out, "\tdurable handles = %s\n", yes_no(s->durable_handles));
+	fprintf(out, "\toplocks = %s\n", yes_no(s->oplocks));
+	fprintf(out, "\tlevel2 oplocks = %s\n", yes_no(s->level2_oplocks));
 	if (s->smb_encrypt >= 0)
 		fprintf(out, "\tsmb encrypt = %s\n", encrypt_name(s->smb_encrypt));
 	if (s->valid_users) {
@@ -191,6 +193,7 @@ static void dump_global_network(const struct conf *c, FILE *out)
 	fprintf(out, "\tserver signing = %s\n", signing_name(c->server_signing));
 	fprintf(out, "\tsmb encrypt = %s\n", encrypt_name(c->smb_encrypt));
 	fprintf(out, "\tserver multi channel support = %s\n", yes_no(c->multi_channel));
+	fprintf(out, "\tsmb2 leases = %s\n", yes_no(c->smb2_leases));
 	fprintf(out, "\tpassdb backend = smbpasswd:%s\n", c->passdb_path);
 	fprintf(out, "\tmap to guest = %s\n", map_to_guest_name(c->map_to_guest));
 	fprintf(out, "\tguest account = %s\n", c->guest_account);

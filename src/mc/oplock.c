@@ -6,6 +6,7 @@
 #include "net/conn.h"
 #include "loop/timer.h"
 #include "loop/worker.h"
+#include "mc/lease.h"
 #include "state/state.h"
 #include "util/log.h"
 #include "wire/create.h"
@@ -27,10 +28,16 @@
 static pthread_mutex_t waiters_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct oplock_wait *waiters;
 static oplock_send_fn send_fn; /* set once by oplock_init, before any connection */
+static lease_send_fn send_lease_fn; /* likewise, by oplock_init_lease */
 
 void oplock_init(oplock_send_fn send)
 {
 	send_fn = send;
+}
+
+void oplock_init_lease(lease_send_fn send)
+{
+	send_lease_fn = send;
 }
 
 /* Wake the waiters of file f (all of them re-check).
@@ -68,6 +75,11 @@ static void wake_file(struct file *f)
 	wake_list(wake);
 }
 
+void oplock_wake_file(struct file *f)
+{
+	wake_file(f);
+}
+
 /* The break was not acknowledged in time (on the CREATE's worker). */
 static void waiter_timeout(void *arg)
 {
@@ -94,6 +106,8 @@ static void waiter_timeout(void *arg)
 struct break_job {
 	uint64_t session_id, persistent, volatile_id;
 	uint8_t level;
+	bool lease;                  /* a lease break: `lb`, not `level` */
+	struct wire_lease_break lb;
 	int tries;
 	uint64_t conn_id;    /* the connection it was handed to */
 };
@@ -164,9 +178,20 @@ static void deliver(void *arg)
 		return;
 	}
 	j->conn_id = c->id;
-	BUG_ON(!send_fn); /* oplock_init() runs at start-up */
-	send_fn(c->proto, s, j->persistent, j->volatile_id, j->level, break_sent, j);
+	BUG_ON(!send_fn || !send_lease_fn); /* oplock_init() and oplock_init_lease() run at start-up */
+	if (j->lease)
+		send_lease_fn(c->proto, s, &j->lb, break_sent, j);
+	else
+		send_fn(c->proto, s, j->persistent, j->volatile_id, j->level, break_sent, j);
 	session_put(s);
+}
+
+static void post_job(struct break_job *j)
+{
+	struct worker *here = worker_self();
+	if (here && worker_post(here, deliver, j) == 0) /* from the loop, not this coroutine */
+		return;
+	free(j);
 }
 
 static void send_break(struct open *o, uint8_t level)
@@ -180,11 +205,18 @@ static void send_break(struct open *o, uint8_t level)
 	j->persistent = o->persistent_id;
 	j->volatile_id = o->volatile_id;
 	j->level = level;
-	struct worker *here = worker_self();
-	if (here)
-		worker_post(here, deliver, j); /* from the loop, not this coroutine */
-	else
-		free(j);
+	post_job(j);
+}
+
+void oplock_send_lease_break(uint64_t session_id, const struct wire_lease_break *n)
+{
+	struct break_job *j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	j->session_id = session_id;
+	j->lease = true;
+	j->lb = *n;
+	post_job(j);
 }
 
 /* ---- the rules ---- */
@@ -226,13 +258,35 @@ unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share
 	return n;
 }
 
+/* What the lease of open e may keep next to a new open ([MS-FSA]
+ * 2.1.5.1.2, smbtorture smb2.lease.break and .sharing_violation): an open
+ * that would fail on the share modes takes handle caching away (the holder
+ * may close its cached handles and so end the conflict); otherwise write
+ * caching goes, and an overwrite takes read and handle caching too. */
+static void plan_lease(struct open *e, uint32_t access, uint32_t share, bool overwrite,
+		       bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share))
+{
+	bool violation = conflicts && conflicts(e, access, share);
+	uint32_t keep = violation ? ~LEASE_H : ~LEASE_W;
+	if (overwrite && !violation)
+		keep &= ~(LEASE_R | LEASE_H);
+	lease_break_plan(e, keep);
+}
+
 /* Mark and send the breaks the new open needs, under f->lock; true when
- * the CREATE must wait for an acknowledgment. */
+ * the CREATE must wait for an acknowledgment.  The opens of the new open's
+ * own lease (`self`) are never broken. */
 static bool start_breaks(struct file *f, uint32_t access, uint32_t share, bool overwrite,
-			 bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share))
+			 bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
+			 const struct lease *self)
 {
 	bool wait = false;
 	for (struct open *e = f->opens; e; e = e->file_next) {
+		if (e->lease) {
+			if (e->lease != self && (overwrite || !lease_stat_access(access)))
+				plan_lease(e, access, share, overwrite, conflicts);
+			continue;
+		}
 		if (breaks_exclusive(e, access, share, conflicts)) {
 			if (!e->oplock_breaking) {
 				/* break to II when the data stays, else to none */
@@ -246,16 +300,19 @@ static bool start_breaks(struct file *f, uint32_t access, uint32_t share, bool o
 			send_break(e, SMB2_OPLOCK_LEVEL_NONE);
 		}
 	}
+	if (lease_break_commit(f))
+		wait = true;
 	return wait;
 }
 
 bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, uint32_t share, bool overwrite,
-			bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share), unsigned timeout_s)
+			bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share), unsigned timeout_s,
+			const struct lease *self)
 {
 	if (f->is_dir || (is_stat_open(access) && !overwrite))
 		return false;
 	pthread_mutex_lock(&f->lock);
-	if (!start_breaks(f, access, share, overwrite, conflicts)) {
+	if (!start_breaks(f, access, share, overwrite, conflicts, self)) {
 		pthread_mutex_unlock(&f->lock);
 		return false;
 	}
@@ -293,6 +350,7 @@ void oplock_wait_done(struct oplock_wait *w)
 			e->oplock_level = e->oplock_break_to;
 			e->oplock_breaking = false;
 		}
+	lease_break_timeout(f);
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -309,6 +367,12 @@ uint8_t oplock_grant(struct open *o, uint8_t requested)
 	for (struct open *e = f->opens; e; e = e->file_next) {
 		if (e == o || (is_stat_open(e->access) && e->oplock_level == SMB2_OPLOCK_LEVEL_NONE && !e->oplock_breaking))
 			continue;
+		/* next to a lease with handle caching, or one being broken:
+		 * no oplock (smbtorture smb2.lease.oplock) */
+		if ((lease_state_locked(e) & (LEASE_H | LEASE_W)) || lease_breaking_locked(e)) {
+			level = SMB2_OPLOCK_LEVEL_NONE;
+			break;
+		}
 		if (e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || e->oplock_level == SMB2_OPLOCK_LEVEL_BATCH ||
 		    e->oplock_breaking) {
 			level = SMB2_OPLOCK_LEVEL_NONE;
@@ -325,7 +389,6 @@ uint8_t oplock_grant(struct open *o, uint8_t requested)
 
 void oplock_break_level2(struct file *f, const struct open *by)
 {
-	(void)by;
 	if (!f)
 		return;
 	pthread_mutex_lock(&f->lock);
@@ -334,13 +397,21 @@ void oplock_break_level2(struct file *f, const struct open *by)
 			e->oplock_level = SMB2_OPLOCK_LEVEL_NONE;
 			send_break(e, SMB2_OPLOCK_LEVEL_NONE);
 		}
+		/* The read caching of every other lease goes too, without
+		 * waiting for its ack ([MS-FSA] 2.1.4.12; smb2.lease.nobreakself:
+		 * never the writer's own lease). */
+		if (e->lease && !(by && by->lease == e->lease))
+			lease_break_plan(e, 0);
 	}
+	(void)lease_break_commit(f);
 	pthread_mutex_unlock(&f->lock);
 }
 
 void oplock_open_closed(struct open *o)
 {
-	if (o->file && (o->oplock_breaking || o->oplock_level))
+	bool leased = o->lease != NULL;
+	lease_open_closed(o);
+	if (o->file && (o->oplock_breaking || o->oplock_level || leased))
 		wake_file(o->file);
 }
 

@@ -30,6 +30,18 @@ typedef void (*oplock_sent_fn)(void *arg, int err, uint64_t stream_end);
 typedef int (*oplock_send_fn)(struct smb_conn *sc, struct session *s, uint64_t persistent, uint64_t volatile_id,
 			      uint8_t level, oplock_sent_fn done, void *done_arg);
 void oplock_init(oplock_send_fn send);
+/* Lease break notifications (3.3.4.7) go the same way: proto's
+ * smb_send_lease_break, installed by cmd_init(). */
+struct wire_lease_break;
+typedef int (*lease_send_fn)(struct smb_conn *sc, struct session *s, const struct wire_lease_break *n,
+			     oplock_sent_fn done, void *done_arg);
+void oplock_init_lease(lease_send_fn send);
+/* Send a lease break to a live channel of session `session_id` (any
+ * worker); the notification is copied. */
+void oplock_send_lease_break(uint64_t session_id, const struct wire_lease_break *n);
+/* Wake the CREATEs waiting on breaks of file f (a lease ack); without
+ * f->lock held. */
+void oplock_wake_file(struct file *f);
 
 /* One CREATE waiting for the breaks its open needs, on the waiting
  * coroutine's stack.  The caller sets `wake` and `arg`; the rest is
@@ -50,10 +62,13 @@ struct oplock_wait {
  * replaces the data.  Returns true when w is armed: the caller waits until
  * w->wake(w->arg) (by an ack, a close of the holder, or the break timeout
  * of `timeout_s` seconds, MS-SMB2 3.3.2.1), then calls oplock_wait_done()
- * and tries again.  false: nothing to wait for.  On a worker, without
+ * and tries again.  false: nothing to wait for.  `self`: the lease the new
+ * open will join (NULL: none yet), whose opens are not broken.  On a worker, without
  * f->lock held. */
+struct lease;
 bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, uint32_t share, bool overwrite,
-			bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share), unsigned timeout_s);
+			bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share), unsigned timeout_s,
+			const struct lease *self);
 /* After the wake, on the same worker: cancel the timer; when the break
  * timed out, its holders lose their oplock (MS-SMB2 3.3.6.2). */
 void oplock_wait_done(struct oplock_wait *w);
@@ -73,9 +88,11 @@ unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share
 /* After the open joined its file: the level it gets for `requested`. */
 uint8_t oplock_grant(struct open *o, uint8_t requested);
 /* A write, truncation or lock: every level II holder drops to none, the
- * writer's own open included ([MS-FSA] 2.1.5.17). */
+ * writer's own open included ([MS-FSA] 2.1.5.17); every lease but the
+ * writer's loses its read (and handle) caching, without a wait. */
 void oplock_break_level2(struct file *f, const struct open *by);
-/* The open is closing: wake whoever waits for its break. */
+/* The open is closing (it left its file's open list): it leaves its
+ * lease, and whoever waits for its break is woken. */
 void oplock_open_closed(struct open *o);
 /* OPLOCK_BREAK acknowledgment from the client. */
 NTSTATUS oplock_ack(struct open *o, uint8_t level);

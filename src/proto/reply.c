@@ -294,3 +294,26 @@ int smb_send_oplock_break(struct smb_conn *sc, struct session *s, uint64_t persi
 	bool seal_it = s->encrypt_data && s->cipher && s->state == SESSION_VALID;
 	return smb_send_standalone(sc, buf, len, seal_it ? s : NULL, done, done_arg);
 }
+
+int smb_send_lease_break(struct smb_conn *sc, struct session *s, const struct wire_lease_break *n, smb_sent_fn done,
+			 void *done_arg)
+{
+	size_t len = SMB2_HDR_SIZE + WIRE_LEASE_BREAK_SIZE;
+	uint8_t *buf = calloc(1, len);
+	if (!buf) {
+		if (done)
+			done(done_arg, -ENOMEM, 0);
+		return -ENOMEM;
+	}
+	/* MS-SMB2 3.3.4.7: MessageId all ones, SessionId and TreeId zero,
+	 * not signed; sealed when the session encrypts everything. */
+	struct smb2_hdr h = { 0 };
+	h.command = SMB2_OPLOCK_BREAK;
+	h.flags = SMB2_FLAGS_SERVER_TO_REDIR;
+	h.message_id = UINT64_MAX;
+	struct wr w = wr_init(buf, len);
+	smb2_hdr_encode(&w, &h);
+	wire_lease_break_encode(&w, n);
+	bool seal_it = s->encrypt_data && s->cipher && s->state == SESSION_VALID;
+	return smb_send_standalone(sc, buf, len, seal_it ? s : NULL, done, done_arg);
+}

@@ -69,6 +69,7 @@ void share_root_put(struct share_root *r);
 struct brl_waiter;            /* a blocked LOCK request (src/cmd/lock.c) */
 struct notify_watch;          /* a pending CHANGE_NOTIFY (src/cmd/change_notify.c) */
 struct attr_cache;            /* cached DOS attributes of an open (src/cmd/attrcache.c) */
+struct lease;                 /* a lease (src/mc/lease.c) */
 
 struct file {
 	atomic_int refs;
@@ -134,6 +135,8 @@ struct open {
 	struct worker *scav_w;        /* file->lock: the scavenger timer's worker, id and job (cmd/durable.c); */
 	uint64_t scav_id;             /*   stale values are harmless: a cancel that finds no timer frees nothing */
 	void *scavenger;
+	struct lease *lease;          /* reference (mc/lease.c): set before the CREATE answers, cleared
+				       * under file->lock by lease_open_closed() */
 	/* what open_register charged against the open limits (undone by
 	 * open_unregister without touching the session, which may be gone) */
 	bool charged;

@@ -26,6 +26,8 @@ struct metrics {
 	 * reconnected, closed by the scavenger at their timeout, closed early
 	 * because another open broke their oplock (purged) */
 	atomic_ullong durable_kept, durable_reconnected, durable_scavenged, durable_purged;
+	atomic_ullong leases_granted, leases_broken;  /* grants and upgrades; break notifications */
+	atomic_ullong leases_acked, leases_timed_out; /* breaks acknowledged; breaks the timer ended */
 };
 extern struct metrics metrics;
 

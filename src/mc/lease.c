@@ -1,0 +1,391 @@
+#include "mc/lease.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mc/oplock.h"
+#include "state/state.h"
+#include "util/log.h"
+#include "util/metrics.h"
+
+#define LEASE_BUCKETS 256
+
+struct lease {
+	atomic_int refs;
+	uint8_t guid[16], key[16];          /* the identity: never change */
+	struct file *file;                  /* reference; never changes */
+	uint16_t version;                   /* 1 or 2: of the request that made it */
+	uint8_t parent_key[16];
+	bool has_parent;
+	/* under file->lock */
+	uint32_t state;                     /* Lease.LeaseState */
+	bool breaking;                      /* Lease.Breaking */
+	uint32_t breaking_to;               /* Lease.BreakToLeaseState */
+	uint16_t epoch;                     /* Lease.Epoch (v2) */
+	unsigned n_opens;
+	bool planned;                       /* lease_break_plan .. commit */
+	uint32_t plan_keep;
+	/* under leases_lock */
+	bool in_table;
+	struct lease *next;
+};
+
+/* ClientGUID + LeaseKey -> lease (3.3.1.4 LeaseTable, one per client; one
+ * table here, the GUID part of the key).  Order: leases_lock -> file->lock. */
+static pthread_mutex_t leases_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lease *buckets[LEASE_BUCKETS];
+
+static unsigned bucket_of(const uint8_t guid[16], const uint8_t key[16])
+{
+	unsigned h = 0;
+	for (int i = 0; i < 16; i++)
+		h = h * 31 + guid[i] + key[i] * 7u;
+	return h % LEASE_BUCKETS;
+}
+
+static struct lease *find_locked(const uint8_t guid[16], const uint8_t key[16])
+{
+	for (struct lease *l = buckets[bucket_of(guid, key)]; l; l = l->next)
+		if (!memcmp(l->guid, guid, 16) && !memcmp(l->key, key, 16))
+			return l;
+	return NULL;
+}
+
+struct lease *lease_find(const uint8_t guid[16], const uint8_t key[16])
+{
+	pthread_mutex_lock(&leases_lock);
+	struct lease *l = find_locked(guid, key);
+	if (l)
+		atomic_fetch_add(&l->refs, 1);
+	pthread_mutex_unlock(&leases_lock);
+	return l;
+}
+
+void lease_put(struct lease *l)
+{
+	if (!l)
+		return;
+	int old = atomic_fetch_sub(&l->refs, 1);
+	BUG_ON(old <= 0);
+	if (old == 1) {
+		BUG_ON(l->in_table); /* the table holds a reference */
+		file_put(l->file);
+		free(l);
+	}
+}
+
+bool lease_is_for(const struct lease *l, const struct file *f)
+{
+	return l->file == f;
+}
+
+bool lease_is_for_inode(const struct lease *l, dev_t dev, ino_t ino)
+{
+	return l->file->dev == dev && l->file->ino == ino; /* never change */
+}
+
+uint32_t lease_state_of(const struct open *o)
+{
+	struct file *f = o->file;
+	if (!f)
+		return 0;
+	pthread_mutex_lock(&f->lock);
+	uint32_t s = o->lease ? o->lease->state : 0;
+	pthread_mutex_unlock(&f->lock);
+	return s;
+}
+
+bool lease_key_matches(const struct open *o, const uint8_t key[16])
+{
+	/* o->lease is set once, before the open is returned to the client,
+	 * and the key of a lease never changes */
+	return o->lease && !memcmp(o->lease->key, key, 16);
+}
+
+uint32_t lease_state_locked(const struct open *e)
+{
+	return e->lease ? e->lease->state : 0;
+}
+
+bool lease_breaking_locked(const struct open *e)
+{
+	return e->lease && e->lease->breaking;
+}
+
+/* ---- grant (3.3.5.9.8, 3.3.5.9.11) ---- */
+
+/* R, RH, RW and RWH are leases; H, W and HW alone are granted as nothing
+ * (smbtorture smb2.lease.request, as Windows). */
+static uint32_t valid_state(uint32_t s)
+{
+	s &= LEASE_R | LEASE_H | LEASE_W;
+	return (s & LEASE_R) ? s : 0;
+}
+
+/* Access that neither breaks nor limits a lease: "stat" opens.  For
+ * leases READ_CONTROL is one of them, for oplocks not (smbtorture
+ * smb2.lease.statopen4 and smb2.oplock.statopen1, as Windows). */
+#define STAT_ACCESS (0x00000080u /* READ_ATTRIBUTES */ | 0x00000100u /* WRITE_ATTRIBUTES */ | \
+		     0x00020000u /* READ_CONTROL */ | 0x00100000u /* SYNCHRONIZE */)
+
+bool lease_stat_access(uint32_t access)
+{
+	return (access & ~STAT_ACCESS) == 0;
+}
+
+/* What of `want` lease l may hold next to the other opens of its file
+ * ([MS-FSA] 2.1.5.17: write caching only alone, handle caching not next
+ * to an oplock).  Under f->lock. */
+static uint32_t grantable(const struct lease *l, const struct open *o, uint32_t want)
+{
+	for (const struct open *e = l->file->opens; e; e = e->file_next) {
+		if (e == o || e->lease == l)
+			continue;
+		/* another caching client, even on a stat open, or any
+		 * other open that is more than a stat open (smb2.lease.statopen) */
+		if ((e->access & ~STAT_ACCESS) || lease_state_locked(e))
+			want &= ~LEASE_W;
+		if (e->oplock_level != SMB2_OPLOCK_LEVEL_NONE)
+			want &= ~(LEASE_W | LEASE_H);
+		if (e->lease && (e->lease->state & LEASE_W))
+			want &= ~(LEASE_W | LEASE_H);
+	}
+	return valid_state(want);
+}
+
+static struct lease *lease_new(const uint8_t guid[16], const struct wire_ctx_lease *rq, struct file *f)
+{
+	struct lease *l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	atomic_init(&l->refs, 1); /* the table's */
+	memcpy(l->guid, guid, 16);
+	memcpy(l->key, rq->key, 16);
+	l->version = rq->version == 2 ? 2 : 1;
+	if (l->version == 2 && (rq->flags & SMB2_LEASE_FLAG_PARENT_LEASE_KEY_SET)) {
+		memcpy(l->parent_key, rq->parent_key, 16);
+		l->has_parent = true;
+	}
+	l->epoch = rq->epoch;
+	atomic_fetch_add(&f->refs, 1);
+	l->file = f;
+	l->in_table = true;
+	unsigned b = bucket_of(guid, rq->key);
+	l->next = buckets[b];
+	buckets[b] = l;
+	return l;
+}
+
+/* The state change of a grant, under f->lock.  An existing lease changes
+ * only to a strict superset it can hold whole, never while it breaks
+ * (smbtorture smb2.lease.upgrade2/3, breaking1). */
+static void grant_state(struct lease *l, struct open *o, uint32_t want, bool fresh)
+{
+	want = valid_state(want);
+	if (o->is_dir)
+		want &= ~LEASE_W;
+	uint32_t old = l->state;
+	if (fresh) {
+		l->state = grantable(l, o, want);
+	} else if (!l->breaking && (want & l->state) == l->state && want != l->state &&
+		   grantable(l, o, want) == want) {
+		l->state = want;
+	}
+	if (l->state != old && l->version == 2)
+		l->epoch++; /* 3.3.5.9.11: every change of state */
+	if (l->state != old)
+		metrics_add(&metrics.leases_granted, 1);
+}
+
+static void fill_rsp(const struct lease *l, struct wire_ctx_lease *rsp)
+{
+	memset(rsp, 0, sizeof(*rsp));
+	rsp->version = l->version;
+	memcpy(rsp->key, l->key, 16);
+	rsp->state = l->state;
+	if (l->breaking)
+		rsp->flags |= SMB2_LEASE_FLAG_BREAK_IN_PROGRESS;
+	if (l->version == 2) {
+		if (l->has_parent) {
+			rsp->flags |= SMB2_LEASE_FLAG_PARENT_LEASE_KEY_SET;
+			memcpy(rsp->parent_key, l->parent_key, 16);
+		}
+		rsp->epoch = l->epoch;
+	}
+}
+
+NTSTATUS lease_grant(struct open *o, const uint8_t guid[16], const struct wire_ctx_lease *rq, bool dir_ok,
+		     struct wire_ctx_lease *rsp)
+{
+	struct file *f = o->file;
+	memset(rsp, 0, sizeof(*rsp));
+	if (!f || (f->is_dir && !dir_ok))
+		return STATUS_SUCCESS; /* no lease, no context (smb2.lease.request) */
+	pthread_mutex_lock(&leases_lock);
+	struct lease *l = find_locked(guid, rq->key);
+	if (l && l->file != f) {
+		pthread_mutex_unlock(&leases_lock);
+		return STATUS_INVALID_PARAMETER; /* 3.3.5.9.8: the key names another file */
+	}
+	bool fresh = !l;
+	if (fresh && !(l = lease_new(guid, rq, f))) {
+		pthread_mutex_unlock(&leases_lock);
+		return STATUS_INSUFFICIENT_RESOURCES;
+	}
+	atomic_fetch_add(&l->refs, 1); /* the open's */
+	pthread_mutex_lock(&f->lock);
+	l->n_opens++;
+	o->lease = l;
+	grant_state(l, o, rq->state, fresh);
+	fill_rsp(l, rsp);
+	pthread_mutex_unlock(&f->lock);
+	pthread_mutex_unlock(&leases_lock);
+	return STATUS_SUCCESS;
+}
+
+void lease_open_closed(struct open *o)
+{
+	struct lease *l = o->lease;
+	if (!l)
+		return;
+	struct file *f = l->file;
+	bool drop = false;
+	pthread_mutex_lock(&leases_lock);
+	pthread_mutex_lock(&f->lock);
+	o->lease = NULL;
+	if (--l->n_opens == 0 && l->in_table) {
+		/* the last open: the lease ends (3.3.4.17 / 3.3.5.10) */
+		struct lease **pp = &buckets[bucket_of(l->guid, l->key)];
+		while (*pp != l)
+			pp = &(*pp)->next;
+		*pp = l->next;
+		l->in_table = false;
+		drop = true;
+	}
+	pthread_mutex_unlock(&f->lock);
+	pthread_mutex_unlock(&leases_lock);
+	if (drop)
+		lease_put(l);   /* the table's */
+	lease_put(l);           /* the open's */
+}
+
+/* ---- breaks (3.3.4.7) ---- */
+
+void lease_break_plan(struct open *e, uint32_t keep)
+{
+	struct lease *l = e->lease;
+	if (!l)
+		return;
+	if (!l->planned) {
+		l->planned = true;
+		l->plan_keep = LEASE_R | LEASE_H | LEASE_W;
+	}
+	l->plan_keep &= keep;
+}
+
+/* A session to send l's break to: one of its opens'. */
+static uint64_t session_of(const struct lease *l)
+{
+	for (const struct open *e = l->file->opens; e; e = e->file_next)
+		if (e->lease == l && e->session)
+			return e->session->id;
+	return 0;
+}
+
+static void send_lease_break(struct lease *l, uint32_t from, uint32_t to, bool ack)
+{
+	struct wire_lease_break n = {
+		.new_epoch = l->version == 2 ? l->epoch : 0,
+		.flags = ack ? SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED : 0,
+		.current_state = from,
+		.new_state = to,
+	};
+	memcpy(n.key, l->key, 16);
+	metrics_add(&metrics.leases_broken, 1);
+	uint64_t sid = session_of(l);
+	if (sid)
+		oplock_send_lease_break(sid, &n);
+}
+
+/* One planned lease: break it if it holds more than it may keep.  true
+ * when the caller must wait for its ack. */
+static bool commit_one(struct lease *l)
+{
+	uint32_t keep = l->plan_keep;
+	if (l->breaking) {
+		/* An ack is pending; wait for it when the state it leaves
+		 * still holds too much.  The waiter plans again after it. */
+		return (l->state & ~keep) != 0;
+	}
+	if (!(l->state & ~keep))
+		return false;
+	uint32_t to = valid_state(l->state & keep);
+	uint32_t from = l->state;
+	if (l->version == 2)
+		l->epoch++;
+	if (from == LEASE_R) {
+		/* 3.3.4.7: a read-only lease breaks without an ack */
+		l->state = to;
+		send_lease_break(l, from, to, false);
+		return false;
+	}
+	l->breaking = true;
+	l->breaking_to = to;
+	send_lease_break(l, from, to, true);
+	return true;
+}
+
+bool lease_break_commit(struct file *f)
+{
+	bool wait = false;
+	for (struct open *e = f->opens; e; e = e->file_next) {
+		struct lease *l = e->lease;
+		if (!l || !l->planned)
+			continue;
+		l->planned = false;
+		wait |= commit_one(l);
+	}
+	return wait;
+}
+
+void lease_break_timeout(struct file *f)
+{
+	for (struct open *e = f->opens; e; e = e->file_next) {
+		struct lease *l = e->lease;
+		if (l && l->breaking) {
+			l->state = l->breaking_to;
+			l->breaking = false;
+			metrics_add(&metrics.leases_timed_out, 1);
+		}
+	}
+}
+
+/* ---- acknowledgment (3.3.5.22.2) ---- */
+
+NTSTATUS lease_ack(const uint8_t guid[16], const struct wire_lease_ack *a, uint32_t *state)
+{
+	struct lease *l = lease_find(guid, a->key);
+	if (!l)
+		return STATUS_OBJECT_NAME_NOT_FOUND;
+	struct file *f = l->file;
+	NTSTATUS st = STATUS_SUCCESS;
+	pthread_mutex_lock(&f->lock);
+	if (!l->breaking) {
+		st = STATUS_UNSUCCESSFUL;
+	} else if (a->state & ~l->breaking_to) {
+		/* more than the break leaves: refused; the break goes on
+		 * (smbtorture smb2.lease.breaking2) */
+		st = STATUS_REQUEST_NOT_ACCEPTED;
+	} else {
+		l->state = a->state;
+		l->breaking = false;
+		metrics_add(&metrics.leases_acked, 1);
+	}
+	*state = l->state;
+	pthread_mutex_unlock(&f->lock);
+	if (st == STATUS_SUCCESS)
+		oplock_wake_file(f);
+	lease_put(l);
+	return st;
+}
