@@ -21,11 +21,12 @@ struct lease {
 	/* under file->lock */
 	uint32_t state;                     /* Lease.LeaseState */
 	bool breaking;                      /* Lease.Breaking */
-	uint32_t breaking_to;               /* Lease.BreakToLeaseState */
+	uint32_t breaking_to;               /* Lease.BreakToLeaseState: offered by the break sent */
+	uint32_t breaking_to_required;      /* what the opens waiting need (<= breaking_to) */
 	uint16_t epoch;                     /* Lease.Epoch (v2) */
 	unsigned n_opens;
 	bool planned;                       /* lease_break_plan .. commit */
-	uint32_t plan_keep;
+	uint32_t plan_keep, plan_delay;
 	/* under leases_lock */
 	bool in_table;
 	struct lease *next;
@@ -244,11 +245,11 @@ NTSTATUS lease_grant(struct open *o, const uint8_t guid[16], const struct wire_c
 	return STATUS_SUCCESS;
 }
 
-void lease_open_closed(struct open *o)
+bool lease_open_closed(struct open *o)
 {
 	struct lease *l = o->lease;
 	if (!l)
-		return;
+		return false;
 	struct file *f = l->file;
 	bool drop = false;
 	pthread_mutex_lock(&leases_lock);
@@ -268,11 +269,12 @@ void lease_open_closed(struct open *o)
 	if (drop)
 		lease_put(l);   /* the table's */
 	lease_put(l);           /* the open's */
+	return drop;
 }
 
 /* ---- breaks (3.3.4.7) ---- */
 
-void lease_break_plan(struct open *e, uint32_t keep)
+void lease_break_plan(struct open *e, uint32_t keep, uint32_t delay)
 {
 	struct lease *l = e->lease;
 	if (!l)
@@ -280,8 +282,10 @@ void lease_break_plan(struct open *e, uint32_t keep)
 	if (!l->planned) {
 		l->planned = true;
 		l->plan_keep = LEASE_R | LEASE_H | LEASE_W;
+		l->plan_delay = 0;
 	}
 	l->plan_keep &= keep;
+	l->plan_delay |= delay;
 }
 
 /* A session to send l's break to: one of its opens'. */
@@ -308,32 +312,46 @@ static void send_lease_break(struct lease *l, uint32_t from, uint32_t to, bool a
 		oplock_send_lease_break(sid, &n);
 }
 
-/* One planned lease: break it if it holds more than it may keep.  true
- * when the caller must wait for its ack. */
-static bool commit_one(struct lease *l)
+/* Break l from its state to `to` (a subset): R-only breaks at once
+ * without an ack (3.3.4.7), anything else waits for one. */
+static void break_to(struct lease *l, uint32_t to, bool new_epoch)
 {
-	uint32_t keep = l->plan_keep;
-	if (l->breaking) {
-		/* An ack is pending; wait for it when the state it leaves
-		 * still holds too much.  The waiter plans again after it. */
-		return (l->state & ~keep) != 0;
-	}
-	if (!(l->state & ~keep))
-		return false;
-	uint32_t to = valid_state(l->state & keep);
 	uint32_t from = l->state;
-	if (l->version == 2)
+	if (l->version == 2 && new_epoch)
 		l->epoch++;
 	if (from == LEASE_R) {
-		/* 3.3.4.7: a read-only lease breaks without an ack */
 		l->state = to;
 		send_lease_break(l, from, to, false);
-		return false;
+		return;
 	}
 	l->breaking = true;
 	l->breaking_to = to;
 	send_lease_break(l, from, to, true);
-	return true;
+}
+
+/* One planned lease: break it if it holds more than it may keep.  true
+ * when the caller must wait for its ack. */
+static bool commit_one(struct lease *l)
+{
+	uint32_t keep = l->plan_keep, held = l->state;
+	if (!(held & ~keep))
+		return l->breaking; /* nothing more to take, but a break runs: wait for its end */
+	uint32_t to = valid_state(held & keep);
+	if (l->breaking) {
+		/* an ack is pending: what is needed on top is asked for after
+		 * it (next_step), and that next break is waited for
+		 * (smb2.lease.breaking3) */
+		l->breaking_to_required &= to;
+		if (l->breaking_to & ~keep)
+			return true;
+	} else {
+		l->breaking_to_required = to;
+		break_to(l, to, true);
+	}
+	/* Wait only when the caching that goes is what stands in the
+	 * way (smbtorture smb2.lease.breaking4: an RH lease broken by an
+	 * overwrite does not hold the overwrite up). */
+	return (held & ~to & l->plan_delay) != 0;
 }
 
 bool lease_break_commit(struct file *f)
@@ -354,7 +372,8 @@ void lease_break_timeout(struct file *f)
 	for (struct open *e = f->opens; e; e = e->file_next) {
 		struct lease *l = e->lease;
 		if (l && l->breaking) {
-			l->state = l->breaking_to;
+			/* 3.3.6.5: the lease is lost (smbtorture smb2.lease.timeout) */
+			l->state = 0;
 			l->breaking = false;
 			metrics_add(&metrics.leases_timed_out, 1);
 		}
@@ -362,6 +381,23 @@ void lease_break_timeout(struct file *f)
 }
 
 /* ---- acknowledgment (3.3.5.22.2) ---- */
+
+/* After an ack: when the opens that came during the break need less than
+ * the client kept, break again, in steps as Windows does: a state with H
+ * or W goes to R first, then to what is needed (smbtorture
+ * smb2.lease.breaking3, v2_breaking3).  Under f->lock. */
+static void next_step(struct lease *l)
+{
+	uint32_t need = l->breaking_to_required & l->state;
+	if (!(l->state & ~need))
+		return;
+	uint32_t to = need;
+	if (l->state & (LEASE_H | LEASE_W))
+		to |= l->state & LEASE_R;
+	break_to(l, to, false); /* the steps keep the epoch (smb2.lease.v2_breaking3) */
+	if (!l->breaking)
+		next_step(l); /* R -> none went without an ack */
+}
 
 NTSTATUS lease_ack(const uint8_t guid[16], const struct wire_lease_ack *a, uint32_t *state)
 {
@@ -382,7 +418,9 @@ NTSTATUS lease_ack(const uint8_t guid[16], const struct wire_lease_ack *a, uint3
 		l->breaking = false;
 		metrics_add(&metrics.leases_acked, 1);
 	}
-	*state = l->state;
+	*state = l->state; /* the response names the state acknowledged */
+	if (st == STATUS_SUCCESS)
+		next_step(l);
 	pthread_mutex_unlock(&f->lock);
 	if (st == STATUS_SUCCESS)
 		oplock_wake_file(f);

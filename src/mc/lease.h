@@ -60,8 +60,9 @@ bool lease_key_matches(const struct open *o, const uint8_t key[16]);
 NTSTATUS lease_grant(struct open *o, const uint8_t guid[16], const struct wire_ctx_lease *rq, bool dir_ok,
 		     struct wire_ctx_lease *rsp);
 /* The open is closing (after it left its file's open list): it drops its
- * share of the lease, and the lease leaves the table with its last open. */
-void lease_open_closed(struct open *o);
+ * share of the lease, and the lease leaves the table with its last open
+ * (then true: whoever waited for its break may go on). */
+bool lease_open_closed(struct open *o);
 /* LEASE_BREAK acknowledgment (3.3.5.22.2) from client guid; on success
  * *state is the state now held (and waiting CREATEs are woken). */
 NTSTATUS lease_ack(const uint8_t guid[16], const struct wire_lease_ack *a, uint32_t *state);
@@ -70,8 +71,9 @@ NTSTATUS lease_ack(const uint8_t guid[16], const struct wire_lease_ack *a, uint3
 /* An open with only this access breaks no lease (a "stat" open). */
 bool lease_stat_access(uint32_t access);
 /* The lease of open e must keep at most `keep` (several calls for one
- * lease, from its several opens, intersect). */
-void lease_break_plan(struct open *e, uint32_t keep);
+ * lease, from its several opens, intersect); the caller waits for the ack
+ * when it takes away one of the bits of `delay`. */
+void lease_break_plan(struct open *e, uint32_t keep, uint32_t delay);
 /* Send the planned breaks of file f; true when one needs an ack that the
  * caller (a CREATE) should wait for. */
 bool lease_break_commit(struct file *f);

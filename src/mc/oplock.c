@@ -267,10 +267,11 @@ static void plan_lease(struct open *e, uint32_t access, uint32_t share, bool ove
 		       bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share))
 {
 	bool violation = conflicts && conflicts(e, access, share);
-	uint32_t keep = violation ? ~LEASE_H : ~LEASE_W;
+	uint32_t delay = violation ? LEASE_H : LEASE_W; /* what the new open waits for */
+	uint32_t keep = ~delay;
 	if (overwrite && !violation)
 		keep &= ~(LEASE_R | LEASE_H);
-	lease_break_plan(e, keep);
+	lease_break_plan(e, keep, delay);
 }
 
 /* Mark and send the breaks the new open needs, under f->lock; true when
@@ -401,7 +402,7 @@ void oplock_break_level2(struct file *f, const struct open *by)
 		 * waiting for its ack ([MS-FSA] 2.1.4.12; smb2.lease.nobreakself:
 		 * never the writer's own lease). */
 		if (e->lease && !(by && by->lease == e->lease))
-			lease_break_plan(e, 0);
+			lease_break_plan(e, 0, 0);
 	}
 	(void)lease_break_commit(f);
 	pthread_mutex_unlock(&f->lock);
@@ -409,9 +410,10 @@ void oplock_break_level2(struct file *f, const struct open *by)
 
 void oplock_open_closed(struct open *o)
 {
-	bool leased = o->lease != NULL;
-	lease_open_closed(o);
-	if (o->file && (o->oplock_breaking || o->oplock_level || leased))
+	/* a lease still held by other opens of the client changes nothing
+	 * for the waiters (smbtorture smb2.lease.breaking3) */
+	bool lease_gone = lease_open_closed(o);
+	if (o->file && (o->oplock_breaking || o->oplock_level || lease_gone))
 		wake_file(o->file);
 }
 
