@@ -318,32 +318,70 @@ static struct req *take_pending(struct chan *ch, uint64_t mid, bool remove)
 }
 
 /* One complete NBSS payload received; takes ownership of buf. */
-static int handle_pdu(struct chan *ch, uint8_t *buf, size_t len)
+bool msg_signature_ok(int alg, const uint8_t key[16], uint8_t *msg, size_t len)
+{
+	uint8_t want[16], sig[16];
+	memcpy(want, msg + 48, 16);
+	memset(msg + 48, 0, 16);
+	struct iovec iov = { msg, len };
+	crypto_sign(alg, key, &iov, 1, sig);
+	memcpy(msg + 48, want, 16);
+	return crypto_memeq(sig, want, 16);
+}
+
+/* The SMB2 message inside a transform message buf (len bytes), decrypted
+ * in place: *msg, *mlen.  -EBADMSG when it does not decrypt. */
+static int unseal(struct chan *ch, uint8_t *buf, size_t len, const uint8_t **msg, size_t *mlen)
 {
 	struct session *s = ch->s;
+	struct rd rd = rd_init(buf, len);
+	struct smb2_tf_hdr t;
+	if (smb2_tf_hdr_decode(&rd, &t) || t.session_id != s->id || !s->cipher ||
+	    t.orig_size > len - SMB2_TF_HDR_SIZE || t.orig_size < SMB2_HDR_SIZE) {
+		fprintf(stderr, "smb3c: bad transform header on channel %d\n", ch->index);
+		return -EBADMSG;
+	}
+	struct iovec iov = { buf + SMB2_TF_HDR_SIZE, t.orig_size };
+	if (crypto_decrypt(s->cipher, s->dec_key, t.nonce, buf + 20, &iov, 1, t.signature)) {
+		fprintf(stderr, "smb3c: decryption failed on channel %d\n", ch->index);
+		return -EBADMSG;
+	}
+	*msg = buf + SMB2_TF_HDR_SIZE;
+	*mlen = t.orig_size;
+	return 0;
+}
+
+/* MS-SMB2 3.2.5.1.3: a response on a signing session must be signed with
+ * the channel's key; SESSION_SETUP responses are checked by session.c
+ * once the keys are known.  Returns the status the caller sees. */
+static uint32_t check_signature(struct chan *ch, const struct smb2_hdr *h, const uint8_t *msg, size_t mlen)
+{
+	struct session *s = ch->s;
+	if (h->command == SMB2_SESSION_SETUP || h->command == SMB2_NEGOTIATE || !s->valid)
+		return h->status;
+	if (h->flags & SMB2_FLAGS_SIGNED) {
+		if (msg_signature_ok(s->sign_alg, chan_key(ch), (uint8_t *)msg, mlen))
+			return h->status;
+		fprintf(stderr, "smb3c: bad signature on %s response (channel %d)\n",
+			smb2_command_name(h->command), ch->index);
+		return STATUS_ACCESS_DENIED;
+	}
+	if (s->signing || s->encrypt) {
+		fprintf(stderr, "smb3c: unsigned %s response on a signed session (channel %d)\n",
+			smb2_command_name(h->command), ch->index);
+		return STATUS_ACCESS_DENIED;
+	}
+	return h->status;
+}
+
+static int handle_pdu(struct chan *ch, uint8_t *buf, size_t len)
+{
 	const uint8_t *msg = buf;
 	size_t mlen = len;
-	bool sealed = false;
-
-	if (len >= 4 && get_le32(buf) == SMB2_TF_PROTOCOL_ID) {
-		struct rd rd = rd_init(buf, len);
-		struct smb2_tf_hdr t;
-		if (smb2_tf_hdr_decode(&rd, &t) || t.session_id != s->id || !s->cipher ||
-		    t.orig_size > len - SMB2_TF_HDR_SIZE || t.orig_size < SMB2_HDR_SIZE) {
-			fprintf(stderr, "smb3c: bad transform header on channel %d\n", ch->index);
-			free(buf);
-			return -EBADMSG;
-		}
-		struct iovec iov = { buf + SMB2_TF_HDR_SIZE, t.orig_size };
-		int rc = crypto_decrypt(s->cipher, s->dec_key, t.nonce, buf + 20, &iov, 1, t.signature);
-		if (rc) {
-			fprintf(stderr, "smb3c: decryption failed on channel %d\n", ch->index);
-			free(buf);
-			return -EBADMSG;
-		}
-		msg = buf + SMB2_TF_HDR_SIZE;
-		mlen = t.orig_size;
-		sealed = true;
+	bool sealed = len >= 4 && get_le32(buf) == SMB2_TF_PROTOCOL_ID;
+	if (sealed && unseal(ch, buf, len, &msg, &mlen)) {
+		free(buf);
+		return -EBADMSG;
 	}
 	struct rd rd = rd_init(msg, mlen);
 	struct smb2_hdr h;
@@ -369,28 +407,8 @@ static int handle_pdu(struct chan *ch, uint8_t *buf, size_t len)
 		free(buf);
 		return 0;
 	}
-	/* MS-SMB2 3.2.5.1.3: verify signed responses; SESSION_SETUP responses
-	 * are checked by session.c once the keys are known. */
-	if (!sealed && h.command != SMB2_SESSION_SETUP && h.command != SMB2_NEGOTIATE && s->valid) {
-		if (h.flags & SMB2_FLAGS_SIGNED) {
-			uint8_t *hm = (uint8_t *)msg;
-			uint8_t want[16], sig[16];
-			memcpy(want, hm + 48, 16);
-			memset(hm + 48, 0, 16);
-			struct iovec iov = { hm, mlen };
-			crypto_sign(s->sign_alg, chan_key(ch), &iov, 1, sig);
-			memcpy(hm + 48, want, 16);
-			if (!crypto_memeq(sig, want, 16)) {
-				fprintf(stderr, "smb3c: bad signature on %s response (channel %d)\n",
-					smb2_command_name(h.command), ch->index);
-				h.status = STATUS_ACCESS_DENIED;
-			}
-		} else if (s->signing || s->encrypt) {
-			fprintf(stderr, "smb3c: unsigned %s response on a signed session (channel %d)\n",
-				smb2_command_name(h.command), ch->index);
-			h.status = STATUS_ACCESS_DENIED;
-		}
-	}
+	if (!sealed)
+		h.status = check_signature(ch, &h, msg, mlen);
 	r->hdr = h;
 	r->status = h.status;
 	r->rsp = buf;

@@ -137,6 +137,101 @@ static void chan_drop_last(struct session *s)
 	free(ch);
 }
 
+/* Order the interface list: RSS-capable first, then by speed. */
+static void sort_interfaces(struct smb3c_netif *ifs, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0; j--) {
+			struct smb3c_netif *a = &ifs[j - 1], *b = &ifs[j];
+			bool ar = a->capability & SMB2_NETIF_RSS_CAPABLE, br = b->capability & SMB2_NETIF_RSS_CAPABLE;
+			if (br > ar || (br == ar && b->speed > a->speed)) {
+				struct smb3c_netif t = *a;
+				*a = *b;
+				*b = t;
+			}
+		}
+	for (int i = 0; i < n; i++)
+		vlog("interface %d: ifindex %u cap 0x%x speed %llu\n", i, ifs[i].ifindex, ifs[i].capability,
+		     (unsigned long long)ifs[i].speed);
+}
+
+/* Candidates: the interfaces of the best class (same RSS-ness and speed as
+ * the first of the sorted list), of channel 0's address family (p0) if
+ * there are such, without IPv6 link-local addresses (no scope id to reach
+ * them with).  Returns how many went into cand. */
+static int pick_candidates(struct smb3c_netif *ifs, int n, const struct sockaddr_storage *p0,
+			   struct smb3c_netif **cand)
+{
+	int best = 0;
+	for (int pass = 0; pass < 2 && !best; pass++) {
+		for (int i = 0; i < n; i++) {
+			struct smb3c_netif *ni = &ifs[i];
+			if ((ni->capability & SMB2_NETIF_RSS_CAPABLE) != (ifs[0].capability & SMB2_NETIF_RSS_CAPABLE) ||
+			    ni->speed != ifs[0].speed)
+				continue;
+			if (pass == 0 && p0->ss_family != AF_UNSPEC && ni->ss.ss_family != p0->ss_family)
+				continue;
+			if (ni->ss.ss_family == AF_INET6 &&
+			    IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)&ni->ss)->sin6_addr))
+				continue;
+			cand[best++] = ni;
+		}
+	}
+	return best;
+}
+
+/* Channel 0 already sits on one of the candidates: count it, so that the
+ * extra channels go to the other interfaces first (Windows: one channel
+ * per interface, several only on RSS interfaces or when asked for more
+ * channels than there are interfaces). */
+static void count_channel0(struct smb3c_netif **cand, int best, const struct sockaddr_storage *p0, int *used)
+{
+	for (int i = 0; i < best; i++) {
+		const struct sockaddr_storage *a = &cand[i]->ss;
+		if (a->ss_family != p0->ss_family)
+			continue;
+		if (a->ss_family == AF_INET ? ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+						     ((const struct sockaddr_in *)p0)->sin_addr.s_addr
+					    : memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+						     &((const struct sockaddr_in6 *)p0)->sin6_addr, 16) == 0) {
+			used[i]++;
+			return;
+		}
+	}
+}
+
+/* One more channel: connected to interface ni (NULL: the share's host),
+ * negotiated with the session's dialect and bound; a channel that fails is
+ * dropped with a message.  false: no memory for another channel. */
+static bool bind_one(struct session *s, const struct unc *u, const struct opts *o, struct smb3c_netif *ni)
+{
+	struct chan *ch = chan_new(s);
+	if (!ch)
+		return false;
+	int rc;
+	if (ni) {
+		uint16_t port = htons((uint16_t)atoi(o->port));
+		if (ni->ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ni->ss)->sin_port = port;
+		else
+			((struct sockaddr_in6 *)&ni->ss)->sin6_port = port;
+		rc = chan_connect(ch, (struct sockaddr *)&ni->ss, ni->sslen);
+	} else {
+		rc = chan_connect_host(ch, u->host, o->port);
+	}
+	if (!rc)
+		rc = sess_negotiate(ch);
+	if (!rc && ch->dialect != s->dialect)
+		rc = -EPROTO;
+	if (!rc)
+		rc = sess_setup(ch, true);
+	if (rc) {
+		fprintf(stderr, "smb3c: channel %d (%s) not bound: %s\n", ch->index, ch->peer, strerror(-rc));
+		chan_drop_last(s);
+	}
+	return true;
+}
+
 /* Bind up to `want` channels in all (MS-SMB2 3.2.4.2.3): ask the server for
  * its interfaces, prefer RSS-capable then faster ones, and put several
  * channels on one RSS interface as Windows does. */
@@ -153,23 +248,7 @@ static void bind_channels(struct session *s, const struct unc *u, const struct o
 		fprintf(stderr, "smb3c: no interface list; binding channels to %s\n", ch0->peer);
 		n = 0;
 	}
-	/* order: RSS first, then by speed */
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0; j--) {
-			struct smb3c_netif *a = &ifs[j - 1], *b = &ifs[j];
-			bool ar = a->capability & SMB2_NETIF_RSS_CAPABLE, br = b->capability & SMB2_NETIF_RSS_CAPABLE;
-			if (br > ar || (br == ar && b->speed > a->speed)) {
-				struct smb3c_netif t = *a;
-				*a = *b;
-				*b = t;
-			}
-		}
-	for (int i = 0; i < n; i++)
-		vlog("interface %d: ifindex %u cap 0x%x speed %llu\n", i, ifs[i].ifindex, ifs[i].capability,
-		     (unsigned long long)ifs[i].speed);
-	/* Candidates: the interfaces of the best class (same RSS-ness and
-	 * speed as the first), of channel 0's address family, without IPv6
-	 * link-local addresses (no scope id to reach them with). */
+	sort_interfaces(ifs, n);
 	struct sockaddr_storage p0;
 	socklen_t p0len = sizeof(p0);
 	memset(&p0, 0, sizeof(p0));
@@ -177,69 +256,20 @@ static void bind_channels(struct session *s, const struct unc *u, const struct o
 		p0.ss_family = AF_UNSPEC;
 	struct smb3c_netif *cand[32];
 	int used[32] = { 0 };
-	int best = 0;
-	for (int pass = 0; pass < 2 && !best; pass++) {
-		for (int i = 0; i < n; i++) {
-			struct smb3c_netif *ni = &ifs[i];
-			if ((ni->capability & SMB2_NETIF_RSS_CAPABLE) != (ifs[0].capability & SMB2_NETIF_RSS_CAPABLE) ||
-			    ni->speed != ifs[0].speed)
-				continue;
-			if (pass == 0 && p0.ss_family != AF_UNSPEC && ni->ss.ss_family != p0.ss_family)
-				continue;
-			if (ni->ss.ss_family == AF_INET6 &&
-			    IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)&ni->ss)->sin6_addr))
-				continue;
-			cand[best++] = ni;
-		}
-	}
-	/* Channel 0 already sits on one of them: count it, so that the extra
-	 * channels go to the other interfaces first (Windows: one channel per
-	 * interface, several only on RSS interfaces or when asked for more
-	 * channels than there are interfaces). */
-	for (int i = 0; i < best; i++) {
-		const struct sockaddr_storage *a = &cand[i]->ss;
-		if (a->ss_family != p0.ss_family)
-			continue;
-		if (a->ss_family == AF_INET ? ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-						     ((const struct sockaddr_in *)&p0)->sin_addr.s_addr
-					    : memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-						     &((const struct sockaddr_in6 *)&p0)->sin6_addr, 16) == 0) {
-			used[i]++;
-			break;
-		}
-	}
-	int port = atoi(o->port);
+	int best = pick_candidates(ifs, n, &p0, cand);
+	count_channel0(cand, best, &p0, used);
 	for (int k = 1; k < o->channels && s->nch < 64; k++) {
-		struct chan *ch = chan_new(s);
-		if (!ch)
-			break;
-		int rc;
+		struct smb3c_netif *ni = NULL;
 		if (best) {
 			int pick = 0;
 			for (int i = 1; i < best; i++)
 				if (used[i] < used[pick])
 					pick = i;
 			used[pick]++;
-			struct smb3c_netif *ni = cand[pick];
-			if (ni->ss.ss_family == AF_INET)
-				((struct sockaddr_in *)&ni->ss)->sin_port = htons((uint16_t)port);
-			else
-				((struct sockaddr_in6 *)&ni->ss)->sin6_port = htons((uint16_t)port);
-			rc = chan_connect(ch, (struct sockaddr *)&ni->ss, ni->sslen);
-		} else {
-			rc = chan_connect_host(ch, u->host, o->port);
+			ni = cand[pick];
 		}
-		if (!rc)
-			rc = sess_negotiate(ch);
-		if (!rc && ch->dialect != s->dialect)
-			rc = -EPROTO;
-		if (!rc)
-			rc = sess_setup(ch, true);
-		if (rc) {
-			fprintf(stderr, "smb3c: channel %d (%s) not bound: %s\n", ch->index, ch->peer, strerror(-rc));
-			chan_drop_last(s);
-			continue;
-		}
+		if (!bind_one(s, u, o, ni))
+			break;
 	}
 	vlog("%d channel(s) bound\n", s->nch);
 }
@@ -415,10 +445,10 @@ static int cmd_bench(struct session *s, const struct unc *u, const struct opts *
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* The options before the command; exits through usage() on a bad one.
+ * *userpass: the -U value (or $USER, else "guest"). */
+static void parse_options(int argc, char **argv, struct opts *o, const char **userpass)
 {
-	struct opts o = { .port = "445", .channels = 1, .chunk = 1 << 20, .depth = 8, .size = 1ull << 30,
-			  .max_dialect = SMB2_DIALECT_311 };
 	static const struct option lo[] = {
 		{ "port", required_argument, 0, 'p' }, { "user", required_argument, 0, 'U' },
 		{ "channels", required_argument, 0, 'c' }, { "sign", no_argument, 0, 's' },
@@ -428,72 +458,97 @@ int main(int argc, char **argv)
 		{ "max-dialect", required_argument, 0, 'm' }, { "verbose", no_argument, 0, 'v' },
 		{ "timeout", required_argument, 0, 't' }, { "help", no_argument, 0, 'h' }, { 0 },
 	};
-	const char *userpass = getenv("USER") ? getenv("USER") : "guest";
+	*userpass = getenv("USER") ? getenv("USER") : "guest";
 	int c;
 	while ((c = getopt_long(argc, argv, "p:U:vh", lo, NULL)) != -1) {
 		switch (c) {
-		case 'p': o.port = optarg; break;
-		case 'U': userpass = optarg; break;
-		case 'c': o.channels = atoi(optarg); break;
-		case 's': o.sign = true; break;
-		case 'e': o.encrypt = true; break;
-		case 'k': o.chunk = (uint32_t)parse_size(optarg); break;
-		case 'd': o.depth = (unsigned)atoi(optarg); break;
-		case 'z': o.size = parse_size(optarg); break;
-		case 'r': o.only_read = true; break;
-		case 'w': o.only_write = true; break;
+		case 'p': o->port = optarg; break;
+		case 'U': *userpass = optarg; break;
+		case 'c': o->channels = atoi(optarg); break;
+		case 's': o->sign = true; break;
+		case 'e': o->encrypt = true; break;
+		case 'k': o->chunk = (uint32_t)parse_size(optarg); break;
+		case 'd': o->depth = (unsigned)atoi(optarg); break;
+		case 'z': o->size = parse_size(optarg); break;
+		case 'r': o->only_read = true; break;
+		case 'w': o->only_write = true; break;
 		case 'v': smb3c_verbose++; break;
 		case 't': smb3c_dead_secs = atoi(optarg); break;
 		case 'm':
-			if (!strcmp(optarg, "2.1")) o.max_dialect = SMB2_DIALECT_210;
-			else if (!strcmp(optarg, "3.0")) o.max_dialect = SMB2_DIALECT_300;
-			else if (!strcmp(optarg, "3.0.2")) o.max_dialect = SMB2_DIALECT_302;
-			else if (!strcmp(optarg, "3.1.1")) o.max_dialect = SMB2_DIALECT_311;
+			if (!strcmp(optarg, "2.1")) o->max_dialect = SMB2_DIALECT_210;
+			else if (!strcmp(optarg, "3.0")) o->max_dialect = SMB2_DIALECT_300;
+			else if (!strcmp(optarg, "3.0.2")) o->max_dialect = SMB2_DIALECT_302;
+			else if (!strcmp(optarg, "3.1.1")) o->max_dialect = SMB2_DIALECT_311;
 			else usage();
 			break;
 		default: usage();
 		}
 	}
-	if (o.channels < 1 || o.channels > 64 || o.depth < 1 || o.depth > 1024 || o.chunk < 4096 ||
-	    o.chunk > (8u << 20))
+	if (o->channels < 1 || o->channels > 64 || o->depth < 1 || o->depth > 1024 || o->chunk < 4096 ||
+	    o->chunk > (8u << 20))
 		usage();
 	if (optind >= argc)
 		usage();
-	/* [DOMAIN\]USER[%PASS] */
-	char *up = strdup(userpass);
-	char *pct = strchr(up, '%');
-	o.pass = pct ? (*pct = 0, pct + 1) : (getenv("PASSWD") ? getenv("PASSWD") : "");
-	char *bs = strpbrk(up, "\\/");
+}
+
+/* [DOMAIN\]USER[%PASS] into o (pointing into the copy *up, the caller's to
+ * free); the password from $PASSWD when it has none. */
+static void parse_user(const char *userpass, struct opts *o, char **up)
+{
+	*up = strdup(userpass);
+	if (!*up) {
+		fprintf(stderr, "smb3c: out of memory\n");
+		exit(1);
+	}
+	char *pct = strchr(*up, '%');
+	o->pass = pct ? (*pct = 0, pct + 1) : (getenv("PASSWD") ? getenv("PASSWD") : "");
+	char *bs = strpbrk(*up, "\\/");
 	if (bs) {
 		*bs = 0;
-		o.domain = up;
-		o.user = bs + 1;
+		o->domain = *up;
+		o->user = bs + 1;
 	} else {
-		o.domain = "";
-		o.user = up;
+		o->domain = "";
+		o->user = *up;
 	}
+}
+
+/* The command and its arguments: the UNC (*uncs) and, for get and put, the
+ * local file (*local). */
+static void parse_command(int argc, char **argv, const char **cmd, const char **uncs, const char **local)
+{
+	*cmd = argv[optind++];
+	*local = NULL;
+	if (!strcmp(*cmd, "ls") || !strcmp(*cmd, "bench")) {
+		if (optind + 1 != argc) usage();
+		*uncs = argv[optind];
+	} else if (!strcmp(*cmd, "get")) {
+		if (optind + 2 != argc) usage();
+		*uncs = argv[optind];
+		*local = argv[optind + 1];
+	} else if (!strcmp(*cmd, "put")) {
+		if (optind + 2 != argc) usage();
+		*local = argv[optind];
+		*uncs = argv[optind + 1];
+	} else {
+		usage();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .port = "445", .channels = 1, .chunk = 1 << 20, .depth = 8, .size = 1ull << 30,
+			  .max_dialect = SMB2_DIALECT_311 };
+	const char *userpass, *cmd, *uncs, *local;
+	char *up;
+	parse_options(argc, argv, &o, &userpass);
+	parse_user(userpass, &o, &up);
 	if (crypto_init()) {
 		fprintf(stderr, "smb3c: crypto init failed\n");
 		return 1;
 	}
-	const char *cmd = argv[optind++];
+	parse_command(argc, argv, &cmd, &uncs, &local);
 	struct unc u;
-	const char *local = NULL;
-	const char *uncs = NULL;
-	if (!strcmp(cmd, "ls") || !strcmp(cmd, "bench")) {
-		if (optind + 1 != argc) usage();
-		uncs = argv[optind];
-	} else if (!strcmp(cmd, "get")) {
-		if (optind + 2 != argc) usage();
-		uncs = argv[optind];
-		local = argv[optind + 1];
-	} else if (!strcmp(cmd, "put")) {
-		if (optind + 2 != argc) usage();
-		local = argv[optind];
-		uncs = argv[optind + 1];
-	} else {
-		usage();
-	}
 	if (parse_unc(uncs, &u)) {
 		fprintf(stderr, "smb3c: bad UNC %s\n", uncs);
 		return 2;

@@ -155,6 +155,8 @@ void req_release(struct req *r);
 bool chan_has_credits(struct chan *ch, unsigned charge);
 /* Preauth: hash = SHA-512(hash || msg). */
 void preauth_update(uint8_t hash[64], const uint8_t *msg, size_t len);
+/* Does the signature of msg (len bytes) verify with key and alg? */
+bool msg_signature_ok(int alg, const uint8_t key[16], uint8_t *msg, size_t len);
 const char *nt_errstr(uint32_t st);
 
 /* session.c */
