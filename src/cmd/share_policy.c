@@ -171,8 +171,8 @@ static bool needs_copy(const struct conf_share *s)
 {
 	if (conf_has_subst(s->path) || conf_has_subst(s->comment))
 		return true;
-	const struct conf_list *l[] = { &s->invalid_users, &s->read_list, &s->write_list };
-	for (size_t i = 0; i < 3; i++)
+	const struct conf_list *l[] = { &s->invalid_users, &s->read_list, &s->write_list, &s->admin_users };
+	for (size_t i = 0; i < 4; i++)
 		for (size_t j = 0; j < l[i]->n; j++)
 			if (conf_has_subst(l[i]->v[j]))
 				return true;
@@ -240,6 +240,7 @@ static struct conf_share *instantiate(struct smb2_req *req, const struct conf *c
 	subst_list(&c->invalid_users, &sub);
 	subst_list(&c->read_list, &sub);
 	subst_list(&c->write_list, &sub);
+	subst_list(&c->admin_users, &sub);
 	if (!c->name || !path_ok(c->path)) {
 		log_warn("share [%s]: path '%s' after substitution is not usable", name, c->path ? c->path : "");
 		conf_share_free(c);

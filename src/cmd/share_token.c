@@ -114,15 +114,55 @@ static NTSTATUS session_user(struct session *s, struct token *t)
 	return t->groups ? STATUS_SUCCESS : STATUS_NO_MEMORY;
 }
 
+/* Is the connecting user (not a guest) in "admin users"?  The lists may
+ * name groups: NSS, on the pool. */
+struct admin_q {
+	const struct conf_share *sh;
+	char *user;
+	bool yes;
+};
+
+static long admin_fn(void *arg)
+{
+	struct admin_q *a = arg;
+	a->yes = conf_list_has_user(&a->sh->admin_users, a->user);
+	return 0;
+}
+
+static bool is_admin(struct session *s, const struct conf_share *sh)
+{
+	if (!sh->admin_users.n)
+		return false;
+	struct admin_q a = { .sh = sh };
+	pthread_mutex_lock(&s->lock);
+	if (!s->guest && !s->anonymous && s->user && s->user[0])
+		a.user = strdup(s->user);
+	pthread_mutex_unlock(&s->lock);
+	if (a.user)
+		vfs_call(NULL, admin_fn, &a);
+	free(a.user);
+	return a.yes;
+}
+
 NTSTATUS share_token(struct session *s, const struct conf_share *sh, struct token *t, bool *own)
 {
 	memset(t, 0, sizeof(*t));
 	*own = false;
-	if (sh->ipc || (sh->force_uid < 0 && sh->force_gid < 0))
+	bool admin = !sh->ipc && is_admin(s, sh);
+	if (sh->ipc || (sh->force_uid < 0 && sh->force_gid < 0 && !admin))
 		return STATUS_SUCCESS; /* the session's own user */
 	NTSTATUS st = sh->force_uid >= 0 ? forced_user(sh, t) : session_user(s, t);
 	if (st != STATUS_SUCCESS)
 		return st;
+	if (admin) {
+		if (geteuid() != 0) {
+			log_err("share [%s]: admin users needs smb3d to run as root; tree connect refused", sh->name);
+			free(t->groups);
+			t->groups = NULL;
+			return STATUS_ACCESS_DENIED;
+		}
+		t->uid = 0; /* Samba: every operation as root */
+	}
 	if (sh->force_gid >= 0 && (!sh->force_group_members_only || member(t, (gid_t)sh->force_gid)))
 		t->gid = (gid_t)sh->force_gid;
 	t->ident = vfs_ident_get(t->uid, t->gid, t->groups, t->n_groups);

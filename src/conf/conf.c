@@ -180,7 +180,8 @@ static void list_copy(struct conf_list *dst, const struct conf_list *src)
 static struct conf_list *share_lists(struct conf_share *s, size_t i)
 {
 	struct conf_list *all[] = { &s->invalid_users, &s->read_list, &s->write_list,
-	                            &s->hosts_allow, &s->hosts_deny, &s->veto_files, &s->hide_files };
+	                            &s->hosts_allow, &s->hosts_deny, &s->veto_files, &s->hide_files,
+	                            &s->admin_users };
 	return i < sizeof(all) / sizeof(all[0]) ? all[i] : NULL;
 }
 

@@ -66,6 +66,9 @@ struct conf_share {
 	 * its primary group, unless "force group", and its groups), once the
 	 * connecting user has passed the share's user lists; -1 = none */
 	long force_uid;
+	/* "admin users": these connecting users (names, @group, +group) act as
+	 * root on the share (uid 0; their groups stay), as Samba */
+	struct conf_list admin_users;
 	/* "vfs objects": the Samba modules whose on-disk formats smb3d
 	 * implements; any other module is a configuration error */
 	bool streams_xattr;            /* named streams in user.DosStream.* xattrs, not the depot */

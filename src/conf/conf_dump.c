@@ -127,6 +127,7 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 	dump_list("invalid users", &s->invalid_users, out);
 	dump_list("read list", &s->read_list, out);
 	dump_list("write list", &s->write_list, out);
+	dump_list("admin users", &s->admin_users, out);
 	dump_list("hosts allow", &s->hosts_allow, out);
 	dump_list("hosts deny", &s->hosts_deny, out);
 	if (!s->available)

@@ -731,6 +731,7 @@ static const struct opt options[] = {
 	{ "level2 oplocks", SHARE, K_BOOL, S(level2_oplocks), 0, 0, NULL },
 	{ "available", SHARE, K_BOOL, S(available), 0, 0, NULL },
 	{ "invalid users", SHARE, K_LIST, S(invalid_users), 0, 0, NULL },
+	{ "admin users", SHARE, K_LIST, S(admin_users), 0, 0, NULL },
 	{ "read list", SHARE, K_LIST, S(read_list), 0, 0, NULL },
 	{ "write list", SHARE, K_LIST, S(write_list), 0, 0, NULL },
 	{ "create mask", SHARE, K_OCTAL, S(create_mask), 0, 07777, NULL },

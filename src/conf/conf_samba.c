@@ -36,7 +36,6 @@ struct samba_opt {
 
 static const struct samba_opt samba_opts[] = {
 	/* --- restrict access or change identity/permissions: error unless harmless --- */
-	{ "admin users", SAFE_EMPTY, NULL, 0, "operations as root for these users are not supported" },
 	{ "username map", SAFE_EMPTY, NULL, 0, "mapping client names to other accounts is not supported" },
 	{ "username map script", SAFE_EMPTY, NULL, 0, "mapping client names to other accounts is not supported" },
 	{ "guest only", SAFE_NO, NULL, 0, "guest-only shares are not supported" },

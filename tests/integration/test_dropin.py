@@ -180,7 +180,7 @@ class FailClosed(h.ServerTestCase):
         return r.returncode, r.stdout + r.stderr
 
     def test_unenforceable_options_refuse_to_start(self):
-        for opt in ({"admin users": U1}, {"force user": "no-such-user-x"}, {"vfs objects": "recycle"},
+        for opt in ({"hide unreadable": "yes"}, {"force user": "no-such-user-x"}, {"vfs objects": "recycle"},
                     {"hosts allow": "fileserver.example"},
                     {"follow symlinks": "no"}):
             with self.subTest(opt=opt):
@@ -190,7 +190,7 @@ class FailClosed(h.ServerTestCase):
 
     def test_harmless_samba_options_start(self):
         s = self.make_server(shares={"share": {"vfs objects": "", "obey pam restrictions": "yes",
-                                               "admin users": ""}},
+                                               "hide unreadable": "no"}},
                              global_opts={"security": "user", "server role": "standalone server"})
         self.smb_ok("ls", server=s)
 
@@ -204,7 +204,7 @@ class FailClosed(h.ServerTestCase):
             time.sleep(0.05)
         rc, out = self.smb("ls", server=s)
         self.assertTrue(denied(out), out)
-        s.shares = {"share": {"invalid users": U1, "admin users": U2}}
+        s.shares = {"share": {"invalid users": U1, "hide unreadable": "yes"}}
         s._write_config()
         os.kill(s.proc.pid, signal.SIGHUP)
         deadline = time.time() + 10
@@ -251,10 +251,12 @@ class TeamShare(h.ServerTestCase):
             "fu": {"force user": U1, "create mask": "0600"},
             "fufg": {"force user": U1, "force group": CREW, "invalid users": "nobody"},
             "fuinv": {"force user": U1, "invalid users": U2},
+            "adm": {"admin users": U2},
         }}
         super().setUpClass()
         import grp
         gid = grp.getgrnam(CREW).gr_gid
+        os.chmod(cls.server.path("adm"), 0o700)  # root's: only an admin user gets in
         for name in ("fu", "fufg", "fuinv"):
             os.chown(cls.server.path(name), pwd.getpwnam(U1).pw_uid, 0)
             os.chmod(cls.server.path(name), 0o700)  # only the forced user gets in
@@ -358,6 +360,13 @@ class TeamShare(h.ServerTestCase):
         rc, out = self.smb("ls", share="fuinv", user=U2, password=P2)
         self.assertTrue(denied(out), out)
         self.smb_ok("ls", share="fuinv", user=U1, password=P1)
+
+    def test_admin_users(self):
+        # an admin user acts as root: gets into root's 0700 directory, owns nothing new
+        self.smb_ok("put %s a.txt" % self.src(), share="adm", user=U2, password=P2)
+        self.assertEqual(os.stat(os.path.join(self.server.path("adm"), "a.txt")).st_uid, 0)
+        rc, out = self.smb("ls", share="adm", user=U1, password=P1)
+        self.assertTrue(denied(out), out)
 
     def test_map_archive_no(self):
         self.smb_ok("put %s f.txt" % self.src(), share="dots")

@@ -811,7 +811,7 @@ static void test_samba_options_fail_closed(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"admin users = bob", "force user = no-such-user-42", "force user = %U", "force group = no-such-group-42", "delete veto files = yes",
+		"force user = no-such-user-42", "force user = %U", "force group = no-such-group-42", "delete veto files = yes",
 		"create mask = 0800", "guest only = yes",
 		"hide unreadable = yes", "follow symlinks = no", "vfs objects = catia fruit streams_xattr",
 		"username map = /etc/samba/users.map", "root preexec = /bin/check", "copy = other",
@@ -826,7 +826,7 @@ static void test_samba_options_fail_closed(void **state)
 	load_bad("ntlm auth = disabled\n", "'ntlm auth = disabled'");
 	load_bad("server smb3 encryption algorithms = AES-256-GCM\n", "restricting the ciphers");
 	static const char *const harmless[] = {
-		"admin users =", "guest only = no", "follow symlinks = yes", "security = user",
+		"guest only = no", "follow symlinks = yes", "security = user",
 		"ntlm auth = ntlmv2-only", "server role = standalone server",
 		"server smb3 encryption algorithms = AES-128-GCM, AES-128-CCM, AES-256-GCM, AES-256-CCM",
 	};
@@ -887,6 +887,10 @@ static void test_samba_options_fail_closed(void **state)
 	t = load_ok("[a]\npath = /a\nforce user = root\n[b]\npath = /b\n");
 	assert_int_equal(conf_share_find(t, "a")->force_uid, 0);
 	assert_int_equal(conf_share_find(t, "b")->force_uid, -1);
+	conf_free(t);
+	/* admin users: a user list */
+	t = load_ok("[a]\npath = /a\nadmin users = bob, @staff\n");
+	assert_int_equal(conf_share_find(t, "a")->admin_users.n, 2);
 	conf_free(t);
 	/* vfs objects: the modules smb3d implements */
 	t = load_ok("[a]\npath = /a\nvfs objects = acl_xattr streams_xattr\n[b]\npath = /b\nvfs objects =\n"
