@@ -74,6 +74,8 @@ static int remove_path(struct open *o)
 	/* the last name of a file takes its streams along */
 	struct statx st;
 	int sr = vfs_statx(id, root, o->path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st);
+	if (o->is_dir && o->tree) /* "delete veto files": they go first */
+		(void)share_delete_vetoed(id, root, o->path, o->tree->share);
 	int r = vfs_unlinkat(id, root, o->path, flags);
 	if (r == 0 && sr == 0 && (o->is_dir || st.stx_nlink <= 1))
 		streams_remove_all(root, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino);

@@ -18,6 +18,7 @@
 
 #include "cmd/create_int.h"
 #include "cmd/fileops.h"
+#include "cmd/share_policy.h"
 #include "cmd/streams.h"
 #include "cmd/acl.h"
 #include "cmd/secdesc.h"
@@ -255,7 +256,8 @@ static NTSTATUS set_allocation(struct smb2_req *req, struct open *o, const uint8
 
 /* ---- delete disposition ---- */
 
-/* 1 when the directory at o->path holds anything besides . and .. */
+/* 1 when the directory at o->path holds anything besides . and .. (and,
+ * with "delete veto files", the vetoed names it will take along) */
 static int dir_nonempty(struct smb2_req *req, struct open *o)
 {
 	bool owned;
@@ -272,7 +274,9 @@ static int dir_nonempty(struct smb2_req *req, struct open *o)
 		uint16_t reclen;
 		memcpy(&reclen, buf + off + 16, 2);
 		const char *name = buf + off + 19;
-		if (strcmp(name, ".") && strcmp(name, "..")) {
+		const struct conf_share *sh = req->tree ? req->tree->share : NULL;
+		if (strcmp(name, ".") && strcmp(name, "..") &&
+		    !(sh && sh->delete_veto_files && share_name_vetoed(sh, name, strlen(name)))) {
 			res = 1;
 			break;
 		}

@@ -2,6 +2,7 @@
 #include "cmd/fileops.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -135,6 +136,87 @@ void share_new_object(struct smb2_req *req, int fd, mode_t mode)
 		return;
 	if ((st.stx_mode & 07777) != mode)
 		(void)vfs_fchmod(req->tree->tok.ident, fd, mode);
+}
+
+/* ---- "delete veto files" ---- */
+
+#define VETO_DEPTH_MAX 32
+
+/* Remove everything in directory dfd, then nothing is left to refuse
+ * rmdir; no symlink is followed (every call is relative to an fd opened
+ * with O_NOFOLLOW).  -errno of the first failure. */
+static int remove_tree(int dfd, int depth);
+
+static int remove_entry(int dfd, const char *name, int depth)
+{
+	if (unlinkat(dfd, name, 0) == 0)
+		return 0;
+	if ((errno != EISDIR && errno != EPERM) || depth >= VETO_DEPTH_MAX)
+		return -errno;
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = remove_tree(fd, depth + 1);
+	close(fd);
+	if (r == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0)
+		r = -errno;
+	return r;
+}
+
+static int remove_tree(int dfd, int depth)
+{
+	int fd = dup(dfd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	int r = 0;
+	struct dirent *e;
+	while (r == 0 && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			r = remove_entry(dfd, e->d_name, depth);
+	closedir(d);
+	return r;
+}
+
+struct veto_rm {
+	int fd;
+	const struct conf_share *sh;
+};
+
+static long veto_rm_fn(void *arg)
+{
+	struct veto_rm *a = arg;
+	int fd = dup(a->fd);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	int r = 0;
+	struct dirent *e;
+	while (r == 0 && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    share_name_vetoed(a->sh, e->d_name, strlen(e->d_name)))
+			r = remove_entry(a->fd, e->d_name, 0);
+	closedir(d);
+	return r;
+}
+
+int share_delete_vetoed(const struct vfs_ident *id, int root, const char *dir, const struct conf_share *sh)
+{
+	if (!sh || !sh->delete_veto_files || !sh->veto_files.n)
+		return 0;
+	struct veto_rm a = { .sh = sh };
+	a.fd = vfs_open(id, root, dir[0] ? dir : ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+	if (a.fd < 0)
+		return a.fd;
+	int r = (int)vfs_call(id, veto_rm_fn, &a);
+	vfs_close(a.fd);
+	return r;
 }
 
 /* ---- the share a tree connect names ([homes], % substitutions) ---- */

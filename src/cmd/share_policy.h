@@ -25,6 +25,12 @@ bool share_name_hidden(const struct conf_share *s, const char *name);
  * root `root`), as Samba's unix_mode(). */
 mode_t share_new_mode(struct smb2_req *req, int root, const char *path, bool dir);
 
+/* "delete veto files": remove the vetoed names in directory `dir` (share
+ * relative) and everything under them, as `id`, before the directory is
+ * removed.  0 when the share does not say so; else 0 or -errno. */
+struct vfs_ident;
+int share_delete_vetoed(const struct vfs_ident *id, int root, const char *dir, const struct conf_share *sh);
+
 /* Finish a new file or directory at `fd` made with `mode`: its group from
  * "force group", and the bits mkdir()/open() cannot set (setgid, sticky)
  * or a chown cleared. */

@@ -155,6 +155,7 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 		        s->streams_xattr ? " streams_xattr" : "");
 	fprintf(out, "\thide dot files = %s\n", yes_no(s->hide_dot_files));
 	dump_patterns("veto files", &s->veto_files, out);
+	fprintf(out, "\tdelete veto files = %s\n", yes_no(s->delete_veto_files));
 	dump_patterns("hide files", &s->hide_files, out);
 }
 

@@ -744,6 +744,7 @@ static const struct opt options[] = {
 	{ "veto files", SHARE, K_FN, S(veto_files), 0, 0, set_name_patterns },
 	{ "hide files", SHARE, K_FN, S(hide_files), 0, 0, set_name_patterns },
 	{ "hide dot files", SHARE, K_BOOL, S(hide_dot_files), 0, 0, NULL },
+	{ "delete veto files", SHARE, K_BOOL, S(delete_veto_files), 0, 0, NULL },
 	{ "map archive", SHARE, K_BOOL, S(map_archive), 0, 0, NULL },
 	{ "force group", SHARE, K_FN, 0, 0, 0, set_force_group },
 	{ "force user", SHARE, K_FN, 0, 0, 0, set_force_user },

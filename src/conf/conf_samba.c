@@ -77,7 +77,6 @@ static const struct samba_opt samba_opts[] = {
 	  "default|aes128gmac,aes128cmac,hmacsha256", 0,
 	  "restricting the signing algorithms is not supported" },
 	/* identity and permissions of new files */
-	{ "delete veto files", SAFE_NO, NULL, 0, "'delete veto files' is not supported" },
 	/* --- cannot grant access when ignored: a warning --- */
 	ALWAYS("hide new files timeout"),
 	ALWAYS("wide links"), ALWAYS("allow insecure wide links"),

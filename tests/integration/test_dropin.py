@@ -252,6 +252,7 @@ class TeamShare(h.ServerTestCase):
             "fufg": {"force user": U1, "force group": CREW, "invalid users": "nobody"},
             "fuinv": {"force user": U1, "invalid users": U2},
             "adm": {"admin users": U2},
+            "vdel": {"veto files": "/*.tmp/", "delete veto files": "yes"},
         }}
         super().setUpClass()
         import grp
@@ -360,6 +361,26 @@ class TeamShare(h.ServerTestCase):
         rc, out = self.smb("ls", share="fuinv", user=U2, password=P2)
         self.assertTrue(denied(out), out)
         self.smb_ok("ls", share="fuinv", user=U1, password=P1)
+
+    def test_delete_veto_files(self):
+        for share in ("veto", "vdel"):  # veto: /*.exe/secret/ without, vdel: /*.tmp/ with
+            vetoed = "x.exe" if share == "veto" else "x.tmp"
+            d = os.path.join(self.server.path(share), "gone")
+            os.makedirs(os.path.join(d, "sub"), exist_ok=True)
+            with open(os.path.join(d, vetoed), "w") as f:
+                f.write("x")
+            os.chmod(d, 0o777)
+            rc, out = self.smb("rmdir gone", share=share)
+            if share == "veto":
+                self.assertIn("NT_STATUS_DIRECTORY_NOT_EMPTY", out)  # "sub" is there
+            os.rmdir(os.path.join(d, "sub"))
+            rc, out = self.smb("rmdir gone", share=share)
+            if share == "veto":
+                self.assertIn("NT_STATUS_DIRECTORY_NOT_EMPTY", out)  # vetoed names stay
+                self.assertTrue(os.path.exists(os.path.join(d, vetoed)))
+            else:
+                self.assertEqual(rc, 0, out)
+                self.assertFalse(os.path.exists(d))
 
     def test_admin_users(self):
         # an admin user acts as root: gets into root's 0700 directory, owns nothing new
