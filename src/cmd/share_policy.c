@@ -88,6 +88,22 @@ static mode_t parent_mode(struct smb2_req *req, int root, const char *path)
 	return r < 0 ? 0 : st.stx_mode & 07777;
 }
 
+/* Does the parent directory of `path` have a default POSIX ACL? */
+static bool parent_default_acl(struct smb2_req *req, int root, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *parent = slash ? strndup(path, (size_t)(slash - path)) : NULL;
+	if (slash && !parent)
+		return false;
+	int fd = vfs_open(req->tree->tok.ident, root, parent ? parent : ".", O_RDONLY | O_DIRECTORY, 0);
+	free(parent);
+	if (fd < 0)
+		return false;
+	ssize_t n = vfs_fgetxattr(req->tree->tok.ident, fd, "system.posix_acl_default", NULL, 0);
+	vfs_close(fd);
+	return n > 0;
+}
+
 mode_t share_new_mode(struct smb2_req *req, int root, const char *path, bool dir)
 {
 	const struct conf_share *s = req->tree ? req->tree->share : NULL;
@@ -95,6 +111,10 @@ mode_t share_new_mode(struct smb2_req *req, int root, const char *path, bool dir
 		return dir ? 0755 : 0644;
 	/* a new file has the archive attribute: "map archive" makes it u+x */
 	mode_t archive = !dir && s->map_archive ? S_IXUSR : 0;
+	/* "inherit acls" (Samba's open and mkdir): the kernel then applies the
+	 * parent's default ACL, cut down only by the masks */
+	if (s->inherit_acls && parent_default_acl(req, root, path))
+		return 0777 & (dir ? s->directory_mask : s->create_mask);
 	if (s->inherit_permissions) {
 		mode_t pm = parent_mode(req, root, path);
 		if (pm)

@@ -57,6 +57,8 @@ struct conf_share {
 	unsigned force_create_mode;    /* default 0 */
 	unsigned force_directory_mode; /* default 0 */
 	bool inherit_permissions;      /* default no */
+	bool inherit_acls;             /* "inherit acls": under a directory with a default POSIX ACL,
+	                                  0777 & the masks, so the ACL is not cut down (default no) */
 	bool map_archive;              /* "map archive", default yes */
 	/* "force group": new files and directories get this group
 	 * ("+group": only those made by members of it); -1 = none */

@@ -741,6 +741,7 @@ static const struct opt options[] = {
 	{ "force create mode", SHARE, K_OCTAL, S(force_create_mode), 0, 07777, NULL },
 	{ "force directory mode", SHARE, K_OCTAL, S(force_directory_mode), 0, 07777, NULL },
 	{ "inherit permissions", SHARE, K_BOOL, S(inherit_permissions), 0, 0, NULL },
+	{ "inherit acls", SHARE, K_BOOL, S(inherit_acls), 0, 0, NULL },
 	{ "veto files", SHARE, K_FN, S(veto_files), 0, 0, set_name_patterns },
 	{ "hide files", SHARE, K_FN, S(hide_files), 0, 0, set_name_patterns },
 	{ "hide dot files", SHARE, K_BOOL, S(hide_dot_files), 0, 0, NULL },

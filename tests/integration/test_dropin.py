@@ -253,6 +253,8 @@ class TeamShare(h.ServerTestCase):
             "fuinv": {"force user": U1, "invalid users": U2},
             "adm": {"admin users": U2},
             "vdel": {"veto files": "/*.tmp/", "delete veto files": "yes"},
+            "iacl": {"inherit acls": "yes", "create mask": "0770", "directory mask": "0770"},
+            "noiacl": {"create mask": "0770", "directory mask": "0770"},
         }}
         super().setUpClass()
         import grp
@@ -361,6 +363,25 @@ class TeamShare(h.ServerTestCase):
         rc, out = self.smb("ls", share="fuinv", user=U2, password=P2)
         self.assertTrue(denied(out), out)
         self.smb_ok("ls", share="fuinv", user=U1, password=P1)
+
+    @staticmethod
+    def default_acl(path, uid):
+        """setfacl -d -m u:UID:rwx, written as the kernel's xattr (no acl package needed)."""
+        import struct
+        none = 0xFFFFFFFF
+        entries = [(0x01, 7, none), (0x02, 7, uid), (0x04, 7, none), (0x10, 7, none), (0x20, 0, none)]
+        os.setxattr(path, "system.posix_acl_default",
+                    struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries))
+
+    def test_inherit_acls(self):
+        modes = {}
+        for share in ("iacl", "noiacl"):
+            self.default_acl(self.server.path(share), pwd.getpwnam(U2).pw_uid)
+            self.smb_ok("put %s f.txt; mkdir d" % self.src(), share=share)
+            modes[share] = (self.mode(share, "f.txt"), self.mode(share, "d"))
+        # the default ACL is cut down by the masks only, not by Samba's modes
+        self.assertEqual(modes["iacl"], (0o770, 0o770))
+        self.assertEqual(modes["noiacl"], (0o760, 0o770))
 
     def test_delete_veto_files(self):
         for share in ("veto", "vdel"):  # veto: /*.exe/secret/ without, vdel: /*.tmp/ with
