@@ -494,13 +494,13 @@ static int new_object(struct create_state *cs, bool dir, uint32_t want, int *aga
 			return new_failed(r, again, st);
 		notify_sync();
 		fd = vfs_open(cs->id, cs->root, cs->path, O_RDONLY | O_DIRECTORY, 0);
-		share_new_object(req, fd, mode);
+		share_new_object(req, cs->root, cs->path, fd, mode);
 		if (fd < 0)
 			*st = vfs_nt_status(fd);
 		return fd;
 	}
 	fd = vfs_open(cs->id, cs->root, cs->path, data_flags(want, false) | O_CREAT | O_EXCL, mode);
-	share_new_object(req, fd, mode);
+	share_new_object(req, cs->root, cs->path, fd, mode);
 	return fd < 0 ? new_failed(fd, again, st) : fd;
 }
 
@@ -534,15 +534,19 @@ static NTSTATUS new_metadata(struct create_state *cs, struct open *o, int fd, bo
 {
 	const struct wire_create_req *q = cs->q;
 	int r;
+	/* "inherit owner = windows and unix": the NT owner is the new unix one */
+	struct token tok = cs->req->tree->tok;
+	if (cs->req->tree->share && cs->req->tree->share->inherit_owner == INHERIT_OWNER_WINDOWS_AND_UNIX)
+		tok.uid = st->stx_uid;
 	if (cs->sd) {
 		/* a SecD without a DACL: the inherited one, then its owner and
 		 * group (MS-DTYP 2.5.3.4.1 CreateSecurityDescriptor) */
-		if (psd && !sd_has_dacl(cs) && (r = acl_inherit(&cs->req->tree->tok, psd, dir, fd)) < 0)
+		if (psd && !sd_has_dacl(cs) && (r = acl_inherit(&tok, psd, dir, fd)) < 0)
 			return vfs_nt_status(r);
 		NTSTATUS ss = new_descriptor(cs, fd);
 		if (ss != STATUS_SUCCESS)
 			return ss;
-	} else if (psd && (r = acl_inherit(&cs->req->tree->tok, psd, dir, fd)) < 0) {
+	} else if (psd && (r = acl_inherit(&tok, psd, dir, fd)) < 0) {
 		log_warn("create %s: storing the inherited ACL: %s", cs->path, strerror(-r));
 		return vfs_nt_status(r);
 	}

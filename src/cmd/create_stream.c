@@ -80,7 +80,7 @@ static NTSTATUS stream_base(struct create_state *cs, struct statx *bst, bool *cr
 		return STATUS_OBJECT_PATH_NOT_FOUND;
 	if (fd < 0)
 		return vfs_nt_status(fd);
-	share_new_object(cs->req, fd, mode);
+	share_new_object(cs->req, cs->root, cs->path, fd, mode);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct vfs_dosinfo d = {

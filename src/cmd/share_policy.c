@@ -76,16 +76,24 @@ bool share_name_hidden(const struct conf_share *s, const char *name)
 	return s->hide_files.n && list_matches(&s->hide_files, last, strlen(last), s->case_insensitive);
 }
 
+/* The parent directory's statx (mode and owner); -errno. */
+static int parent_stat(struct smb2_req *req, int root, const char *path, struct statx *st)
+{
+	const char *slash = strrchr(path, '/');
+	char *parent = slash ? strndup(path, (size_t)(slash - path)) : NULL;
+	if (slash && !parent)
+		return -ENOMEM;
+	int r = parent ? vfs_statx(req->tree->tok.ident, root, parent, 0, STATX_MODE | STATX_UID, st)
+	               : vfs_statx(req->tree->tok.ident, root, "", AT_EMPTY_PATH, STATX_MODE | STATX_UID, st);
+	free(parent);
+	return r;
+}
+
 /* The parent directory's mode, or 0 if it cannot be read. */
 static mode_t parent_mode(struct smb2_req *req, int root, const char *path)
 {
 	struct statx st;
-	const char *slash = strrchr(path, '/');
-	char *parent = slash ? strndup(path, (size_t)(slash - path)) : NULL;
-	int r = parent ? vfs_statx(req->tree->tok.ident, root, parent, 0, STATX_MODE, &st)
-	               : vfs_statx(req->tree->tok.ident, root, "", AT_EMPTY_PATH, STATX_MODE, &st);
-	free(parent);
-	return r < 0 ? 0 : st.stx_mode & 07777;
+	return parent_stat(req, root, path, &st) < 0 ? 0 : st.stx_mode & 07777;
 }
 
 /* Does the parent directory of `path` have a default POSIX ACL? */
@@ -125,31 +133,40 @@ mode_t share_new_mode(struct smb2_req *req, int root, const char *path, bool dir
 	return ((0666 | archive) & s->create_mask) | s->force_create_mode;
 }
 
-struct chgrp_arg {
+struct chown_arg {
 	int fd;
+	uid_t uid;
 	gid_t gid;
 };
 
-static long chgrp_fn(void *p)
+static long chown_fn(void *p)
 {
-	struct chgrp_arg *a = p;
-	return fchown(a->fd, (uid_t)-1, a->gid) < 0 ? -errno : 0;
+	struct chown_arg *a = p;
+	return fchown(a->fd, a->uid, a->gid) < 0 ? -errno : 0;
 }
 
-void share_new_object(struct smb2_req *req, int fd, mode_t mode)
+void share_new_object(struct smb2_req *req, int root, const char *path, int fd, mode_t mode)
 {
 	if (fd < 0 || !req->tree || !req->tree->share)
 		return;
 	const struct conf_share *sh = req->tree->share;
+	/* "inherit owner": the parent's owner, given by the server */
+	struct statx pst;
+	if (sh->inherit_owner != INHERIT_OWNER_NO && parent_stat(req, root, path, &pst) == 0) {
+		struct chown_arg a = { fd, pst.stx_uid, (gid_t)-1 };
+		long r = vfs_call(NULL, chown_fn, &a);
+		if (r < 0)
+			log_warn("share [%s]: inherit owner: fchown: %s", sh->name, strerror((int)-r));
+	}
 	/* "force group": the server (not the user, who may not be a member)
 	 * gives the new object its group, before the mode is final */
 	if (sh->force_gid >= 0 && (!sh->force_group_members_only || fileops_in_group(&req->tree->tok, (gid_t)sh->force_gid))) {
-		struct chgrp_arg a = { fd, (gid_t)sh->force_gid };
-		long r = vfs_call(NULL, chgrp_fn, &a);
+		struct chown_arg a = { fd, (uid_t)-1, (gid_t)sh->force_gid };
+		long r = vfs_call(NULL, chown_fn, &a);
 		if (r < 0)
 			log_warn("share [%s]: force group: fchown: %s", sh->name, strerror((int)-r));
 	}
-	if (!(mode & (S_ISUID | S_ISGID | S_ISVTX)) && sh->force_gid < 0)
+	if (!(mode & (S_ISUID | S_ISGID | S_ISVTX)) && sh->force_gid < 0 && sh->inherit_owner == INHERIT_OWNER_NO)
 		return;
 	struct statx st;
 	if (vfs_statx(req->tree->tok.ident, fd, "", AT_EMPTY_PATH, STATX_MODE, &st) < 0)

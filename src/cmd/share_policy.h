@@ -31,10 +31,11 @@ mode_t share_new_mode(struct smb2_req *req, int root, const char *path, bool dir
 struct vfs_ident;
 int share_delete_vetoed(const struct vfs_ident *id, int root, const char *dir, const struct conf_share *sh);
 
-/* Finish a new file or directory at `fd` made with `mode`: its group from
- * "force group", and the bits mkdir()/open() cannot set (setgid, sticky)
- * or a chown cleared. */
-void share_new_object(struct smb2_req *req, int fd, mode_t mode);
+/* Finish a new file or directory at `fd` (`path` under `root`) made with
+ * `mode`: its owner from "inherit owner", its group from "force group",
+ * and the bits mkdir()/open() cannot set (setgid, sticky) or a chown
+ * cleared. */
+void share_new_object(struct smb2_req *req, int root, const char *path, int fd, mode_t mode);
 /* The share a TREE_CONNECT names: a configured share, or, when none has the
  * name and [homes] exists, the home directory of the unix user of that
  * name with [homes]' settings.  Where the settings use % substitutions

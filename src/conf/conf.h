@@ -12,6 +12,7 @@
 enum conf_tristate { CONF_OFF = 0, CONF_AUTO = 1, CONF_DESIRED = 1, CONF_MANDATORY = 2, CONF_REQUIRED = 2 };
 enum conf_map_to_guest { MAP_GUEST_NEVER = 0, MAP_GUEST_BAD_USER, MAP_GUEST_BAD_PASSWORD };
 enum conf_io_backend { IO_BACKEND_URING = 0, IO_BACKEND_THREADS };
+enum conf_inherit_owner { INHERIT_OWNER_NO = 0, INHERIT_OWNER_WINDOWS_AND_UNIX, INHERIT_OWNER_UNIX_ONLY };
 
 /* A list option as written, split on blanks and commas, quotes removed. */
 struct conf_list {
@@ -64,6 +65,9 @@ struct conf_share {
 	 * ("+group": only those made by members of it); -1 = none */
 	long force_gid;
 	bool force_group_members_only;
+	/* "inherit owner": new files and directories are owned by their parent
+	 * directory's owner (unix only, or also as their NT ACL's owner) */
+	int inherit_owner;             /* enum conf_inherit_owner */
 	/* "force user": operations on the share run as this unix user (with
 	 * its primary group, unless "force group", and its groups), once the
 	 * connecting user has passed the share's user lists; -1 = none */

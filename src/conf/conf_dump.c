@@ -140,6 +140,8 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 	fprintf(out, "\tforce directory mode = %04o\n", s->force_directory_mode);
 	fprintf(out, "\tinherit permissions = %s\n", yes_no(s->inherit_permissions));
 	fprintf(out, "\tinherit acls = %s\n", yes_no(s->inherit_acls));
+	static const char *const owners[] = { "No", "windows and unix", "unix only" };
+	fprintf(out, "\tinherit owner = %s\n", owners[s->inherit_owner]);
 	fprintf(out, "\tmap archive = %s\n", yes_no(s->map_archive));
 	if (s->force_gid >= 0) {
 		struct group *g = getgrgid((gid_t)s->force_gid);

@@ -619,6 +619,23 @@ static void set_force_user(struct pstate *st, const struct opt *o, const char *v
 	s->force_uid = (long)p->pw_uid;
 }
 
+/* "inherit owner": no, "windows and unix" (yes), "unix only". */
+static void set_inherit_owner(struct pstate *st, const struct opt *o, const char *v)
+{
+	struct conf_share *s = conf_pstate_share(st);
+	char n[64];
+	conf_normalize(v, n, sizeof(n));
+	if (!strcmp(n, "no") || !strcmp(n, "false") || !strcmp(n, "0") || !strcmp(n, "off"))
+		s->inherit_owner = INHERIT_OWNER_NO;
+	else if (!strcmp(n, "yes") || !strcmp(n, "true") || !strcmp(n, "1") || !strcmp(n, "on") ||
+		 !strcmp(n, "windowsandunix"))
+		s->inherit_owner = INHERIT_OWNER_WINDOWS_AND_UNIX;
+	else if (!strcmp(n, "unixonly"))
+		s->inherit_owner = INHERIT_OWNER_UNIX_ONLY;
+	else
+		conf_error(st, "unknown value '%s' for '%s' (no, windows and unix, unix only)", v, o->name);
+}
+
 /* "vfs objects": Samba modules.  smb3d implements the on-disk formats of
  * some; a module it does not implement changes what clients see (names,
  * metadata, audit, recycle bin) and is refused, naming it. */
@@ -742,6 +759,7 @@ static const struct opt options[] = {
 	{ "force directory mode", SHARE, K_OCTAL, S(force_directory_mode), 0, 07777, NULL },
 	{ "inherit permissions", SHARE, K_BOOL, S(inherit_permissions), 0, 0, NULL },
 	{ "inherit acls", SHARE, K_BOOL, S(inherit_acls), 0, 0, NULL },
+	{ "inherit owner", SHARE, K_FN, 0, 0, 0, set_inherit_owner },
 	{ "veto files", SHARE, K_FN, S(veto_files), 0, 0, set_name_patterns },
 	{ "hide files", SHARE, K_FN, S(hide_files), 0, 0, set_name_patterns },
 	{ "hide dot files", SHARE, K_BOOL, S(hide_dot_files), 0, 0, NULL },

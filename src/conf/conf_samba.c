@@ -50,7 +50,6 @@ static const struct samba_opt samba_opts[] = {
 	{ "hide special files", SAFE_NO, NULL, 0, "hiding special files is not supported" },
 	{ "dont descend", SAFE_EMPTY, NULL, 0, "'dont descend' is not supported" },
 	{ "follow symlinks", SAFE_YES, NULL, 0, "refusing to follow symbolic links is not supported" },
-	{ "inherit owner", SAFE_NO, NULL, 0, "'inherit owner' is not supported" },
 	{ "copy", SAFE_EMPTY, NULL, 0, "copying another share's settings is not supported; write them out" },
 	{ "preexec", SAFE_EMPTY, NULL, 0, "connect scripts are not supported" },
 	{ "exec", SAFE_EMPTY, NULL, 0, "connect scripts are not supported" },

@@ -255,11 +255,15 @@ class TeamShare(h.ServerTestCase):
             "vdel": {"veto files": "/*.tmp/", "delete veto files": "yes"},
             "iacl": {"inherit acls": "yes", "create mask": "0770", "directory mask": "0770"},
             "noiacl": {"create mask": "0770", "directory mask": "0770"},
+            "iown": {"inherit owner": "unix only"},
         }}
         super().setUpClass()
         import grp
         gid = grp.getgrnam(CREW).gr_gid
         os.chmod(cls.server.path("adm"), 0o700)  # root's: only an admin user gets in
+        os.makedirs(os.path.join(cls.server.path("iown"), "u1dir"), exist_ok=True)
+        os.chown(os.path.join(cls.server.path("iown"), "u1dir"), pwd.getpwnam(U1).pw_uid, 0)
+        os.chmod(os.path.join(cls.server.path("iown"), "u1dir"), 0o777)
         for name in ("fu", "fufg", "fuinv"):
             os.chown(cls.server.path(name), pwd.getpwnam(U1).pw_uid, 0)
             os.chmod(cls.server.path(name), 0o700)  # only the forced user gets in
@@ -382,6 +386,13 @@ class TeamShare(h.ServerTestCase):
         # the default ACL is cut down by the masks only, not by Samba's modes
         self.assertEqual(modes["iacl"], (0o770, 0o770))
         self.assertEqual(modes["noiacl"], (0o760, 0o770))
+
+    def test_inherit_owner(self):
+        # U2 writes into U1's directory: the new objects are U1's
+        self.smb_ok("put %s u1dir\\by2.txt; mkdir u1dir\\d2" % self.src(), share="iown", user=U2, password=P2)
+        for n in ("by2.txt", "d2"):
+            st = os.stat(os.path.join(self.server.path("iown"), "u1dir", n))
+            self.assertEqual(st.st_uid, pwd.getpwnam(U1).pw_uid, n)
 
     def test_delete_veto_files(self):
         for share in ("veto", "vdel"):  # veto: /*.exe/secret/ without, vdel: /*.tmp/ with

@@ -815,7 +815,7 @@ static void test_samba_options_fail_closed(void **state)
 		"create mask = 0800", "guest only = yes",
 		"hide unreadable = yes", "follow symlinks = no", "vfs objects = catia fruit streams_xattr",
 		"username map = /etc/samba/users.map", "root preexec = /bin/check", "copy = other",
-		"access based share enum = yes", "inherit owner = yes", "dont descend = /proc",
+		"access based share enum = yes", "inherit owner = maybe", "dont descend = /proc",
 	};
 	char text[256];
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
