@@ -334,7 +334,8 @@ static NTSTATUS qdir_start(struct smb2_req *req, struct open *o, const struct wi
 #define QD_SKIP 1 /* qdir_entry: the entry is not shown */
 
 /* One directory entry into the response: 0 written; QD_SKIP not shown (the
- * pattern, the stream depot, "veto files", vanished, not UTF-8), consumed;
+ * pattern, the stream depot, "veto files", "hide unreadable", vanished, not
+ * UTF-8), consumed;
  * -ENOSPC no room, it stays current for the next call (3.3.5.18); other
  * -errno an error. */
 static int qdir_entry(struct smb2_req *req, struct qdir_state *s, uint8_t cls, const char *name, uint8_t **prev)
@@ -351,6 +352,10 @@ static int qdir_entry(struct smb2_req *req, struct qdir_state *s, uint8_t cls, c
 	if (r < 0) {
 		log_debug("qdir: stat '%s': %d", name, r);
 		qdir_consume(s); /* vanished meanwhile */
+		return QD_SKIP;
+	}
+	if (!share_entry_visible(req, s->fd, name)) {
+		qdir_consume(s); /* "hide unreadable" */
 		return QD_SKIP;
 	}
 	if (share_name_hidden(req->tree->share, name)) /* hide dot files, hide files */

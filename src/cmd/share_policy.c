@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd/acl.h"
 #include "conf/conf.h"
 #include "net/conn.h"
 #include "state/state.h"
@@ -173,6 +174,44 @@ void share_new_object(struct smb2_req *req, int root, const char *path, int fd, 
 		return;
 	if ((st.stx_mode & 07777) != mode)
 		(void)vfs_fchmod(req->tree->tok.ident, fd, mode);
+}
+
+/* ---- "hide unreadable" ---- */
+
+struct readable_q {
+	int dirfd;
+	const char *name;
+};
+
+static long readable_fn(void *arg)
+{
+	struct readable_q *q = arg;
+	/* on the pool, as the tree's user: the effective ids are theirs */
+	return faccessat(q->dirfd, q->name, R_OK, AT_EACCESS) < 0 ? -errno : 0;
+}
+
+bool share_entry_visible(struct smb2_req *req, int dirfd, const char *name)
+{
+	const struct conf_share *sh = req->tree ? req->tree->share : NULL;
+	if (!sh || !sh->hide_unreadable || req->tree->tok.uid == 0) /* root reads everything */
+		return true;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return true; /* the directory being listed, and its parent */
+	struct readable_q q = { dirfd, name };
+	if (vfs_call(req->tree->tok.ident, readable_fn, &q) < 0)
+		return false;
+	int fd = vfs_open(req->tree->tok.ident, dirfd, name, O_PATH | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return false;
+	struct acl_stored a;
+	bool ok = true;
+	if (acl_load(fd, &a) == 0) { /* a stored DACL must grant reading too (as Samba asks) */
+		uint32_t want = FILE_READ_DATA | FILE_READ_EA | FILE_READ_ATTRIBUTES | READ_CONTROL;
+		ok = (acl_access(&req->tree->tok, &a.sd) & want) == want;
+		acl_stored_free(&a);
+	}
+	vfs_close(fd);
+	return ok;
 }
 
 /* ---- "delete veto files" ---- */

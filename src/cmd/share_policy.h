@@ -25,6 +25,12 @@ bool share_name_hidden(const struct conf_share *s, const char *name);
  * root `root`), as Samba's unix_mode(). */
 mode_t share_new_mode(struct smb2_req *req, int root, const char *path, bool dir);
 
+/* "hide unreadable": is entry `name` (file or directory) of directory
+ * dirfd listed for the tree's user?  When the user may read it: unix read
+ * permission, and a stored DACL granting read data, EAs, attributes and
+ * control (as Samba). */
+bool share_entry_visible(struct smb2_req *req, int dirfd, const char *name);
+
 /* "delete veto files": remove the vetoed names in directory `dir` (share
  * relative) and everything under them, as `id`, before the directory is
  * removed.  0 when the share does not say so; else 0 or -errno. */

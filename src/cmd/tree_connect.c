@@ -147,7 +147,9 @@ static NTSTATUS tree_make(struct smb2_req *req, const struct conf_share *sh, boo
 	req->hdr.tree_id = t->id; /* the response carries the new TreeId */
 	struct tree_connect_resp p = {
 		.share_type = sh->ipc ? SMB2_SHARE_TYPE_PIPE : SMB2_SHARE_TYPE_DISK,
-		.share_flags = encrypt ? SMB2_SHAREFLAG_ENCRYPT_DATA : 0,
+		/* "hide unreadable" is access-based enumeration (MS-SMB2 2.2.10) */
+		.share_flags = (encrypt ? SMB2_SHAREFLAG_ENCRYPT_DATA : 0) |
+			       (sh->hide_unreadable ? SMB2_SHAREFLAG_ACCESS_BASED_DIRECTORY_ENUM : 0),
 		.capabilities = 0,
 		.maximal_access = t->maximal_access,
 	};

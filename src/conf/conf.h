@@ -83,6 +83,7 @@ struct conf_share {
 	struct conf_list veto_files;   /* unreachable by any path and never listed */
 	struct conf_list hide_files;   /* listed with FILE_ATTRIBUTE_HIDDEN */
 	bool hide_dot_files;           /* names starting with '.' are hidden (default yes) */
+	bool hide_unreadable;          /* files the user cannot read are not listed */
 	bool delete_veto_files;        /* a directory holding only vetoed names can be deleted, and takes them along */
 };
 

@@ -159,6 +159,7 @@ static void dump_share(const struct conf *c, const struct conf_share *s, FILE *o
 	fprintf(out, "\thide dot files = %s\n", yes_no(s->hide_dot_files));
 	dump_patterns("veto files", &s->veto_files, out);
 	fprintf(out, "\tdelete veto files = %s\n", yes_no(s->delete_veto_files));
+	fprintf(out, "\thide unreadable = %s\n", yes_no(s->hide_unreadable));
 	dump_patterns("hide files", &s->hide_files, out);
 }
 

@@ -764,6 +764,7 @@ static const struct opt options[] = {
 	{ "hide files", SHARE, K_FN, S(hide_files), 0, 0, set_name_patterns },
 	{ "hide dot files", SHARE, K_BOOL, S(hide_dot_files), 0, 0, NULL },
 	{ "delete veto files", SHARE, K_BOOL, S(delete_veto_files), 0, 0, NULL },
+	{ "hide unreadable", SHARE, K_BOOL, S(hide_unreadable), 0, 0, NULL },
 	{ "map archive", SHARE, K_BOOL, S(map_archive), 0, 0, NULL },
 	{ "force group", SHARE, K_FN, 0, 0, 0, set_force_group },
 	{ "force user", SHARE, K_FN, 0, 0, 0, set_force_user },

@@ -45,7 +45,6 @@ static const struct samba_opt samba_opts[] = {
 	{ "user", SAFE_EMPTY, NULL, 0, "the 'username' list is not supported" },
 	{ "users", SAFE_EMPTY, NULL, 0, "the 'username' list is not supported" },
 	{ "access based share enum", SAFE_NO, NULL, 0, "hiding shares a user cannot access is not supported" },
-	{ "hide unreadable", SAFE_NO, NULL, 0, "hiding unreadable files is not supported" },
 	{ "hide unwriteable files", SAFE_NO, NULL, 0, "hiding unwritable files is not supported" },
 	{ "hide special files", SAFE_NO, NULL, 0, "hiding special files is not supported" },
 	{ "dont descend", SAFE_EMPTY, NULL, 0, "'dont descend' is not supported" },

@@ -91,6 +91,7 @@ enum smb2_command {
 #define SMB2_SHARE_TYPE_DISK 0x01
 #define SMB2_SHARE_TYPE_PIPE 0x02
 #define SMB2_SHAREFLAG_ENCRYPT_DATA 0x00008000u
+#define SMB2_SHAREFLAG_ACCESS_BASED_DIRECTORY_ENUM 0x00000800u
 #define SMB2_SHARE_CAP_DFS 0x00000008u
 
 /* The 64-byte SMB2 header decoded (sync and async forms share it). */

@@ -83,8 +83,8 @@ TESTS = [
                     "copy-chunk?streams,sparse_*,shadow_copy,compress_notsup_*,"
                     "network_interface_info"]),
     ("smb2.streams", []),
-    # NT ACLs; ACCESSBASED needs a second share ("hide unreadable")
-    ("smb2.acls", ["skip=ACCESSBASED"]),
+    # NT ACLs (ACCESSBASED lists the second share, "hide unreadable")
+    ("smb2.acls", []),
 ]
 
 # Samba 4.25's smbtorture (sid chroot): the suites the lease, durable-handle,
@@ -118,7 +118,7 @@ TESTS_SID = [
     # named streams and NT ACLs (issue 16): seconds.  4.25 splits 4.17's
     # smb2.acls in two suites and adds acls_non_canonical
     ("smb2.streams", []),
-    ("smb2.acls-with-sysacl", ["skip=ACCESSBASED"]),
+    ("smb2.acls-with-sysacl", []),
     ("smb2.acls-ignore-sysacl", []),
     ("smb2.acls_non_canonical", []),
 ]
@@ -202,7 +202,9 @@ def server_for_torture(target, io_backend=None, samba_root=None, port=None):
     glob = {"smb3d:oplock break timeout": str(ORACLE_TIMEOUT)} if target == "smb3d" else {}
     return h.Server(kind=target, io_backend=io_backend, global_opts=glob,
                     samba_root=samba_root, port=port,
-                    shares={"share": {"ea support": "yes", "store dos attributes": "yes"}})
+                    shares={"share": {"ea support": "yes", "store dos attributes": "yes"},
+                            # smb2.acls.ACCESSBASED connects to this one
+                            "hideunread": {"hide unreadable": "yes"}})
 
 
 def run(target=None, io_backend=None, tests=None, quick=False, pattern=None,

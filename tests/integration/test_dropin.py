@@ -180,7 +180,7 @@ class FailClosed(h.ServerTestCase):
         return r.returncode, r.stdout + r.stderr
 
     def test_unenforceable_options_refuse_to_start(self):
-        for opt in ({"hide unreadable": "yes"}, {"force user": "no-such-user-x"}, {"vfs objects": "recycle"},
+        for opt in ({"dont descend": "/proc"}, {"force user": "no-such-user-x"}, {"vfs objects": "recycle"},
                     {"hosts allow": "fileserver.example"},
                     {"follow symlinks": "no"}):
             with self.subTest(opt=opt):
@@ -190,7 +190,7 @@ class FailClosed(h.ServerTestCase):
 
     def test_harmless_samba_options_start(self):
         s = self.make_server(shares={"share": {"vfs objects": "", "obey pam restrictions": "yes",
-                                               "hide unreadable": "no"}},
+                                               "hide unreadable": "yes", "admin users": ""}},
                              global_opts={"security": "user", "server role": "standalone server"})
         self.smb_ok("ls", server=s)
 
@@ -204,7 +204,7 @@ class FailClosed(h.ServerTestCase):
             time.sleep(0.05)
         rc, out = self.smb("ls", server=s)
         self.assertTrue(denied(out), out)
-        s.shares = {"share": {"invalid users": U1, "hide unreadable": "yes"}}
+        s.shares = {"share": {"invalid users": U1, "dont descend": "/proc"}}
         s._write_config()
         os.kill(s.proc.pid, signal.SIGHUP)
         deadline = time.time() + 10
@@ -256,11 +256,20 @@ class TeamShare(h.ServerTestCase):
             "iacl": {"inherit acls": "yes", "create mask": "0770", "directory mask": "0770"},
             "noiacl": {"create mask": "0770", "directory mask": "0770"},
             "iown": {"inherit owner": "unix only"},
+            "hunr": {"hide unreadable": "yes"},
         }}
         super().setUpClass()
         import grp
         gid = grp.getgrnam(CREW).gr_gid
         os.chmod(cls.server.path("adm"), 0o700)  # root's: only an admin user gets in
+        u1 = pwd.getpwnam(U1).pw_uid
+        for n, mode in (("mine.txt", 0o600), ("open.txt", 0o644)):
+            p = os.path.join(cls.server.path("hunr"), n)
+            with open(p, "w") as f:
+                f.write("x")
+            os.chown(p, u1, 0)
+            os.chmod(p, mode)
+        os.makedirs(os.path.join(cls.server.path("hunr"), "closed"), mode=0o700, exist_ok=True)
         os.makedirs(os.path.join(cls.server.path("iown"), "u1dir"), exist_ok=True)
         os.chown(os.path.join(cls.server.path("iown"), "u1dir"), pwd.getpwnam(U1).pw_uid, 0)
         os.chmod(os.path.join(cls.server.path("iown"), "u1dir"), 0o777)
@@ -386,6 +395,14 @@ class TeamShare(h.ServerTestCase):
         # the default ACL is cut down by the masks only, not by Samba's modes
         self.assertEqual(modes["iacl"], (0o770, 0o770))
         self.assertEqual(modes["noiacl"], (0o760, 0o770))
+
+    def test_hide_unreadable(self):
+        seen2 = set(ls_attrs(self.smb_ok("ls", share="hunr", user=U2, password=P2)))
+        seen1 = set(ls_attrs(self.smb_ok("ls", share="hunr", user=U1, password=P1)))
+        self.assertIn("open.txt", seen2)
+        self.assertNotIn("closed", seen2)  # root's 0700 directory
+        self.assertNotIn("mine.txt", seen2)
+        self.assertIn("mine.txt", seen1)
 
     def test_inherit_owner(self):
         # U2 writes into U1's directory: the new objects are U1's

@@ -813,7 +813,7 @@ static void test_samba_options_fail_closed(void **state)
 	static const char *const bad[] = {
 		"force user = no-such-user-42", "force user = %U", "force group = no-such-group-42",
 		"create mask = 0800", "guest only = yes",
-		"hide unreadable = yes", "follow symlinks = no", "vfs objects = catia fruit streams_xattr",
+		"hide unwriteable files = yes", "follow symlinks = no", "vfs objects = catia fruit streams_xattr",
 		"username map = /etc/samba/users.map", "root preexec = /bin/check", "copy = other",
 		"access based share enum = yes", "inherit owner = maybe", "dont descend = /proc",
 	};
