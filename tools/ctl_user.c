@@ -4,6 +4,7 @@
  *   user del NAME
  *   user passwd NAME [-s]
  *   user list
+ *   user enable|disable NAME      the smbpasswd 'D' flag, as smbpasswd -e/-d
  *
  * -s reads the new password twice from stdin, one per line, like
  * `smbpasswd -s`; otherwise it is asked for twice on the terminal with
@@ -27,7 +28,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: smb3ctl user add NAME [--uid N] [-s]\n"
 		   "       smb3ctl user del NAME\n"
 		   "       smb3ctl user passwd NAME [-s]\n"
-		   "       smb3ctl user list\n");
+		   "       smb3ctl user list\n"
+		   "       smb3ctl user enable|disable NAME\n");
 }
 
 static bool read_line(FILE *f, char *buf, size_t size)
@@ -172,12 +174,19 @@ int ctl_user_main(int argc, char **argv, const char *passdb_path)
 		}
 		return cmd_list(passdb_path);
 	}
-	if (!name || (strcmp(sub, "add") && strcmp(sub, "del") && strcmp(sub, "passwd"))) {
+	if (!name || (strcmp(sub, "add") && strcmp(sub, "del") && strcmp(sub, "passwd") && strcmp(sub, "enable") &&
+		      strcmp(sub, "disable"))) {
 		usage(stderr);
 		return 2;
 	}
 	if (strcmp(sub, "del") == 0)
 		return report(passdb_del(passdb_path, name), "del", name, passdb_path);
+	if (!strcmp(sub, "enable") || !strcmp(sub, "disable")) {
+		int rc = passdb_set_disabled(passdb_path, name, !strcmp(sub, "disable"));
+		if (rc == 0)
+			printf("%s user %s.\n", strcmp(sub, "enable") ? "Disabled" : "Enabled", name);
+		return report(rc, sub, name, passdb_path);
+	}
 
 	uint32_t uid = 0;
 	if (strcmp(sub, "add") == 0) {

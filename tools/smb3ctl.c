@@ -29,6 +29,8 @@ static void usage(FILE *out)
 	      "  user del NAME         delete a user\n"
 	      "  user passwd NAME [-s] change a user's password\n"
 	      "  user list             list the users\n"
+	      "  user enable NAME      allow the user's logons again\n"
+	      "  user disable NAME     refuse the user's logons (the D flag; no reload needed)\n"
 	      "  status                show the running server's clients, channels, sessions and open files\n"
 	      "  reload                make the running server reload its configuration and users (exit 0 if accepted)\n",
 	      out);

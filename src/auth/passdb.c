@@ -328,7 +328,40 @@ static int format_line(FILE *m, const char *name, uint32_t uid, const char *pass
 	return 0;
 }
 
-enum edit_op { EDIT_ADD, EDIT_PASSWD, EDIT_DEL };
+enum edit_op { EDIT_ADD, EDIT_PASSWD, EDIT_DEL, EDIT_ENABLE, EDIT_DISABLE };
+
+/* The account's line with the 'D' flag set or cleared, the rest as it was
+ * (an old line without flags gets them).  -ENOMEM, -EINVAL. */
+static int reflag_line(FILE *m, const char *line, size_t len, bool disable)
+{
+	char *copy = strndup(line, len), *f[8];
+	if (!copy)
+		return -ENOMEM;
+	size_t n = split(copy, f, 8);
+	if (n < 4) {
+		free(copy);
+		return -EINVAL;
+	}
+	char flags[16] = "[", *o = flags + 1;
+	const char *old = n >= 5 && f[4][0] == '[' ? f[4] + 1 : "U]";
+	for (const char *c = old; *c && *c != ']' && o < flags + 12; c++)
+		if (*c != 'D' && *c != ' ')
+			*o++ = *c;
+	if (disable && o < flags + 12)
+		*o++ = 'D';
+	while (o < flags + 12)
+		*o++ = ' ';
+	*o++ = ']';
+	*o = 0;
+	fprintf(m, "%s:%s:%s:%s:%s", f[0], f[1], f[2], f[3], flags);
+	for (size_t i = n >= 5 && f[4][0] == '[' ? 5 : 4; i < n; i++)
+		fprintf(m, ":%s", f[i]);
+	if (n < 5 || f[4][0] != '[') /* an old line: LCT and the last ':' */
+		fprintf(m, ":LCT-%08lX:", (unsigned long)time(NULL));
+	fputc('\n', m);
+	free(copy);
+	return 0;
+}
 
 /* Copy the file line by line, changing the one of `name`. */
 static int edit(const char *path, enum edit_op op, const char *name, uint32_t uid, const char *password)
@@ -364,6 +397,9 @@ static int edit(const char *path, enum edit_op op, const char *name, uint32_t ui
 				rc = format_line(m, f[0], (uint32_t)strtoul(f[1], NULL, 10), password, flags);
 				free(copy);
 				if (rc)
+					break;
+			} else if (op == EDIT_ENABLE || op == EDIT_DISABLE) {
+				if ((rc = reflag_line(m, line, len, op == EDIT_DISABLE)))
 					break;
 			}
 			if (op != EDIT_ADD) {
@@ -406,4 +442,9 @@ int passdb_set_password(const char *path, const char *name, const char *password
 int passdb_del(const char *path, const char *name)
 {
 	return edit(path, EDIT_DEL, name, 0, NULL);
+}
+
+int passdb_set_disabled(const char *path, const char *name, bool disabled)
+{
+	return edit(path, disabled ? EDIT_DISABLE : EDIT_ENABLE, name, 0, NULL);
 }

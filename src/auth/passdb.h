@@ -42,5 +42,9 @@ int passdb_nt_hash(const char *password, uint8_t out[16]);
 int passdb_add(const char *path, const char *name, uint32_t uid, const char *password);
 int passdb_set_password(const char *path, const char *name, const char *password);
 int passdb_del(const char *path, const char *name);
+/* Set or clear the 'D' (disabled) flag of an account (-ENOENT if absent):
+ * a disabled account cannot log on; the server reads the file at each
+ * logon, so this takes effect without a reload. */
+int passdb_set_disabled(const char *path, const char *name, bool disabled);
 
 #endif

@@ -1015,6 +1015,23 @@ class OneInstance(h.ServerTestCase):
         time.sleep(1.1)
         self.smb_ok("ls", user=U2, password=P2)
 
+    def test_user_disable_enable(self):
+        s = self.server
+        rc, out, err = smb3ctl(s.conf, "user", "disable", U2)
+        self.assertEqual(rc, 0, err)
+        try:
+            time.sleep(1.1)  # the file is looked at most once a second
+            rc, out = self.smb("ls", user=U2, password=P2)
+            self.assertRegex(out, r"NT_STATUS_(ACCOUNT_DISABLED|LOGON_FAILURE)")
+            self.assertIn("account disabled", s.log_tail())
+        finally:
+            rc, out, err = smb3ctl(s.conf, "user", "enable", U2)
+            self.assertEqual(rc, 0, err)
+        time.sleep(1.1)
+        self.smb_ok("ls", user=U2, password=P2)
+        rc, out, err = smb3ctl(s.conf, "user", "disable", "no-such-user")
+        self.assertEqual(rc, 1)
+
     def test_reload_does_not_repeat_warnings(self):
         s = self.server
         s.global_opts["load printers"] = "no"

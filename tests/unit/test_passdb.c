@@ -148,6 +148,26 @@ static void test_add_passwd_del(void **state)
 	assert_int_equal(b->uid, 1004);
 	passdb_free(db);
 
+	/* enable / disable: the 'D' flag only, the hash and the rest kept */
+	assert_int_equal(passdb_set_disabled(path, "bob", false), 0);
+	assert_int_equal(passdb_set_disabled(path, "carol", true), 0);
+	assert_int_equal(passdb_set_disabled(path, "nobody", true), -ENOENT);
+	assert_int_equal(passdb_load(path, &db, NULL), 0);
+	assert_false(passdb_find(db, "bob")->disabled);
+	assert_memory_equal(passdb_find(db, "bob")->nt_hash, h, 16);
+	assert_true(passdb_find(db, "carol")->disabled);
+	assert_int_equal(passdb_find(db, "carol")->uid, 1010);
+	passdb_free(db);
+	f = fopen(path, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	assert_non_null(strstr(buf, ":[UD         ]:LCT-"));
+	assert_int_equal(passdb_set_disabled(path, "carol", false), 0);
+	assert_int_equal(passdb_load(path, &db, NULL), 0);
+	assert_false(passdb_find(db, "carol")->disabled);
+	passdb_free(db);
+
 	assert_int_equal(passdb_del(path, "alice"), 0);
 	assert_int_equal(passdb_del(path, "alice"), -ENOENT);
 	assert_int_equal(passdb_load(path, &db, NULL), 0);
