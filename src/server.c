@@ -29,6 +29,7 @@
 #include "state/open.h"
 #include "util/bufpool.h"
 #include "util/log.h"
+#include "util/sdnotify.h"
 #include "util/pidfile.h"
 
 #define MAX_ADDRS 64
@@ -226,6 +227,7 @@ static int reload(FILE *reply)
 {
 	int rc = -1;
 	pthread_mutex_lock(&reload_lock);
+	sd_notify_reloading();
 	const char *path = reload_path;
 	struct conf *nc = server_conf_load(path, reply);
 	if (!nc) {
@@ -249,6 +251,9 @@ static int reload(FILE *reply)
 	log_notice("configuration reloaded from %s", path);
 	rc = 0;
 out:
+	/* systemd: serving again, with the reload's outcome in the status */
+	sd_notifyf("READY=1\nSTATUS=%s", rc ? "reload rejected: the running configuration is kept"
+					     : "serving; configuration reloaded");
 	pthread_mutex_unlock(&reload_lock);
 	return rc;
 }
@@ -503,7 +508,9 @@ int server_run(struct conf *cf, const char *conf_path)
 	    threads_start(cf, &r) && metrics_start(metrics_port)) {
 		log_notice("smb3d %s ready: %d workers, port %u%s", SMB3D_VERSION, r.n_workers, port0,
 			   threads_engine ? ", io backend threads" : "");
+		sd_notifyf("READY=1\nSTATUS=serving on port %u\nMAINPID=%d", port0, (int)getpid());
 		wait_for_stop(&sigs);
+		sd_notifyf("STOPPING=1\nSTATUS=stopping");
 		rc = 0;
 		metrics_http_stop();
 	}

@@ -1015,6 +1015,44 @@ class OneInstance(h.ServerTestCase):
         time.sleep(1.1)
         self.smb_ok("ls", user=U2, password=P2)
 
+    def test_systemd_notify(self):
+        """Type=notify: READY=1 once serving, RELOADING=1 then READY=1 around a
+        reload, with the outcome in STATUS= (a rejected file says so)."""
+        d = tempfile.mkdtemp(prefix="smb3d-notify-")
+        path = os.path.join(d, "notify")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(10)
+
+        def until(word):
+            got = []
+            while True:
+                m = sock.recv(4096).decode()
+                got.append(m)
+                if word in m.split("\n"):
+                    return m, got
+
+        os.environ["NOTIFY_SOCKET"] = path
+        try:
+            s = self.make_server()
+        finally:
+            del os.environ["NOTIFY_SOCKET"]
+        try:
+            m, _ = until("READY=1")
+            self.assertIn("STATUS=serving", m)
+            os.kill(s.proc.pid, signal.SIGHUP)
+            m, got = until("READY=1")
+            self.assertTrue(any(g.startswith("RELOADING=1\nMONOTONIC_USEC=") for g in got), got)
+            self.assertIn("configuration reloaded", m)
+            with open(s.conf, "a") as f:
+                f.write("\tbogus boolean = \n[x]\n\tread only = perhaps\n")
+            os.kill(s.proc.pid, signal.SIGHUP)
+            m, _ = until("READY=1")
+            self.assertIn("reload rejected", m)
+        finally:
+            sock.close()
+            shutil.rmtree(d, ignore_errors=True)
+
     def test_user_disable_enable(self):
         s = self.server
         rc, out, err = smb3ctl(s.conf, "user", "disable", U2)
