@@ -35,7 +35,10 @@ static char *socket_path(const char *config_path, bool explicit_config)
 int ctl_control_main(int argc, char **argv, const char *config_path, bool explicit_config)
 {
 	const char *cmd = argv[0];
-	if (argc != 1) {
+	const char *request = cmd;
+	if (argc == 2 && !strcmp(cmd, "status") && !strcmp(argv[1], "--json")) {
+		request = "status json";
+	} else if (argc != 1) {
 		fprintf(stderr, "smb3ctl %s: unexpected argument '%s'\n", cmd, argv[1]);
 		return 2;
 	}
@@ -53,7 +56,7 @@ int ctl_control_main(int argc, char **argv, const char *config_path, bool explic
 		return 1;
 	}
 	free(path);
-	dprintf(fd, "%s\n", cmd);
+	dprintf(fd, "%s\n", request);
 	FILE *f = fdopen(fd, "r");
 	if (!f) {
 		close(fd);

@@ -1,7 +1,7 @@
 /* smb3ctl: the administration tool of smb3d.
  *   smb3ctl [-c FILE] config check [FILE]
  *   smb3ctl [-c FILE] user add|del|passwd|list ...
- *   smb3ctl status | reload
+ *   smb3ctl status [--json] | reload
  * Exit codes: 0 success, 1 failure, 2 usage error or not implemented. */
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +31,7 @@ static void usage(FILE *out)
 	      "  user list             list the users\n"
 	      "  user enable NAME      allow the user's logons again\n"
 	      "  user disable NAME     refuse the user's logons (the D flag; no reload needed)\n"
-	      "  status                show the running server's clients, channels, sessions and open files\n"
+	      "  status [--json]       show the running server's sessions, trees, open files and locks\n"
 	      "  reload                make the running server reload its configuration and users (exit 0 if accepted)\n",
 	      out);
 }

@@ -1,6 +1,7 @@
 /* Control socket: `smb3ctl status` and `smb3ctl reload`.  A plain blocking
  * thread: admin traffic is rare and must not share the data-path rings. */
 #include "admin/control.h"
+#include "admin/status.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -26,157 +27,6 @@ static int (*ctl_reload)(FILE *reply);
 static char ctl_path[108];
 static dev_t ctl_dev;
 static ino_t ctl_ino;
-
-static const char *dialect_str(uint16_t d)
-{
-	switch (d) {
-	case 0x0202: return "2.0.2";
-	case 0x0210: return "2.1";
-	case 0x0300: return "3.0";
-	case 0x0302: return "3.0.2";
-	case 0x0311: return "3.1.1";
-	default: return "-";
-	}
-}
-
-static const char *sign_str(int a)
-{
-	return a == CRYPTO_SIGN_AES_GMAC ? "AES-128-GMAC" : a == CRYPTO_SIGN_AES_CMAC ? "AES-128-CMAC" : "HMAC-SHA256";
-}
-
-static const char *cipher_str(int c)
-{
-	switch (c) {
-	case CRYPTO_AES_128_CCM: return "AES-128-CCM";
-	case CRYPTO_AES_128_GCM: return "AES-128-GCM";
-	case CRYPTO_AES_256_CCM: return "AES-256-CCM";
-	case CRYPTO_AES_256_GCM: return "AES-256-GCM";
-	default: return "none";
-	}
-}
-
-static void guid_str(const uint8_t g[16], char out[37])
-{
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
-}
-
-static void print_conn(struct conn *c, void *arg)
-{
-	FILE *f = arg;
-	struct smb_conn *sc = c->proto;
-	char l[64], p[64], g[37] = "-";
-	if (sc && sc->negotiated && sc->dialect >= 0x0210)
-		guid_str(sc->client_guid, g);
-	fprintf(f, "  channel %llu  %s <- %s  worker %d  client %s  dialect %s  in %llu B  out %llu B%s\n",
-		(unsigned long long)c->id, conn_addr_str(&c->local, l, sizeof(l)), conn_addr_str(&c->peer, p, sizeof(p)),
-		c->w->id, g, sc ? dialect_str(sc->dialect) : "-", (unsigned long long)c->bytes_in,
-		(unsigned long long)c->bytes_sent_to_kernel, c->dead ? "  (closing)" : "");
-}
-
-static void print_client(struct smb_client *cl, void *arg)
-{
-	FILE *f = arg;
-	char g[37];
-	guid_str(cl->guid, g);
-	pthread_mutex_lock(&cl->lock);
-	fprintf(f, "  client %s  dialect %s  channels %u:", g, dialect_str(cl->dialect), cl->n_channels);
-	for (unsigned i = 0; i < cl->n_channels; i++)
-		fprintf(f, " %llu", (unsigned long long)cl->channels[i]->id);
-	fprintf(f, "\n");
-	pthread_mutex_unlock(&cl->lock);
-}
-
-static void print_session(struct session *s, void *arg)
-{
-	FILE *f = arg;
-	pthread_mutex_lock(&s->lock);
-	fprintf(f, "  session 0x%016llx  user %s%s  dialect %s  signing %s%s  encryption %s  channels %u:",
-		(unsigned long long)s->id, s->user ? s->user : "-",
-		s->guest ? " (guest)" : s->anonymous ? " (anonymous)" : "", dialect_str(s->dialect),
-		sign_str(s->signing_alg), s->signing_required ? " (required)" : "",
-		s->encrypt_data ? cipher_str(s->cipher) : "off", s->n_channels);
-	for (unsigned i = 0; i < s->n_channels; i++)
-		fprintf(f, " %llu%s", (unsigned long long)s->channels[i]->conn->id, s->channels[i]->binding ? "(binding)" : "");
-	fprintf(f, "\n");
-	size_t pos = 0;
-	void *v;
-	while (idtable_next(&s->trees, &pos, NULL, &v)) {
-		const struct tree *t = v;
-		if (t->disconnected)
-			continue;
-		fprintf(f, "    tree %u  share [%s]  path %s%s%s\n", t->id, t->share ? t->share->name : "-",
-			t->share && t->share->path ? t->share->path : "-", t->read_only ? "  (read-only)" : "",
-			t->encrypt ? "  (encrypted)" : "");
-	}
-	pthread_mutex_unlock(&s->lock);
-}
-
-/* One attached open.  Its session and tree change under its file's lock
- * (a detach), so what is printed of them is copied under it. */
-static void print_open(FILE *f, struct open *o)
-{
-	char share[128] = "-";
-	unsigned long long sid = 0;
-	bool detached;
-	if (o->file)
-		pthread_mutex_lock(&o->file->lock);
-	detached = o->detached;
-	if (o->session)
-		sid = o->session->id;
-	if (o->tree && o->tree->share)
-		snprintf(share, sizeof(share), "%s", o->tree->share->name);
-	if (o->file)
-		pthread_mutex_unlock(&o->file->lock);
-	if (detached)
-		return; /* listed with the detached ones */
-	fprintf(f, "  file 0x%llx  session 0x%016llx  share [%s]  %s%s\n", (unsigned long long)o->volatile_id, sid,
-		share, o->path ? o->path : "", o->pipe ? " (pipe)" : o->is_dir ? "/" : "");
-}
-
-/* Durable opens waiting for their client (cmd/durable.h), with the time
- * left before the scavenger closes them. */
-static void print_detached(FILE *f)
-{
-	unsigned n = 0;
-	struct open **v = open_list_detached(&n);
-	fprintf(f, "detached durable opens: %u\n", n);
-	uint64_t now = timer_now_ms();
-	for (unsigned i = 0; i < n; i++) {
-		struct open *o = v[i];
-		pthread_mutex_lock(&o->file->lock);
-		uint64_t deadline = o->detach_deadline_ms;
-		pthread_mutex_unlock(&o->file->lock);
-		uint64_t left = deadline > now ? deadline - now : 0;
-		fprintf(f, "  file 0x%llx  v%u  user %s  share [%s]  %s  %llu.%03llu s left\n",
-			(unsigned long long)o->persistent_id, o->durable, o->owner ? o->owner : "-",
-			o->share ? o->share : "-", o->path, (unsigned long long)(left / 1000),
-			(unsigned long long)(left % 1000));
-		open_put(o);
-	}
-	free(v);
-}
-
-static void write_status(FILE *f)
-{
-	fprintf(f, "smb3d %s  connections %d  sessions %u  open files %u\n", SMB3D_VERSION,
-		atomic_load(&srv.n_conns), session_count(), open_count());
-	fprintf(f, "clients:\n");
-	client_foreach(print_client, f);
-	fprintf(f, "channels:\n");
-	conn_foreach(print_conn, f);
-	fprintf(f, "sessions:\n");
-	session_foreach(print_session, f);
-	fprintf(f, "open files:\n");
-	unsigned n = 0;
-	struct open **v = open_list(NULL, NULL, &n);
-	for (unsigned i = 0; i < n; i++) {
-		print_open(f, v[i]);
-		open_put(v[i]);
-	}
-	free(v);
-	print_detached(f);
-}
 
 static void serve(int fd)
 {
@@ -206,7 +56,17 @@ static void serve(int fd)
 		size_t len = 0;
 		FILE *m = open_memstream(&text, &len);
 		if (m) {
-			write_status(m);
+			status_write_text(m);
+			fclose(m);
+			fwrite(text, 1, len, f);
+		}
+		free(text);
+	} else if (strcmp(line, "status json") == 0) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&text, &len);
+		if (m) {
+			status_write_json(m);
 			fclose(m);
 			fwrite(text, 1, len, f);
 		}

@@ -973,6 +973,31 @@ class OneInstance(h.ServerTestCase):
         finally:
             c.close()
 
+    def test_status_json_with_locks(self):
+        """smb3ctl status --json: tree connects, open files and their byte-range
+        locks, as one JSON object (the text form lists the locks too)."""
+        import json
+        import struct
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+        import smb2raw as R
+        c, s = R.connect_session("127.0.0.1", self.server.port, U1, P1)
+        try:
+            fid = R.create(c, s, "locked.txt", disposition=5)
+            hdr = c.header(0x0A, session_id=s.id, tree_id=s.tree_id)
+            body = struct.pack("<HHI16s", 48, 1, 0, fid) + struct.pack("<QQII", 100, 50, 0x12, 0)
+            self.assertEqual(c.call(hdr + body, R._key(c, s)).status, 0)
+            rc, out, err = smb3ctl(self.server.conf, "status", "--json")
+            self.assertEqual(rc, 0, err)
+            st = json.loads(out)
+            mine = [x for x in st["sessions"] if x["user"] == U1]
+            self.assertTrue(mine and mine[0]["trees"][0]["share"] == "share", out)
+            f = [x for x in st["files"] if x["path"] == "locked.txt"]
+            self.assertEqual(f[0]["locks"], [{"offset": 100, "length": 50, "exclusive": True}], out)
+            rc, out, err = smb3ctl(self.server.conf, "status")
+            self.assertIn("    lock exclusive  offset 100  length 50", out)
+        finally:
+            c.close()
+
     def test_smb3ctl_extra_arguments_are_errors(self):
         for args in (("status", "bogus"), ("reload", "now"), ("user", "list", "x")):
             rc, out, err = smb3ctl(self.server.conf, *args)
