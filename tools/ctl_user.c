@@ -136,36 +136,95 @@ static int cmd_list(const char *path)
 	return 0;
 }
 
-int ctl_user_main(int argc, char **argv, const char *passdb_path)
+struct user_args {
+	const char *sub, *name, *uid_arg;
+	bool from_stdin;
+};
+
+/* SUBCOMMAND [NAME] [-s] [--uid N] in any order.  -1 to go on, else the
+ * exit status (help printed, or an error). */
+static int parse_user_args(int argc, char **argv, struct user_args *a)
 {
-	const char *sub = NULL, *name = NULL, *uid_arg = NULL;
-	bool from_stdin = false;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-s") == 0) {
-			from_stdin = true;
+			a->from_stdin = true;
 		} else if (strcmp(argv[i], "--uid") == 0 && i + 1 < argc) {
-			uid_arg = argv[++i];
+			a->uid_arg = argv[++i];
 		} else if (strncmp(argv[i], "--uid=", 6) == 0) {
-			uid_arg = argv[i] + 6;
+			a->uid_arg = argv[i] + 6;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
 		} else if (argv[i][0] == '-') {
 			fprintf(stderr, "smb3ctl: unknown option '%s'\n", argv[i]);
 			return 2;
-		} else if (!sub) {
-			sub = argv[i];
-		} else if (!name) {
-			name = argv[i];
+		} else if (!a->sub) {
+			a->sub = argv[i];
+		} else if (!a->name) {
+			a->name = argv[i];
 		} else {
 			fprintf(stderr, "smb3ctl: unexpected argument '%s'\n", argv[i]);
 			return 2;
 		}
 	}
-	if (!sub) {
+	if (!a->sub) {
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
+
+/* The uid of a user to add: --uid, else the unix user's.  -1 to go on,
+ * else the exit status. */
+static int add_uid(const struct user_args *a, uint32_t *uid)
+{
+	if (a->uid_arg) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(a->uid_arg, &end, 10);
+		if (!*a->uid_arg || *end || errno || v > UINT32_MAX) {
+			fprintf(stderr, "smb3ctl: invalid uid '%s'\n", a->uid_arg);
+			return 2;
+		}
+		*uid = (uint32_t)v;
+		return -1;
+	}
+	struct passwd *pw = getpwnam(a->name);
+	if (!pw) {
+		fprintf(stderr, "smb3ctl: no unix user '%s'; give its uid with --uid N\n", a->name);
+		return 1;
+	}
+	*uid = pw->pw_uid;
+	return -1;
+}
+
+/* add and passwd: the password from the terminal or stdin (-s). */
+static int cmd_password(const struct user_args *a, const char *passdb_path)
+{
+	uint32_t uid = 0;
+	bool add = strcmp(a->sub, "add") == 0;
+	int rc = add ? add_uid(a, &uid) : -1;
+	if (rc >= 0)
+		return rc;
+	char *password = get_password(a->from_stdin);
+	if (!password)
+		return 1;
+	rc = add ? passdb_add(passdb_path, a->name, uid, password)
+		 : passdb_set_password(passdb_path, a->name, password);
+	memset(password, 0, strlen(password));
+	free(password);
+	if (rc == 0)
+		printf("%s user %s.\n", add ? "Added" : "Changed password of", a->name);
+	return report(rc, a->sub, a->name, passdb_path);
+}
+
+int ctl_user_main(int argc, char **argv, const char *passdb_path)
+{
+	struct user_args a = { 0 };
+	int rc = parse_user_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	const char *sub = a.sub, *name = a.name;
 	crypto_init();
 	if (strcmp(sub, "list") == 0) {
 		if (name) {
@@ -182,40 +241,10 @@ int ctl_user_main(int argc, char **argv, const char *passdb_path)
 	if (strcmp(sub, "del") == 0)
 		return report(passdb_del(passdb_path, name), "del", name, passdb_path);
 	if (!strcmp(sub, "enable") || !strcmp(sub, "disable")) {
-		int rc = passdb_set_disabled(passdb_path, name, !strcmp(sub, "disable"));
+		rc = passdb_set_disabled(passdb_path, name, !strcmp(sub, "disable"));
 		if (rc == 0)
 			printf("%s user %s.\n", strcmp(sub, "enable") ? "Disabled" : "Enabled", name);
 		return report(rc, sub, name, passdb_path);
 	}
-
-	uint32_t uid = 0;
-	if (strcmp(sub, "add") == 0) {
-		if (uid_arg) {
-			char *end;
-			errno = 0;
-			unsigned long v = strtoul(uid_arg, &end, 10);
-			if (!*uid_arg || *end || errno || v > UINT32_MAX) {
-				fprintf(stderr, "smb3ctl: invalid uid '%s'\n", uid_arg);
-				return 2;
-			}
-			uid = (uint32_t)v;
-		} else {
-			struct passwd *pw = getpwnam(name);
-			if (!pw) {
-				fprintf(stderr, "smb3ctl: no unix user '%s'; give its uid with --uid N\n", name);
-				return 1;
-			}
-			uid = pw->pw_uid;
-		}
-	}
-	char *password = get_password(from_stdin);
-	if (!password)
-		return 1;
-	int rc = strcmp(sub, "add") == 0 ? passdb_add(passdb_path, name, uid, password)
-					 : passdb_set_password(passdb_path, name, password);
-	memset(password, 0, strlen(password));
-	free(password);
-	if (rc == 0)
-		printf("%s user %s.\n", strcmp(sub, "add") == 0 ? "Added" : "Changed password of", name);
-	return report(rc, sub, name, passdb_path);
+	return cmd_password(&a, passdb_path);
 }
