@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "loop/timer.h"
+#include "state/replay.h"
 #include "state/state.h"
 #include "util/idtable.h"
 #include "vfs/vfs.h"
@@ -172,6 +173,7 @@ static void unregister_locked(struct open *o)
 		count_add(&per_user, o->charge_uid, -1);
 		o->charged = false;
 	}
+	replay_forget(o); /* before the table's reference goes (state/replay.h) */
 }
 
 bool open_unregister(struct open *o)

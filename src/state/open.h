@@ -121,6 +121,8 @@ struct open {
 	uint8_t create_guid[16];
 	struct open_chanseq chanseq;  /* mc/chanseq.c */
 	struct open_lockseq lockseq;  /* mc/lockseq.c, under file->lock */
+	bool replay_cached;           /* replay_lock: in the CreateGuid table (state/replay.c) */
+	uint8_t replay_key[32];       /* replay_lock: its key there (ClientGUID, CreateGuid) */
 	uint8_t lease_key[16];
 	/* durable handles (cmd/durable.c).  Set once when the CREATE grants
 	 * them, before anyone else can find the open, except where noted. */

@@ -17,6 +17,7 @@
 
 #include "conf/conf.h"
 #include "state/open.h"
+#include "state/replay.h"
 #include "state/state.h"
 
 static unsigned closed_by_teardown;
@@ -271,6 +272,38 @@ static void scavenger_close_needs_same_detach(void **state)
 	session_put(s);
 }
 
+/* The CreateGuid table (state/replay.h): a reservation is pending until
+ * its CREATE completes; then replays find the open (a reference) for as
+ * long as it is registered, and its entry goes with open_unregister. */
+static void replay_entry_lives_as_long_as_its_open(void **state)
+{
+	(void)state;
+	const uint8_t client[16] = {1}, guid[16] = {2}, other_client[16] = {3};
+	struct open *found = NULL;
+	unsigned before = replay_count();
+	assert_int_equal(replay_reserve(client, guid, &found), REPLAY_NEW);
+	assert_int_equal(replay_reserve(client, guid, &found), REPLAY_PENDING);   /* still running */
+	assert_int_equal(replay_reserve(other_client, guid, &found), REPLAY_NEW); /* another client's */
+	replay_abandon(other_client, guid);
+	struct session *s = valid_session();
+	struct tree *t = tree_new(s, &share, -1, NULL);
+	struct open *o = new_open(s, t);
+	assert_int_equal(open_register(o), 0);
+	replay_complete(client, guid, o);
+	assert_int_equal(replay_reserve(client, guid, &found), REPLAY_FOUND);
+	assert_ptr_equal(found, o);
+	open_put(found);
+	assert_int_equal(replay_count(), before + 1);
+	assert_true(open_unregister(o));
+	assert_int_equal(replay_count(), before);
+	assert_int_equal(replay_reserve(client, guid, &found), REPLAY_NEW);       /* gone with its open */
+	replay_abandon(client, guid);
+	assert_int_equal(replay_count(), before);
+	open_put(o);
+	session_destroy(s);
+	session_put(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +315,7 @@ int main(void)
 		cmocka_unit_test_setup(detached_open_outlives_its_session, setup),
 		cmocka_unit_test_setup(attach_refused_to_destroyed_session, setup),
 		cmocka_unit_test_setup(scavenger_close_needs_same_detach, setup),
+		cmocka_unit_test_setup(replay_entry_lives_as_long_as_its_open, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
