@@ -19,6 +19,7 @@
 #include "cmd/change_notify.h"
 #include "cmd/cmd.h"
 #include "cmd/create_int.h"
+#include "cmd/create_replay.h"
 #include "cmd/durable.h"
 #include "cmd/fileops.h"
 #include "cmd/secdesc.h"
@@ -320,7 +321,7 @@ static NTSTATUS durable_contexts(const struct smb2_req *req, const struct wire_c
 /* The response of a CREATE that opened o: its attributes, the oplock or
  * lease granted, and the contexts asked for. */
 static NTSTATUS create_answer(struct create_state *cs, struct open *o, const struct durable_req *dur, bool want_mxac,
-			      bool want_qfid)
+			      bool want_qfid, struct open **out)
 {
 	struct smb2_req *req = cs->req;
 	struct fileops_attrs a;
@@ -360,8 +361,62 @@ static NTSTATUS create_answer(struct create_state *cs, struct open *o, const str
 	}
 	log_debug("create '%s' -> fid %llu action %u access %#x", o->path,
 		  (unsigned long long)o->volatile_id, cs->action, o->access);
-	open_put(o);
+	o->create_action = cs->action; /* for a replay (cmd/create_replay.c) */
+	*out = o;
 	return STATUS_SUCCESS;
+}
+
+/* A CREATE that opens (or makes) a file, directory or pipe; *out: the new
+ * open (a reference) when it succeeded. */
+static NTSTATUS create_fresh(struct smb2_req *req, struct wire_create_req *q, struct durable_req *dur,
+			     struct open **out)
+{
+	NTSTATUS st = check_request(q);
+	if (st != STATUS_SUCCESS)
+		return st;
+	/* "max open files" and its per-session / per-user bounds: refused
+	 * before any descriptor is opened (Samba answers the same status). */
+	if (open_limit_check(req->session) < 0)
+		return STATUS_TOO_MANY_OPENED_FILES;
+	if (req->tree->ipc)
+		return create_pipe(req, q);
+
+	struct create_state cs = {
+		.req = req,
+		.q = q,
+		.id = req->tree->tok.ident,
+		.root = req->tree->root_fd,
+		.dur = dur,
+	};
+	bool want_mxac = false, want_qfid = false;
+	if ((st = create_contexts(q, &cs, &want_mxac, &want_qfid)))
+		return st;
+
+	char *name = NULL, *stream = NULL;
+	st = create_name(req, q, &cs, &name, &stream);
+	if (st != STATUS_SUCCESS)
+		return st;
+	cs.path = name;
+	uint32_t acc = fileops_map_generic(q->desired_access);
+	cs.max_allowed = acc & MAXIMUM_ALLOWED;
+	cs.want = acc;
+
+	st = create_lease_self(&cs, stream != NULL);
+	if (st == STATUS_SUCCESS)
+		st = stream ? create_open_stream(&cs, stream) : do_open(&cs);
+	free(stream);
+	lease_put(cs.lease_self);
+	if (st != STATUS_SUCCESS) {
+		log_debug("create '%s' disp %u opts %#x access %#x: %s", name, q->create_disposition,
+			  q->create_options, q->desired_access, nt_status_name(st));
+		free(name);
+		return st;
+	}
+	free(name);
+	struct open *o = cs.o;
+	req->file_id_persistent = o->persistent_id;
+	req->file_id_volatile = o->volatile_id;
+	return create_answer(&cs, o, dur, want_mxac, want_qfid, out);
 }
 
 NTSTATUS cmd_create(struct smb2_req *req)
@@ -375,50 +430,15 @@ NTSTATUS cmd_create(struct smb2_req *req)
 		return st;
 	if (dur.dhnc || dur.dh2c)
 		return durable_reconnect(req, &dur);
-	st = check_request(&q);
-	if (st != STATUS_SUCCESS)
+	struct create_replay rp;
+	bool answered;
+	st = create_replay_begin(req, &q, &dur, &rp, &answered);
+	if (st != STATUS_SUCCESS || answered)
 		return st;
-	/* "max open files" and its per-session / per-user bounds: refused
-	 * before any descriptor is opened (Samba answers the same status). */
-	if (open_limit_check(req->session) < 0)
-		return STATUS_TOO_MANY_OPENED_FILES;
-	if (req->tree->ipc)
-		return create_pipe(req, &q);
-
-	struct create_state cs = {
-		.req = req,
-		.q = &q,
-		.id = req->tree->tok.ident,
-		.root = req->tree->root_fd,
-		.dur = &dur,
-	};
-	bool want_mxac = false, want_qfid = false;
-	if ((st = create_contexts(&q, &cs, &want_mxac, &want_qfid)))
-		return st;
-
-	char *name = NULL, *stream = NULL;
-	st = create_name(req, &q, &cs, &name, &stream);
-	if (st != STATUS_SUCCESS)
-		return st;
-	cs.path = name;
-	uint32_t acc = fileops_map_generic(q.desired_access);
-	cs.max_allowed = acc & MAXIMUM_ALLOWED;
-	cs.want = acc;
-
-	st = create_lease_self(&cs, stream != NULL);
-	if (st == STATUS_SUCCESS)
-		st = stream ? create_open_stream(&cs, stream) : do_open(&cs);
-	free(stream);
-	lease_put(cs.lease_self);
-	if (st != STATUS_SUCCESS) {
-		log_debug("create '%s' disp %u opts %#x access %#x: %s", name, q.create_disposition,
-			  q.create_options, q.desired_access, nt_status_name(st));
-		free(name);
-		return st;
-	}
-	free(name);
-	struct open *o = cs.o;
-	req->file_id_persistent = o->persistent_id;
-	req->file_id_volatile = o->volatile_id;
-	return create_answer(&cs, o, &dur, want_mxac, want_qfid);
+	struct open *o = NULL;
+	st = create_fresh(req, &q, &dur, &o);
+	create_replay_end(&rp, o);
+	if (o)
+		open_put(o);
+	return st;
 }

@@ -162,6 +162,9 @@ static NTSTATUS req_lookup_open(struct smb2_req *req, const struct smb2_cmd_desc
 	struct open *o = open_lookup(persistent, volatile_id, req->session, req->tree);
 	if (!o)
 		return d->fid_optional ? STATUS_SUCCESS : STATUS_FILE_CLOSED;
+	/* Used: a replayed CREATE of it is a new CREATE now (cmd/create_replay.h) */
+	if (atomic_load_explicit(&o->replay_eligible, memory_order_relaxed))
+		atomic_store(&o->replay_eligible, false);
 	req->open = o;
 	req->file_id_persistent = o->persistent_id;
 	req->file_id_volatile = o->volatile_id;

@@ -122,6 +122,8 @@ struct open {
 	struct open_chanseq chanseq;  /* mc/chanseq.c */
 	struct open_lockseq lockseq;  /* mc/lockseq.c, under file->lock */
 	bool replay_cached;           /* replay_lock: in the CreateGuid table (state/replay.c) */
+	_Atomic bool replay_eligible; /* a replayed CREATE may still get this open (cmd/create_replay.h) */
+	uint32_t create_action;       /* what its CREATE answered (FILE_CREATED ...), for a replay */
 	uint8_t replay_key[32];       /* replay_lock: its key there (ClientGUID, CreateGuid) */
 	uint8_t lease_key[16];
 	/* durable handles (cmd/durable.c).  Set once when the CREATE grants

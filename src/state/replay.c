@@ -81,9 +81,15 @@ void replay_complete(const uint8_t client_guid[16], const uint8_t create_guid[16
 	pthread_mutex_lock(&replay_lock);
 	struct replay_entry **pp = slot(key);
 	BUG_ON(!*pp || (*pp)->open); /* reserved by this CREATE, not completed twice */
-	(*pp)->open = o;
-	memcpy(o->replay_key, key, 32);
-	o->replay_cached = true;
+	if (atomic_load(&o->closed)) {
+		/* closed already (a logoff on another channel): its
+		 * open_unregister has forgotten it or will find nothing */
+		unlink_entry(pp);
+	} else {
+		(*pp)->open = o;
+		memcpy(o->replay_key, key, 32);
+		o->replay_cached = true;
+	}
 	pthread_mutex_unlock(&replay_lock);
 }
 

@@ -28,7 +28,8 @@ enum replay_state {
 };
 
 enum replay_state replay_reserve(const uint8_t client_guid[16], const uint8_t create_guid[16], struct open **found);
-/* The reserving CREATE succeeded with open o (which records its entry). */
+/* The reserving CREATE succeeded with open o (which records its entry);
+ * an o closed meanwhile takes no entry.  The caller holds a reference. */
 void replay_complete(const uint8_t client_guid[16], const uint8_t create_guid[16], struct open *o);
 /* The reserving CREATE failed: forget the reservation. */
 void replay_abandon(const uint8_t client_guid[16], const uint8_t create_guid[16]);

@@ -22,6 +22,9 @@ struct metrics {
 	atomic_ullong vfs_uring_fixed_ops;            /* reads/writes on registered buffers */
 	atomic_ullong auth_failures;
 	atomic_ullong chanseq_stale;                  /* requests refused for a stale ChannelSequence */
+	atomic_ullong create_replays_answered;        /* replayed CREATEs answered with the first one's open */
+	atomic_ullong create_replays_pending;         /* ... answered FILE_NOT_AVAILABLE: the first still ran */
+	atomic_ullong create_replays_refused;         /* ... DUPLICATE_OBJECTID: the CreateGuid is in use */
 	/* durable opens (cmd/durable.c): kept detached at a disconnect,
 	 * reconnected, closed by the scavenger at their timeout, closed early
 	 * because another open broke their oplock (purged) */

@@ -176,7 +176,7 @@ class Server:
             "passdb backend": "smbpasswd:" + self.passdb,
             "workgroup": "SMB3DTEST",
             "server min protocol": "SMB2_02",
-            "log level": "1",
+            "log level": os.environ.get("SMB3D_TEST_LOG_LEVEL", "1"),
         }
         if self.kind == "samba":
             g.update({

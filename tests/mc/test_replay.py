@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Channel sequence numbers ([MS-SMB2] 3.3.5.2.10) and lock sequence numbers
-(3.3.5.14) against a real smb3d, with the raw client of tests/lib (what
-smbtorture's smb2.replay.channel-sequence and smb2.lock.replay_* do not reach):
+"""IO ordering across channel failures against a real smb3d, with the raw
+client of tests/lib: channel sequence numbers ([MS-SMB2] 3.3.5.2.10), lock
+sequence numbers (3.3.5.14) and create replay (3.3.5.9.10) -- what
+smbtorture's smb2.replay and smb2.lock.replay_* do not reach:
 
 1. a WRITE with an older ChannelSequence than the open has seen (here moved
    on by a READ) is refused with STATUS_FILE_NOT_AVAILABLE and changes
@@ -15,9 +16,14 @@ smbtorture's smb2.replay.channel-sequence and smb2.lock.replay_* do not reach):
 4. a LOCK whose channel died after it was applied, replayed on the session's
    other channel with the same LockSequence, succeeds without locking twice
    (one unlock frees the range); with another sequence number it is a new
-   request and conflicts with the lock it already holds.
+   request and conflicts with the lock it already holds;
+5. a durable v2 CREATE replayed on a second channel while the first one still
+   waits for an oplock break gets STATUS_FILE_NOT_AVAILABLE, and after the
+   break the same FileId; once the client used the open, a replay is a new
+   CREATE; without the replay flag the CreateGuid in use is
+   STATUS_DUPLICATE_OBJECTID.
 
-  tests/mc/test_chanseq.py [--port N]
+  tests/mc/test_replay.py [--port N]
 Last line: "N passed, N failed"; exit 1 on failure."""
 import argparse
 import os
@@ -160,6 +166,56 @@ def lock_replay_after_channel_loss(srv):
     b.close()
 
 
+def dh2q(guid):
+    return (b"DH2Q", struct.pack("<IIQ16s", 0, 0, 0, guid))
+
+
+def create_replay_while_pending(srv):
+    DUP = 0xC000022A
+    BATCH, LEVEL_II = 0x09, 0x01
+    holder, sh = R.connect_session("127.0.0.1", srv.port, *USERS[0])
+    r = R.create_full(holder, sh, "replay.bin", oplock=BATCH, contexts=[dh2q(os.urandom(16))])
+    check(r.status == 0 and r.body[2] == BATCH, "the holder gets a batch oplock")
+    hfid = bytes(r.body[64:80])
+    a, s = R.connect_session("127.0.0.1", srv.port, *USERS[0])
+    b = R.Conn("127.0.0.1", srv.port, client_guid=a.client_guid).negotiate()
+    check(R.session_setup(b, *USERS[0], session=s, bind=True)[0] == 0, "a second channel binds")
+    guid = os.urandom(16)
+    msg = R.create_request(a, s, "replay.bin", disposition=1, oplock=BATCH, contexts=[dh2q(guid)])
+    R.Conn.sign(msg, key(a, s), a.sign_alg, a.dialect)
+    a._send(bytes(msg))
+    n = struct.unpack(">I", a._recv_exact(4))[0] & 0xFFFFFF
+    check(R.Response(a._recv_exact(n)).status == PENDING, "the CREATE waits for the holder's break")
+    n = struct.unpack(">I", holder._recv_exact(4))[0] & 0xFFFFFF
+    brk = R.Response(holder._recv_exact(n))
+    check(brk.command == 18, "the holder receives the oplock break")
+    r = R.create_full(b, s, "replay.bin", disposition=1, oplock=BATCH, contexts=[dh2q(guid)], replay=True)
+    check(r.status == FNA, "its replay on the second channel: FILE_NOT_AVAILABLE while it waits (%s)"
+          % R.status_name(r.status))
+    hdr = holder.header(18, session_id=sh.id, tree_id=sh.tree_id)
+    ack = holder.call(hdr + struct.pack("<HBBI16s", 24, LEVEL_II, 0, 0, hfid), key(holder, sh))
+    check(ack.status == 0, "the holder acknowledges to level II")
+    first = a._recv()
+    check(first.status == 0, "the first CREATE completes (%s)" % R.status_name(first.status))
+    fid = bytes(first.body[64:80])
+    r = R.create_full(b, s, "replay.bin", disposition=1, oplock=BATCH, contexts=[dh2q(guid)], replay=True)
+    check(r.status == 0 and bytes(r.body[64:80]) == fid, "a replay now gets the same FileId (%s)"
+          % R.status_name(r.status))
+    check(r.body[2] == first.body[2], "and the same oplock level (%#x)" % r.body[2])
+    r = R.create_full(b, s, "replay.bin", disposition=1, contexts=[dh2q(guid)])
+    check(r.status == DUP, "the CreateGuid without the replay flag: DUPLICATE_OBJECTID (%s)"
+          % R.status_name(r.status))
+    read(a, s, fid, 0, 1)
+    r = R.create_full(b, s, "replay.bin", disposition=1, contexts=[dh2q(guid)], replay=True)
+    check(r.status == 0 and bytes(r.body[64:80]) != fid, "after the open was used a replay is a new open")
+    if r.status == 0:
+        R.close(b, s, bytes(r.body[64:80]))
+    R.close(a, s, fid)
+    R.close(holder, sh, hfid)
+    for c in (a, b, holder):
+        c.close()
+
+
 def smb21_ignores_sequence(srv):
     c = R.Conn("127.0.0.1", srv.port, dialects=(R.D210,)).negotiate()
     st, s = R.session_setup(c, *USERS[0])
@@ -182,6 +238,7 @@ def main():
         replay_waits(srv, end_with_cancel=True)
         smb21_ignores_sequence(srv)
         lock_replay_after_channel_loss(srv)
+        create_replay_while_pending(srv)
     except Exception as e:  # a broken exchange is a failure, not a crash of the runner
         check(False, "exchange failed: %r" % e)
     finally:

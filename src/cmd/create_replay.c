@@ -1,0 +1,123 @@
+#include "cmd/create_replay.h"
+
+#include <string.h>
+
+#include "cmd/fileops.h"
+#include "state/replay.h"
+#include "util/log.h"
+#include "util/metrics.h"
+
+/* The oplock a replay is answered with: what it asks for, never more than
+ * the open holds (smbtorture replay-dhv2-oplock2: a replay asking for none
+ * is answered none, the open keeps its batch oplock). */
+static uint8_t replay_oplock(const struct open *o, uint8_t requested)
+{
+	static const uint8_t rank[256] = {
+		[SMB2_OPLOCK_LEVEL_II] = 1, [SMB2_OPLOCK_LEVEL_EXCLUSIVE] = 2, [SMB2_OPLOCK_LEVEL_BATCH] = 3,
+	};
+	return rank[requested] < rank[o->oplock_level] ? (rank[requested] ? requested : SMB2_OPLOCK_LEVEL_NONE)
+						       : o->oplock_level;
+}
+
+static bool asks_for(const struct wire_create_req *q, const char *name)
+{
+	for (unsigned i = 0; i < q->n_ctx; i++)
+		if (q->ctx[i].name_len == 4 && !memcmp(q->ctx[i].name, name, 4))
+			return true;
+	return false;
+}
+
+/* The response of the first CREATE, as far as the replay asks for it. */
+static NTSTATUS replay_answer(struct smb2_req *req, const struct wire_create_req *q, struct open *o)
+{
+	struct fileops_attrs a;
+	NTSTATUS st = fileops_stat_open(o, &a);
+	if (st != STATUS_SUCCESS)
+		return st;
+	pthread_mutex_lock(&o->file->lock);
+	uint8_t level = replay_oplock(o, q->oplock_level);
+	pthread_mutex_unlock(&o->file->lock);
+	struct wire_create_rsp rsp = {
+		.oplock_level = level,
+		.create_action = o->create_action,
+		.create = a.create, .access = a.access, .write = a.write, .change = a.change,
+		.alloc = a.alloc, .eof = a.eof,
+		.attrs = a.attrs,
+		.fid = { o->persistent_id, o->volatile_id },
+	};
+	struct wire_create_rsp_ctx ctx[3];
+	unsigned n = 0;
+	if (asks_for(q, WIRE_CTX_MAXIMAL_ACCESS))
+		wire_ctx_mxac_rsp(&ctx[n++], STATUS_SUCCESS, o->access);
+	if (asks_for(q, WIRE_CTX_QUERY_ON_DISK_ID))
+		wire_ctx_qfid_rsp(&ctx[n++], a.ino, a.dev);
+	/* durable only as far as the replay's oplock would have allowed */
+	if (o->durable == 2 && level == SMB2_OPLOCK_LEVEL_BATCH)
+		wire_ctx_dh2q_rsp(&ctx[n++], o->durable_timeout_ms, 0);
+	if (req_out_reserve(req, 88 + 3 * 80) < 0 || wire_create_encode_rsp(&req->out, &rsp, ctx, n) < 0)
+		return STATUS_INSUFFICIENT_RESOURCES;
+	req->file_id_persistent = o->persistent_id;
+	req->file_id_volatile = o->volatile_id;
+	log_debug("create replay '%s' -> fid %llu", o->path, (unsigned long long)o->volatile_id);
+	return STATUS_SUCCESS;
+}
+
+/* The CreateGuid names open o (a reference, dropped here). */
+static NTSTATUS replay_found(struct smb2_req *req, const struct wire_create_req *q, struct open *o,
+			     bool *answered)
+{
+	NTSTATUS st = STATUS_SUCCESS;
+	if (!(req->hdr.flags & SMB2_FLAGS_REPLAY_OPERATION) || o->session != req->session || o->detached) {
+		/* not a replay, or of another session's (or a detached)
+		 * open: the CreateGuid is in use */
+		st = STATUS_DUPLICATE_OBJECTID;
+		metrics_add(&metrics.create_replays_refused, 1);
+	} else if (atomic_load(&o->replay_eligible)) {
+		st = replay_answer(req, q, o);
+		*answered = st == STATUS_SUCCESS;
+		metrics_add(&metrics.create_replays_answered, 1);
+	}
+	/* else: the open was used since; the replay is a new CREATE (replay6) */
+	open_put(o);
+	return st;
+}
+
+NTSTATUS create_replay_begin(struct smb2_req *req, const struct wire_create_req *q, const struct durable_req *d,
+			     struct create_replay *rp, bool *answered)
+{
+	*answered = false;
+	rp->reserved = false;
+	struct smb_client *cl = req->sc->client;
+	if (!d->dh2q || !cl || req->sc->dialect < SMB2_DIALECT_300)
+		return STATUS_SUCCESS;
+	memcpy(rp->client_guid, cl->guid, 16);
+	memcpy(rp->create_guid, d->q2.create_guid, 16);
+	struct open *o = NULL;
+	switch (replay_reserve(rp->client_guid, rp->create_guid, &o)) {
+	case REPLAY_NEW:
+		rp->reserved = true;
+		return STATUS_SUCCESS;
+	case REPLAY_PENDING:
+		/* the first CREATE still runs: the client asks again */
+		metrics_add(&metrics.create_replays_pending, 1);
+		return STATUS_FILE_NOT_AVAILABLE;
+	case REPLAY_FOUND:
+		return replay_found(req, q, o, answered);
+	case REPLAY_NOMEM:
+		break;
+	}
+	return STATUS_INSUFFICIENT_RESOURCES;
+}
+
+void create_replay_end(struct create_replay *rp, struct open *o)
+{
+	if (!rp->reserved)
+		return;
+	rp->reserved = false;
+	if (o && o->file) {
+		atomic_store(&o->replay_eligible, true);
+		replay_complete(rp->client_guid, rp->create_guid, o);
+	} else {
+		replay_abandon(rp->client_guid, rp->create_guid);
+	}
+}
