@@ -1,4 +1,5 @@
-/* smb3ctl status | reload: one line to the server's control socket, print
+/* smb3ctl status | reload | kill-client | kill-session | close-share: one
+ * line to the server's control socket, print
  * the answer.  The socket is the one the configuration names -- never
  * another: a configuration with errors is an error (exit 1), and the
  * default socket is used only when no -c was given and the default
@@ -35,12 +36,21 @@ static char *socket_path(const char *config_path, bool explicit_config)
 int ctl_control_main(int argc, char **argv, const char *config_path, bool explicit_config)
 {
 	const char *cmd = argv[0];
-	const char *request = cmd;
+	char request[512];
+	bool one_arg = !strcmp(cmd, "kill-client") || !strcmp(cmd, "kill-session") || !strcmp(cmd, "close-share");
 	if (argc == 2 && !strcmp(cmd, "status") && !strcmp(argv[1], "--json")) {
-		request = "status json";
+		snprintf(request, sizeof(request), "status json");
+	} else if (one_arg && argc == 2 && argv[1][0] && strlen(argv[1]) < 256 && !strpbrk(argv[1], "\r\n")) {
+		snprintf(request, sizeof(request), "%s %s", cmd, argv[1]);
+	} else if (one_arg) {
+		fprintf(stderr, "smb3ctl %s: needs one argument (%s)\n", cmd,
+			!strcmp(cmd, "kill-client") ? "an address" : !strcmp(cmd, "kill-session") ? "a session id" : "a share");
+		return 2;
 	} else if (argc != 1) {
 		fprintf(stderr, "smb3ctl %s: unexpected argument '%s'\n", cmd, argv[1]);
 		return 2;
+	} else {
+		snprintf(request, sizeof(request), "%s", cmd);
 	}
 	char *path = socket_path(config_path, explicit_config);
 	if (!path)

@@ -1,7 +1,7 @@
 /* smb3ctl: the administration tool of smb3d.
  *   smb3ctl [-c FILE] config check [FILE]
  *   smb3ctl [-c FILE] user add|del|passwd|list ...
- *   smb3ctl status [--json] | reload
+ *   smb3ctl status [--json] | reload | kill-client ADDR | kill-session ID | close-share NAME
  * Exit codes: 0 success, 1 failure, 2 usage error or not implemented. */
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +32,9 @@ static void usage(FILE *out)
 	      "  user enable NAME      allow the user's logons again\n"
 	      "  user disable NAME     refuse the user's logons (the D flag; no reload needed)\n"
 	      "  status [--json]       show the running server's sessions, trees, open files and locks\n"
+	      "  kill-client ADDRESS   end the connections from this IP (or IP:PORT)\n"
+	      "  kill-session ID       end the connections of this session (an id smb3ctl status shows)\n"
+	      "  close-share NAME      end the connections that use this share\n"
 	      "  reload                make the running server reload its configuration and users (exit 0 if accepted)\n",
 	      out);
 }
@@ -104,7 +107,8 @@ int main(int argc, char **argv)
 		conf_free(c);
 		return rc;
 	}
-	if (!strcmp(cmd, "status") || !strcmp(cmd, "reload"))
+	if (!strcmp(cmd, "status") || !strcmp(cmd, "reload") || !strcmp(cmd, "kill-client") ||
+	    !strcmp(cmd, "kill-session") || !strcmp(cmd, "close-share"))
 		return ctl_control_main(argc - i, argv + i, config_path, explicit_config);
 	if (!strcmp(cmd, "help")) {
 		if (i + 1 < argc) {

@@ -1,6 +1,7 @@
 /* Control socket: `smb3ctl status` and `smb3ctl reload`.  A plain blocking
  * thread: admin traffic is rare and must not share the data-path rings. */
 #include "admin/control.h"
+#include "admin/kill.h"
 #include "admin/status.h"
 
 #include <errno.h>
@@ -32,7 +33,7 @@ static void serve(int fd)
 {
 	struct ucred cr;
 	socklen_t cl = sizeof(cr);
-	char line[64] = { 0 };
+	char line[512] = { 0 };
 	FILE *f = fdopen(fd, "r+");
 	if (!f) {
 		close(fd);
@@ -71,6 +72,11 @@ static void serve(int fd)
 			fwrite(text, 1, len, f);
 		}
 		free(text);
+	} else if (!strncmp(line, "kill-client ", 12) || !strncmp(line, "kill-session ", 13) ||
+		   !strncmp(line, "close-share ", 12)) {
+		char *sp = strchr(line, ' ');
+		*sp = '\0';
+		admin_kill(line, sp + 1, f);
 	} else if (strcmp(line, "reload") == 0) {
 		/* The answer says whether the server took the file: the first
 		 * line starts with "error:" when it did not. */

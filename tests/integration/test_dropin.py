@@ -998,6 +998,44 @@ class OneInstance(h.ServerTestCase):
         finally:
             c.close()
 
+    def test_kill_client_session_share(self):
+        """kill-session, close-share and kill-client end the chosen connections;
+        a choice that matches nothing is an error."""
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+        import smb2raw as R
+
+        def gone(c, s):
+            try:
+                R.echo(c, s)
+            except Exception:
+                return True
+            return False
+
+        for args in (lambda s: ("kill-session", "0x%016x" % s.id), lambda s: ("close-share", "share"),
+                     lambda s: ("kill-client", "127.0.0.1")):
+            c, s = R.connect_session("127.0.0.1", self.server.port, U1, P1)
+            other, os_ = R.connect_session("127.0.0.1", self.server.port, U2, P2, share="IPC$")
+            try:
+                a = args(s)
+                rc, out, err = smb3ctl(self.server.conf, *a)
+                self.assertEqual(rc, 0, err)
+                self.assertRegex(out, r"[1-9]\d* connection\(s\) ended")
+                deadline = time.time() + 5
+                while not gone(c, s) and time.time() < deadline:
+                    time.sleep(0.05)
+                self.assertTrue(gone(c, s), a)
+                if a[0] != "kill-client":  # the other user's connection stays
+                    self.assertFalse(gone(other, os_), a)
+            finally:
+                c.close()
+                other.close()
+        for a in (("kill-client", "10.9.9.9"), ("kill-session", "0x1234"), ("close-share", "nosuch")):
+            rc, out, err = smb3ctl(self.server.conf, *a)
+            self.assertEqual(rc, 1, out + err)
+        rc, out, err = smb3ctl(self.server.conf, "kill-session")
+        self.assertEqual(rc, 2)
+        self.assertServerAlive()
+
     def test_smb3ctl_extra_arguments_are_errors(self):
         for args in (("status", "bogus"), ("reload", "now"), ("user", "list", "x")):
             rc, out, err = smb3ctl(self.server.conf, *args)
