@@ -342,13 +342,11 @@ class FileIdDispatch(h.ServerTestCase):
                          ["STATUS_SUCCESS"] * 4 + ["STATUS_FILE_CLOSED"])
         self.assertEqual(struct.unpack_from("<Q", rs[2].body, 16)[0], len(b"related"))  # EndOfFile
 
-    def test_lease_break_ack_refused(self):
-        # smb3d grants no leases yet (Samba, which does, answers an unknown
-        # LeaseKey OBJECT_NAME_NOT_FOUND)
-        if self.server.kind != "smb3d":
-            self.skipTest("smb3d grants no leases yet")
+    def test_lease_break_ack_unknown_key(self):
+        # a lease acknowledgment has a LeaseKey, no FileId: one that names
+        # no lease is OBJECT_NAME_NOT_FOUND ([MS-SMB2] 3.3.5.22.2), as Samba
         body = struct.pack("<HHI16sIQ", 36, 0, 0, b"k" * 16, 0, 0)
-        self.assertEqual(self.call(hc.OPBRK, body), "STATUS_INVALID_PARAMETER")
+        self.assertEqual(self.call(hc.OPBRK, body), "STATUS_OBJECT_NAME_NOT_FOUND")
 
 
 if __name__ == "__main__":
