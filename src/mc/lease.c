@@ -138,8 +138,21 @@ bool lease_stat_access(uint32_t access)
 /* What of `want` lease l may hold next to the other opens of its file
  * ([MS-FSA] 2.1.5.17: write caching only alone, handle caching not next
  * to an oplock).  Under f->lock. */
+/* [MS-FSA] 2.1.5.17: no caching on a stream with byte-range locks
+ * (smbtorture smb2.lease.lease-epoch), except those of a leased open,
+ * taken under its caching (smb2.lease.lock2, lock3).  Under f->lock. */
+static bool locked_by_uncached(const struct file *f)
+{
+	for (unsigned i = 0; i < f->n_locks; i++)
+		if (!f->locks[i].owner || !f->locks[i].owner->lease)
+			return true;
+	return false;
+}
+
 static uint32_t grantable(const struct lease *l, const struct open *o, uint32_t want)
 {
+	if (locked_by_uncached(l->file))
+		return 0;
 	for (const struct open *e = l->file->opens; e; e = e->file_next) {
 		if (e == o || e->lease == l)
 			continue;
