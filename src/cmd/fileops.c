@@ -1,6 +1,7 @@
 /* Helpers shared by the file-service handlers (see fileops.h). */
 #include "cmd/fileops.h"
 #include "cmd/share_policy.h"
+#include "mc/lease.h"
 #include "mc/oplock.h"
 #include "cmd/change_notify.h"
 #include "state/brl.h"
@@ -124,8 +125,14 @@ static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 		f->delete_pending = false; /* the next open sees the result */
 	}
 	pthread_mutex_unlock(&f->lock);
-	if (now_pending)
+	if (now_pending) {
 		notify_delete_pending(f);
+		lease_break_handles(NULL, o, false); /* the delete is pending now (smb2.lease.initial_delete_*) */
+	}
+	uint8_t key[16], parent[16];
+	bool has_parent = false;
+	if (remove)
+		(void)lease_keys_of(o, key, parent, &has_parent); /* before the open leaves its lease */
 	oplock_open_closed(o);
 	if (remove) {
 		int r = remove_path(o);
@@ -133,6 +140,8 @@ static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 			log_debug("delete on close of %s: %s", o->path, strerror(-r));
 		else if (post)
 			post->flags = 0, post->attrs = 0; /* gone */
+		if (r == 0)
+			lease_break_dir(o->ident, open_root_fd(o), has_parent ? parent : NULL, o->path);
 	}
 }
 

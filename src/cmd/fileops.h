@@ -88,6 +88,18 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
 			     bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
 			     const struct lease *self);
 
+/* Lease breaks besides a CREATE's (cmd/lease_break.c).  A delete or a
+ * rename through o: the handle caching of the file's other leases goes
+ * (`wait`: the request waits for the acks, going async; req may be NULL
+ * without wait).  A change of what the parent directory of `path` lists,
+ * through o (NULL: none): the directory's leases break to none, but the
+ * one o's lease names as its parent. */
+void lease_break_handles(struct smb2_req *req, struct open *o, bool wait);
+struct vfs_ident;
+void lease_break_parent(const struct vfs_ident *id, int root, const struct open *o, const char *path);
+/* The same with the ParentLeaseKey given (NULL: none spared). */
+void lease_break_dir(const struct vfs_ident *id, int root, const uint8_t *spare_key, const char *path);
+
 /* MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.1.2.1: does a new open with (access,
  * share) conflict with the existing open e?  Only the data rights (read,
  * write, append, execute, delete) take part. */

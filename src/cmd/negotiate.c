@@ -163,6 +163,8 @@ static uint32_t server_capabilities(const struct smb_conn *sc, uint16_t dialect)
 	if (dialect >= SMB2_DIALECT_210 && sc->conf->smb2_leases)
 		caps |= SMB2_GLOBAL_CAP_LEASING; /* "smb2 leases" */
 	if (dialect >= SMB2_DIALECT_300) {
+		if (sc->conf->smb2_leases && sc->conf->dir_leases)
+			caps |= SMB2_GLOBAL_CAP_DIRECTORY_LEASING; /* "smb3 directory leases" */
 		if (sc->conf->multi_channel)
 			caps |= SMB2_GLOBAL_CAP_MULTI_CHANNEL;
 		if (dialect < SMB2_DIALECT_311 && sc->cipher)

@@ -2,6 +2,7 @@
  * hard links, delete disposition, position/mode, EAs and (accepted but not
  * mapped) security descriptors.  Per-class semantics follow [MS-FSA]
  * 2.1.5.14. */
+#include "mc/lease.h"
 #include "mc/oplock.h"
 #include "cmd/change_notify.h"
 #include "cmd/alloc.h"
@@ -317,8 +318,10 @@ static NTSTATUS set_delete(struct smb2_req *req, struct open *o, bool del, bool 
 	pthread_mutex_lock(&o->file->lock);
 	o->file->delete_pending = del;
 	pthread_mutex_unlock(&o->file->lock);
-	if (del)
+	if (del) {
 		notify_delete_pending(o->file); /* pending notifies end with DELETE_PENDING */
+		lease_break_handles(req, o, false); /* [MS-FSA] 2.1.5.14.3 (smb2.lease.unlink) */
+	}
 	return STATUS_SUCCESS;
 }
 
@@ -588,9 +591,18 @@ static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct f
 		bool same = exists && tst.stx_ino == a.ino &&
 			    (((uint64_t)tst.stx_dev_major << 32) | tst.stx_dev_minor) == a.dev;
 		bool nothing;
+		/* the handle caching of the file's other leases goes first,
+		 * and the rename waits for it (smb2.lease.rename_wait) */
+		lease_break_handles(req, o, true);
 		st = rename_check_target(req, o, ri, &target, exists, same, &tst, &nothing);
+		char *old = st == STATUS_SUCCESS && !nothing ? strdup(o->path) : NULL;
 		if (st == STATUS_SUCCESS && !nothing)
 			st = rename_on_disk(req, o, target, exists, same);
+		if (st == STATUS_SUCCESS && old) {
+			lease_break_parent(ident_of(req), req->tree->root_fd, o, old);
+			lease_break_parent(ident_of(req), req->tree->root_fd, o, target);
+		}
+		free(old);
 	}
 	free(target);
 	return st;
@@ -651,6 +663,8 @@ static NTSTATUS set_link(struct smb2_req *req, struct open *o, const uint8_t *b,
 	}
 	r = vfs_linkat(id, req->tree->root_fd, o->path, req->tree->root_fd, target);
 	st = r == -EEXIST ? STATUS_OBJECT_NAME_COLLISION : r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
+	if (st == STATUS_SUCCESS)
+		lease_break_parent(id, req->tree->root_fd, o, target);
 out:
 	free(target);
 	return st;
@@ -731,7 +745,14 @@ static NTSTATUS set_file(struct smb2_req *req, struct open *o, const struct wire
 	 * class itself is looked at (what Windows answers). */
 	if ((!c || c->changes) && req->tree->read_only)
 		return STATUS_ACCESS_DENIED;
-	return c ? c->fn(req, o, q->buf, q->buf_len) : STATUS_INVALID_INFO_CLASS;
+	if (!c)
+		return STATUS_INVALID_INFO_CLASS;
+	NTSTATUS st = c->fn(req, o, q->buf, q->buf_len);
+	/* what a listing of the parent shows changed: its leases break */
+	if (st == STATUS_SUCCESS && (c->cls == FileBasicInformation || c->cls == FileEndOfFileInformation ||
+				     c->cls == FileAllocationInformation))
+		lease_break_parent(ident_of(req), req->tree->root_fd, o, o->path);
+	return st;
 }
 
 static NTSTATUS set_security(struct smb2_req *req, struct open *o, const struct wire_set_info_req *q)

@@ -546,6 +546,7 @@ static void set_defaults(struct conf *c, struct pstate *st)
 	c->smb_encrypt = CONF_OFF;
 	c->multi_channel = true;
 	c->smb2_leases = true;
+	c->dir_leases = true;
 	c->use_sendfile = false; /* measured: the copy path with pooled buffers is faster (docs/BENCHMARKS.md) */
 	c->ring_entries = 1024;
 	c->fixed_buffers = true;

@@ -114,6 +114,7 @@ struct conf {
 	                               "mandatory" = required, "if_required" = desired */
 	bool multi_channel;         /* "server multi channel support", default yes */
 	bool smb2_leases;           /* "smb2 leases", default yes: SMB2_GLOBAL_CAP_LEASING (2.1 and later) */
+	bool dir_leases;            /* "smb3 directory leases", default yes: SMB2_GLOBAL_CAP_DIRECTORY_LEASING (3.x, with smb2 leases) */
 	char *passdb_path;          /* from "passdb backend = smbpasswd:PATH"; default /etc/smb3d/smbpasswd */
 	int map_to_guest;           /* "Never" (default) / "Bad User" / "Bad Password" */
 	char *guest_account;        /* default "nobody" */

@@ -200,6 +200,7 @@ static void dump_global_network(const struct conf *c, FILE *out)
 	fprintf(out, "\tsmb encrypt = %s\n", encrypt_name(c->smb_encrypt));
 	fprintf(out, "\tserver multi channel support = %s\n", yes_no(c->multi_channel));
 	fprintf(out, "\tsmb2 leases = %s\n", yes_no(c->smb2_leases));
+	fprintf(out, "\tsmb3 directory leases = %s\n", yes_no(c->dir_leases));
 	fprintf(out, "\tpassdb backend = smbpasswd:%s\n", c->passdb_path);
 	fprintf(out, "\tmap to guest = %s\n", map_to_guest_name(c->map_to_guest));
 	fprintf(out, "\tguest account = %s\n", c->guest_account);

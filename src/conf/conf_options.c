@@ -685,6 +685,7 @@ static const struct opt options[] = {
 	{ "server smb encrypt", SHARE, K_FN, 0, 0, 0, set_encrypt },
 	{ "server multi channel support", GLOBAL, K_BOOL, G(multi_channel), 0, 0, NULL },
 	{ "smb2 leases", GLOBAL, K_BOOL, G(smb2_leases), 0, 0, NULL },
+	{ "smb3 directory leases", GLOBAL, K_BOOL, G(dir_leases), 0, 0, NULL },
 	{ "passdb backend", GLOBAL, K_FN, 0, 0, 0, set_passdb },
 	{ "map to guest", GLOBAL, K_FN, 0, 0, 0, set_map_to_guest },
 	{ "guest account", GLOBAL, K_STR, G(guest_account), 1, 256, NULL },

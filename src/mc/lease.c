@@ -35,6 +35,7 @@ struct lease {
 /* ClientGUID + LeaseKey -> lease (3.3.1.4 LeaseTable, one per client; one
  * table here, the GUID part of the key).  Order: leases_lock -> file->lock. */
 static pthread_mutex_t leases_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_uint dir_leases; /* leases on directories: 0 spares the parent look-ups */
 static struct lease *buckets[LEASE_BUCKETS];
 
 static unsigned bucket_of(const uint8_t guid[16], const uint8_t key[16])
@@ -71,6 +72,8 @@ void lease_put(struct lease *l)
 	BUG_ON(old <= 0);
 	if (old == 1) {
 		BUG_ON(l->in_table); /* the table holds a reference */
+		if (l->file->is_dir)
+			atomic_fetch_sub(&dir_leases, 1);
 		file_put(l->file);
 		free(l);
 	}
@@ -79,6 +82,35 @@ void lease_put(struct lease *l)
 bool lease_is_for(const struct lease *l, const struct file *f)
 {
 	return l->file == f;
+}
+
+bool lease_dirs_leased(void)
+{
+	return atomic_load(&dir_leases) != 0;
+}
+
+bool lease_has_key(const struct lease *l, const uint8_t *key)
+{
+	return key && !memcmp(l->key, key, 16); /* never changes */
+}
+
+bool lease_keys_of(const struct open *o, uint8_t key[16], uint8_t parent[16], bool *has_parent)
+{
+	bool has = false;
+	*has_parent = false;
+	if (!o || !o->file)
+		return false;
+	pthread_mutex_lock(&o->file->lock); /* o->lease is cleared under it at close */
+	if (o->lease) {
+		has = true;
+		memcpy(key, o->lease->key, 16);
+		if (o->lease->has_parent) {
+			memcpy(parent, o->lease->parent_key, 16);
+			*has_parent = true;
+		}
+	}
+	pthread_mutex_unlock(&o->file->lock);
+	return has;
 }
 
 bool lease_is_for_inode(const struct lease *l, dev_t dev, ino_t ino)
@@ -99,9 +131,9 @@ uint32_t lease_state_of(const struct open *o)
 
 bool lease_key_matches(const struct open *o, const uint8_t key[16])
 {
-	/* o->lease is set once, before the open is returned to the client,
-	 * and the key of a lease never changes */
-	return o->lease && !memcmp(o->lease->key, key, 16);
+	uint8_t k[16], p[16];
+	bool hp;
+	return lease_keys_of(o, k, p, &hp) && !memcmp(k, key, 16);
 }
 
 uint32_t lease_state_locked(const struct open *e)
@@ -182,6 +214,8 @@ static struct lease *lease_new(const uint8_t guid[16], const struct wire_ctx_lea
 		l->has_parent = true;
 	}
 	l->epoch = rq->epoch;
+	if (f->is_dir)
+		atomic_fetch_add(&dir_leases, 1);
 	atomic_fetch_add(&f->refs, 1);
 	l->file = f;
 	l->in_table = true;

@@ -42,6 +42,13 @@ void lease_put(struct lease *l);
 /* Is l the lease of file f?  (l->file never changes: no lock.) */
 bool lease_is_for(const struct lease *l, const struct file *f);
 bool lease_is_for_inode(const struct lease *l, dev_t dev, ino_t ino);
+/* Is l's key `key` (NULL: no)? */
+bool lease_has_key(const struct lease *l, const uint8_t *key);
+/* Copies of the key of o's lease and of the ParentLeaseKey it came with
+ * (v2, *has_parent); false when o holds no lease.  Takes o->file->lock. */
+bool lease_keys_of(const struct open *o, uint8_t key[16], uint8_t parent[16], bool *has_parent);
+/* Does any directory hold a lease now (cheap; a hint)? */
+bool lease_dirs_leased(void);
 
 /* For the durable handles: the R/H/W bits the open's lease holds now
  * (SMB2_LEASE_*_CACHING; the pre-break state while a break is not yet

@@ -306,19 +306,10 @@ static bool start_breaks(struct file *f, uint32_t access, uint32_t share, bool o
 	return wait;
 }
 
-bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, uint32_t share, bool overwrite,
-			bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share), unsigned timeout_s,
-			const struct lease *self)
+/* Arm w on file f (f->lock held, released here) and start its timer: an
+ * ack or a close that comes after the unlock finds the waiter. */
+static void arm_unlock(struct oplock_wait *w, struct file *f, unsigned timeout_s)
 {
-	if (f->is_dir || (is_stat_open(access) && !overwrite))
-		return false;
-	pthread_mutex_lock(&f->lock);
-	if (!start_breaks(f, access, share, overwrite, conflicts, self)) {
-		pthread_mutex_unlock(&f->lock);
-		return false;
-	}
-	/* Armed before f->lock is released: an ack or a close that comes
-	 * after the unlock finds the waiter. */
 	w->file = f;
 	w->armed = true;
 	w->timed_out = false;
@@ -335,6 +326,36 @@ bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, 
 		log_warn("no timer for an oplock break, not waiting");
 		waiter_timeout(w);
 	}
+}
+
+bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, uint32_t share, bool overwrite,
+			bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share), unsigned timeout_s,
+			const struct lease *self)
+{
+	/* directories: no oplocks, but directory leases */
+	if ((is_stat_open(access) && !overwrite) || (f->is_dir && !lease_dirs_leased()))
+		return false;
+	pthread_mutex_lock(&f->lock);
+	if (!start_breaks(f, access, share, overwrite, conflicts, self)) {
+		pthread_mutex_unlock(&f->lock);
+		return false;
+	}
+	arm_unlock(w, f, timeout_s);
+	return true;
+}
+
+bool oplock_break_leases_start(struct oplock_wait *w, struct file *f, const uint8_t *spare_key, uint32_t keep,
+			       uint32_t delay, unsigned timeout_s)
+{
+	pthread_mutex_lock(&f->lock);
+	for (struct open *e = f->opens; e; e = e->file_next)
+		if (e->lease && !lease_has_key(e->lease, spare_key))
+			lease_break_plan(e, keep, delay);
+	if (!lease_break_commit(f) || !w) {
+		pthread_mutex_unlock(&f->lock);
+		return false;
+	}
+	arm_unlock(w, f, timeout_s);
 	return true;
 }
 

@@ -69,6 +69,13 @@ struct lease;
 bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, uint32_t share, bool overwrite,
 			bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share), unsigned timeout_s,
 			const struct lease *self);
+/* Break the leases of f but those with key `spare_key` (of any client;
+ * NULL: none is spared) to at most `keep` (a rename, a delete, a change in
+ * a leased directory: [MS-FSA] 2.1.4.12).  With w, like
+ * oplock_break_start: true when w is armed and the caller waits (a bit of
+ * `delay` goes); without, nobody waits.  On a worker, without f->lock. */
+bool oplock_break_leases_start(struct oplock_wait *w, struct file *f, const uint8_t *spare_key, uint32_t keep,
+			       uint32_t delay, unsigned timeout_s);
 /* After the wake, on the same worker: cancel the timer; when the break
  * timed out, its holders lose their oplock (MS-SMB2 3.3.6.2). */
 void oplock_wait_done(struct oplock_wait *w);

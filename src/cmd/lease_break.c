@@ -1,0 +1,87 @@
+/* Lease breaks caused by something other than a conflicting CREATE
+ * ([MS-FSA] 2.1.4.12 for SET_INFO and CLOSE, [MS-SMB2] 3.3.4.7):
+ * - a delete (delete-on-close, a disposition) or a rename takes the handle
+ *   caching of the file's other leases; a rename waits for their acks;
+ * - a change of what a directory lists (a name created, removed, renamed
+ *   in or out, linked; the size, times or attributes of a child) breaks
+ *   the directory's leases to none, except the one the actor names as its
+ *   ParentLeaseKey (3.1.1 directory leases).
+ * mc/oplock.c and mc/lease.c decide which leases and send the breaks; the
+ * waiting (async, parked coroutine) is the request's, as in oplock_wait.c. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "cmd/fileops.h"
+#include "mc/lease.h"
+#include "mc/oplock.h"
+#include "proto/pipeline.h"
+#include "util/log.h"
+#include "vfs/vfs.h"
+
+static void wake_req(void *arg)
+{
+	req_wake(arg);
+}
+
+void lease_break_handles(struct smb2_req *req, struct open *o, bool wait)
+{
+	if (!o || !o->file)
+		return;
+	uint8_t key[16], parent[16];
+	bool has_parent;
+	bool leased = lease_keys_of(o, key, parent, &has_parent);
+	unsigned timeout = req ? (unsigned)req_conf(req)->oplock_break_timeout : 35;
+	for (int round = 0; round < 4; round++) {
+		struct oplock_wait w = { .wake = wake_req, .arg = req };
+		if (!oplock_break_leases_start(wait && req ? &w : NULL, o->file, leased ? key : NULL,
+					       ~(uint32_t)LEASE_H, LEASE_H, timeout))
+			return;
+		if (req_go_async(req) != STATUS_SUCCESS)
+			log_debug("message %llu waits for a lease break inside a compound",
+				  (unsigned long long)req->hdr.message_id);
+		req_wait(req); /* exactly one wake: whoever disarmed w */
+		oplock_wait_done(&w);
+	}
+}
+
+/* The parent directory of share-relative `path` ("" for the root's
+ * children); NULL for the root itself or when out of memory. */
+static char *parent_of(const char *path)
+{
+	if (!path[0])
+		return NULL;
+	const char *s = strrchr(path, '/');
+	return s ? strndup(path, (size_t)(s - path)) : strdup("");
+}
+
+void lease_break_parent(const struct vfs_ident *id, int root, const struct open *o, const char *path)
+{
+	if (!lease_dirs_leased())
+		return;
+	uint8_t key[16], parent[16];
+	bool has_parent = false;
+	(void)lease_keys_of(o, key, parent, &has_parent);
+	lease_break_dir(id, root, has_parent ? parent : NULL, path);
+}
+
+void lease_break_dir(const struct vfs_ident *id, int root, const uint8_t *spare_key, const char *path)
+{
+	if (!lease_dirs_leased() || !path)
+		return;
+	char *pp = parent_of(path);
+	if (!pp)
+		return;
+	struct statx st;
+	int r = vfs_statx(id, root, pp[0] ? pp : ".", 0, STATX_BASIC_STATS, &st);
+	free(pp);
+	if (r < 0)
+		return;
+	struct file *d = file_get(makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino, true);
+	if (!d)
+		return;
+	/* 3.3.4.7 / 2.2.13.2.10: the change comes from the holder of the
+	 * directory's lease when the actor names it as its parent */
+	(void)oplock_break_leases_start(NULL, d, spare_key, 0, 0, 0);
+	file_put(d);
+}
