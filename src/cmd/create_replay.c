@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd/fileops.h"
+#include "mc/lease.h"
 #include "state/replay.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -19,24 +20,48 @@ static uint8_t replay_oplock(const struct open *o, uint8_t requested)
 						       : o->oplock_level;
 }
 
-static bool asks_for(const struct wire_create_req *q, const char *name)
+static const struct wire_create_ctx *asks_for(const struct wire_create_req *q, const char *name)
 {
 	for (unsigned i = 0; i < q->n_ctx; i++)
 		if (q->ctx[i].name_len == 4 && !memcmp(q->ctx[i].name, name, 4))
-			return true;
-	return false;
+			return &q->ctx[i];
+	return NULL;
+}
+
+/* The oplock level and lease context of the answer.  A replay must ask
+ * for what the first CREATE got: a lease of another key, or a lease where
+ * the open holds an oplock, is ACCESS_DENIED (smbtorture
+ * replay-dhv2-oplock-lease, replay-dhv2-lease3).  A lease is answered as
+ * it stands now (upgraded since, say: replay-dhv2-lease1). */
+static NTSTATUS replay_caching(const struct wire_create_req *q, struct open *o, uint8_t *level,
+			       struct wire_ctx_lease *lrsp)
+{
+	const struct wire_create_ctx *c = asks_for(q, WIRE_CTX_LEASE);
+	struct wire_ctx_lease rq;
+	memset(lrsp, 0, sizeof(*lrsp));
+	if (q->oplock_level == SMB2_OPLOCK_LEVEL_LEASE && c && wire_ctx_lease_decode(c, &rq) == 0) {
+		if (!lease_key_matches(o, rq.key) || !lease_describe(o, lrsp))
+			return STATUS_ACCESS_DENIED;
+		*level = SMB2_OPLOCK_LEVEL_LEASE;
+		return STATUS_SUCCESS;
+	}
+	pthread_mutex_lock(&o->file->lock);
+	*level = replay_oplock(o, q->oplock_level);
+	pthread_mutex_unlock(&o->file->lock);
+	return STATUS_SUCCESS;
 }
 
 /* The response of the first CREATE, as far as the replay asks for it. */
 static NTSTATUS replay_answer(struct smb2_req *req, const struct wire_create_req *q, struct open *o)
 {
+	uint8_t level;
+	struct wire_ctx_lease lrsp;
+	NTSTATUS st = replay_caching(q, o, &level, &lrsp);
 	struct fileops_attrs a;
-	NTSTATUS st = fileops_stat_open(o, &a);
+	if (st == STATUS_SUCCESS)
+		st = fileops_stat_open(o, &a);
 	if (st != STATUS_SUCCESS)
 		return st;
-	pthread_mutex_lock(&o->file->lock);
-	uint8_t level = replay_oplock(o, q->oplock_level);
-	pthread_mutex_unlock(&o->file->lock);
 	struct wire_create_rsp rsp = {
 		.oplock_level = level,
 		.create_action = o->create_action,
@@ -45,16 +70,19 @@ static NTSTATUS replay_answer(struct smb2_req *req, const struct wire_create_req
 		.attrs = a.attrs,
 		.fid = { o->persistent_id, o->volatile_id },
 	};
-	struct wire_create_rsp_ctx ctx[3];
+	struct wire_create_rsp_ctx ctx[4];
 	unsigned n = 0;
 	if (asks_for(q, WIRE_CTX_MAXIMAL_ACCESS))
 		wire_ctx_mxac_rsp(&ctx[n++], STATUS_SUCCESS, o->access);
 	if (asks_for(q, WIRE_CTX_QUERY_ON_DISK_ID))
 		wire_ctx_qfid_rsp(&ctx[n++], a.ino, a.dev);
-	/* durable only as far as the replay's oplock would have allowed */
-	if (o->durable == 2 && level == SMB2_OPLOCK_LEVEL_BATCH)
+	if (lrsp.version)
+		wire_ctx_lease_rsp(&ctx[n++], &lrsp);
+	/* durable only as far as the replay's oplock or lease would have allowed */
+	if (o->durable == 2 && (level == SMB2_OPLOCK_LEVEL_BATCH ||
+				(lrsp.version && (lrsp.state & SMB2_LEASE_HANDLE_CACHING))))
 		wire_ctx_dh2q_rsp(&ctx[n++], o->durable_timeout_ms, 0);
-	if (req_out_reserve(req, 88 + 3 * 80) < 0 || wire_create_encode_rsp(&req->out, &rsp, ctx, n) < 0)
+	if (req_out_reserve(req, 88 + 4 * 80) < 0 || wire_create_encode_rsp(&req->out, &rsp, ctx, n) < 0)
 		return STATUS_INSUFFICIENT_RESOURCES;
 	req->file_id_persistent = o->persistent_id;
 	req->file_id_volatile = o->volatile_id;

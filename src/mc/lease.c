@@ -263,6 +263,18 @@ static void fill_rsp(const struct lease *l, struct wire_ctx_lease *rsp)
 	}
 }
 
+bool lease_describe(const struct open *o, struct wire_ctx_lease *rsp)
+{
+	memset(rsp, 0, sizeof(*rsp));
+	struct file *f = o->file;
+	if (!f || !o->lease)
+		return false;
+	pthread_mutex_lock(&f->lock);
+	fill_rsp(o->lease, rsp);
+	pthread_mutex_unlock(&f->lock);
+	return true;
+}
+
 NTSTATUS lease_grant(struct open *o, const uint8_t guid[16], const struct wire_ctx_lease *rq, bool dir_ok,
 		     struct wire_ctx_lease *rsp)
 {

@@ -54,6 +54,10 @@ bool lease_dirs_leased(void);
  * (SMB2_LEASE_*_CACHING; the pre-break state while a break is not yet
  * acknowledged), 0 when the open has no lease.  Takes o->file->lock. */
 uint32_t lease_state_of(const struct open *o);
+/* The response context of the open's lease as it stands (a replayed
+ * CREATE, cmd/create_replay.c); false when the open has no lease.  Takes
+ * o->file->lock. */
+bool lease_describe(const struct open *o, struct wire_ctx_lease *rsp);
 /* Does the open hold a lease with this key (a DHnC/DH2C reconnect must
  * name the same key, MS-SMB2 3.3.5.9.7/.12)? */
 bool lease_key_matches(const struct open *o, const uint8_t key[16]);
