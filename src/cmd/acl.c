@@ -101,18 +101,58 @@ static int samba_ntacl_load(int fd, uint8_t *b, struct acl_stored *out)
 	return 0;
 }
 
-static int ntacl_put(int fd, const void *buf, size_t len)
+
+static int xattr_put(int fd, const char *name, const void *buf, size_t len)
 {
-	int r = vfs_fsetxattr(NULL, fd, ntacl_name(), buf, len, 0);
+	int r = vfs_fsetxattr(NULL, fd, name, buf, len, 0);
 	if (r == -EBADF) {
-		struct proc_xattr x = { fd, ntacl_name(), (void *)buf, len, true };
+		struct proc_xattr x = { fd, name, (void *)buf, len, true };
 		r = (int)vfs_call(NULL, proc_xattr_fn, &x);
 	}
 	return r;
 }
 
-/* Store a descriptor already validated (or built by us). */
-static int store_sd(int fd, const struct wire_sd *sd)
+struct proc_rm {
+	int fd;
+	const char *name;
+};
+
+static long proc_rm_fn(void *arg)
+{
+	struct proc_rm *x = arg;
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", x->fd);
+	return removexattr(p, x->name) < 0 ? -errno : 0;
+}
+
+/* "vfs objects = acl_xattr" (as root): the descriptor in Samba's
+ * security.NTACL (version 1, which Samba reads as it is), and smb3d's own
+ * copy removed so the two never disagree.  -errno. */
+static int store_samba(int fd, const uint8_t *sd, size_t len)
+{
+	uint8_t *b = malloc(NTACL_MAX);
+	if (!b)
+		return -ENOMEM;
+	size_t n = wire_samba_ntacl_encode_v1(sd, len, b, NTACL_MAX);
+	int r = n ? xattr_put(fd, SAMBA_NTACL_XATTR, b, n) : -E2BIG;
+	free(b);
+	if (r == 0) {
+		struct proc_rm x = { fd, ntacl_name() };
+		long rr = vfs_call(NULL, proc_rm_fn, &x);
+		if (rr < 0 && rr != -ENODATA)
+			log_warn("removing smb3d's NT ACL copy: %s", strerror((int)-rr));
+	}
+	return r;
+}
+
+static int ntacl_put(int fd, const void *buf, size_t len)
+{
+	return xattr_put(fd, ntacl_name(), buf, len);
+}
+
+/* Store a descriptor already validated (or built by us); `samba`: in
+ * Samba's format (store_samba). */
+static int store_sd(int fd, const struct wire_sd *sd, bool samba)
 {
 	size_t need = wire_sd_encode(sd, NULL, 0);
 	if (need > NTACL_MAX - NTACL_HDR)
@@ -122,7 +162,7 @@ static int store_sd(int fd, const struct wire_sd *sd)
 		return -ENOMEM;
 	b[0] = NTACL_VERSION;
 	wire_sd_encode(sd, b + NTACL_HDR, need);
-	int r = ntacl_put(fd, b, NTACL_HDR + need);
+	int r = samba && geteuid() == 0 ? store_samba(fd, b + NTACL_HDR, need) : ntacl_put(fd, b, NTACL_HDR + need);
 	free(b);
 	return r;
 }
@@ -363,7 +403,7 @@ int acl_inherit(const struct token *s, const struct acl_stored *psd, bool is_dir
 			.group = group, .group_len = glen,
 			.dacl = acl, .dacl_len = n,
 		};
-		r = store_sd(fd, &sd);
+		r = store_sd(fd, &sd, s->samba_acls);
 	}
 	free(acl);
 	return r;
@@ -491,7 +531,7 @@ NTSTATUS acl_set(const struct token *s, int fd, uint32_t secinfo, const uint8_t 
 		m.sacl_len = nsd.sacl_len;
 		m.control = (m.control & ~SE_SACL_BITS) | (nsd.control & SE_SACL_BITS);
 	}
-	r = store_sd(fd, &m);
+	r = store_sd(fd, &m, s->samba_acls);
 	st = r == -E2BIG || r == -ENOSPC ? STATUS_INSUFFICIENT_RESOURCES : r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
 out:
 	free(mapped);

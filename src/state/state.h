@@ -119,6 +119,7 @@ struct token {
 	gid_t *groups;              /* malloc'd, n_groups entries */
 	int n_groups;
 	bool authenticated;         /* neither guest nor anonymous: "Authenticated Users" */
+	bool samba_acls;            /* the share's "vfs objects = acl_xattr": ACLs stored in security.NTACL */
 	struct vfs_ident *ident;    /* reference (vfs_ident_get) */
 };
 

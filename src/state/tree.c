@@ -46,6 +46,7 @@ struct tree *tree_new(struct session *s, const struct conf_share *share, int roo
 	 * guesses the new TreeId never finds a tree without one */
 	if ((tok ? token_copy(&t->tok, tok) : token_of_session(&t->tok, s)) < 0)
 		goto fail;
+	t->tok.samba_acls = share->acl_xattr;
 	t->share = c;
 	t->session = s;
 	t->root_fd = root_fd;

@@ -77,3 +77,25 @@ int wire_samba_ntacl_sd(const uint8_t *buf, size_t len, uint8_t *out, size_t cap
 		return -1;
 	return rebase(buf, len, rd_pos(&r), out, cap, out_len);
 }
+
+#define NTACL_V1_HEADER 8 /* version, union level, referent of the descriptor */
+
+size_t wire_samba_ntacl_encode_v1(const uint8_t *sd, size_t sd_len, uint8_t *out, size_t cap)
+{
+	if (sd_len < 20 || sd_len > UINT32_MAX - NTACL_V1_HEADER || cap < NTACL_V1_HEADER + sd_len)
+		return 0;
+	put_le16(out, 1);
+	put_le16(out + 2, 1);
+	put_le32(out + 4, 0x00020000u); /* NDR's first referent id */
+	memcpy(out + NTACL_V1_HEADER, sd, sd_len);
+	/* NDR's relative base is the start of the value: offsets move by the header */
+	for (size_t f = 4; f < 20; f += 4) {
+		uint32_t off = get_le32(sd + f);
+		if (off == 0)
+			continue;
+		if (off >= sd_len)
+			return 0;
+		put_le32(out + NTACL_V1_HEADER + f, off + NTACL_V1_HEADER);
+	}
+	return NTACL_V1_HEADER + sd_len;
+}

@@ -32,4 +32,10 @@
  * descriptor, or does not fit. */
 int wire_samba_ntacl_sd(const uint8_t *buf, size_t len, uint8_t *out, size_t cap, size_t *out_len);
 
+/* A security.NTACL value of version 1 (the descriptor alone, no hashes:
+ * Samba's acl_xattr takes versions 1 and 2 as they are) for the
+ * self-relative descriptor sd[sd_len], into out[cap]: the length, or 0
+ * when it does not fit or sd is not a self-relative descriptor. */
+size_t wire_samba_ntacl_encode_v1(const uint8_t *sd, size_t sd_len, uint8_t *out, size_t cap);
+
 #endif

@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -575,6 +576,137 @@ class StreamsXattrTorture(h.ServerTestCase):
         failed = set(re.findall(r"^(?:failure|error): (\S+)", r.stdout, re.M))
         self.assertGreaterEqual(len(passed), 10, r.stdout[-3000:])
         self.assertEqual(failed - self.KNOWN, set(), r.stdout[-3000:])
+
+
+class AclXattrTorture(h.ServerTestCase):
+    """smbtorture smb2.acls and smb2.create.nulldacl against shares with
+    vfs objects = acl_xattr (descriptors in Samba's security.NTACL): the
+    same results as with smb3d's own store."""
+
+    @classmethod
+    def setUpClass(cls):
+        if h.TARGET != "smb3d" or not shutil.which("smbtorture") or os.geteuid():
+            raise unittest.SkipTest("smb3d as root, with the host's smbtorture")
+        cls.server_args = {"shares": {"share": {"vfs objects": "acl_xattr", "read only": "no"},
+                                      "hideunread": {"vfs objects": "acl_xattr", "hide unreadable": "yes"}}}
+        super().setUpClass()
+
+    def test_smb2_acls(self):
+        for suite in ("smb2.acls", "smb2.create.nulldacl"):
+            r = subprocess.run(["smbtorture", "//127.0.0.1/share", "-p", str(self.server.port),
+                                "-U", "%s%%%s" % (U1, P1), suite], capture_output=True, text=True, timeout=300)
+            passed = re.findall(r"^success: (\S+)", r.stdout, re.M)
+            failed = re.findall(r"^(?:failure|error): (\S+)", r.stdout, re.M)
+            self.assertTrue(passed, r.stdout[-3000:])
+            self.assertEqual(failed, [], r.stdout[-3000:])
+
+
+class SambaAcls(unittest.TestCase):
+    """vfs objects = acl_xattr: an NT ACL set through Samba's smbd is read and
+    enforced by smb3d, and one set through smb3d (security.NTACL, version 1)
+    by Samba: the same DACL comes back.  Set SMB3D_SAMBA=chroot for Samba
+    4.25."""
+
+    WRITE_DATA, FULL = 0x2, 0x001F01FF
+    EVERYONE = struct.pack("<BB6sI", 1, 1, b"\0\0\0\0\0\1", 0)
+    ADMINS = struct.pack("<BB6sII", 1, 2, b"\0\0\0\0\0\5", 32, 544)
+
+    def setUp(self):
+        if (not shutil.which("smbd") and not h.SAMBA) or os.geteuid():
+            self.skipTest("needs smbd and root")
+        self.servers = []
+        self.dir = tempfile.mkdtemp(prefix="smb3d-acls-")
+        os.chmod(self.dir, 0o777)
+
+    def tearDown(self):
+        for s in self.servers:
+            s.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def serve(self, kind):
+        s = h.Server(kind=kind, shares={"moved": {"path": self.dir, "read only": "no",
+                                                  "vfs objects": "acl_xattr"}})
+        self.servers.append(s)
+        return s
+
+    @staticmethod
+    def raw():
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+        import smb2raw
+        return smb2raw
+
+    def dacl_of(self, s):
+        """The DACL of f.txt as (type, flags, mask, sid bytes), in order."""
+        R = self.raw()
+        c, ss = R.connect_session("127.0.0.1", s.port, U1, P1, share="moved")
+        try:
+            fid = R.create(c, ss, "f.txt", access=0x00020000, disposition=1)
+            hdr = c.header(0x10, session_id=ss.id, tree_id=ss.tree_id)
+            body = struct.pack("<HBBIHHIII16s", 41, 3, 0, 65536, 0, 0, 0, 4, 0, fid) + b"\0"
+            r = c.call(hdr + body, R._key(c, ss))
+            R.close(c, ss, fid)
+        finally:
+            c.close()
+        self.assertEqual(r.status, 0)
+        off, ln = struct.unpack_from("<HI", r.body, 2)
+        sd = r.raw[off:off + ln]
+        d = struct.unpack_from("<I", sd, 16)[0]
+        n = struct.unpack_from("<H", sd, d + 4)[0]
+        aces, p = [], d + 8
+        for _ in range(n):
+            t, fl, size, mask = struct.unpack_from("<BBHI", sd, p)
+            aces.append((t, fl, mask, sd[p + 8:p + size]))
+            p += size
+        return aces
+
+    def set_dacl(self, s):
+        R = self.raw()
+        aces = [(1, self.WRITE_DATA, self.EVERYONE), (0, self.FULL, self.ADMINS), (0, 0x00120089, self.EVERYONE)]
+        body = b"".join(struct.pack("<BBHI", t, 0, 8 + len(sid), m) + sid for t, m, sid in aces)
+        sd = struct.pack("<BBHIIII", 1, 0, 0x8004, 0, 0, 0, 20) + struct.pack("<BBHHH", 2, 0, 8 + len(body),
+                                                                             len(aces), 0) + body
+        c, ss = R.connect_session("127.0.0.1", s.port, U1, P1, share="moved")
+        try:
+            fid = R.create(c, ss, "f.txt", access=0x00060000, disposition=1)
+            hdr = c.header(0x11, session_id=ss.id, tree_id=ss.tree_id)
+            req = struct.pack("<HBBIHHI16s", 33, 3, 0, len(sd), 64 + 32, 0, 4, fid) + sd
+            st = c.call(hdr + req, R._key(c, ss)).status
+            R.close(c, ss, fid)
+        finally:
+            c.close()
+        self.assertEqual(st, 0)
+
+    def write_with(self, kind):
+        s = self.serve(kind)
+        src = os.path.join(s.tmp, "src")
+        with open(src, "w") as f:
+            f.write("x")
+        rc, out = h.smbclient(s, "moved", "put %s f.txt" % src)
+        self.assertEqual(rc, 0, out)
+        self.set_dacl(s)
+        before = self.dacl_of(s)
+        s.stop()
+        self.servers.remove(s)
+        self.assertIn("security.NTACL", os.listxattr(os.path.join(self.dir, "f.txt")))
+        return before
+
+    def read_with(self, kind, before):
+        s = self.serve(kind)
+        self.assertEqual(self.dacl_of(s), before)
+        self.assertIn((1, 0, self.WRITE_DATA, self.EVERYONE), before)
+        src = os.path.join(s.tmp, "src")
+        with open(src, "w") as f:
+            f.write("y")
+        rc, out = h.smbclient(s, "moved", "put %s f.txt" % src)
+        self.assertIn("NT_STATUS_ACCESS_DENIED", out)  # the DENY ACE holds
+
+    def test_samba_to_smb3d(self):
+        self.read_with("smb3d", self.write_with("samba"))
+
+    def test_smb3d_to_samba(self):
+        before = self.write_with("smb3d")
+        self.assertNotIn("security.smb3d.ntacl", os.listxattr(os.path.join(self.dir, "f.txt")))
+        self.read_with("samba", before)
 
 
 class SambaMetadata(unittest.TestCase):

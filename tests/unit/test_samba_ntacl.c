@@ -112,9 +112,26 @@ static void truncated_and_wrong_versions_are_refused(void **state)
 	}
 }
 
+/* What smb3d writes with acl_xattr is byte for byte what Samba's NDR
+ * makes of the same descriptor (version 1). */
+static void version1_encodes_as_samba(void **state)
+{
+	(void)state;
+	uint8_t out[512];
+	assert_int_equal(wire_samba_ntacl_encode_v1(want_sd, sizeof(want_sd), out, sizeof(out)), sizeof(v1));
+	assert_memory_equal(out, v1, sizeof(v1));
+	assert_int_equal(wire_samba_ntacl_encode_v1(want_sd, sizeof(want_sd), out, sizeof(v1) - 1), 0);
+	assert_int_equal(wire_samba_ntacl_encode_v1(want_sd, 19, out, sizeof(out)), 0);
+	uint8_t bad[sizeof(want_sd)];
+	memcpy(bad, want_sd, sizeof(bad));
+	bad[16] = 0xff; /* a DACL offset past the end */
+	assert_int_equal(wire_samba_ntacl_encode_v1(bad, sizeof(bad), out, sizeof(out)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(version1_encodes_as_samba),
 		cmocka_unit_test(every_version_yields_the_descriptor),
 		cmocka_unit_test(truncated_and_wrong_versions_are_refused),
 	};
