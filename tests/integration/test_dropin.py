@@ -940,6 +940,9 @@ class DropIn(unittest.TestCase):
         "off": {"available": "no"},
         "hdeny": {"hosts deny": "127.0.0.1"},
         "fu": {"force user": U1, "force group": CREW, "invalid users": "nobody"},
+        "adm": {"admin users": U1},
+        "hunr": {"hide unreadable": "yes", "create mask": "0600"},
+        "iown": {"inherit owner": "unix only", "delete veto files": "yes", "veto files": "/*.tmp/"},
     }
     # (what, reason): none today
     KNOWN_DIFFERENCES = {}
