@@ -119,8 +119,10 @@ TESTS_SID = [
     # against Samba's 35 s); a subtest too slow for CI gets a slow= entry
     ("smb2.multichannel", []),
     # named streams and NT ACLs (issue 16): seconds.  4.25 splits 4.17's
-    # smb2.acls in two suites and adds acls_non_canonical
+    # smb2.acls in two suites and adds acls_non_canonical; the ACL cases of
+    # smb2.create run here too
     ("smb2.streams", []),
+    ("smb2.create", ["only=aclfile,acldir,nulldacl"]),
     ("smb2.acls-with-sysacl", []),
     ("smb2.acls-ignore-sysacl", []),
     ("smb2.acls_non_canonical", []),
