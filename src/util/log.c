@@ -112,6 +112,12 @@ static void emit(int level, bool also_stderr, const char *fmt, va_list ap)
 	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m > sizeof(line) - (size_t)n - 2 ? sizeof(line) - (size_t)n - 2
 	                                                                              : (size_t)m);
+	/* One message, one line: names a client chose (user names, stream
+	 * names) may hold control characters; a newline would forge a line
+	 * that fail2ban and the journal take as the server's own. */
+	for (size_t i = (size_t)n; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	line[len++] = '\n';
 	pthread_mutex_lock(&out_lock);
 	int fd = out_fd >= 0 ? out_fd : STDERR_FILENO;
