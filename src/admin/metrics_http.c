@@ -104,14 +104,14 @@ static void emit(FILE *f)
 	fprintf(f, "# HELP smb3d_chanseq_stale_total Requests refused with STATUS_FILE_NOT_AVAILABLE for a stale ChannelSequence.\n"
 		   "# TYPE smb3d_chanseq_stale_total counter\n");
 	fprintf(f, "smb3d_chanseq_stale_total %llu\n", (unsigned long long)metrics.chanseq_stale);
-	fprintf(f, "# HELP smb3d_create_replays_total Replayed durable v2 CREATEs by outcome.\n"
-		   "# TYPE smb3d_create_replays_total counter\n");
-	fprintf(f, "smb3d_create_replays_total{outcome=\"answered\"} %llu\n",
-		(unsigned long long)metrics.create_replays_answered);
-	fprintf(f, "smb3d_create_replays_total{outcome=\"pending\"} %llu\n",
-		(unsigned long long)metrics.create_replays_pending);
-	fprintf(f, "smb3d_create_replays_total{outcome=\"duplicate\"} %llu\n",
-		(unsigned long long)metrics.create_replays_refused);
+	fprintf(f, "# HELP smb3d_replays_total Replayed requests by command and outcome (docs/MULTICHANNEL.md).\n"
+		   "# TYPE smb3d_replays_total counter\n");
+	for (unsigned c = 0; c < METRICS_COMMANDS; c++)
+		for (unsigned o = 0; o < METRICS_REPLAY_OUTCOMES; o++)
+			if (metrics.replays[c][o])
+				fprintf(f, "smb3d_replays_total{command=\"%s\",outcome=\"%s\"} %llu\n",
+					c < SMB2_N_COMMANDS ? smb2_command_name((uint16_t)c) : "UNKNOWN",
+					metrics_replay_names[o], (unsigned long long)metrics.replays[c][o]);
 	fprintf(f, "# HELP smb3d_durable_opens_total Durable opens kept at a disconnect, reconnected, scavenged at their timeout, purged by a conflicting open.\n# TYPE smb3d_durable_opens_total counter\n");
 	fprintf(f, "smb3d_durable_opens_total{event=\"kept\"} %llu\n", (unsigned long long)metrics.durable_kept);
 	fprintf(f, "smb3d_durable_opens_total{event=\"reconnected\"} %llu\n", (unsigned long long)metrics.durable_reconnected);

@@ -99,11 +99,11 @@ static NTSTATUS replay_found(struct smb2_req *req, const struct wire_create_req 
 		/* not a replay, or of another session's (or a detached)
 		 * open: the CreateGuid is in use */
 		st = STATUS_DUPLICATE_OBJECTID;
-		metrics_add(&metrics.create_replays_refused, 1);
+		req->replay_outcome = METRICS_REPLAY_REFUSED;
 	} else if (atomic_load(&o->replay_eligible)) {
 		st = replay_answer(req, q, o);
 		*answered = st == STATUS_SUCCESS;
-		metrics_add(&metrics.create_replays_answered, 1);
+		req->replay_outcome = st == STATUS_SUCCESS ? METRICS_REPLAY_ANSWERED : METRICS_REPLAY_REFUSED;
 	}
 	/* else: the open was used since; the replay is a new CREATE (replay6) */
 	open_put(o);
@@ -127,7 +127,7 @@ NTSTATUS create_replay_begin(struct smb2_req *req, const struct wire_create_req 
 		return STATUS_SUCCESS;
 	case REPLAY_PENDING:
 		/* the first CREATE still runs: the client asks again */
-		metrics_add(&metrics.create_replays_pending, 1);
+		req->replay_outcome = METRICS_REPLAY_RETRY;
 		return STATUS_FILE_NOT_AVAILABLE;
 	case REPLAY_FOUND:
 		return replay_found(req, q, o, answered);

@@ -19,6 +19,7 @@
 #include "mc/lockseq.h"
 #include "mc/oplock.h"
 #include "state/brl.h"
+#include "util/metrics.h"
 #include "wire/lock.h"
 
 #define LOCK_FLAGS_KNOWN (SMB2_LOCKFLAG_SHARED_LOCK | SMB2_LOCKFLAG_EXCLUSIVE_LOCK | \
@@ -239,6 +240,7 @@ NTSTATUS cmd_lock(struct smb2_req *req)
 	NTSTATUS st;
 	if (seq && lockseq_check(f, o, &q)) {
 		st = STATUS_SUCCESS; /* done before: not again (3.3.5.14) */
+		req->replay_outcome = METRICS_REPLAY_ANSWERED;
 	} else {
 		struct wire_lock_elem e;
 		wire_lock_req_elem(&q, 0, &e);

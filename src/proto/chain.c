@@ -190,11 +190,18 @@ static NTSTATUS req_chanseq_begin(struct smb2_req *req, const struct smb2_cmd_de
 static NTSTATUS req_call(struct smb2_req *req, const struct smb2_cmd_desc *d)
 {
 	struct chanseq_ticket ticket = {0};
+	req->replay_outcome = -1;
 	NTSTATUS st = req_lookup_open(req, d);
-	if (st == STATUS_SUCCESS)
+	if (st == STATUS_SUCCESS) {
 		st = req_chanseq_begin(req, d, &ticket);
+		if (st == STATUS_FILE_NOT_AVAILABLE)
+			req->replay_outcome = METRICS_REPLAY_RETRY;
+	}
 	if (st == STATUS_SUCCESS)
 		st = d->fn(req);
+	if (req->replay_outcome >= 0 || (req->hdr.flags & SMB2_FLAGS_REPLAY_OPERATION))
+		metrics_replay(req->hdr.command, req->replay_outcome >= 0 ? (enum metrics_replay)req->replay_outcome
+									   : METRICS_REPLAY_EXECUTED);
 	if (req->open) {
 		chanseq_end(req->open, &ticket);
 		open_put(req->open);

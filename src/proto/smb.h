@@ -104,6 +104,7 @@ struct smb2_req {
 	void (*data_free)(void *);    /* releases the data iovecs after send */
 	void *data_free_arg;
 	NTSTATUS status;
+	int replay_outcome;           /* enum metrics_replay a handler found, -1: none (counted by req_call) */
 	bool sign;                    /* sign the response */
 	bool no_response;             /* e.g. CANCEL, or a dropped request */
 	uint8_t *preauth_hash;        /* 3.1.1: hash to extend with the response */

@@ -33,3 +33,14 @@ void metrics_request(unsigned command, uint32_t status, uint64_t usec)
 	metrics_add(&metrics.latency_bucket[command][b], 1);
 	metrics_add(&metrics.latency_sum_us[command], usec);
 }
+
+const char *const metrics_replay_names[METRICS_REPLAY_OUTCOMES] = {
+	"executed", "answered", "retry", "refused",
+};
+
+void metrics_replay(unsigned command, enum metrics_replay outcome)
+{
+	if (command >= METRICS_COMMANDS)
+		command = METRICS_COMMANDS - 1;
+	metrics_add(&metrics.replays[command][outcome], 1);
+}

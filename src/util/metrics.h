@@ -11,6 +11,16 @@
 #define METRICS_STATUSES 8    /* status classes, see metrics_status_class() */
 #define METRICS_BUCKETS 14    /* latency buckets: 50us * 2^i, last = +Inf */
 
+/* What became of a replayed request (SMB2_FLAGS_REPLAY_OPERATION, or a
+ * LOCK whose lock sequence was seen before): */
+enum metrics_replay {
+	METRICS_REPLAY_EXECUTED,  /* run again: the first never arrived, or it is safe */
+	METRICS_REPLAY_ANSWERED,  /* answered with the first one's outcome (CREATE, LOCK) */
+	METRICS_REPLAY_RETRY,     /* STATUS_FILE_NOT_AVAILABLE: the first still runs, or stale */
+	METRICS_REPLAY_REFUSED,   /* refused otherwise (DUPLICATE_OBJECTID, ACCESS_DENIED) */
+	METRICS_REPLAY_OUTCOMES
+};
+
 struct metrics {
 	atomic_ullong requests[METRICS_COMMANDS][METRICS_STATUSES];
 	atomic_ullong latency_bucket[METRICS_COMMANDS][METRICS_BUCKETS];
@@ -22,9 +32,7 @@ struct metrics {
 	atomic_ullong vfs_uring_fixed_ops;            /* reads/writes on registered buffers */
 	atomic_ullong auth_failures;
 	atomic_ullong chanseq_stale;                  /* requests refused for a stale ChannelSequence */
-	atomic_ullong create_replays_answered;        /* replayed CREATEs answered with the first one's open */
-	atomic_ullong create_replays_pending;         /* ... answered FILE_NOT_AVAILABLE: the first still ran */
-	atomic_ullong create_replays_refused;         /* ... DUPLICATE_OBJECTID: the CreateGuid is in use */
+	atomic_ullong replays[METRICS_COMMANDS][METRICS_REPLAY_OUTCOMES]; /* see enum metrics_replay */
 	/* durable opens (cmd/durable.c): kept detached at a disconnect,
 	 * reconnected, closed by the scavenger at their timeout, closed early
 	 * because another open broke their oplock (purged) */
@@ -45,5 +53,7 @@ static inline void metrics_add(atomic_ullong *c, unsigned long long n)
 unsigned metrics_status_class(uint32_t status);
 extern const char *const metrics_status_names[METRICS_STATUSES];
 void metrics_request(unsigned command, uint32_t status, uint64_t usec);
+void metrics_replay(unsigned command, enum metrics_replay outcome);
+extern const char *const metrics_replay_names[METRICS_REPLAY_OUTCOMES];
 
 #endif

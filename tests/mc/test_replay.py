@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import smb2raw as R  # noqa: E402
 import regress  # noqa: E402
-from regress import Srv, USERS, _failures  # noqa: E402
+from regress import Srv, USERS, _failures, free_port  # noqa: E402
 
 FNA = 0xC0000467           # STATUS_FILE_NOT_AVAILABLE
 PENDING, CANCELLED = 0x00000103, 0xC0000120
@@ -216,6 +216,22 @@ def create_replay_while_pending(srv):
         c.close()
 
 
+def replay_metrics(mport):
+    import urllib.request
+    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=10).read().decode()
+
+    def value(pat):
+        for line in text.splitlines():
+            if line.startswith(pat + " "):
+                return int(line.split()[-1])
+        return 0
+    check(value("smb3d_chanseq_stale_total") >= 4, "stale sequences counted")
+    for cmd, outcome in (("CREATE", "answered"), ("CREATE", "retry"), ("CREATE", "refused"),
+                         ("LOCK", "answered"), ("WRITE", "retry"), ("WRITE", "executed")):
+        n = value('smb3d_replays_total{command="%s",outcome="%s"}' % (cmd, outcome))
+        check(n >= 1, "replays counted: %s %s (%d)" % (cmd, outcome, n))
+
+
 def smb21_ignores_sequence(srv):
     c = R.Conn("127.0.0.1", srv.port, dialects=(R.D210,)).negotiate()
     st, s = R.session_setup(c, *USERS[0])
@@ -231,7 +247,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int)
     a = ap.parse_args()
-    srv = Srv(port=a.port, tag="chanseq", build="build").start()  # SMB3D_BUILD overrides
+    mport = free_port()
+    srv = Srv(port=a.port, tag="chanseq", build="build",  # SMB3D_BUILD overrides
+              extra={"metrics port": str(mport)}).start()
     try:
         sequence_order(srv)
         replay_waits(srv, end_with_cancel=False)
@@ -239,6 +257,7 @@ def main():
         smb21_ignores_sequence(srv)
         lock_replay_after_channel_loss(srv)
         create_replay_while_pending(srv)
+        replay_metrics(mport)
     except Exception as e:  # a broken exchange is a failure, not a crash of the runner
         check(False, "exchange failed: %r" % e)
     finally:
