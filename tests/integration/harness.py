@@ -406,6 +406,31 @@ def smbclient(server, share, cmds, user=USER1[0], password=USER1[1], protocol=No
     return r.returncode, r.stdout + r.stderr
 
 
+def _impacket_without_directory_leases():
+    """impacket 0.10's SMB3.create() fails on a name in the share root (a
+    pipe of IPC$ too) when the server offers directory leases: `parentDir`
+    is never set.  It never asks for a lease anyway, so every impacket
+    connection (the DCE/RPC transports' included) is told the server has
+    none, right after NEGOTIATE."""
+    try:
+        from impacket import smb3
+    except ImportError:
+        return
+    if getattr(smb3.SMB3, "_smb3d_no_dir_leases", False):
+        return
+    orig = smb3.SMB3.negotiateSession
+
+    def negotiate(self, *a, **kw):
+        r = orig(self, *a, **kw)
+        self._Connection["SupportsDirectoryLeasing"] = False
+        return r
+    smb3.SMB3.negotiateSession = negotiate
+    smb3.SMB3._smb3d_no_dir_leases = True
+
+
+_impacket_without_directory_leases()
+
+
 def impacket_conn(server, dialect=None, user=USER1[0], password=USER1[1], login=True,
                   timeout=30, require_signing=False, encrypt=None):
     """An impacket SMBConnection logged in as user.
