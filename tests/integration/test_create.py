@@ -3,9 +3,13 @@
 
 usage: test_create.py HOST PORT SHARE USER PASS [USER2 PASS2]
 Prints one line per case and exits non-zero when one fails."""
+import os
 import sys
 from impacket.smbconnection import SMBConnection, SessionError
 from impacket import smb3structs as s3
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402,F401  (impacket without directory leases: harness.py)
 
 FILE_SUPERSEDE, FILE_OPEN, FILE_CREATE, FILE_OPEN_IF, FILE_OVERWRITE, FILE_OVERWRITE_IF = range(6)
 GENERIC_READ, GENERIC_WRITE, DELETE, MAX_ALLOWED = 0x80000000, 0x40000000, 0x10000, 0x02000000
