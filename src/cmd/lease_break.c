@@ -35,7 +35,7 @@ void lease_break_handles(struct smb2_req *req, struct open *o, bool wait)
 	for (int round = 0; round < 4; round++) {
 		struct oplock_wait w = { .wake = wake_req, .arg = req };
 		if (!oplock_break_leases_start(wait && req ? &w : NULL, o->file, leased ? key : NULL,
-					       ~(uint32_t)LEASE_H, LEASE_H, timeout))
+					       ~(uint32_t)LEASE_H, LEASE_H, timeout, true))
 			return;
 		if (req_go_async(req) != STATUS_SUCCESS)
 			log_debug("message %llu waits for a lease break inside a compound",
@@ -82,6 +82,6 @@ void lease_break_dir(const struct vfs_ident *id, int root, const uint8_t *spare_
 		return;
 	/* 3.3.4.7 / 2.2.13.2.10: the change comes from the holder of the
 	 * directory's lease when the actor names it as its parent */
-	(void)oplock_break_leases_start(NULL, d, spare_key, 0, 0, 0);
+	(void)oplock_break_leases_start(NULL, d, spare_key, 0, 0, 0, false);
 	file_put(d);
 }

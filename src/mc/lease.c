@@ -481,6 +481,7 @@ NTSTATUS lease_ack(const uint8_t guid[16], const struct wire_lease_ack *a, uint3
 	if (st == STATUS_SUCCESS)
 		next_step(l);
 	pthread_mutex_unlock(&f->lock);
+	oplock_flush_breaks(); /* the next step's break, if any */
 	if (st == STATUS_SUCCESS)
 		oplock_wake_file(f);
 	lease_put(l);

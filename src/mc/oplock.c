@@ -110,6 +110,7 @@ struct break_job {
 	struct wire_lease_break lb;
 	int tries;
 	uint64_t conn_id;    /* the connection it was handed to */
+	struct break_job *next; /* pending_leases */
 };
 
 static void deliver(void *arg);
@@ -186,9 +187,42 @@ static void deliver(void *arg)
 	session_put(s);
 }
 
+/* Lease breaks decided under a file's lock wait here (this thread's) until
+ * the lock is dropped; oplock_flush_breaks() then sends them at once, so a
+ * break goes out before the reply of the request that caused it, as
+ * Windows does (smbtorture smb2.lease.unlink checks for the break as soon
+ * as the SET_INFO returns).  A posted flush sends whatever a path forgot. */
+static __thread struct break_job *pending_leases;
+
+static void flush_posted(void *arg)
+{
+	(void)arg;
+	oplock_flush_breaks();
+}
+
+void oplock_flush_breaks(void)
+{
+	struct break_job *j = pending_leases;
+	pending_leases = NULL;
+	while (j) {
+		struct break_job *next = j->next;
+		j->next = NULL;
+		deliver(j);
+		j = next;
+	}
+}
+
 static void post_job(struct break_job *j)
 {
 	struct worker *here = worker_self();
+	if (here && j->lease) {
+		bool first = !pending_leases;
+		j->next = pending_leases;
+		pending_leases = j;
+		if (first)
+			(void)worker_post(here, flush_posted, NULL);
+		return;
+	}
 	if (here && worker_post(here, deliver, j) == 0) /* from the loop, not this coroutine */
 		return;
 	free(j);
@@ -338,14 +372,16 @@ bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, 
 	pthread_mutex_lock(&f->lock);
 	if (!start_breaks(f, access, share, overwrite, conflicts, self)) {
 		pthread_mutex_unlock(&f->lock);
+		oplock_flush_breaks();
 		return false;
 	}
 	arm_unlock(w, f, timeout_s);
+	oplock_flush_breaks();
 	return true;
 }
 
 bool oplock_break_leases_start(struct oplock_wait *w, struct file *f, const uint8_t *spare_key, uint32_t keep,
-			       uint32_t delay, unsigned timeout_s)
+			       uint32_t delay, unsigned timeout_s, bool send_now)
 {
 	pthread_mutex_lock(&f->lock);
 	for (struct open *e = f->opens; e; e = e->file_next)
@@ -353,9 +389,12 @@ bool oplock_break_leases_start(struct oplock_wait *w, struct file *f, const uint
 			lease_break_plan(e, keep, delay);
 	if (!lease_break_commit(f) || !w) {
 		pthread_mutex_unlock(&f->lock);
+		if (send_now)
+			oplock_flush_breaks();
 		return false;
 	}
 	arm_unlock(w, f, timeout_s);
+	oplock_flush_breaks();
 	return true;
 }
 
@@ -427,6 +466,7 @@ void oplock_break_level2(struct file *f, const struct open *by)
 	}
 	(void)lease_break_commit(f);
 	pthread_mutex_unlock(&f->lock);
+	oplock_flush_breaks();
 }
 
 void oplock_open_closed(struct open *o)

@@ -39,6 +39,9 @@ void oplock_init_lease(lease_send_fn send);
 /* Send a lease break to a live channel of session `session_id` (any
  * worker); the notification is copied. */
 void oplock_send_lease_break(uint64_t session_id, const struct wire_lease_break *n);
+/* Send the lease breaks decided on this thread so far (they wait while a
+ * file's lock is held); without any file lock held. */
+void oplock_flush_breaks(void);
 /* Wake the CREATEs waiting on breaks of file f (a lease ack); without
  * f->lock held. */
 void oplock_wake_file(struct file *f);
@@ -73,9 +76,12 @@ bool oplock_break_start(struct oplock_wait *w, struct file *f, uint32_t access, 
  * NULL: none is spared) to at most `keep` (a rename, a delete, a change in
  * a leased directory: [MS-FSA] 2.1.4.12).  With w, like
  * oplock_break_start: true when w is armed and the caller waits (a bit of
- * `delay` goes); without, nobody waits.  On a worker, without f->lock. */
+ * `delay` goes); without, nobody waits, and `send_now` false lets the
+ * breaks go after the reply of the request (directory leases: smbtorture
+ * smb2.dirlease.hardlink arms its handler once the SET_INFO returned).
+ * On a worker, without f->lock. */
 bool oplock_break_leases_start(struct oplock_wait *w, struct file *f, const uint8_t *spare_key, uint32_t keep,
-			       uint32_t delay, unsigned timeout_s);
+			       uint32_t delay, unsigned timeout_s, bool send_now);
 /* After the wake, on the same worker: cancel the timer; when the break
  * timed out, its holders lose their oplock (MS-SMB2 3.3.6.2). */
 void oplock_wait_done(struct oplock_wait *w);
