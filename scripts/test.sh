@@ -85,7 +85,7 @@ echo "(smbtorture 4.25: $(( $(date +%s) - t ))s)"
 echo "=== kernel client: Linux 7.2 (user-mode Linux) against smb3d, 2 links, 4 channels"
 t=$(date +%s)
 timeout 600 tests/kclient/run --build build --links 2 --channels 4 --io-backend io_uring \
-    smoke fio idle drop 2>&1 | tee "$logdir/kclient.log" || true
+    smoke fio idle drop outage 2>&1 | tee "$logdir/kclient.log" || true
 add_counts "$logdir/kclient.log"
 timeout 300 tests/kclient/run --build build --links 2 --channels 4 --io-backend threads \
     smoke fio 2>&1 | tee "$logdir/kclient-threads.log" || true

@@ -39,6 +39,14 @@ do_mount() {  # do_mount EXTRA_OPTIONS
 	mount -t cifs "//$KC_SERVER/$KC_SHARE" "$M" -o "$opts"
 }
 
+mc_opts() {  # the channel options: Linux refuses multichannel with max_channels=1
+	if [ "${KC_CHANNELS:-2}" -le 1 ]; then
+		echo nomultichannel
+	else
+		echo "multichannel,max_channels=${KC_CHANNELS:-2}"
+	fi
+}
+
 do_umount() {
 	umount "$M" 2>/dev/null || umount -l "$M" 2>/dev/null || true
 }
@@ -62,7 +70,7 @@ check_sum() {  # check_sum WHAT EXPECTED ACTUAL
 scen_smoke() {
 	size=${KC_SIZE_MB:-64}
 	fail=0
-	do_mount "multichannel,max_channels=${KC_CHANNELS:-2}" || { log "mount failed"; return 1; }
+	do_mount "$(mc_opts)" || { log "mount failed"; return 1; }
 	# the extra channels are set up right after the mount; give them a moment
 	i=0
 	while [ "$(channels_up)" -lt "${KC_CHANNELS:-2}" ] && [ $i -lt 20 ]; do
@@ -101,7 +109,7 @@ scen_smoke() {
 # multichannel mount (KC_FIO_MB in all), O_DIRECT, then the same through
 # the page cache.
 scen_fio() {
-	do_mount "multichannel,max_channels=${KC_CHANNELS:-2}" || { log "mount failed"; return 1; }
+	do_mount "$(mc_opts)" || { log "mount failed"; return 1; }
 	sleep 1
 	log "channels up: $(channels_up)"
 	jobs=4 rc=0
@@ -122,7 +130,7 @@ scen_fio() {
 # caches, then rename every directory, unlink half the files, mkdir in each,
 # and check what is left; rm -rf at the end.
 scen_tree() {
-	do_mount "multichannel,max_channels=${KC_CHANNELS:-2}" || { log "mount failed"; return 1; }
+	do_mount "$(mc_opts)" || { log "mount failed"; return 1; }
 	fail=0
 	mkdir -p "$L/tree"
 	d=0
@@ -191,7 +199,7 @@ scen_seal() {
 # keeps every channel: no reconnect (DebugData's Instance stays 1, Stats
 # counts no session reconnect), and I/O still works afterwards.
 scen_idle() {
-	do_mount "multichannel,max_channels=${KC_CHANNELS:-2}" || { log "mount failed"; return 1; }
+	do_mount "$(mc_opts)" || { log "mount failed"; return 1; }
 	sleep 1
 	log "channels up: $(channels_up)"
 	before=$(sed -n 's/^\([0-9]*\) session .*/\1/p' /proc/fs/cifs/Stats)
@@ -211,7 +219,7 @@ scen_idle() {
 # written must read back intact.  The guest asks for the drop by creating
 # drop.start in the results directory; the host writes drop.done.
 scen_drop() {
-	do_mount "multichannel,max_channels=${KC_CHANNELS:-2}" || { log "mount failed"; return 1; }
+	do_mount "$(mc_opts)" || { log "mount failed"; return 1; }
 	sleep 1
 	log "channels up: $(channels_up)"
 	head -c 8388608 /dev/urandom > "$L/src"
@@ -240,18 +248,108 @@ scen_drop() {
 	inst=$(sed -n 's/.*Instance: *\([0-9]*\).*/\1/p' /proc/fs/cifs/DebugData | tr '\n' ' ')
 	log "after the drop: channels up $(channels_up), connection instances: $inst, session reconnects $before -> $after"
 	[ $fail = 0 ] && log "$i files read back intact"
+	# a 10 s drop is far below the client's 3 x 60 s echo limit: no channel
+	# may reconnect (before 5ac9a54 smb3d closed each bound channel after
+	# 20 s and the client counted one session reconnect per extra channel)
+	[ "$before" = "$after" ] || { log "the client reconnected ($before -> $after)"; fail=1; }
 	[ -e "$R/drop.done" ] || { log "the host never dropped the link"; fail=1; }
 	rm -f "$L/src" "$L/f"
 	do_umount
 	return $fail
 }
 
+reconnects() {  # the client's session reconnect counter (Stats)
+	sed -n 's/^\([0-9]*\) session .*/\1/p' /proc/fs/cifs/Stats
+}
+
+# outage [TAG] (and outage_conflict): a hard multichannel mount with
+# echo_interval=5, so the client declares the server dead after 15 s of
+# silence and reconnects (with the default 60 s a 20 s drop is only a TCP
+# stall).  kcio.py keeps one file open: 4 MiB written before (dirty), the
+# host drops every link for 20 s (TAG.start / TAG.done), 4 MiB written
+# and fsync'ed during, 4 MiB after; then everything is read back.  rc 0: it
+# all verified; 3: the client reported an error; 1: wrong data.  For
+# outage_conflict the host also opens the file from a second client (its
+# own TCP connection and SMB session, over the host's loopback, so the drop
+# does not cut it) with no sharing while the links are down.
+scen_outage() {
+	tag=${1:-outage}
+	do_mount "hard,echo_interval=5,$(mc_opts)" ||
+		{ log "mount failed"; return 1; }
+	sleep 1
+	log "channels up: $(channels_up), session reconnects $(reconnects)"
+	python3 "$R/kcio.py" outage "$M/$tag.bin" "$R" 4 "$tag"
+	rc=$?
+	inst=$(sed -n 's/.*Instance: *\([0-9]*\).*/\1/p' /proc/fs/cifs/DebugData | tr '\n' ' ')
+	log "after the outage: channels up $(channels_up), connection instances: $inst, session reconnects $(reconnects)"
+	grep -i -E 'durable|persistent|resilient' /proc/fs/cifs/DebugData | head -n 3
+	dmesg | grep -i -E 'cifs|smb' | tail -n 12
+	do_umount
+	return $rc
+}
+
+scen_outage_conflict() {
+	scen_outage outage_conflict
+}
+
+# restart: numbered 1 MiB files (300 at most) are written for 20 s over a
+# hard multichannel mount; 4 s in, the host SIGKILLs the server and starts
+# it again 2 s later (restart.start / restart.done).  Every file the
+# client reported as written must read back intact (kcio.py checks in the
+# guest, the host checks the server's copies against restart.manifest);
+# errors are allowed, wrong data is not.
+scen_restart() {
+	do_mount "hard,$(mc_opts)" || { log "mount failed"; return 1; }
+	sleep 1
+	log "channels up: $(channels_up)"
+	mkdir -p "$M/restart"
+	python3 "$R/kcio.py" restart "$M/restart" "$R" 20
+	rc=$?
+	log "server restarted by the host: $([ -e "$R/restart.done" ] && cat "$R/restart.done" || echo no)"
+	inst=$(sed -n 's/.*Instance: *\([0-9]*\).*/\1/p' /proc/fs/cifs/DebugData | tr '\n' ' ')
+	log "after the restart: channels up $(channels_up), connection instances: $inst, session reconnects $(reconnects)"
+	dmesg | grep -i -E 'cifs|smb' | tail -n 8
+	[ -e "$R/restart.done" ] || { log "the host never restarted the server"; rc=1; }
+	do_umount
+	return $rc
+}
+
+limit_of() {  # seconds a scenario may take before the watchdog ends the run
+	case $1 in
+	outage | outage_conflict | restart) echo 90 ;;
+	*) echo 400 ;;
+	esac
+}
+
+collect() {  # the client's state, into the results directory
+	cat /proc/fs/cifs/Stats > "$R/cifs-Stats.txt" 2>/dev/null
+	cat /proc/fs/cifs/DebugData > "$R/cifs-DebugData.txt" 2>/dev/null
+	dmesg > "$R/dmesg.txt" 2>/dev/null
+}
+
+# A hard mount can block a scenario for good, in a wait no signal ends:
+# the watchdog then records rc 124 and the client's state, and powers off.
+watchdog() {  # watchdog SCENARIO SECONDS
+	sleep "$2"
+	[ -e "$R/$1.rc" ] && return
+	echo "kclient-guest: $1: no end after $2 s (hung; rc 124), powering off" >> "$R/$1.log"
+	echo 124 > "$R/$1.rc"
+	cat "$R/$1.log"
+	collect
+	echo done > "$R/guest.done"
+	sync
+	echo o > /proc/sysrq-trigger
+}
+
 setup
 for s in $(echo "${KC_SCENARIOS:-smoke}" | tr ',' ' '); do
 	log "=== scenario $s"
 	if command -v "scen_$s" >/dev/null 2>&1; then
+		watchdog "$s" "$(limit_of "$s")" &
+		wd=$!
 		"scen_$s" > "$R/$s.log" 2>&1
 		echo $? > "$R/$s.rc"
+		kill "$wd" 2>/dev/null
 		cat /proc/fs/cifs/Stats > "$R/$s.Stats.txt" 2>/dev/null
 	else
 		echo "unknown scenario $s" > "$R/$s.log"
@@ -259,9 +357,7 @@ for s in $(echo "${KC_SCENARIOS:-smoke}" | tr ',' ' '); do
 	fi
 	cat "$R/$s.log"
 done
-cat /proc/fs/cifs/Stats > "$R/cifs-Stats.txt" 2>/dev/null
-cat /proc/fs/cifs/DebugData > "$R/cifs-DebugData.txt" 2>/dev/null
-dmesg > "$R/dmesg.txt" 2>/dev/null
+collect
 echo done > "$R/guest.done"
 sync
 echo o > /proc/sysrq-trigger

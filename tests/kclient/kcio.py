@@ -1,0 +1,197 @@
+#!/usr/bin/python3
+"""The guest's I/O for the kernel-client scenarios that break the link or the
+server (run by guest.sh inside UML with the chroot's python3).  Every step's
+outcome is written to stdout as it happens, so a hang shows where it hung.
+
+  kcio.py outage FILE RESULTS MB TAG
+      Open FILE once and keep it open: write MB MiB ("before", left dirty in
+      the page cache), create RESULTS/TAG.start (the host then drops every
+      link), write MB MiB more ("during") and fsync while the links are down,
+      wait for RESULTS/TAG.done, write MB MiB ("after"), fsync, close.
+      Then drop the caches, read FILE back and compare each part.
+  kcio.py restart DIR RESULTS SECONDS
+      For SECONDS (at most MAX_FILES files), write numbered 1 MiB files into
+      DIR (write + close, every other one write + fsync + close);
+      RESULTS/restart.start asks the host to kill and restart the server
+      KILL_AT seconds in.  A file counts as
+      written when every call succeeded; its sha256 goes to
+      RESULTS/restart.manifest.  Afterwards read back every written file
+      (caches dropped) and compare.
+
+Exit status: 0 the data verified; 3 the client reported an error (a clear
+error, no wrong data) -- its message is printed; 1 data the client reported
+as written reads back different ("SILENTLY WRONG"), or a usage error.
+A hard mount can block a call for good: SIGALRM (default action) ends the
+process after the scenario's time limit, and the last line printed says
+which step it was in.
+"""
+
+import hashlib
+import os
+import signal
+import sys
+import time
+
+MIB = 1 << 20
+KILL_AT = 4       # restart: seconds into the load when the host kills the server
+MAX_FILES = 300   # restart: at most this many 1 MiB files
+T0 = time.time()
+
+
+def say(msg):
+    sys.stdout.write("[%5.1fs] %s\n" % (time.time() - T0, msg))
+    sys.stdout.flush()
+
+
+def drop_caches():
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view[:64 * 1024])
+        view = view[n:]
+
+
+def wait_for(path, limit):
+    t = time.time()
+    while not os.path.exists(path):
+        if time.time() - t > limit:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def step(what, fn, *args):
+    """Run one I/O call; an OSError is the client's clear error: exit 3."""
+    t = time.time()
+    try:
+        r = fn(*args)
+    except OSError as e:
+        say("%s: ERROR %s (errno %d) after %.1f s" % (what, e.strerror, e.errno, time.time() - t))
+        say("result: the client reported an error (no wrong data)")
+        sys.exit(3)
+    say("%s: ok in %.1f s" % (what, time.time() - t))
+    return r
+
+
+def outage(path, res, mb, tag):
+    signal.alarm(150)
+    parts = [("before", os.urandom(mb * MIB)), ("during", os.urandom(mb * MIB)),
+             ("after", os.urandom(mb * MIB))]
+    with open(os.path.join(res, tag + ".sha256"), "w") as f:
+        f.write(hashlib.sha256(b"".join(p for _, p in parts)).hexdigest() + "\n")
+    fd = step("open", os.open, path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+    step("write before (%d MiB, left dirty)" % mb, write_all, fd, parts[0][1])
+    open(os.path.join(res, tag + ".start"), "w").close()
+    time.sleep(3)  # the host polls every 0.2 s: the links are down by now
+    step("write during the outage (%d MiB)" % mb, write_all, fd, parts[1][1])
+    step("fsync during the outage", os.fsync, fd)
+    if not wait_for(os.path.join(res, tag + ".done"), 60):
+        say("the host never restored the links")
+        sys.exit(1)
+    step("write after (%d MiB)" % mb, write_all, fd, parts[2][1])
+    step("fsync after", os.fsync, fd)
+    step("close", os.close, fd)
+    drop_caches()
+    fd = step("reopen", os.open, path, os.O_RDONLY)
+    bad = []
+    for name, want in parts:
+        got = step("read %s" % name, os.read, fd, len(want))
+        if len(got) < len(want):  # os.read may return less: read the rest
+            got += step("read %s (rest)" % name, read_n, fd, len(want) - len(got))
+        if got != want:
+            bad.append(name)
+    os.close(fd)
+    if bad:
+        say("result: SILENTLY WRONG data in part(s) %s" % ", ".join(bad))
+        sys.exit(1)
+    say("result: before/during/after all verify")
+
+
+def read_n(fd, n):
+    out = b""
+    while len(out) < n:
+        b = os.read(fd, n - len(out))
+        if not b:
+            break
+        out += b
+    return out
+
+
+def restart(d, res, seconds):
+    signal.alarm(seconds + 90)
+    manifest = open(os.path.join(res, "restart.manifest"), "w")
+    written, errors = {}, []
+    t = time.time()
+    i = 0
+    asked = False
+    slowest = (0.0, "-")
+    while time.time() - t < seconds and i < MAX_FILES:
+        if not asked and time.time() - t >= KILL_AT:
+            open(os.path.join(res, "restart.start"), "w").close()
+            say("asked the host to restart the server")
+            asked = True
+        name = "r%03d.bin" % i
+        data = b"file %d\n" % i + os.urandom(MIB)
+        t1 = time.time()
+        try:
+            fd = os.open(os.path.join(d, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                write_all(fd, data)
+                if i % 2:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as e:
+            errors.append("%s: %s (errno %d) at %.1f s" % (name, e.strerror, e.errno,
+                                                            time.time() - T0))
+            say("write %s: ERROR %s" % (name, errors[-1]))
+        else:
+            written[name] = hashlib.sha256(data).hexdigest()
+            manifest.write("%s %s\n" % (written[name], name))
+            manifest.flush()
+        slowest = max(slowest, (time.time() - t1, name))
+        i += 1
+    manifest.close()
+    say("%d files attempted: %d written, %d errors; slowest %s took %.1f s"
+        % (i, len(written), len(errors), slowest[1], slowest[0]))
+    drop_caches()
+    bad, lost = [], []
+    for name, want in sorted(written.items()):
+        try:
+            with open(os.path.join(d, name), "rb") as f:
+                got = hashlib.sha256(f.read()).hexdigest()
+        except OSError as e:
+            say("read back %s: ERROR %s" % (name, e.strerror))
+            lost.append(name)
+            continue
+        if got != want:
+            bad.append(name)
+    if lost:
+        say("result: LOST: %d file(s) reported written cannot be read back: %s"
+            % (len(lost), " ".join(lost[:10])))
+    if bad:
+        say("result: SILENTLY WRONG data: %d file(s) reported written differ: %s"
+            % (len(bad), " ".join(bad[:10])))
+    if bad or lost:
+        sys.exit(1)
+    say("result: all %d files reported written verify%s"
+        % (len(written), "; %d clear errors, first: %s" % (len(errors), errors[0]) if errors else ""))
+
+
+def main():
+    if len(sys.argv) == 6 and sys.argv[1] == "outage":
+        outage(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+    elif len(sys.argv) == 5 and sys.argv[1] == "restart":
+        restart(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        sys.stderr.write(__doc__)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
