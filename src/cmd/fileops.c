@@ -83,6 +83,21 @@ static int remove_path(struct open *o)
 	return r;
 }
 
+void fileops_note_deleter(struct file *f, const struct open *o)
+{
+	uint8_t key[16], parent[16];
+	bool has_parent = false;
+	(void)lease_keys_of(o, key, parent, &has_parent);
+	pthread_mutex_lock(&f->lock);
+	if (f->delete_by_state == 0 && has_parent) {
+		memcpy(f->delete_by, parent, 16);
+		f->delete_by_state = 1;
+	} else if (f->delete_by_state == 0 || !has_parent || memcmp(f->delete_by, parent, 16)) {
+		f->delete_by_state = 2;
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
 /* The rest of a close, once the open left the tables. */
 static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 {
@@ -112,6 +127,13 @@ static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 	brl_close_open(o);
 	notify_open_closed(o);
 	bool remove = false;
+	/* who deletes: the directory lease that the opens asking for the
+	 * delete and the last close all name is spared */
+	uint8_t key[16], parent[16];
+	bool has_parent = false;
+	(void)lease_keys_of(o, key, parent, &has_parent);
+	if (o->delete_on_close)
+		fileops_note_deleter(f, o);
 	pthread_mutex_lock(&f->lock);
 	file_remove_open(f, o);
 	/* MS-FSA 2.1.5.4: the close of an open with DeleteOnClose makes the
@@ -120,19 +142,21 @@ static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 	if (o->delete_on_close)
 		f->delete_pending = true;
 	bool now_pending = o->delete_on_close && f->n_opens > 0;
+	uint8_t spare[16];
+	bool spared = false;
 	if (f->delete_pending && f->n_opens == 0) {
 		remove = true;
 		f->delete_pending = false; /* the next open sees the result */
+		spared = has_parent && (f->delete_by_state == 0 ||
+					(f->delete_by_state == 1 && !memcmp(f->delete_by, parent, 16)));
+		memcpy(spare, parent, 16);
+		f->delete_by_state = 0;
 	}
 	pthread_mutex_unlock(&f->lock);
 	if (now_pending) {
 		notify_delete_pending(f);
 		lease_break_handles(NULL, o, false); /* the delete is pending now (smb2.lease.initial_delete_*) */
 	}
-	uint8_t key[16], parent[16];
-	bool has_parent = false;
-	if (remove)
-		(void)lease_keys_of(o, key, parent, &has_parent); /* before the open leaves its lease */
 	oplock_open_closed(o);
 	if (remove) {
 		int r = remove_path(o);
@@ -141,7 +165,7 @@ static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 		else if (post)
 			post->flags = 0, post->attrs = 0; /* gone */
 		if (r == 0)
-			lease_break_dir(o->ident, open_root_fd(o), has_parent ? parent : NULL, o->path);
+			lease_break_dir(o->ident, open_root_fd(o), spared ? spare : NULL, o->path);
 	}
 }
 

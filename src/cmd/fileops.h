@@ -75,6 +75,12 @@ bool fileops_close_open(struct open *o, struct wire_close_rsp *post);
  * purge's close, which must not close an open reconnected meanwhile. */
 bool fileops_close_detached(struct open *o, uint32_t gen);
 
+/* Open o asks for the delete of f (a disposition, delete-on-close): note
+ * its ParentLeaseKey; the directory lease every deleter names is not
+ * broken by the delete (smbtorture smb2.dirlease.unlink_*).  Without
+ * f->lock. */
+void fileops_note_deleter(struct file *f, const struct open *o);
+
 /* Installs state_close_opens_of_tree (called at start-up by cmd_init()). */
 void fileops_init(void);
 

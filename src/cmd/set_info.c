@@ -315,8 +315,12 @@ static NTSTATUS set_delete(struct smb2_req *req, struct open *o, bool del, bool 
 				return STATUS_DIRECTORY_NOT_EMPTY;
 		}
 	}
+	if (del)
+		fileops_note_deleter(o->file, o);
 	pthread_mutex_lock(&o->file->lock);
 	o->file->delete_pending = del;
+	if (!del)
+		o->file->delete_by_state = 0;
 	pthread_mutex_unlock(&o->file->lock);
 	if (del) {
 		notify_delete_pending(o->file); /* pending notifies end with DELETE_PENDING */

@@ -78,6 +78,11 @@ struct file {
 	ino_t ino;
 	bool is_dir;
 	bool delete_pending;          /* set by delete-on-close or disposition */
+	/* the ParentLeaseKey of the opens that asked for the delete (a
+	 * directory lease that all of them name is not broken by it):
+	 * 0 nobody yet, 1 delete_by holds the one key, 2 none in common */
+	uint8_t delete_by_state;
+	uint8_t delete_by[16];
 	struct open *opens;           /* all opens of this file (open->file_next) */
 	unsigned n_opens;
 	struct brl *locks;
