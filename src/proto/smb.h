@@ -63,9 +63,13 @@ struct smb_conn {
 };
 
 /* Requests waiting asynchronously per connection (a blocking LOCK, a
- * CHANGE_NOTIFY, a CREATE waiting for a break); the next fails with
- * STATUS_INSUFFICIENT_RESOURCES. */
-#define SMB_MAX_ASYNC 512
+ * CHANGE_NOTIFY, a pipe READ, a CREATE waiting for a break); the next
+ * fails with STATUS_INSUFFICIENT_RESOURCES.  Windows' limit is its
+ * AsynchronousCredits setting, 512 by default, of which 511 requests may
+ * wait (the smb2.credits *_max_async_credits tests: 511 interim responses,
+ * then STATUS_INSUFFICIENT_RESOURCES, on each connection, also on every
+ * channel of one session). */
+#define SMB_MAX_ASYNC 511
 
 /* Credits charged by the requests of a connection that are running or
  * whose responses are not yet sent (one per 64 KiB of payload): past the
