@@ -1,7 +1,10 @@
 /* Named pipes on IPC$ (see ipc.h): an open whose o->pipe is an rpc_pipe
  * from src/rpc/.  The pipes are message-mode, as on Windows: a READ or a
  * TRANSCEIVE returns at most one response PDU, and STATUS_BUFFER_OVERFLOW
- * when part of it is left for the next READ.
+ * when part of it is left for the next READ.  A READ with no message
+ * waiting blocks, as on Windows: it goes async and waits (struct
+ * ipc_reader) for a WRITE or TRANSCEIVE to leave a response unread, for
+ * its CANCEL, or for the close of the pipe.
  *
  * An rpc_pipe is not thread-safe and the channels of one session may live
  * on different workers, so every pipe operation runs under ipc_lock (pipe
@@ -18,8 +21,108 @@
 #include "rpc/rpc.h"
 #include "util/log.h"
 
-/* Named-pipe state shared by opens of IPC$.  Leaf. */
+/* Named-pipe state shared by opens of IPC$ (o->pipe, o->pipe_readers).
+ * Leaf: nothing is woken while it is held. */
 static pthread_mutex_t ipc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A READ parked on its pipe, on the stack of the request's coroutine.
+ * Whoever takes it off o->pipe_readers (under ipc_lock) sets `result` and
+ * wakes the request exactly once, after dropping the lock.  A connection
+ * bounds how many wait (SMB_MAX_ASYNC, via req_go_async). */
+struct ipc_reader {
+	struct smb2_req *req;
+	struct ipc_reader *next;
+	NTSTATUS result; /* STATUS_PENDING while queued */
+};
+
+/* Readers are served in arrival order. */
+static void reader_push_locked(struct open *o, struct ipc_reader *r)
+{
+	struct ipc_reader **pp = &o->pipe_readers;
+	while (*pp)
+		pp = &(*pp)->next;
+	r->next = NULL;
+	*pp = r;
+}
+
+/* Take the first reader off with `result`; its request, to wake once the
+ * lock is dropped, or NULL when none waits. */
+static struct smb2_req *reader_pop_locked(struct open *o, NTSTATUS result)
+{
+	struct ipc_reader *r = o->pipe_readers;
+	if (!r)
+		return NULL;
+	o->pipe_readers = r->next;
+	r->result = result;
+	return r->req;
+}
+
+/* A response is waiting: the first reader takes it (called under the lock
+ * after anything that may leave one). */
+static struct smb2_req *reader_for_message_locked(struct open *o)
+{
+	if (!o->pipe || !rpc_pipe_msg_pending(o->pipe))
+		return NULL;
+	return reader_pop_locked(o, STATUS_SUCCESS);
+}
+
+/* CANCEL, or the connection going away: on the request's own worker while
+ * its coroutine is parked.  req->open is the pipe (the pipeline holds it
+ * until the handler returns). */
+static void reader_cancel(struct smb2_req *req)
+{
+	struct open *o = req->open;
+	bool wake = false;
+	pthread_mutex_lock(&ipc_lock);
+	for (struct ipc_reader **pp = &o->pipe_readers; *pp; pp = &(*pp)->next) {
+		if ((*pp)->req == req) {
+			struct ipc_reader *r = *pp;
+			*pp = r->next;
+			r->result = STATUS_CANCELLED;
+			wake = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ipc_lock);
+	/* Not queued any more: a message or the close took it, and its wake
+	 * is on the way. */
+	if (wake)
+		req_wake(req); /* may run the request to its end: touch nothing after */
+}
+
+/* Wait for a message.  STATUS_SUCCESS: one may be there, look again;
+ * otherwise the READ's answer: STATUS_CANCELLED (CANCEL, or the pipe was
+ * closed), STATUS_INSUFFICIENT_RESOURCES (too many requests wait on the
+ * connection), or the error of going async. */
+static NTSTATUS reader_wait(struct smb2_req *req, struct open *o)
+{
+	NTSTATUS st = req_go_async(req);
+	if (st != STATUS_SUCCESS)
+		return st;
+	struct ipc_reader r = { .req = req, .result = STATUS_PENDING };
+	bool queued = false;
+	pthread_mutex_lock(&ipc_lock);
+	if (!o->pipe)
+		st = STATUS_FILE_CLOSED;
+	else if (rpc_pipe_msg_pending(o->pipe))
+		st = STATUS_SUCCESS; /* came while the interim response went out */
+	else if (req->cancelled)
+		st = STATUS_CANCELLED;
+	else {
+		reader_push_locked(o, &r);
+		queued = true;
+	}
+	pthread_mutex_unlock(&ipc_lock);
+	if (!queued)
+		return st;
+	req->cancel_fn = reader_cancel;
+	req_wait(req);
+	req->cancel_fn = NULL;
+	pthread_mutex_lock(&ipc_lock);
+	st = r.result;
+	pthread_mutex_unlock(&ipc_lock);
+	return st;
+}
 
 static NTSTATUS pipe_status(int err)
 {
@@ -133,37 +236,47 @@ NTSTATUS ipc_open(struct smb2_req *req, const char *name, struct open **out)
 	return STATUS_SUCCESS;
 }
 
-NTSTATUS ipc_read(struct smb2_req *req, struct open *o, uint32_t len, uint8_t **data, uint32_t *n)
+/* Take up to `len` bytes of the current message (under ipc_lock). */
+static NTSTATUS take_locked(struct open *o, uint32_t len, size_t msg, uint8_t **data, uint32_t *n)
 {
-	(void)req;
-	*data = NULL;
-	*n = 0;
-	pthread_mutex_lock(&ipc_lock);
-	NTSTATUS st;
-	if (!o->pipe) {
-		st = STATUS_FILE_CLOSED;
-		goto out;
-	}
-	size_t msg = rpc_pipe_msg_pending(o->pipe);
-	if (msg == 0) {
-		/* Windows would wait for a write; our pipes only ever answer
-		 * a write, so nothing pending means nothing will come. */
-		st = STATUS_PIPE_EMPTY;
-		goto out;
-	}
 	size_t cap = msg < len ? msg : len;
 	uint8_t *buf = malloc(cap ? cap : 1);
-	if (!buf) {
-		st = STATUS_NO_MEMORY;
-		goto out;
-	}
+	if (!buf)
+		return STATUS_NO_MEMORY;
 	size_t got = rpc_pipe_read(o->pipe, buf, cap);
 	*data = buf;
 	*n = (uint32_t)got;
-	st = got < msg ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
-out:
-	pthread_mutex_unlock(&ipc_lock);
-	return st;
+	return got < msg ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
+}
+
+NTSTATUS ipc_read(struct smb2_req *req, struct open *o, uint32_t len, uint8_t **data, uint32_t *n)
+{
+	*data = NULL;
+	*n = 0;
+	for (;;) {
+		pthread_mutex_lock(&ipc_lock);
+		if (!o->pipe) {
+			pthread_mutex_unlock(&ipc_lock);
+			return STATUS_FILE_CLOSED;
+		}
+		size_t msg = rpc_pipe_msg_pending(o->pipe);
+		if (msg) {
+			NTSTATUS st = take_locked(o, len, msg, data, n);
+			/* what is left (the rest of this message, or the next
+			 * one) goes to the next reader in line */
+			struct smb2_req *next = reader_for_message_locked(o);
+			pthread_mutex_unlock(&ipc_lock);
+			if (next)
+				req_wake(next);
+			return st;
+		}
+		pthread_mutex_unlock(&ipc_lock);
+		/* Nothing yet: wait for it, as a Windows pipe read does
+		 * (smb2.credits.*ipc*: reads park, then CANCEL ends them). */
+		NTSTATUS st = reader_wait(req, o);
+		if (st != STATUS_SUCCESS)
+			return st;
+	}
 }
 
 NTSTATUS ipc_write(struct smb2_req *req, struct open *o, const uint8_t *buf, uint32_t len)
@@ -171,7 +284,10 @@ NTSTATUS ipc_write(struct smb2_req *req, struct open *o, const uint8_t *buf, uin
 	(void)req;
 	pthread_mutex_lock(&ipc_lock);
 	int r = o->pipe ? rpc_pipe_write(o->pipe, buf, len) : -EBADF;
+	struct smb2_req *reader = reader_for_message_locked(o);
 	pthread_mutex_unlock(&ipc_lock);
+	if (reader)
+		req_wake(reader);
 	if (r == -EBADF)
 		return STATUS_FILE_CLOSED;
 	return r < 0 ? pipe_status(r) : STATUS_SUCCESS;
@@ -191,7 +307,11 @@ NTSTATUS ipc_transceive(struct smb2_req *req, struct open *o, const uint8_t *in,
 	bool more = false;
 	pthread_mutex_lock(&ipc_lock);
 	int r = o->pipe ? rpc_pipe_transceive(o->pipe, in, in_len, buf, cap, &got, &more) : -EBADF;
+	/* the rest of a response too long for the transceive is read next */
+	struct smb2_req *reader = reader_for_message_locked(o);
 	pthread_mutex_unlock(&ipc_lock);
+	if (reader)
+		req_wake(reader);
 	if (r < 0) {
 		free(buf);
 		return r == -EBADF ? STATUS_FILE_CLOSED : pipe_status(r);
@@ -206,7 +326,18 @@ void ipc_close(struct open *o)
 	pthread_mutex_lock(&ipc_lock);
 	struct rpc_pipe *p = o->pipe;
 	o->pipe = NULL;
+	/* Reads still waiting end as Windows ends the I/O of a handle being
+	 * closed: cancelled.  Each request holds its own reference to o. */
+	struct ipc_reader *readers = o->pipe_readers;
+	o->pipe_readers = NULL;
+	for (struct ipc_reader *r = readers; r; r = r->next)
+		r->result = STATUS_CANCELLED;
 	pthread_mutex_unlock(&ipc_lock);
 	if (p)
 		rpc_pipe_close(p);
+	/* r->next is read before the wake: a woken reader's frame may go */
+	for (struct ipc_reader *r = readers, *next; r; r = next) {
+		next = r->next;
+		req_wake(r->req);
+	}
 }

@@ -1,4 +1,4 @@
-/* Named pipes on IPC$ (\PIPE\srvsvc, \PIPE\wkssvc) backed by src/rpc/.
+/* Named pipes on IPC$ (\PIPE\srvsvc, \PIPE\wkssvc, \PIPE\lsarpc) backed by src/rpc/.
  * CREATE on an IPC$ tree calls ipc_open; READ / WRITE / IOCTL
  * FSCTL_PIPE_TRANSCEIVE on an open with o->pipe call the others. */
 #ifndef SMB3D_CMD_IPC_H
@@ -12,8 +12,10 @@
  * unknown pipes. */
 NTSTATUS ipc_open(struct smb2_req *req, const char *name, struct open **out);
 /* Up to `len` bytes of pending response; STATUS_BUFFER_OVERFLOW when more of
- * the same message remains, STATUS_PIPE_EMPTY... as Windows for nothing
- * pending.  *data is malloc'd. */
+ * the same message remains.  With nothing pending the READ goes async and
+ * waits, as on Windows, until a WRITE or TRANSCEIVE leaves a response,
+ * or fails with STATUS_CANCELLED (CANCEL, or the pipe closed).  *data is
+ * malloc'd. */
 NTSTATUS ipc_read(struct smb2_req *req, struct open *o, uint32_t len, uint8_t **data, uint32_t *n);
 NTSTATUS ipc_write(struct smb2_req *req, struct open *o, const uint8_t *buf, uint32_t len);
 NTSTATUS ipc_transceive(struct smb2_req *req, struct open *o, const uint8_t *in, uint32_t in_len,

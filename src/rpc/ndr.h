@@ -96,5 +96,7 @@ uint32_t rpc_srvsvc_call(const struct rpc_server_info *info, uint16_t opnum,
 			 const uint8_t *in, size_t in_len, struct ndr_out *out);
 uint32_t rpc_wkssvc_call(const struct rpc_server_info *info, uint16_t opnum,
 			 const uint8_t *in, size_t in_len, struct ndr_out *out);
+uint32_t rpc_lsarpc_call(const struct rpc_server_info *info, uint16_t opnum,
+			 const uint8_t *in, size_t in_len, struct ndr_out *out);
 
 #endif

@@ -1,8 +1,9 @@
 /* DCE/RPC over SMB named pipes: the srvsvc and wkssvc services that let
- * `smbclient -L` and Explorer list shares.
+ * `smbclient -L` and Explorer list shares, and lsarpc, which binds but
+ * answers every call with a fault (lsarpc.c).
  *
  * Pure code: no sockets, no SMB.  The SMB layer opens a pipe when a client
- * creates \PIPE\srvsvc or \PIPE\wkssvc on IPC$, then forwards its WRITEs,
+ * creates \PIPE\srvsvc, \PIPE\wkssvc or \PIPE\lsarpc on IPC$, then forwards its WRITEs,
  * READs and FSCTL_PIPE_TRANSCEIVEs here.  The pipe behaves like a Windows
  * message-mode pipe: each response PDU (fragment) is one message.
  *
@@ -53,7 +54,7 @@ struct rpc_server_info {
 
 struct rpc_pipe;
 
-/* Open a pipe.  `pipe_name` is "srvsvc" or "wkssvc", case-insensitive, with
+/* Open a pipe.  `pipe_name` is "srvsvc", "wkssvc" or "lsarpc", case-insensitive, with
  * or without a "\PIPE\" prefix.  `info` is copied deep, so the caller may
  * free it afterwards.  Returns NULL for an unknown pipe name (the caller
  * answers STATUS_OBJECT_NAME_NOT_FOUND) or when out of memory (errno is

@@ -31,6 +31,7 @@ struct session;
 struct tree;
 struct worker;
 struct rpc_pipe;
+struct ipc_reader;
 
 /* A byte-range lock (MS-FSA 2.1.5.8) */
 struct brl {
@@ -118,6 +119,7 @@ struct open {
 	uint32_t mode;                /* FileModeInformation */
 	_Atomic bool closed;          /* CLOSE ran; lookups fail (read without the table lock by waiters) */
 	struct rpc_pipe *pipe;        /* IPC$ named pipe */
+	struct ipc_reader *pipe_readers; /* READs waiting for a message (cmd/ipc.c), under its ipc_lock */
 	void *dir;                    /* directory enumeration state (cmd/query_directory.c) */
 	void (*dir_free)(void *);
 	struct attr_cache *attr_cache; /* malloc'd, under file->lock */

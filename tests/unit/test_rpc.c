@@ -329,7 +329,6 @@ static void test_open_names(void **state)
 		assert_int_equal(rpc_pipe_pending(p), 0);
 		rpc_pipe_close(p);
 	}
-	assert_null(rpc_pipe_open("lsarpc", &base_info));
 	assert_null(rpc_pipe_open("\\PIPE\\samr", &base_info));
 	assert_null(rpc_pipe_open("srvsvcx", &base_info));
 }
@@ -374,6 +373,47 @@ static void test_bind_ack(void **state)
 	assert_int_equal(rpc_pipe_write(p, reqbuf, n), (int)n);
 	assert_int_equal(drain(p, pdus, 8), 1);
 	assert_int_equal(pdus[0].ptype, 13);
+	rpc_pipe_close(p);
+}
+
+/* lsarpc binds as on Windows (smbtorture's smb2.credits ipc tests bind it
+ * with NDR, NDR64 and bind time feature negotiation) and faults every call. */
+static void test_lsarpc_bind_only(void **state)
+{
+	static const uint8_t LSARPC_UUID[16] = { 0x78, 0x57, 0x34, 0x12, 0x34, 0x12, 0xcd, 0xab,
+						 0xef, 0x00, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab };
+	struct rpc_pipe *p = rpc_pipe_open("\\PIPE\\LSARPC", &base_info);
+	assert_non_null(p);
+	struct ctx_elem c[] = {
+		{ 0, LSARPC_UUID, 0, NDR20_UUID, 2 },
+		{ 1, LSARPC_UUID, 0, NDR64_UUID, 1 },
+		{ 2, LSARPC_UUID, 0, BTFN_UUID, 1 },
+	};
+	size_t n = build_bind(reqbuf, sizeof(reqbuf), 11, 4280, 4280, c, 3);
+	assert_int_equal(rpc_pipe_write(p, reqbuf, n), (int)n);
+	assert_int_equal(drain(p, pdus, 8), 1);
+	const uint8_t *b = pdus[0].p;
+	assert_int_equal(pdus[0].ptype, 12);
+	assert_int_equal(get_le16(b + 24), 12);
+	assert_memory_equal(b + 26, "\\PIPE\\lsass", 12);
+	/* 26 + 12 = 38, padded to 40 */
+	assert_int_equal(b[40], 3);
+	assert_int_equal(get_le16(b + 44), 0);      /* NDR accepted */
+	assert_int_equal(get_le16(b + 44 + 24), 2); /* NDR64 refused */
+	assert_int_equal(get_le16(b + 44 + 48), 3); /* negotiate_ack */
+	uint8_t stub[8] = { 0 };
+	for (uint16_t op = 0; op < 80; op += 44) { /* LsarClose, LsarOpenPolicy2 */
+		assert_int_equal(call(p, op, stub, sizeof(stub)), 1);
+		assert_int_equal(fault_status(&pdus[0]), 0x1c010002);
+		assert_true(pdus[0].flags & 0x20); /* did not execute */
+	}
+	rpc_pipe_close(p);
+	/* srvsvc's syntax on the lsarpc pipe is refused */
+	p = rpc_pipe_open("lsarpc", &base_info);
+	n = simple_bind(reqbuf, sizeof(reqbuf), SRVSVC_UUID, 3, 4280);
+	assert_int_equal(rpc_pipe_write(p, reqbuf, n), (int)n);
+	assert_int_equal(drain(p, pdus, 8), 1);
+	assert_int_equal(get_le16(pdus[0].p + 44), 2);
 	rpc_pipe_close(p);
 }
 
@@ -902,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_open_names),
 		cmocka_unit_test(test_bind_ack),
 		cmocka_unit_test(test_bind_nak),
+		cmocka_unit_test(test_lsarpc_bind_only),
 		cmocka_unit_test(test_share_enum_level1),
 		cmocka_unit_test(test_share_enum_levels),
 		cmocka_unit_test(test_share_enum_resume),
