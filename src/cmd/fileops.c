@@ -166,6 +166,8 @@ static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 			post->flags = 0, post->attrs = 0; /* gone */
 		if (r == 0)
 			lease_break_dir(o->ident, open_root_fd(o), spared ? spare : NULL, o->path);
+	} else if (atomic_load(&o->written) && coro_self()) {
+		lease_break_dir(o->ident, open_root_fd(o), has_parent ? parent : NULL, o->path);
 	}
 }
 

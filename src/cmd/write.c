@@ -91,6 +91,9 @@ NTSTATUS cmd_write(struct smb2_req *req)
 		o->position = offset + (uint64_t)n;
 		/* other opens' level II oplocks no longer describe the data */
 		oplock_break_level2(o->file, o);
+		/* the size and times a listing shows change: the parent's
+		 * directory leases break at the close (smb2.dirlease.v2_request) */
+		atomic_store(&o->written, true);
 		/* The file's last-write time is the kernel's mtime; a "sticky"
 		 * write time set by SET_INFO (o->last_write_nt) is the info
 		 * handlers' business. */

@@ -118,6 +118,7 @@ struct open {
 	uint64_t position;            /* FilePositionInformation */
 	uint32_t mode;                /* FileModeInformation */
 	_Atomic bool closed;          /* CLOSE ran; lookups fail (read without the table lock by waiters) */
+	_Atomic bool written;         /* data written through it: its close breaks the parent's directory leases */
 	struct rpc_pipe *pipe;        /* IPC$ named pipe */
 	struct ipc_reader *pipe_readers; /* READs waiting for a message (cmd/ipc.c), under its ipc_lock */
 	void *dir;                    /* directory enumeration state (cmd/query_directory.c) */
