@@ -105,6 +105,13 @@ struct vfs_ident;
 void lease_break_parent(const struct vfs_ident *id, int root, const struct open *o, const char *path);
 /* The same with the ParentLeaseKey given (NULL: none spared). */
 void lease_break_dir(const struct vfs_ident *id, int root, const uint8_t *spare_key, const char *path);
+/* Its two halves, for a change in two directories (a rename): the file
+ * object of the parent of `path` when a directory may be leased (a
+ * reference; NULL otherwise), looked up on disk (may yield); then the
+ * break, which takes the reference (never yields), sent before the reply
+ * (`send_now`) or after it. */
+struct file *lease_dir_of(const struct vfs_ident *id, int root, const char *path);
+void lease_dir_break(struct file *d, const uint8_t *spare_key, bool send_now);
 
 /* MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.1.2.1: does a new open with (access,
  * share) conflict with the existing open e?  Only the data rights (read,

@@ -65,23 +65,34 @@ void lease_break_parent(const struct vfs_ident *id, int root, const struct open 
 	lease_break_dir(id, root, has_parent ? parent : NULL, path);
 }
 
-void lease_break_dir(const struct vfs_ident *id, int root, const uint8_t *spare_key, const char *path)
+struct file *lease_dir_of(const struct vfs_ident *id, int root, const char *path)
 {
 	if (!lease_dirs_leased() || !path)
-		return;
+		return NULL;
 	char *pp = parent_of(path);
 	if (!pp)
-		return;
+		return NULL;
 	struct statx st;
 	int r = vfs_statx(id, root, pp[0] ? pp : ".", 0, STATX_BASIC_STATS, &st);
 	free(pp);
 	if (r < 0)
-		return;
-	struct file *d = file_get(makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino, true);
+		return NULL;
+	return file_get(makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino, true);
+}
+
+void lease_dir_break(struct file *d, const uint8_t *spare_key, bool send_now)
+{
 	if (!d)
 		return;
 	/* 3.3.4.7 / 2.2.13.2.10: the change comes from the holder of the
-	 * directory's lease when the actor names it as its parent */
-	(void)oplock_break_leases_start(NULL, d, spare_key, 0, 0, 0, false);
+	 * directory's lease when the actor names it as its parent.  Unless
+	 * send_now, the breaks go out after the reply: nothing may yield
+	 * between here and the end of the request. */
+	(void)oplock_break_leases_start(NULL, d, spare_key, 0, 0, 0, send_now);
 	file_put(d);
+}
+
+void lease_break_dir(const struct vfs_ident *id, int root, const uint8_t *spare_key, const char *path)
+{
+	lease_dir_break(lease_dir_of(id, root, path), spare_key, false);
 }

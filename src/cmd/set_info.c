@@ -579,6 +579,25 @@ static NTSTATUS rename_on_disk(struct smb2_req *req, struct open *o, const char 
 	return STATUS_SUCCESS;
 }
 
+/* The leases of the directories a rename took a name from and gave one
+ * to break (once when they are one), but the one o names as its parent. */
+static void rename_break_dirs(struct smb2_req *req, struct open *o, const char *old, const char *target)
+{
+	uint8_t key[16], parent[16];
+	bool has_parent = false;
+	(void)lease_keys_of(o, key, parent, &has_parent);
+	struct file *from = lease_dir_of(ident_of(req), req->tree->root_fd, old);
+	struct file *to = lease_dir_of(ident_of(req), req->tree->root_fd, target);
+	if (to && to == from) {
+		file_put(to);
+		to = NULL;
+	}
+	/* after the reply, the source's first (smbtorture
+	 * smb2.dirlease.rename takes them one by one, in that order) */
+	lease_dir_break(from, has_parent ? parent : NULL, false);
+	lease_dir_break(to, has_parent ? parent : NULL, false);
+}
+
 /* A file or directory (not a stream) to another path of the share. */
 static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct fscc_rename *ri)
 {
@@ -602,10 +621,8 @@ static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct f
 		char *old = st == STATUS_SUCCESS && !nothing ? strdup(o->path) : NULL;
 		if (st == STATUS_SUCCESS && !nothing)
 			st = rename_on_disk(req, o, target, exists, same);
-		if (st == STATUS_SUCCESS && old) {
-			lease_break_parent(ident_of(req), req->tree->root_fd, o, old);
-			lease_break_parent(ident_of(req), req->tree->root_fd, o, target);
-		}
+		if (st == STATUS_SUCCESS && old)
+			rename_break_dirs(req, o, old, target);
 		free(old);
 	}
 	free(target);

@@ -217,8 +217,10 @@ static void post_job(struct break_job *j)
 	struct worker *here = worker_self();
 	if (here && j->lease) {
 		bool first = !pending_leases;
-		j->next = pending_leases;
-		pending_leases = j;
+		struct break_job **pp = &pending_leases;
+		while (*pp)
+			pp = &(*pp)->next; /* in the order decided (a handful at most) */
+		*pp = j;
 		if (first)
 			(void)worker_post(here, flush_posted, NULL);
 		return;
