@@ -62,7 +62,7 @@ add_counts "$logdir/regress.log"
 echo "=== ThreadSanitizer smb3d: the concurrency regression tests and the channel-churn stress"
 setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug
 ninja -C build-tsan
-/usr/bin/python3 tests/regress/run --build build-tsan -k churn -k logoff -k zero_key -k oplock -k session_setup \
+/usr/bin/python3 tests/regress/run --build build-tsan -k churn -k logoff -k zero_key -k oplock -k lease -k session_setup \
     2>&1 | tee "$logdir/tsan.log" || true
 add_counts "$logdir/tsan.log"
 /usr/bin/python3 tests/run --build build-tsan --no-unit --no-torture --no-regress --no-mc --quick -k test_durable \

@@ -101,6 +101,8 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
  * through o (NULL: none): the directory's leases break to none, but the
  * one o's lease names as its parent. */
 void lease_break_handles(struct smb2_req *req, struct open *o, bool wait);
+/* The same for the leases of file f but those with key spare_key. */
+void lease_break_file_handles(struct smb2_req *req, struct file *f, const uint8_t *spare_key, bool wait);
 struct vfs_ident;
 void lease_break_parent(const struct vfs_ident *id, int root, const struct open *o, const char *path);
 /* The same with the ParentLeaseKey given (NULL: none spared). */

@@ -24,18 +24,15 @@ static void wake_req(void *arg)
 	req_wake(arg);
 }
 
-void lease_break_handles(struct smb2_req *req, struct open *o, bool wait)
+void lease_break_file_handles(struct smb2_req *req, struct file *f, const uint8_t *spare_key, bool wait)
 {
-	if (!o || !o->file)
+	if (!f)
 		return;
-	uint8_t key[16], parent[16];
-	bool has_parent;
-	bool leased = lease_keys_of(o, key, parent, &has_parent);
 	unsigned timeout = req ? (unsigned)req_conf(req)->oplock_break_timeout : 35;
 	for (int round = 0; round < 4; round++) {
 		struct oplock_wait w = { .wake = wake_req, .arg = req };
-		if (!oplock_break_leases_start(wait && req ? &w : NULL, o->file, leased ? key : NULL,
-					       ~(uint32_t)LEASE_H, LEASE_H, timeout, true))
+		if (!oplock_break_leases_start(wait && req ? &w : NULL, f, spare_key, ~(uint32_t)LEASE_H, LEASE_H,
+					       timeout, true))
 			return;
 		if (req_go_async(req) != STATUS_SUCCESS)
 			log_debug("message %llu waits for a lease break inside a compound",
@@ -43,6 +40,16 @@ void lease_break_handles(struct smb2_req *req, struct open *o, bool wait)
 		req_wait(req); /* exactly one wake: whoever disarmed w */
 		oplock_wait_done(&w);
 	}
+}
+
+void lease_break_handles(struct smb2_req *req, struct open *o, bool wait)
+{
+	if (!o || !o->file)
+		return;
+	uint8_t key[16], parent[16];
+	bool has_parent;
+	bool leased = lease_keys_of(o, key, parent, &has_parent);
+	lease_break_file_handles(req, o->file, leased ? key : NULL, wait);
 }
 
 /* The parent directory of share-relative `path` ("" for the root's

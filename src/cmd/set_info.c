@@ -615,8 +615,16 @@ static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct f
 			    (((uint64_t)tst.stx_dev_major << 32) | tst.stx_dev_minor) == a.dev;
 		bool nothing;
 		/* the handle caching of the file's other leases goes first,
-		 * and the rename waits for it (smb2.lease.rename_wait) */
+		 * and the rename waits for it (smb2.lease.rename_wait); so
+		 * does that of a file it replaces, whose holder may close
+		 * (smb2.lease.v2_rename_target_overwrite) */
 		lease_break_handles(req, o, true);
+		if (exists && !same && ri->replace_if_exists) {
+			struct file *tf = file_get(makedev(tst.stx_dev_major, tst.stx_dev_minor), tst.stx_ino,
+						   S_ISDIR(tst.stx_mode));
+			lease_break_file_handles(req, tf, NULL, true);
+			file_put(tf);
+		}
 		st = rename_check_target(req, o, ri, &target, exists, same, &tst, &nothing);
 		char *old = st == STATUS_SUCCESS && !nothing ? strdup(o->path) : NULL;
 		if (st == STATUS_SUCCESS && !nothing)
