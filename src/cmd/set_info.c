@@ -404,6 +404,32 @@ static bool path_has_opens(struct open *self, const char *path, bool below, bool
 	return found;
 }
 
+/* Before a directory is renamed: the handle caching of the leases of the
+ * files open below it goes (their holders may close them), all breaks at
+ * once, then the rename waits for each (smbtorture
+ * smb2.lease.rename_dir_openfile); what stays open still fails it. */
+static void break_below(struct smb2_req *req, struct open *self, const char *path)
+{
+	unsigned n = 0, nf = 0;
+	struct open **v = open_list(NULL, NULL, &n);
+	struct file **files = v ? calloc(n ? n : 1, sizeof(*files)) : NULL;
+	for (unsigned i = 0; i < n; i++) {
+		struct open *x = v[i];
+		if (files && x != self && x->file && x->path && same_share(self, x) && under(x->path, path)) {
+			atomic_fetch_add(&x->file->refs, 1);
+			files[nf++] = x->file;
+		}
+		open_put(x);
+	}
+	free(v);
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < nf; i++)
+			lease_break_file_handles(req, files[i], NULL, pass == 1);
+	for (unsigned i = 0; i < nf; i++)
+		file_put(files[i]);
+	free(files);
+}
+
 /* Client name of a rename / link target -> share-relative path as it will
  * exist on disk (directories resolved case-insensitively when the share is
  * case-insensitive), *exists / *st describing a present target. */
@@ -619,6 +645,8 @@ static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct f
 		 * does that of a file it replaces, whose holder may close
 		 * (smb2.lease.v2_rename_target_overwrite) */
 		lease_break_handles(req, o, true);
+		if (o->is_dir)
+			break_below(req, o, o->path);
 		if (exists && !same && ri->replace_if_exists) {
 			struct file *tf = file_get(makedev(tst.stx_dev_major, tst.stx_dev_minor), tst.stx_ino,
 						   S_ISDIR(tst.stx_mode));
