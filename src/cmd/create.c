@@ -432,8 +432,11 @@ NTSTATUS cmd_create(struct smb2_req *req)
 	NTSTATUS st = durable_contexts(req, &q, &dur);
 	if (st != STATUS_SUCCESS)
 		return st;
-	if (dur.dhnc || dur.dh2c)
+	if (dur.dhnc || dur.dh2c) {
+		dur.name = q.name;
+		dur.name_len = q.name_len;
 		return durable_reconnect(req, &dur);
+	}
 	struct create_replay rp;
 	bool answered;
 	st = create_replay_begin(req, &q, &dur, &rp, &answered);

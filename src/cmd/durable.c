@@ -11,10 +11,12 @@
 #include "conf/conf.h"
 #include "loop/timer.h"
 #include "loop/worker.h"
+#include "mc/lease.h"
 #include "mc/oplock.h"
 #include "util/coro.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/utf16.h"
 #include "vfs/vfs.h"
 #include "wire/smb2.h"
 
@@ -46,6 +48,11 @@ NTSTATUS durable_context(const struct wire_create_ctx *c, struct durable_req *d,
 		if (d->dhnc || wire_ctx_dhnc_decode(c, &d->fid) < 0)
 			return STATUS_INVALID_PARAMETER;
 		d->dhnc = true;
+	} else if (!memcmp(c->name, WIRE_CTX_LEASE, 4)) {
+		/* read here for a reconnect only (whatever the oplock level):
+		 * create_contexts() grants leases */
+		d->has_lease = wire_ctx_lease_decode(c, &d->lease) == 0;
+		*mine = false;
 	} else if (!memcmp(c->name, WIRE_CTX_DURABLE_RECONNECT_V2, 4)) {
 		struct wire_ctx_dh2c r;
 		if (d->dh2c || wire_ctx_dh2c_decode(c, &r) < 0)
@@ -185,13 +192,34 @@ void durable_closed(struct open *o)
 
 /* ---- keeping an open at a disconnect (3.3.7.1) ---- */
 
+/* Whether o holds a byte-range lock (under its file's lock). */
+static bool holds_locks(const struct open *o)
+{
+	const struct file *f = o->file;
+	for (unsigned i = 0; i < f->n_locks; i++)
+		if (f->locks[i].owner == o)
+			return true;
+	return false;
+}
+
+/* Whether the lease of o still lets it be kept: handle caching, no break
+ * in flight, and write caching if it holds byte-range locks (without it
+ * another client could have written under them: smbtorture
+ * durable-open.lock-noW-lease).  Under the file's lock. */
+static bool lease_keepable(const struct open *o)
+{
+	uint32_t st = lease_state_locked(o);
+	return (st & LEASE_H) && !lease_breaking_locked(o) && ((st & LEASE_W) || !holds_locks(o));
+}
+
 /* Whether o may outlive its session: durable, still holding the batch
- * oplock it was granted with, and no break in flight (a client that cannot
- * acknowledge a break must not keep the open: 3.3.7.1). */
+ * oplock or the lease it was granted with, and no break in flight (a
+ * client that cannot acknowledge a break must not keep the open: 3.3.7.1). */
 static bool keepable(struct open *o)
 {
 	pthread_mutex_lock(&o->file->lock);
-	bool ok = o->durable && o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH && !o->oplock_breaking;
+	bool ok = o->durable && (o->lease ? lease_keepable(o)
+					  : o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH && !o->oplock_breaking);
 	pthread_mutex_unlock(&o->file->lock);
 	return ok;
 }
@@ -238,13 +266,75 @@ bool durable_keep(struct open *o)
 
 /* ---- reconnect (3.3.5.9.7 DHnC, 3.3.5.9.12 DH2C) ---- */
 
+/* Does the CREATE's name (UTF-16LE, '\\'-separated, any case) name the
+ * open's path? */
+static bool same_name(const struct durable_req *d, const struct open *o)
+{
+	char *name = NULL;
+	if (!d->name_len)
+		return !o->path[0];
+	if (utf16le_to_utf8(d->name, d->name_len, &name, NULL) < 0 || !name)
+		return false;
+	for (char *p = name; *p; p++)
+		if (*p == '\\')
+			*p = '/';
+	const char *n = name;
+	while (*n == '/')
+		n++;
+	bool same = !strcasecmp(n, o->path);
+	free(name);
+	return same;
+}
+
+/* 3.3.5.9.7 / .12 for an open with a lease: the request names the same
+ * lease (ClientGuid and LeaseKey: OBJECT_NAME_NOT_FOUND), and then the
+ * same file (INVALID_PARAMETER); an open without a lease takes no RqLs. */
+static NTSTATUS reconnect_lease_check(struct smb2_req *req, const struct open *o, const struct durable_req *d)
+{
+	if (!o->lease)
+		return d->has_lease ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_SUCCESS;
+	const struct smb_client *cl = req->session->client;
+	struct lease *l = d->has_lease && cl ? lease_find(cl->guid, d->lease.key) : NULL;
+	bool mine = l && l == o->lease;
+	lease_put(l);
+	if (!mine)
+		return STATUS_OBJECT_NAME_NOT_FOUND;
+	if (!o->delete_on_close && !same_name(d, o))
+		return STATUS_INVALID_PARAMETER;
+	return STATUS_SUCCESS;
+}
+
+/* A detached open whose lease was broken meanwhile (a write, a rename:
+ * the break could not reach it) is not reclaimed: it is closed now
+ * (3.3.4.7), and the reconnect finds nothing. */
+static bool purge_if_broken(struct open *o)
+{
+	if (!o->lease)
+		return false;
+	pthread_mutex_lock(&o->file->lock);
+	bool broken = !(lease_state_locked(o) & LEASE_H) || lease_breaking_locked(o);
+	uint32_t gen = o->detach_gen;
+	pthread_mutex_unlock(&o->file->lock);
+	if (broken && fileops_close_detached(o, gen)) {
+		metrics_add(&metrics.durable_purged, 1);
+		log_debug("durable open %llx (%s) purged: its lease was broken while detached",
+			  (unsigned long long)o->persistent_id, o->path);
+	}
+	return broken;
+}
+
 /* The checks a detached open makes of the CREATE that reclaims it. */
 static NTSTATUS reconnect_check(struct smb2_req *req, const struct open *o, const struct durable_req *d)
 {
-	/* DH2C: only a v2 open, with the CreateGuid it was made with (a v2
-	 * open may be reclaimed by a DHnC: smbtorture durable-v2-open.reopen2b) */
-	if (d->dh2c && (o->durable != 2 || memcmp(o->create_guid, d->create_guid, 16)))
+	/* DH2C: the CreateGuid the open was made with (a v1 open has none:
+	 * a DH2C with a zero CreateGuid finds it, smbtorture
+	 * durable-open.reopen2-lease; a v2 open may be reclaimed by a DHnC,
+	 * durable-v2-open.reopen2b) */
+	if (d->dh2c && memcmp(o->create_guid, d->create_guid, 16))
 		return STATUS_OBJECT_NAME_NOT_FOUND;
+	NTSTATUS st = reconnect_lease_check(req, o, d);
+	if (st != STATUS_SUCCESS)
+		return st;
 	/* the open's path is relative to its share: another share never finds it */
 	if (!o->share || !req->tree->share || strcasecmp(o->share, req->tree->share->name))
 		return STATUS_OBJECT_NAME_NOT_FOUND;
@@ -255,16 +345,23 @@ static NTSTATUS reconnect_check(struct smb2_req *req, const struct open *o, cons
 	return STATUS_SUCCESS;
 }
 
-/* The CREATE response of a reconnected open: its oplock, FILE_OPENED, its
- * attributes, and no durable context (the client already has one). */
+/* The CREATE response of a reconnected open: its oplock or lease as they
+ * stand, FILE_OPENED, its attributes, and no durable context (the client
+ * already has one). */
 static NTSTATUS reconnect_reply(struct smb2_req *req, struct open *o)
 {
 	struct fileops_attrs a;
 	NTSTATUS st = fileops_stat_open(o, &a);
 	if (st != STATUS_SUCCESS)
 		return st;
+	struct wire_ctx_lease lrsp;
+	lease_describe(o, &lrsp); /* version 0 without a lease */
+	struct wire_create_rsp_ctx ctx[1];
+	unsigned n_ctx = 0;
+	if (lrsp.version)
+		wire_ctx_lease_rsp(&ctx[n_ctx++], &lrsp);
 	pthread_mutex_lock(&o->file->lock);
-	uint8_t level = o->oplock_level;
+	uint8_t level = lrsp.version ? SMB2_OPLOCK_LEVEL_LEASE : o->oplock_level;
 	pthread_mutex_unlock(&o->file->lock);
 	struct wire_create_rsp rsp = {
 		.oplock_level = level,
@@ -274,7 +371,7 @@ static NTSTATUS reconnect_reply(struct smb2_req *req, struct open *o)
 		.attrs = a.attrs,
 		.fid = { o->persistent_id, o->volatile_id },
 	};
-	if (req_out_reserve(req, 88 + 8) < 0 || wire_create_encode_rsp(&req->out, &rsp, NULL, 0) < 0)
+	if (req_out_reserve(req, 88 + 80) < 0 || wire_create_encode_rsp(&req->out, &rsp, ctx, n_ctx) < 0)
 		return STATUS_INSUFFICIENT_RESOURCES;
 	return STATUS_SUCCESS;
 }
@@ -289,6 +386,8 @@ NTSTATUS durable_reconnect(struct smb2_req *req, const struct durable_req *d)
 	if (!o)
 		return STATUS_OBJECT_NAME_NOT_FOUND;
 	NTSTATUS st = reconnect_check(req, o, d);
+	if (st == STATUS_SUCCESS && purge_if_broken(o))
+		st = STATUS_OBJECT_NAME_NOT_FOUND;
 	if (st == STATUS_SUCCESS) {
 		int r = open_attach(o, req->session, req->tree);
 		st = r == -ENOTCONN ? STATUS_USER_SESSION_DELETED : r < 0 ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_SUCCESS;
@@ -321,7 +420,7 @@ unsigned durable_grant(struct smb2_req *req, struct open *o, const struct durabl
 	if (!d->dhnq && !d->dh2q)
 		return 0;
 	const struct conf_share *sh = req->tree->share;
-	/* a batch oplock (a lease with handle caching: with leases), never a
+	/* a batch oplock or a lease with handle caching (3.3.5.9.6), never a
 	 * directory; o->owner and o->share were set by create_open_new */
 	if (!sh || !sh->durable_handles || o->is_dir || !o->file || !o->owner || !o->share)
 		return 0;
@@ -333,7 +432,7 @@ unsigned durable_grant(struct smb2_req *req, struct open *o, const struct durabl
 			timeout = (uint32_t)cap;
 	}
 	pthread_mutex_lock(&o->file->lock);
-	bool ok = o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH;
+	bool ok = o->lease ? (lease_state_locked(o) & LEASE_H) != 0 : o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH;
 	if (ok) {
 		o->durable = d->dh2q ? 2 : 1;
 		o->durable_timeout_ms = timeout;
@@ -386,11 +485,11 @@ static unsigned close_app_instance(struct open *o, struct file *f)
 
 /* MS-SMB2 3.3.4.6: an oplock break that cannot reach a detached open
  * closes it.  Returns how many were closed. */
-static unsigned purge_detached(struct open *o, struct file *f, bool overwrite)
+static unsigned purge_detached(struct create_state *cs, struct open *o, struct file *f, bool overwrite)
 {
 	struct oplock_victim v[MAX_VICTIMS];
-	unsigned n = oplock_detached_victims(f, o->access, o->share_access, overwrite, fileops_share_conflict, v,
-					     MAX_VICTIMS);
+	unsigned n = oplock_detached_victims(f, o->access, o->share_access, overwrite, fileops_share_conflict,
+					     cs->lease_self, v, MAX_VICTIMS);
 	unsigned closed = 0;
 	for (unsigned i = 0; i < n; i++) {
 		if (fileops_close_detached(v[i].o, v[i].gen)) {
@@ -409,7 +508,7 @@ bool durable_before_attach(struct create_state *cs, struct open *o, struct file 
 	unsigned closed = 0;
 	if (o->has_app_instance && o->owner && o->share)
 		closed += close_app_instance(o, f);
-	closed += purge_detached(o, f, overwrite);
+	closed += purge_detached(cs, o, f, overwrite);
 	if (!closed)
 		return false;
 	/* A closed open may have been the last of a delete-on-close file:

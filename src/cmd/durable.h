@@ -37,6 +37,10 @@ struct durable_req {
 	struct wire_fileid fid;       /* DHnC / DH2C: the open to reclaim */
 	uint8_t create_guid[16];      /* DH2C */
 	uint8_t app_id[16];           /* AppInstanceId (with DH2Q only) */
+	bool has_lease;               /* RqLs, for a reconnect: it must name the open's lease */
+	struct wire_ctx_lease lease;
+	const uint8_t *name;          /* the CREATE's name (UTF-16LE): a leased reconnect checks it */
+	uint16_t name_len;
 };
 
 /* The context c (name_len 4 or 16) into d; STATUS_SUCCESS also for

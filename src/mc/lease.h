@@ -55,7 +55,8 @@ bool lease_dirs_leased(void);
  * acknowledged), 0 when the open has no lease.  Takes o->file->lock. */
 uint32_t lease_state_of(const struct open *o);
 /* The response context of the open's lease as it stands (a replayed
- * CREATE, cmd/create_replay.c); false when the open has no lease.  Takes
+ * CREATE, cmd/create_replay.c; a durable reconnect, cmd/durable.c); false
+ * when the open has no lease.  Takes
  * o->file->lock. */
 bool lease_describe(const struct open *o, struct wire_ctx_lease *rsp);
 /* Does the open hold a lease with this key (a DHnC/DH2C reconnect must

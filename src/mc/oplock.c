@@ -274,16 +274,51 @@ static bool breaks_exclusive(const struct open *e, uint32_t access, uint32_t sha
 	return e->oplock_level == SMB2_OPLOCK_LEVEL_EXCLUSIVE || e->oplock_level == SMB2_OPLOCK_LEVEL_BATCH;
 }
 
+/* What the lease of open e may keep next to a new open ([MS-FSA]
+ * 2.1.5.1.2, smbtorture smb2.lease.break and .sharing_violation): an open
+ * that would fail on the share modes takes handle caching away (the holder
+ * may close its cached handles and so end the conflict); otherwise write
+ * caching goes, and an overwrite takes read and handle caching too.
+ * *delay: what the new open waits for. */
+static uint32_t lease_keep(const struct open *e, uint32_t access, uint32_t share, bool overwrite,
+			   bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share), uint32_t *delay)
+{
+	bool violation = conflicts && conflicts(e, access, share);
+	*delay = violation ? LEASE_H : LEASE_W;
+	uint32_t keep = ~*delay;
+	if (overwrite && !violation)
+		keep &= ~(LEASE_R | LEASE_H);
+	return keep;
+}
+
+/* Would the CREATE break the detached open e?  A lease already losing its
+ * handle caching (a write, a rename) cannot be kept either. */
+static bool detached_victim(const struct open *e, uint32_t access, uint32_t share, bool overwrite,
+			    bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
+			    const struct lease *self)
+{
+	if (!e->detached)
+		return false;
+	if (!e->lease)
+		return !(is_stat_open(access) && !overwrite) && breaks_exclusive(e, access, share, conflicts);
+	if (lease_breaking_locked(e) || !(lease_state_locked(e) & LEASE_H))
+		return true;
+	if (e->lease == self || (!overwrite && lease_stat_access(access)))
+		return false;
+	uint32_t delay;
+	return (lease_state_locked(e) & ~lease_keep(e, access, share, overwrite, conflicts, &delay)) != 0;
+}
+
 unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share, bool overwrite,
 				 bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
-				 struct oplock_victim *out, unsigned max)
+				 const struct lease *self, struct oplock_victim *out, unsigned max)
 {
 	unsigned n = 0;
-	if (f->is_dir || (is_stat_open(access) && !overwrite)) /* as oplock_break_start */
+	if (f->is_dir)
 		return 0;
 	pthread_mutex_lock(&f->lock);
 	for (struct open *e = f->opens; e && n < max; e = e->file_next) {
-		if (!e->detached || !breaks_exclusive(e, access, share, conflicts))
+		if (!detached_victim(e, access, share, overwrite, conflicts, self))
 			continue;
 		open_get(e);
 		out[n].o = e;
@@ -294,19 +329,11 @@ unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share
 	return n;
 }
 
-/* What the lease of open e may keep next to a new open ([MS-FSA]
- * 2.1.5.1.2, smbtorture smb2.lease.break and .sharing_violation): an open
- * that would fail on the share modes takes handle caching away (the holder
- * may close its cached handles and so end the conflict); otherwise write
- * caching goes, and an overwrite takes read and handle caching too. */
 static void plan_lease(struct open *e, uint32_t access, uint32_t share, bool overwrite,
 		       bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share))
 {
-	bool violation = conflicts && conflicts(e, access, share);
-	uint32_t delay = violation ? LEASE_H : LEASE_W; /* what the new open waits for */
-	uint32_t keep = ~delay;
-	if (overwrite && !violation)
-		keep &= ~(LEASE_R | LEASE_H);
+	uint32_t delay;
+	uint32_t keep = lease_keep(e, access, share, overwrite, conflicts, &delay);
 	lease_break_plan(e, keep, delay);
 }
 

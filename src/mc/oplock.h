@@ -92,12 +92,14 @@ struct oplock_victim {
 	uint32_t gen;
 };
 /* Before oplock_break_start: the detached opens of f (at most max) whose
- * exclusive or batch oplock the CREATE (access, share) would break.  Their
+ * exclusive or batch oplock, or lease, the CREATE (access, share) would
+ * break (the same rules as oplock_break_start; `self` the CREATE's own
+ * lease), and those whose lease lost its handle caching already.  Their
  * break cannot be delivered: the caller closes them instead (MS-SMB2
- * 3.3.4.6, "purged").  Without f->lock held. */
+ * 3.3.4.6, 3.3.4.7: "purged").  Without f->lock held. */
 unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share, bool overwrite,
 				 bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
-				 struct oplock_victim *out, unsigned max);
+				 const struct lease *self, struct oplock_victim *out, unsigned max);
 /* After the open joined its file: the level it gets for `requested`. */
 uint8_t oplock_grant(struct open *o, uint8_t requested);
 /* A write, truncation or lock: every level II holder drops to none, the

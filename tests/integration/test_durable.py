@@ -46,6 +46,11 @@ def dh2c(fid, guid):
     return (b"DH2C", fid + guid + struct.pack("<I", 0))
 
 
+def rqls(key, state=0x7):
+    """RqLs v2: key, R|H|W, no parent, epoch 0."""
+    return (b"RqLs", key + struct.pack("<IIQ16sHH", state, 0, 0, b"\0" * 16, 0, 0))
+
+
 class Durable(h.ServerTestCase):
     server_args = {"shares": {"share": {}, "other": {},
                               "nodurable": {"durable handles": "no"}}}
@@ -206,6 +211,46 @@ class Durable(h.ServerTestCase):
             c2.close_fid(bytes(r.body[64:80]))
         self.assertEqual(won + lost, 30)
         self.assertServerAlive()
+
+    def test_leased_reconnect_checks_the_lease(self):
+        """A durable open on an RWH lease: a reconnect without the lease or
+        with another key is OBJECT_NAME_NOT_FOUND, the right key with
+        another name INVALID_PARAMETER (MS-SMB2 3.3.5.9.12); the right one
+        gets the lease back as it stands."""
+        client = uuid.uuid4().bytes
+        key = uuid.uuid4().bytes
+
+        def conn():
+            c, s = R.connect_session("127.0.0.1", self.server.port, h.USER1[0], h.USER1[1], client_guid=client)
+            self.addCleanup(c.close)
+            return c, s
+        c, s = conn()
+        guid = uuid.uuid4().bytes
+        r = R.create_full(c, s, "leased.txt", oplock=0xFF, contexts=[rqls(key), dh2q(guid, 60000)])
+        self.assertEqual(r.status, OK, R.status_name(r.status))
+        self.assertEqual(r.body[2], 0xFF, "a lease")
+        ctx = R.parse_create_contexts(r.body)
+        self.assertIn(b"DH2Q", ctx, "durable on an RWH lease")
+        fid = bytes(r.body[64:80])
+        c.close()
+        for _ in range(100):
+            if self.detached("leased.txt") is not None:
+                break
+            time.sleep(0.05)
+        c2, s2 = conn()
+        r = R.create_full(c2, s2, "leased.txt", contexts=[dh2c(fid, guid)])
+        self.assertEqual(r.status, NOT_FOUND, "no lease context")
+        r = R.create_full(c2, s2, "leased.txt", contexts=[dh2c(fid, guid), rqls(uuid.uuid4().bytes)])
+        self.assertEqual(r.status, NOT_FOUND, "another lease key")
+        r = R.create_full(c2, s2, "other-name.txt", contexts=[dh2c(fid, guid), rqls(key)])
+        self.assertEqual(r.status, 0xC000000D, "the right key, another name: INVALID_PARAMETER")
+        r = R.create_full(c2, s2, "leased.txt", contexts=[dh2c(fid, guid), rqls(key, 0)])
+        self.assertEqual(r.status, OK, R.status_name(r.status))
+        self.assertEqual(r.body[2], 0xFF)
+        lease = R.parse_create_contexts(r.body)[b"RqLs"]
+        self.assertEqual(lease[:16], key)
+        self.assertEqual(struct.unpack_from("<I", lease, 16)[0], 0x7, "RWH as it stood")
+        R.close(c2, s2, bytes(r.body[64:80]))
 
     def test_v2_contexts_need_smb3(self):
         """DH2Q is a 3.x context: a 2.1 CREATE carrying it gets no durable
