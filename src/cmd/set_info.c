@@ -523,10 +523,25 @@ static void rename_opens(struct open *o, const char *newpath)
  * the rename a sharing violation (smbtorture smb2.rename.*_delete_access);
  * a parent open that shares read and write (smb2.notify.mask-change) or has
  * no data rights at all (smb2.rename.msword) does not. */
-static NTSTATUS parent_share_check(struct smb2_req *req, const struct open *o)
+/* Does an open of directory f conflict with the implicit open? */
+static bool parent_conflicts(struct file *f)
 {
-	const char *slash = strrchr(o->path, '/');
-	char *parent = slash ? strndup(o->path, (size_t)(slash - o->path)) : strdup("");
+	bool c = false;
+	pthread_mutex_lock(&f->lock);
+	for (struct open *e = f->opens; e && !c; e = e->file_next)
+		c = fileops_share_conflict(e, FILE_WRITE_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE);
+	pthread_mutex_unlock(&f->lock);
+	return c;
+}
+
+/* The implicit open of the directory holding `path`.  For the target's
+ * directory (`break_h`) a conflict first takes the handle caching of its
+ * leases, and the rename waits: a holder that closes ends the conflict
+ * (smbtorture smb2.dirlease.rename_dst_parent). */
+static NTSTATUS parent_share_check(struct smb2_req *req, const char *path, bool break_h)
+{
+	const char *slash = strrchr(path, '/');
+	char *parent = slash ? strndup(path, (size_t)(slash - path)) : strdup("");
 	if (!parent)
 		return STATUS_NO_MEMORY;
 	struct statx pst;
@@ -537,16 +552,13 @@ static NTSTATUS parent_share_check(struct smb2_req *req, const struct open *o)
 	struct file *f = file_get(makedev(pst.stx_dev_major, pst.stx_dev_minor), pst.stx_ino, true);
 	if (!f)
 		return STATUS_NO_MEMORY;
-	NTSTATUS st = STATUS_SUCCESS;
-	pthread_mutex_lock(&f->lock);
-	for (struct open *e = f->opens; e; e = e->file_next)
-		if (fileops_share_conflict(e, FILE_WRITE_DATA, FILE_SHARE_READ | FILE_SHARE_WRITE)) {
-			st = STATUS_SHARING_VIOLATION;
-			break;
-		}
-	pthread_mutex_unlock(&f->lock);
+	bool c = parent_conflicts(f);
+	if (c && break_h) {
+		lease_break_file_handles(req, f, NULL, true);
+		c = parent_conflicts(f);
+	}
 	file_put(f);
-	return st;
+	return c ? STATUS_SHARING_VIOLATION : STATUS_SUCCESS;
 }
 
 /* May o be renamed to *target (exists: something is there, tst its statx;
@@ -627,7 +639,7 @@ static void rename_break_dirs(struct smb2_req *req, struct open *o, const char *
 /* A file or directory (not a stream) to another path of the share. */
 static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct fscc_rename *ri)
 {
-	NTSTATUS st = parent_share_check(req, o);
+	NTSTATUS st = parent_share_check(req, o->path, false);
 	if (st)
 		return st;
 	char *target = NULL;
@@ -635,6 +647,10 @@ static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct f
 	struct statx tst;
 	if ((st = resolve_target(req, ri, &target, &exists, &tst)))
 		return st;
+	if ((st = parent_share_check(req, target, true))) {
+		free(target);
+		return st;
+	}
 	struct fileops_attrs a;
 	if ((st = fileops_stat_open(o, &a)) == STATUS_SUCCESS) {
 		bool same = exists && tst.stx_ino == a.ino &&
