@@ -19,7 +19,7 @@
  * the elements are signed when the session signs (or REC_SIGN asks) and
  * the message is sealed when the tree or REC_SEAL asks.  After a record the
  * harness waits until the server is quiet (unless REC_NOWAIT), reads every
- * response, and acknowledges oplock breaks (unless REC_NOACK).  At the end
+ * response, and acknowledges oplock and lease breaks (unless REC_NOACK).  At the end
  * it closes the connections and waits until the server has released them:
  * a connection that is never released aborts the run (a hang).
  *
@@ -563,6 +563,26 @@ static uint32_t tree_connect(struct cli *c, const char *name)
 /* Remember FileIds and AsyncIds from responses; acknowledge breaks. */
 static void send_msg(struct cli *c, uint8_t *msg, size_t len, uint8_t flags, bool sealit);
 
+/* An oplock break is acknowledged with its own 24 bytes; a lease break
+ * (StructureSize 44, MS-SMB2 2.2.23.2) with the 36-byte lease
+ * acknowledgment (2.2.24.2): its LeaseKey and the NewLeaseState. */
+static void ack_break(struct cli *c, const uint8_t *h, size_t el)
+{
+	uint8_t ack[SMB2_HDR_SIZE + 36] = { 0 };
+	const uint8_t *b = h + SMB2_HDR_SIZE;
+	size_t len = SMB2_HDR_SIZE + 24;
+	hdr(ack, SMB2_OPLOCK_BREAK, 0, c->sid, c->tid[0]);
+	if (get_le16(b) == 44 && el >= SMB2_HDR_SIZE + 44) {
+		put_le16(ack + SMB2_HDR_SIZE, 36);
+		memcpy(ack + SMB2_HDR_SIZE + 8, b + 8, 16);
+		memcpy(ack + SMB2_HDR_SIZE + 24, b + 28, 4);
+		len = SMB2_HDR_SIZE + 36;
+	} else {
+		memcpy(ack + SMB2_HDR_SIZE, b, 24);
+	}
+	send_msg(c, ack, len, 0, false);
+}
+
 static void note_response(struct cli *c, uint8_t *m, size_t len, uint8_t flags)
 {
 	for (size_t pos = 0; pos + SMB2_HDR_SIZE <= len;) {
@@ -579,12 +599,8 @@ static void note_response(struct cli *c, uint8_t *m, size_t len, uint8_t flags)
 			c->fr->n++;
 		}
 		if (cmd == SMB2_OPLOCK_BREAK && get_le64(h + 24) == ~0ull && el >= SMB2_HDR_SIZE + 24 &&
-		    !(flags & REC_NOACK)) {
-			uint8_t ack[SMB2_HDR_SIZE + 24];
-			hdr(ack, SMB2_OPLOCK_BREAK, 0, c->sid, c->tid[0]);
-			memcpy(ack + SMB2_HDR_SIZE, h + SMB2_HDR_SIZE, 24);
-			send_msg(c, ack, sizeof(ack), 0, false);
-		}
+		    !(flags & REC_NOACK))
+			ack_break(c, h, el);
 		if (!next)
 			break;
 		pos += next;

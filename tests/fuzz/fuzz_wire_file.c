@@ -78,12 +78,15 @@ static void create_contexts(const struct wire_create_req *q)
 		struct wire_ctx_dh2c d2c;
 		struct wire_ctx_mxac mx;
 		struct wire_ctx_lease l;
+		uint8_t app_id[16];
 		uint64_t v;
 		sink += c->name[c->name_len - 1];
 		wire_ctx_dhnq_decode(c);
 		wire_ctx_dhnc_decode(c, &fid);
 		wire_ctx_dh2q_decode(c, &d2q);
 		wire_ctx_dh2c_decode(c, &d2c);
+		if (wire_ctx_app_instance_decode(c, app_id) == 0)
+			sink += app_id[15];
 		wire_ctx_mxac_decode(c, &mx);
 		wire_ctx_qfid_decode(c);
 		wire_ctx_lease_decode(c, &l);

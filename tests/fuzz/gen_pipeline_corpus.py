@@ -253,6 +253,139 @@ def seeds():
     s["bind_lock_cross"] = seed(M311_2CH, rec(create("lk.txt", disp=5)), rec(el(LOCK, b_lock(FID(), [(0, 8, 2)]))),
                                 rec(el(LOCK, b_lock(FID(), [(0, 8, 2)])), NOWAIT, chan=1),
                                 rec(el(CLOSE, b_close(FID()))))
+    s.update(durable_lease_seeds())
+    return s
+
+
+# ---- leases, durable handles, replay, channel and lock sequences ----
+
+REPLAY = 0x20000000
+FSCTL_LMR_REQUEST_RESILIENCY = 0x001401D4
+APP_INSTANCE = b"\x45\xBC\xA6\x6A\xEF\xA7\xF7\x4A\x90\x08\xFA\x46\x2E\x14\x4D\x74"
+RWH, RH, R = 7, 5, 1
+
+
+def ctxs(*items):
+    """Create contexts chained by their Next offsets (each item (name, data))."""
+    out = b""
+    for i, (name, data) in enumerate(items):
+        it = ctx_item(name, data)
+        if i != len(items) - 1:
+            it += b"\0" * ((8 - len(it) % 8) % 8)
+            it = struct.pack("<I", len(it)) + it[4:]
+        out += it
+    return out
+
+
+def lease1(key, state=RWH):
+    return (b"RqLs", key + struct.pack("<IIQ", state, 0, 0))
+
+
+def lease2(key, state=RWH, parent=None, epoch=0):
+    return (b"RqLs", key + struct.pack("<IIQ", state, 4 if parent else 0, 0) + (parent or b"\0" * 16) +
+            struct.pack("<HH", epoch, 0))
+
+
+def dh2q(guid, timeout=0, persistent=0):
+    return (b"DH2Q", struct.pack("<IIQ", timeout, 2 if persistent else 0, 0) + guid)
+
+
+def dh2c(guid, fid=None):
+    return (b"DH2C", (fid or FID()) + guid + struct.pack("<I", 0))
+
+
+def app_instance(aid):
+    return (APP_INSTANCE, struct.pack("<HH", 20, 0) + aid)
+
+
+def el_cs(cmd, body, chanseq=0, flags=0):
+    """An element with a ChannelSequence in the header (3.x: where the Status of a response is)."""
+    e = el(cmd, body, flags=flags)
+    return e[:8] + struct.pack("<HH", chanseq, 0) + e[12:]
+
+
+def lease_ack(key, state):
+    return el(OPBRK, struct.pack("<HHI16sIQ", 36, 0, 0, key, state, 0))
+
+
+def lock_seq(fid, locks, num, index):
+    body = struct.pack("<HHI16s", 48, len(locks), (index << 4) | num, fid)
+    for off, ln, fl in locks:
+        body += struct.pack("<QQII", off, ln, fl, 0)
+    return body
+
+
+def durable_lease_seeds():
+    s = {}
+    k1, k2, kp = b"\x21" * 16, b"\x22" * 16, b"\x2f" * 16
+    g1, g2 = b"\xa1" * 16, b"\xa2" * 16
+    # a v2 lease broken by a second lease; the harness acknowledges (36-byte form)
+    s["lease_v2_break"] = seed(M311, rec(create("lv2.txt", disp=5, oplock=0xFF, ctx=ctxs(lease2(k1, parent=kp)))),
+                               rec(create("lv2.txt", disp=1, oplock=0xFF, ctx=ctxs(lease2(k2, RH)))),
+                               rec(el(CLOSE, b_close(FID()))), rec(el(CLOSE, b_close(FID(1)))))
+    # the ack sent by the record: a wrong state, then the right one, then an unknown key
+    s["lease_ack_explicit"] = seed(M311, rec(create("la.txt", disp=5, oplock=0xFF, ctx=ctxs(lease1(k1)))),
+                                   rec(create("la.txt", disp=1, oplock=0xFF, ctx=ctxs(lease1(k2))), NOACK | NOWAIT),
+                                   rec(lease_ack(k1, RWH), NOACK), rec(lease_ack(k1, RH), NOACK),
+                                   rec(lease_ack(b"\x99" * 16, 0), NOACK))
+    s["lease_v1_dir"] = seed(M311, rec(create("ld", disp=2, opts=1, access=0x100081, oplock=0xFF,
+                                              ctx=ctxs(lease2(k1, RH)))),
+                             rec(create("ld\\f", disp=2, oplock=0xFF, ctx=ctxs(lease2(k2, RWH, parent=k1)))),
+                             rec(el(CLOSE, b_close(FID()))))
+    # durable v2 with lease and AppInstanceId; reconnect attempts while it is open
+    dur = ctxs(dh2q(g1, 60000), lease2(k1), app_instance(b"\x5a" * 16))
+    s["durable_v2_reconnect"] = seed(M311, rec(create("dv2.txt", disp=5, oplock=0xFF, ctx=dur)),
+                                     rec(create("dv2.txt", disp=1, oplock=0xFF, ctx=ctxs(dh2c(g1), lease2(k1)))),
+                                     rec(create("dv2.txt", disp=1, ctx=ctxs((b"DHnC", FID())))),
+                                     rec(create("dv2.txt", disp=1, oplock=0xFF,
+                                                ctx=ctxs(dh2q(g2), lease2(k2), app_instance(b"\x5a" * 16)))))
+    s["durable_v1_oplock"] = seed(M302, rec(create("dv1.txt", disp=5, oplock=9, ctx=ctxs((b"DHnQ", b"\0" * 16)))),
+                                  rec(create("dv1.txt", disp=1, ctx=ctxs((b"DHnC", FID())))),
+                                  rec(el(LOGOFF, struct.pack("<HH", 4, 0))))
+    # a durable open made on the second channel, a reconnect attempt on the first while it is connected
+    s["durable_reconnect_2ch"] = seed(M311_2CH, rec(create("dr.txt", disp=5, oplock=0xFF, ctx=ctxs(dh2q(g1), lease1(k1))),
+                                                    chan=1),
+                                      rec(create("dr.txt", disp=1, oplock=0xFF, ctx=ctxs(dh2c(g1), lease1(k1)))))
+    # create replay: the same CreateGuid again with the REPLAY flag, on either channel
+    rc = ctxs(dh2q(g1, 30000), lease2(k1))
+    s["create_replay"] = seed(M311, rec(create("rp.txt", disp=5, oplock=0xFF, ctx=rc)),
+                              rec(el_cs(CREATE, b_create(U16("rp.txt"), disp=5, oplock=0xFF, ctx=rc), 0, REPLAY)),
+                              rec(el_cs(CREATE, b_create(U16("rp.txt"), disp=5, oplock=0xFF,
+                                                         ctx=ctxs(dh2q(g1, 30000), lease2(k2))), 0, REPLAY)),
+                              rec(el_cs(CREATE, b_create(U16("rp2.txt"), disp=5, oplock=9, ctx=ctxs(dh2q(g2))),
+                                        1, REPLAY)))
+    s["create_replay_2ch"] = seed(M311_2CH, rec(create("r2.txt", disp=5, oplock=0xFF, ctx=rc), NOWAIT),
+                                  rec(el_cs(CREATE, b_create(U16("r2.txt"), disp=5, oplock=0xFF, ctx=rc), 0, REPLAY),
+                                      chan=1))
+    # channel sequence: WRITEs and SET_INFO with ChannelSequence moving on, a stale one, a replayed one
+    s["channel_sequence"] = seed(M311_2CH, rec(create("cq.txt", disp=5, ctx=ctxs(dh2q(g1)))),
+                                 rec(el_cs(WRITE, b_write(FID(), 0, b"one"), 1)),
+                                 rec(el_cs(WRITE, b_write(FID(), 0, b"two"), 2), chan=1),
+                                 rec(el_cs(WRITE, b_write(FID(), 0, b"old"), 1)),
+                                 rec(el_cs(WRITE, b_write(FID(), 0, b"rep"), 2, REPLAY), chan=1),
+                                 rec(el_cs(SINFO, b_sinfo(FID(), 1, 20, struct.pack("<Q", 1)), 0x8002)),
+                                 rec(el_cs(IOCTL, b_ioctl(FSCTL_SET_ZERO_DATA, FID(), struct.pack("<QQ", 0, 2)), 0xFFFF)))
+    # lock sequences on a resilient and on a durable open, replayed and out of range
+    s["lock_sequence"] = seed(M311, rec(create("ls2.txt", disp=5, ctx=ctxs(dh2q(g1)))),
+                              rec(el(IOCTL, b_ioctl(FSCTL_LMR_REQUEST_RESILIENCY, FID(), struct.pack("<II", 1000, 0),
+                                                    max_out=0))),
+                              rec(el(LOCK, lock_seq(FID(), [(0, 10, 2 | 0x10)], 1, 1))),
+                              rec(el(LOCK, lock_seq(FID(), [(0, 10, 2 | 0x10)], 1, 1))),
+                              rec(el(LOCK, lock_seq(FID(), [(0, 10, 4)], 2, 1))),
+                              rec(el(LOCK, lock_seq(FID(), [(0, 10, 1 | 0x10)], 3, 64))),
+                              rec(el(LOCK, lock_seq(FID(), [(20, 1, 2 | 0x10)], 15, 0x0FFFFFFF))))
+    # the FSCTLs of the table without a seed, on a file and on the server
+    fs = [(FSCTL_LMR_REQUEST_RESILIENCY, struct.pack("<II", 0xFFFFFFFF, 0), 0),
+          (0x00144064, b"", 16), (0x0009003C, b"", 2), (0x0009C040, b"\0\0", 0), (0x0009C040, b"\2\0", 0),
+          (0x00098208, struct.pack("<II", 0, 2) + struct.pack("<QQ", 0, 4096) * 2, 4),
+          (0x00098208, struct.pack("<II", 0, 0x10000000), 4), (0x0009009C, b"", 64),
+          (0x0009027C, b"", 0), (0x0009C280, b"\0" * 8, 0), (0x00098344, b"\0" * 32, 0),
+          (0x00090284, b"\0" * 24, 1024), (0x001441BB, b"\0" * 24, 1024), (0x00060194, b"\0\0" + U16("x"), 1024),
+          (0x00110018, b"\0" * 14, 0), (0x0011400C, b"", 24),
+          (0x83848003, b"", 0), (0x83840004, b"", 0), (0x83848010, b"", 0)]
+    s["fsctl_table"] = seed(M311, rec(create("ft.txt", disp=5, access=0x001F01FF)),
+                            *[rec(el(IOCTL, b_ioctl(c, FID(), i, max_out=o))) for c, i, o in fs],
+                            rec(el(IOCTL, b_ioctl(0x00110018, ALL, b"\0" * 14)), IPC))
     return s
 
 
