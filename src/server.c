@@ -242,7 +242,7 @@ static int reload(FILE *reply)
 		conf_free(nc);
 		goto out;
 	}
-	log_set_level(nc->log_level);
+	log_set_levels(nc->log_level, nc->log_class_level);
 	int lr = log_open_file(nc->log_file, (long long)nc->max_log_size * 1024);
 	if (lr < 0)
 		log_err("reload: cannot open log file %s: %s; logging where it did", nc->log_file, strerror(-lr));
@@ -343,7 +343,7 @@ struct running {
  * (message logged, cf freed, pid file released) on failure. */
 static bool server_setup(struct conf *cf, struct running *r)
 {
-	log_set_level(cf->log_level);
+	log_set_levels(cf->log_level, cf->log_class_level);
 	/* New files get exactly the modes the share's options compute
 	 * (create mask & co.), whatever umask smb3d was started with (Samba
 	 * does the same). */

@@ -2,6 +2,9 @@
  * parses every line; changing rewrites the whole file atomically (temp
  * file in the same directory, fsync, rename, fsync of the directory), and
  * keeps lines it does not change byte for byte. */
+#undef LOG_CLASS
+#define LOG_CLASS LOG_CLASS_PASSDB /* log lines of Samba's "passdb" class */
+
 #include "auth/passdb.h"
 
 #include <ctype.h>
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "util/log.h"
 #include "util/utf16.h"
 
 #define FLAGS_NORMAL "[U          ]"
@@ -172,6 +176,7 @@ int passdb_load(const char *path, struct passdb **out, int *bad_line)
 		rc = -EIO;
 		goto out_free_db;
 	}
+	log_debug("passdb: %zu users in %s", db->n_users, path);
 	*out = db;
 	goto out_close;
 
@@ -188,6 +193,7 @@ const struct passdb_entry *passdb_find(const struct passdb *db, const char *name
 	for (size_t i = 0; db && i < db->n_users; i++)
 		if (strcasecmp(db->users[i].name, name) == 0)
 			return &db->users[i];
+	log_debug("passdb: no user '%s'", name);
 	return NULL;
 }
 

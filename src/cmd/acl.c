@@ -1,4 +1,7 @@
 /* Stored NT ACLs: storage, access evaluation, inheritance (see acl.h). */
+#undef LOG_CLASS
+#define LOG_CLASS LOG_CLASS_VFS /* log lines of Samba's "vfs" class */
+
 #include "cmd/acl.h"
 
 #include <errno.h>

@@ -8,6 +8,9 @@
  * the wait (an event, CANCEL, the close of the open, delete-pending) unparks
  * it under the engine's lock and calls req_wake exactly once; the request
  * then builds its own response on its worker. */
+#undef LOG_CLASS
+#define LOG_CLASS LOG_CLASS_VFS /* log lines of Samba's "vfs" class */
+
 #include "cmd/change_notify.h"
 
 #include <stdlib.h>

@@ -8,6 +8,9 @@
  *   ParentLeaseKey (3.1.1 directory leases).
  * mc/oplock.c and mc/lease.c decide which leases and send the breaks; the
  * waiting (async, parked coroutine) is the request's, as in oplock_wait.c. */
+#undef LOG_CLASS
+#define LOG_CLASS LOG_CLASS_LOCKING /* log lines of Samba's "locking" class */
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>

@@ -1,6 +1,9 @@
 /* A CREATE waits for the oplock breaks its open needs (MS-SMB2 3.3.4.6,
  * 3.3.5.9): mc/oplock.c decides which opens to break and wakes the waiter;
  * the waiting itself (going async, parking the coroutine) is the request's. */
+#undef LOG_CLASS
+#define LOG_CLASS LOG_CLASS_LOCKING /* log lines of Samba's "locking" class */
+
 #include "cmd/fileops.h"
 #include "mc/oplock.h"
 #include "proto/pipeline.h"

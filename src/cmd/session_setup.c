@@ -1,6 +1,9 @@
 /* SESSION_SETUP ([MS-SMB2] 3.3.5.5): new sessions, re-authentication and
  * channel binding (3.3.5.5.2), with the 3.1.1 preauth hash chain and the key
  * derivation of 3.3.5.5.3. */
+#undef LOG_CLASS
+#define LOG_CLASS LOG_CLASS_AUTH /* log lines of Samba's "auth" class */
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <grp.h>

@@ -1,4 +1,7 @@
 /* Named streams in a depot directory of the share (see streams.h). */
+#undef LOG_CLASS
+#define LOG_CLASS LOG_CLASS_VFS /* log lines of Samba's "vfs" class */
+
 #include "cmd/streams.h"
 
 #include <errno.h>

@@ -555,6 +555,8 @@ static void set_defaults(struct conf *c, struct pstate *st)
 	c->map_to_guest = MAP_GUEST_NEVER;
 	c->guest_account = conf_xstrdup("nobody");
 	c->log_level = 1;
+	for (int i = 0; i < LOG_CLASS_N; i++)
+		c->log_class_level[i] = -1;
 	c->max_log_size = 5000;
 	c->io_backend = IO_BACKEND_URING;
 	c->workers = 0;

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "util/log.h"
+
 enum conf_tristate { CONF_OFF = 0, CONF_AUTO = 1, CONF_DESIRED = 1, CONF_MANDATORY = 2, CONF_REQUIRED = 2 };
 enum conf_map_to_guest { MAP_GUEST_NEVER = 0, MAP_GUEST_BAD_USER, MAP_GUEST_BAD_PASSWORD };
 enum conf_io_backend { IO_BACKEND_URING = 0, IO_BACKEND_THREADS };
@@ -119,6 +121,7 @@ struct conf {
 	int map_to_guest;           /* "Never" (default) / "Bad User" / "Bad Password" */
 	char *guest_account;        /* default "nobody" */
 	int log_level;              /* 0 error,1 warn(default)... as Samba's "log level" first number */
+	int log_class_level[LOG_CLASS_N]; /* "log level = 1 auth:3": -1 follows log_level */
 	char *log_file;             /* "log file": NULL = stderr; "%m" becomes "smb3d" */
 	int max_log_size;           /* "max log size" KiB before PATH.old, 0 = no limit (default 5000) */
 	int io_backend;             /* "io backend": io_uring (default) / threads */
@@ -186,6 +189,9 @@ struct conf_subst {
 };
 char *conf_subst(const char *in, const struct conf_subst *s);
 bool conf_has_subst(const char *in);
+
+/* Samba's name of a debug class of smb3d (LOG_CLASS_AUTH: "auth"). */
+const char *conf_log_class_name(int cls);
 
 /* Print the effective settings in smb.conf syntax, like `testparm -s`. */
 void conf_dump(const struct conf *c, FILE *out);

@@ -209,7 +209,11 @@ static void dump_global_network(const struct conf *c, FILE *out)
 /* Logging, the io engine and every limit. */
 static void dump_global_limits(const struct conf *c, FILE *out)
 {
-	fprintf(out, "\tlog level = %d\n", c->log_level);
+	fprintf(out, "\tlog level = %d", c->log_level);
+	for (int i = 1; i < LOG_CLASS_N; i++)
+		if (c->log_class_level[i] >= 0)
+			fprintf(out, " %s:%d", conf_log_class_name(i), c->log_class_level[i]);
+	fputc('\n', out);
 	if (c->log_file)
 		fprintf(out, "\tlog file = %s\n", c->log_file);
 	fprintf(out, "\tmax log size = %d\n", c->max_log_size);

@@ -1,3 +1,6 @@
+#undef LOG_CLASS
+#define LOG_CLASS LOG_CLASS_LOCKING /* log lines of Samba's "locking" class */
+
 #include "mc/oplock.h"
 
 #include <stdlib.h>

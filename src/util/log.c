@@ -18,7 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-_Atomic int log_level_current = LOG_WARN;
+_Atomic int log_class_level[LOG_CLASS_N] = {
+	LOG_WARN, LOG_WARN, LOG_WARN, LOG_WARN, LOG_WARN, LOG_WARN,
+};
+static int class_own[LOG_CLASS_N] = { -1, -1, -1, -1, -1, -1 }; /* under out_lock */
 
 static const char *const level_names[] = { "error", "warning", "notice", "info", "debug", "trace" };
 static const int syslog_prio[] = { 3, 4, 5, 6, 7, 7 };
@@ -31,9 +34,23 @@ static char *out_path;
 static off_t out_size, out_max;  /* bytes in the file, rotation size (0 = none) */
 static int journal = -1;         /* -1 unknown, 0 no, 1 stderr is the journal */
 
+void log_set_levels(int level, const int *classes)
+{
+	pthread_mutex_lock(&out_lock);
+	for (int c = 0; c < LOG_CLASS_N; c++) {
+		class_own[c] = classes && c != LOG_CLASS_ALL ? classes[c] : -1;
+		log_class_level[c] = class_own[c] >= 0 ? class_own[c] : level;
+	}
+	pthread_mutex_unlock(&out_lock);
+}
+
+/* `smb3d -d N`: the "all" level; classes with their own level keep it. */
 void log_set_level(int level)
 {
-	log_level_current = level;
+	pthread_mutex_lock(&out_lock);
+	for (int c = 0; c < LOG_CLASS_N; c++)
+		log_class_level[c] = class_own[c] >= 0 ? class_own[c] : level;
+	pthread_mutex_unlock(&out_lock);
 }
 
 static bool stderr_is_journal(void)
@@ -132,9 +149,11 @@ static void emit(int level, bool also_stderr, const char *fmt, va_list ap)
 	pthread_mutex_unlock(&out_lock);
 }
 
-void log_msg(int level, const char *fmt, ...)
+void log_msg_class(int cls, int level, const char *fmt, ...)
 {
-	if (level > log_level_current)
+	if (cls < 0 || cls >= LOG_CLASS_N)
+		cls = LOG_CLASS_ALL;
+	if (level > log_class_level[cls])
 		return;
 	va_list ap;
 	va_start(ap, fmt);

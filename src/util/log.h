@@ -9,9 +9,34 @@
 
 enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_NOTICE = 2, LOG_INFO = 3, LOG_DEBUG = 4, LOG_TRACE = 5 };
 
-extern _Atomic int log_level_current; /* set by a reload while workers log */
+/* Debug classes, Samba's names for what they cover ("log level = 1
+ * auth:3 smb2:5").  A file says which class its lines belong to by
+ * defining LOG_CLASS before including this header (or its library does,
+ * in meson.build: auth, proto and cmd, vfs); without, a line is "all".
+ * conf_options.c has the names. */
+enum log_class {
+	LOG_CLASS_ALL = 0,
+	LOG_CLASS_AUTH,    /* logons, NTLMSSP, PAM, session binding */
+	LOG_CLASS_PASSDB,  /* the smbpasswd user database */
+	LOG_CLASS_SMB2,    /* the pipeline and the command handlers */
+	LOG_CLASS_VFS,     /* file system operations, streams, change notify */
+	LOG_CLASS_LOCKING, /* oplocks, leases, their breaks */
+	LOG_CLASS_N
+};
+#ifndef LOG_CLASS
+#define LOG_CLASS LOG_CLASS_ALL
+#endif
+
+/* The level each class logs at: its own, or the "all" level.  Set by a
+ * reload while workers log. */
+extern _Atomic int log_class_level[LOG_CLASS_N];
+#define log_level_current (log_class_level[LOG_CLASS])
+/* All classes at `level`, except those with a level of their own in
+ * `classes` (NULL, or LOG_CLASS_N entries, -1 = follows `level`). */
+void log_set_levels(int level, const int *classes);
 void log_set_level(int level);
-void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_msg_class(int cls, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define log_msg(level, ...) log_msg_class(LOG_CLASS, (level), __VA_ARGS__)
 /* Log to `path` (appending; NULL or "" = stderr again), renamed to
  * PATH.old and started afresh when it reaches max_bytes (0 = never).
  * Reopening on every reload lets logrotate move the file.  -errno. */

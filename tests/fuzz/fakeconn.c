@@ -109,7 +109,7 @@ static void write_conf(void)
 		fprintf(stderr, "fakeconn: configuration rejected\n");
 		abort();
 	}
-	log_set_level(cf->log_level);
+	log_set_levels(cf->log_level, cf->log_class_level);
 	max_pdu = (size_t)cf->max_io_size + 64 * 1024;
 	conf_current_set(cf);
 }

@@ -432,6 +432,49 @@ class Reload(SmbdOnly):
         self.reload()
         self.smb_ok("ls", share="share")
 
+    def log_since(self, offset):
+        with open(self.server.log_path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace")
+
+    def logon_lines(self, level, user):
+        """Reload with `log level = level`, log on as the unknown `user`;
+        the log lines of that logon."""
+        s = self.server
+        s.global_opts["log level"] = level
+        s._write_config()
+        self.reload()
+        start = os.path.getsize(s.log_path)
+        self.smb("ls", user=user, password="x")
+        self._wait(lambda: "logon failed" in self.log_since(start), "the failed logon of " + user)
+        time.sleep(0.2)
+        return self.log_since(start)
+
+    def test_log_level_classes(self):
+        """Samba's 'log level = N class:N': a class's level changes what
+        that class logs, and only that class."""
+        try:
+            log = self.logon_lines("2 passdb:4", "nosuch1")
+            self.assertIn("passdb: no user 'nosuch1'", log)        # passdb, debug
+            self.assertNotIn("authentication failed", log)         # auth, debug
+            log = self.logon_lines("2 auth:4", "nosuch2")
+            self.assertRegex(log, r"\[debug\]: session [0-9a-f]+: authentication failed")
+            self.assertNotIn("passdb: no user", log)
+            # Samba's classes smb3d has nothing for change nothing
+            log = self.logon_lines("2 winbind:10 tdb:10 smb2_credits:10", "nosuch3")
+            self.assertNotIn("[debug]", log)
+            # a name that is not Samba's is refused and the running level kept
+            errs = self.error_count()
+            self.server.global_opts["log level"] = "2 nosuch:3"
+            self.server._write_config()
+            os.kill(self.server.proc.pid, signal.SIGHUP)
+            self._wait(lambda: self.error_count() > errs, "the reload error")
+            self.assertIn("'nosuch' is not a Samba debug class", self.server.log_tail())
+        finally:
+            self.server.global_opts["log level"] = "2"
+            self.server._write_config()
+            self.reload()
+
     def test_users_take_effect_at_next_session_setup(self):
         u, pw = h.USER2
         newpw = "Changed-Passw0rd"

@@ -65,6 +65,42 @@ static void load_bad(const char *text, const char *expect)
 	msgs_free(&m);
 }
 
+/* Samba's "log level = N class:N ...": smb3d's classes get their level,
+ * Samba's other classes are accepted and change nothing, anything else
+ * is an error. */
+static void test_log_level_classes(void **state)
+{
+	(void)state;
+	struct conf *c = load_ok("log level = 1 auth:3 passdb:2 smb2:5\n");
+	assert_int_equal(c->log_level, 1);
+	assert_int_equal(c->log_class_level[LOG_CLASS_AUTH], 3);
+	assert_int_equal(c->log_class_level[LOG_CLASS_PASSDB], 2);
+	assert_int_equal(c->log_class_level[LOG_CLASS_SMB2], 5);
+	assert_int_equal(c->log_class_level[LOG_CLASS_VFS], -1);
+	assert_int_equal(c->log_class_level[LOG_CLASS_LOCKING], -1);
+	conf_free(c);
+	/* commas and semicolons separate too; case does not matter; all:N
+	 * is the bare number; a class without one of smb3d's changes nothing */
+	c = load_ok("debug level = VFS:4,Locking:0;all:3 tdb:10 winbind:2 dsdb_group_json_audit:1\n");
+	assert_int_equal(c->log_level, 3);
+	assert_int_equal(c->log_class_level[LOG_CLASS_VFS], 4);
+	assert_int_equal(c->log_class_level[LOG_CLASS_LOCKING], 0);
+	assert_int_equal(c->log_class_level[LOG_CLASS_AUTH], -1);
+	conf_free(c);
+	c = load_ok("log level = smb2:4\n"); /* no bare number: all stays 1 */
+	assert_int_equal(c->log_level, 1);
+	assert_int_equal(c->log_class_level[LOG_CLASS_SMB2], 4);
+	conf_free(c);
+	load_bad("log level = 1 nosuch:3\n", "t.conf:1: 'nosuch:3' in 'log level': 'nosuch' is not a Samba debug class");
+	load_bad("log level = 1 smb2\n", "t.conf:1: bad value 'smb2' for 'log level'");
+	load_bad("log level = 1 auth:\n", "t.conf:1: bad value 'auth:' for 'log level'");
+	load_bad("log level = 1 auth:11\n", "t.conf:1: bad value 'auth:11'");
+	load_bad("log level = 1 auth:-1\n", "t.conf:1: bad value 'auth:-1'");
+	load_bad("log level = 1 :3\n", "t.conf:1: ':3' in 'log level': '' is not a Samba debug class");
+	load_bad("log level = 1 auth:3@/var/log/auth.log\n", "a log file per debug class is not supported");
+	load_bad("log level = ,\n", "t.conf:1: bad value ',' for 'log level'");
+}
+
 static void test_defaults(void **state)
 {
 	struct conf *c = load_ok("");
@@ -603,6 +639,7 @@ static void assert_same_conf(const struct conf *a, const struct conf *b)
 	assert_int_equal(a->map_to_guest, b->map_to_guest);
 	assert_string_equal(a->guest_account, b->guest_account);
 	assert_int_equal(a->log_level, b->log_level);
+	assert_memory_equal(a->log_class_level, b->log_class_level, sizeof(a->log_class_level));
 	assert_int_equal(a->io_backend, b->io_backend);
 	assert_int_equal(a->workers, b->workers);
 	assert_int_equal(a->max_credits, b->max_credits);
@@ -661,7 +698,7 @@ static void test_dump_roundtrip(void **state)
 	          "bind interfaces only = yes\nserver min protocol = SMB2_10\nserver max protocol = SMB3_02\n"
 	          "server signing = mandatory\nsmb encrypt = desired\nserver multi channel support = no\n"
 	          "passdb backend = smbpasswd:/x/y\nmap to guest = bad password\nguest account = g\n"
-	          "log level = 4\nio backend = threads\nworker threads = 3\nsmb2 max credits = 100\n"
+	          "log level = 4 auth:3 passdb:0 smb2:5 vfs:2 locking:10\nio backend = threads\nworker threads = 3\nsmb2 max credits = 100\n"
 	          "smb2 max read = 131072\nmax connections = 7\ndeadtime = 9\nnegotiate timeout = 11\n"
 	          "restrict anonymous = 1\ncontrol socket = /c.sock\nmetrics port = 9000\n"
 	          "case sensitive = yes\n"
@@ -917,6 +954,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_log_level_classes),
 		cmocka_unit_test(test_every_global_option),
 		cmocka_unit_test(test_enum_values),
 		cmocka_unit_test(test_names_case_spaces_underscores),
