@@ -317,6 +317,24 @@ bool fake_quiet(const int *fds, const uint64_t *sent, unsigned n, unsigned max_m
 	}
 }
 
+void fake_wait_gone(int fd, unsigned max_ms)
+{
+	uint64_t id = 0, end = now_ms() + max_ms;
+	for (unsigned i = 0; i < MAX_CONNS; i++)
+		if (chans[i].id && chans[i].fd == fd)
+			id = chans[i].id;
+	while (id && now_ms() < end) {
+		struct job j = { 0 };
+		bool live = false;
+		run_on_worker(probe_fn, &j);
+		for (unsigned i = 0; i < j.n && i < MAX_CONNS; i++)
+			live = live || (j.c[i].id == id && !j.c[i].dead);
+		if (!live)
+			return;
+		usleep(200);
+	}
+}
+
 void fake_close(int fd, unsigned max_ms)
 {
 	close(fd);

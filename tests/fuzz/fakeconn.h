@@ -34,6 +34,10 @@ int fake_connect(void);
  * but requests parked asynchronously, and nothing left to send; give up
  * after `max_ms`.  Returns true when quiet. */
 bool fake_quiet(const int *fds, const uint64_t *sent, unsigned n, unsigned max_ms);
+/* After the client shut `fd` down: wait until the server no longer holds
+ * a live connection for it (at most `max_ms`), so what its end does (a
+ * session losing its last channel, durable opens kept) has happened. */
+void fake_wait_gone(int fd, unsigned max_ms);
 /* Close the client side and wait until the server has released every
  * connection (aborts after `max_ms`: a connection that is never released
  * is a hang the fuzzer must report).  Then empties the share. */

@@ -5,10 +5,15 @@
  * input's first byte), logs on as the test user with NTLMv2, connects the
  * trees `share`, `IPC$` and `sealed` (smb encrypt = required), binds a second
  * connection to the session as a second channel when the mode asks
- * (see negotiate()), then sends the input's records, one message each:
+ * (see negotiate()), or, for mode & 7 == 7, logs a second connection on
+ * as a session of its own (the same user and ClientGuid: where a durable
+ * open is reconnected), then sends the input's records, one message each:
  *
  *   input   := mode:u8 record*
  *   record  := flags:u8 chan:1 len:15 message[len]     (chan|len big-endian)
+ *
+ * A record with REC_RAW and no message drops its connection (the client
+ * shuts the socket down and waits until the server has let it go).
  *
  * A message is one SMB2 message, compound or not, as the fuzzer made it.
  * Unless REC_RAW is set the harness makes it reach the handlers: in every
@@ -29,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -324,6 +330,12 @@ static void parse_neg_contexts(struct cli *c, const uint8_t *m, size_t len, unsi
 static bool two_channels(uint8_t mode)
 {
 	return (mode & 7) == 5 || (mode & 7) == 6;
+}
+
+/* 3.1.1 and a second connection with a session of its own. */
+static bool two_sessions(uint8_t mode)
+{
+	return (mode & 7) == 7;
 }
 
 static bool negotiate(struct cli *c, uint8_t mode)
@@ -728,14 +740,28 @@ static void run_records(struct cli *ch, unsigned n, const uint8_t *data, size_t 
 		data += len;
 		size -= len;
 		bool sealit = !(flags & REC_RAW) && ((flags & REC_SEAL) || ((flags & REC_TREE) >> 3) == 2);
-		if (!c->broken)
+		if ((flags & REC_RAW) && !len && !c->broken) {
+			shutdown(c->fd, SHUT_RDWR);
+			c->broken = true;
+			fake_wait_gone(c->fd, QUIET_MS);
+		} else if (!c->broken) {
 			send_msg(c, msg, len, flags, sealit);
+		}
 		free(msg);
 		if (flags & REC_NOWAIT)
 			continue;
 		settle(ch, n, flags);
 	}
 	settle(ch, n, 0);
+}
+
+static void connect_trees(struct cli *c)
+{
+	c->tid[0] = tree_connect(c, "share");
+	c->tid[1] = tree_connect(c, "IPC$");
+	c->tid[2] = tree_connect(c, "sealed");
+	if (!c->tid[0] && !getenv("FUZZ_PIPELINE_QUIET"))
+		fprintf(stderr, "fuzz_pipeline: tree connect to share failed\n");
 }
 
 static bool log_on(struct cli *c, uint8_t mode, const struct cli *main)
@@ -761,13 +787,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned n = 0;
 	if (log_on(&ch[0], data[0], NULL)) {
 		n = 1;
-		ch[0].tid[0] = tree_connect(&ch[0], "share");
-		ch[0].tid[1] = tree_connect(&ch[0], "IPC$");
-		ch[0].tid[2] = tree_connect(&ch[0], "sealed");
-		if (!ch[0].tid[0] && !getenv("FUZZ_PIPELINE_QUIET"))
-			fprintf(stderr, "fuzz_pipeline: tree connect to share failed\n");
+		connect_trees(&ch[0]);
 		if (two_channels(data[0]) && log_on(&ch[1], data[0], &ch[0]))
 			n = 2;
+		if (two_sessions(data[0]) && log_on(&ch[1], data[0], NULL)) {
+			connect_trees(&ch[1]);
+			n = 2;
+		}
 		run_records(ch, n, data + 1, size - 1);
 	}
 	/* The second channel goes first; then wait until the server has

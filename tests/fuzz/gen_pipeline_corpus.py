@@ -21,6 +21,8 @@ SHARE, IPC, SEALED, NOTREE = 0 << 3, 1 << 3, 2 << 3, 3 << 3
 RELATED = 0x4
 M311, M202, M210, M300, M302 = 0x04, 0x00, 0x01, 0x02, 0x03
 M311_2CH, M302_2CH = 0x05, 0x06   # and a second channel bound to the session
+M311_2SESS = 0x07                 # and a second connection with a session of its own
+DROP = b""                        # with RAW: the record drops its connection
 SIGNREQ = 0x08
 
 
@@ -346,6 +348,39 @@ def durable_lease_seeds():
     s["durable_reconnect_2ch"] = seed(M311_2CH, rec(create("dr.txt", disp=5, oplock=0xFF, ctx=ctxs(dh2q(g1), lease1(k1))),
                                                     chan=1),
                                       rec(create("dr.txt", disp=1, oplock=0xFF, ctx=ctxs(dh2c(g1), lease1(k1)))))
+    # the connection of a durable open dropped; reconnected from another session (v2 with a
+    # lease, v1 with a batch oplock), a replay and an AppInstanceId from there too
+    s["durable_v2_dropped_reconnect"] = seed(M311_2SESS,
+                                             rec(create("dd.txt", disp=5, oplock=0xFF, ctx=ctxs(dh2q(g1, 60000), lease2(k1)))),
+                                             rec(el(WRITE, b_write(FID(), 0, b"kept"))),
+                                             rec(DROP, RAW),
+                                             rec(create("dd.txt", disp=1, oplock=0xFF, ctx=ctxs(dh2c(g1), lease2(k1))), chan=1),
+                                             rec(el(READ, b_read(FID(), 0, 4)), chan=1),
+                                             rec(create("dd.txt", disp=1, oplock=0xFF, ctx=ctxs(dh2c(g1), lease2(k1))), chan=1),
+                                             rec(el(CLOSE, b_close(FID())), chan=1))
+    s["durable_v2_batch_dropped_reconnect"] = seed(M311_2SESS,
+                                                   rec(create("db2.txt", disp=5, oplock=9, ctx=ctxs(dh2q(g2, 60000)))),
+                                                   rec(DROP, RAW),
+                                                   rec(create("db2.txt", disp=1, oplock=9, ctx=ctxs(dh2c(g1))), chan=1),
+                                                   rec(create("db2.txt", disp=1, oplock=9, ctx=ctxs(dh2c(g2))), chan=1),
+                                                   rec(el(WRITE, b_write(FID(), 0, b"again")), chan=1),
+                                                   rec(create("db2.txt", disp=1, oplock=9, ctx=ctxs(dh2c(g2))), chan=1))
+    s["durable_v1_dropped_reconnect"] = seed(M311_2SESS,
+                                             rec(create("d1.txt", disp=5, oplock=9, ctx=ctxs((b"DHnQ", b"\0" * 16)))),
+                                             rec(DROP, RAW),
+                                             rec(create("d1.txt", disp=1, ctx=ctxs((b"DHnC", FID()))), chan=1),
+                                             rec(create("d1.txt", disp=1, oplock=9), chan=1))
+    s["durable_dropped_replay_appinstance"] = seed(M311_2SESS,
+                                                   rec(create("da.txt", disp=5, oplock=0xFF,
+                                                              ctx=ctxs(dh2q(g1, 60000), lease1(k1),
+                                                                       app_instance(b"\x5b" * 16)))),
+                                                   rec(create("db.txt", disp=5, oplock=0xFF, ctx=ctxs(dh2q(g2), lease1(k2)))),
+                                                   rec(DROP, RAW),
+                                                   rec(el_cs(CREATE, b_create(U16("db.txt"), disp=5, oplock=0xFF,
+                                                                              ctx=ctxs(dh2q(g2), lease1(k2))), 1, REPLAY), chan=1),
+                                                   rec(create("da.txt", disp=1, oplock=0xFF,
+                                                              ctx=ctxs(dh2q(b"\xa3" * 16), lease1(kp),
+                                                                       app_instance(b"\x5b" * 16))), chan=1))
     # create replay: the same CreateGuid again with the REPLAY flag, on either channel
     rc = ctxs(dh2q(g1, 30000), lease2(k1))
     s["create_replay"] = seed(M311, rec(create("rp.txt", disp=5, oplock=0xFF, ctx=rc)),
