@@ -251,7 +251,7 @@ static int write_all(int fd, const char *data, size_t len)
  * fsync, rename over, fsync the directory so the rename is durable. */
 static int write_atomic(const char *path, const char *data, size_t len)
 {
-	int rc;
+	int rc = 0; /* read below when fchmod fails before write_all set it */
 	char *pcopy = strdup(path), *bcopy = strdup(path), *tmp = NULL;
 	if (!pcopy || !bcopy) {
 		rc = -ENOMEM;
