@@ -262,6 +262,7 @@ def seeds():
 # ---- leases, durable handles, replay, channel and lock sequences ----
 
 REPLAY = 0x20000000
+SMBTORTURE_FORCE_UNACKED_TIMEOUT = 0x83848003   # Samba's test FSCTLs: 0x8384xxxx, method neither
 FSCTL_LMR_REQUEST_RESILIENCY = 0x001401D4
 APP_INSTANCE = b"\x45\xBC\xA6\x6A\xEF\xA7\xF7\x4A\x90\x08\xFA\x46\x2E\x14\x4D\x74"
 RWH, RH, R = 7, 5, 1
@@ -417,10 +418,13 @@ def durable_lease_seeds():
           (0x0009027C, b"", 0), (0x0009C280, b"\0" * 8, 0), (0x00098344, b"\0" * 32, 0),
           (0x00090284, b"\0" * 24, 1024), (0x001441BB, b"\0" * 24, 1024), (0x00060194, b"\0\0" + U16("x"), 1024),
           (0x00110018, b"\0" * 14, 0), (0x0011400C, b"", 24),
-          (0x83848003, b"", 0), (0x83840004, b"", 0), (0x83848010, b"", 0)]
+          (SMBTORTURE_FORCE_UNACKED_TIMEOUT, b"", 0), (0x83848013, b"", 0), (0x83848023, b"", 0)]
     s["fsctl_table"] = seed(M311, rec(create("ft.txt", disp=5, access=0x001F01FF)),
                             *[rec(el(IOCTL, b_ioctl(c, FID(), i, max_out=o))) for c, i, o in fs],
-                            rec(el(IOCTL, b_ioctl(0x00110018, ALL, b"\0" * 14)), IPC))
+                            rec(el(IOCTL, b_ioctl(0x00110018, ALL, b"\0" * 14)), IPC),
+                            # Samba's test hooks are sent on no open, before or after a session
+                            rec(el(IOCTL, b_ioctl(SMBTORTURE_FORCE_UNACKED_TIMEOUT, ALL, max_out=0)), NOTREE),
+                            rec(el(IOCTL, b_ioctl(SMBTORTURE_FORCE_UNACKED_TIMEOUT, ALL, b"x", max_out=0))))
     return s
 
 
