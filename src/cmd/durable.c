@@ -212,14 +212,16 @@ static bool lease_keepable(const struct open *o)
 	return (st & LEASE_H) && !lease_breaking_locked(o) && ((st & LEASE_W) || !holds_locks(o));
 }
 
-/* Whether o may outlive its session: durable, still holding the batch
+/* Whether o may outlive its session: resilient (FSCTL_LMR_REQUEST_RESILIENCY,
+ * kept whatever it caches: 3.3.7.1), or durable, still holding the batch
  * oplock or the lease it was granted with, and no break in flight (a
  * client that cannot acknowledge a break must not keep the open: 3.3.7.1). */
 static bool keepable(struct open *o)
 {
 	pthread_mutex_lock(&o->file->lock);
-	bool ok = o->durable && (o->lease ? lease_keepable(o)
-					  : o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH && !o->oplock_breaking);
+	bool ok = o->resilient ||
+		  (o->durable && (o->lease ? lease_keepable(o)
+					   : o->oplock_level == SMB2_OPLOCK_LEVEL_BATCH && !o->oplock_breaking));
 	pthread_mutex_unlock(&o->file->lock);
 	return ok;
 }

@@ -226,6 +226,52 @@ static NTSTATUS fsctl_trim(struct ioctl_ctx *c)
 	return ioctl_rsp_end(c, b, STATUS_SUCCESS);
 }
 
+/* FSCTL_LMR_REQUEST_RESILIENCY (MS-SMB2 3.3.5.15.9): the open survives a
+ * lost connection for the timeout asked for (kept detached like a durable
+ * open, reclaimed by a DHnC: cmd/durable.c), at most the durable v2 cap
+ * ("smb3d:durable handle timeout"); 0 asks for the server's default. */
+#define RESILIENCY_DEFAULT_MS (120u * 1000)
+
+static NTSTATUS fsctl_resiliency(struct ioctl_ctx *c)
+{
+	struct open *o = c->o;
+	if (c->req->sc->dialect < SMB2_DIALECT_210)
+		return STATUS_INVALID_DEVICE_REQUEST;
+	uint32_t timeout = get_le32(c->q.in);
+	uint64_t cap = (uint64_t)req_conf(c->req)->durable_timeout * 1000;
+	if (timeout > cap)
+		return STATUS_INVALID_PARAMETER;
+	if (!timeout)
+		timeout = RESILIENCY_DEFAULT_MS < cap ? RESILIENCY_DEFAULT_MS : (uint32_t)cap;
+	/* Open.DurableOwner: only this user may reclaim it (a durable
+	 * request recorded it already; the share bounds the reclaim too) */
+	const struct session *s = c->req->session;
+	if (!s->user || s->anonymous)
+		return STATUS_ACCESS_DENIED;
+	char *owner = strdup(s->user), *share = strdup(c->req->tree->share->name);
+	if (!owner || !share) {
+		free(owner);
+		free(share);
+		return STATUS_INSUFFICIENT_RESOURCES;
+	}
+	pthread_mutex_lock(&o->file->lock);
+	if (!o->owner) {
+		o->owner = owner;
+		owner = NULL;
+	}
+	if (!o->share) {
+		o->share = share;
+		share = NULL;
+	}
+	o->durable = 0; /* 3.3.5.15.9: resilient, not durable */
+	o->resilient = true;
+	o->durable_timeout_ms = timeout;
+	pthread_mutex_unlock(&o->file->lock);
+	free(owner);
+	free(share);
+	return ioctl_rsp_empty(c);
+}
+
 /* ---- the answers without a handler of their own ---- */
 
 /* No DFS: as Windows without it. */
@@ -320,6 +366,7 @@ static const struct fsctl_desc fsctl_table[] = {
 	{ FSCTL_SET_COMPRESSION, fsctl_set_compression, FSCTL_ON_FILE, .min_in = 2,
 	  .access = WRITE_ACCESS },
 	{ FSCTL_FILE_LEVEL_TRIM, fsctl_trim, FSCTL_ON_FILE, .min_in = 8 },
+	{ FSCTL_LMR_REQUEST_RESILIENCY, fsctl_resiliency, FSCTL_ON_FILE, .min_in = 8 },
 	{ FSCTL_GET_INTEGRITY_INFORMATION, fsctl_not_supported, FSCTL_ON_FILE },
 	{ FSCTL_SET_INTEGRITY_INFORMATION, fsctl_not_supported, FSCTL_ON_FILE },
 	{ FSCTL_DUPLICATE_EXTENTS_TO_FILE, fsctl_not_supported, FSCTL_ON_FILE },

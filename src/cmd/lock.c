@@ -204,7 +204,7 @@ static NTSTATUS do_locks(struct smb2_req *req, struct file *f, struct open *o, c
 static bool lockseq_applies(struct smb2_req *req)
 {
 	const struct smb_conn *sc = req->sc;
-	if (sc->dialect >= SMB2_DIALECT_210 && req->open && req->open->durable)
+	if (sc->dialect >= SMB2_DIALECT_210 && req->open && (req->open->durable || req->open->resilient))
 		return true;
 	if (sc->dialect < SMB2_DIALECT_300 || req_conf(req)->disable_lock_sequence_checking)
 		return false;

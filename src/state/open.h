@@ -137,6 +137,7 @@ struct open {
 	/* durable handles (cmd/durable.c).  Set once when the CREATE grants
 	 * them, before anyone else can find the open, except where noted. */
 	uint8_t durable;              /* 0, 1 (DHnQ) or 2 (DH2Q) */
+	bool resilient;               /* FSCTL_LMR_REQUEST_RESILIENCY: kept like a durable open (cmd/ioctl.c) */
 	bool has_app_instance;
 	uint8_t app_instance_id[16];  /* SMB2_CREATE_APP_INSTANCE_ID */
 	uint32_t durable_timeout_ms;  /* how long it is kept detached */

@@ -21,7 +21,11 @@ smbtorture's smb2.replay and smb2.lock.replay_* do not reach:
    waits for an oplock break gets STATUS_FILE_NOT_AVAILABLE, and after the
    break the same FileId; once the client used the open, a replay is a new
    CREATE; without the replay flag the CreateGuid in use is
-   STATUS_DUPLICATE_OBJECTID.
+   STATUS_DUPLICATE_OBJECTID;
+6. FSCTL_LMR_REQUEST_RESILIENCY (3.3.5.15.9): a resilient open survives its
+   connection and is reclaimed with a DHnC by the same user; its lock
+   sequence is checked; a timeout above the cap or a short input is
+   INVALID_PARAMETER.
 
   tests/mc/test_replay.py [--port N]
 Last line: "N passed, N failed"; exit 1 on failure."""
@@ -232,6 +236,40 @@ def replay_metrics(mport):
         check(n >= 1, "replays counted: %s %s (%d)" % (cmd, outcome, n))
 
 
+def ioctl(c, s, fid, code, data, max_out=0):
+    hdr = c.header(R.IOCTL, session_id=s.id, tree_id=s.tree_id)
+    body = struct.pack("<HHI16sIIIIIIII", 57, 0, code, fid, 64 + 56 if data else 0, len(data),
+                       0, 0, 0, max_out, 1, 0) + data
+    return c.call(hdr + body, key(c, s)).status
+
+
+def resilient_open_survives(srv):
+    LMR_RESILIENCY, INVALID = 0x001401D4, 0xC000000D
+    a, s = R.connect_session("127.0.0.1", srv.port, *USERS[0])
+    fid = R.create(a, s, "resilient.bin")
+    R.write(a, s, fid, 0, b"kept")
+    check(ioctl(a, s, fid, LMR_RESILIENCY, struct.pack("<II", 5000, 0)[:4]) == INVALID,
+          "resiliency: a short input is INVALID_PARAMETER")
+    check(ioctl(a, s, fid, LMR_RESILIENCY, struct.pack("<II", 3600 * 1000, 0)) == INVALID,
+          "resiliency: a timeout above the cap is INVALID_PARAMETER")
+    st = ioctl(a, s, fid, LMR_RESILIENCY, struct.pack("<II", 20000, 0))
+    check(st == 0, "resiliency granted (%s)" % R.status_name(st))
+    check(lock_req(a, s, fid, LOCK_EXCLUSIVE | LOCK_FAIL_IMMEDIATELY, 5, 1) == 0, "a LOCK on the resilient open")
+    a.close()  # the connection is lost
+    time.sleep(0.5)
+    b, s2 = R.connect_session("127.0.0.1", srv.port, *USERS[0])
+    r = R.create_full(b, s2, "resilient.bin", disposition=1, contexts=[(b"DHnC", fid)])
+    check(r.status == 0 and bytes(r.body[64:72]) == fid[:8], "reclaimed with a DHnC (%s)" % R.status_name(r.status))
+    if r.status == 0:
+        nfid = bytes(r.body[64:80])
+        check(R.read(b, s2, nfid, 0, 4) == b"kept", "its data is there")
+        check(lock_req(b, s2, nfid, LOCK_EXCLUSIVE | LOCK_FAIL_IMMEDIATELY, 5, 1) == 0,
+              "the LOCK replayed after the reconnect is not applied twice")
+        check(lock_req(b, s2, nfid, LOCK_UNLOCK, 6, 1) == 0, "one unlock frees it")
+        R.close(b, s2, nfid)
+    b.close()
+
+
 def smb21_ignores_sequence(srv):
     c = R.Conn("127.0.0.1", srv.port, dialects=(R.D210,)).negotiate()
     st, s = R.session_setup(c, *USERS[0])
@@ -257,6 +295,7 @@ def main():
         smb21_ignores_sequence(srv)
         lock_replay_after_channel_loss(srv)
         create_replay_while_pending(srv)
+        resilient_open_survives(srv)
         replay_metrics(mport)
     except Exception as e:  # a broken exchange is a failure, not a crash of the runner
         check(False, "exchange failed: %r" % e)
