@@ -5,10 +5,14 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#include <linux/sockios.h>
 
 #include "util/bufpool.h"
 #include "util/log.h"
@@ -169,6 +173,25 @@ static void conn_free(struct conn *c)
 	free(c->rbuf);
 	bufpool_drop(c->big); /* unfinished: never pooled */
 	free(c);
+}
+
+uint64_t conn_bytes_acked(struct conn *c)
+{
+	int outq = 0;
+	if (c->dead || c->force_unacked || ioctl(c->fd, SIOCOUTQ, &outq) < 0 || outq < 0)
+		return 0;
+	uint64_t sent = c->bytes_sent_to_kernel;
+	return (uint64_t)outq > sent ? 0 : sent - (uint64_t)outq;
+}
+
+unsigned conn_rto_ms(struct conn *c)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || len < offsetof(struct tcp_info, tcpi_rto) + 4)
+		return 0;
+	return ti.tcpi_rto / 1000; /* microseconds */
 }
 
 void conn_put(struct conn *c)

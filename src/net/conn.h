@@ -88,6 +88,9 @@ struct conn {
 	 * once bytes_sent_to_kernel - SIOCOUTQ (the bytes the kernel still
 	 * holds) reaches it, the peer has acknowledged the whole message. */
 	_Atomic uint64_t bytes_sent_to_kernel;
+	/* Samba's test hook (FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT, only with
+	 * "smbd:FSCTL_SMBTORTURE = yes"): nothing sent counts as acknowledged. */
+	bool force_unacked;
 	struct conn *next, *prev;  /* worker's list */
 };
 
@@ -111,6 +114,14 @@ int conn_send(struct conn *c, const struct iovec *iov, int n, send_done_fn done,
 static inline bool conn_is_dead(const struct conn *c) { return c->dead; }
 /* See struct conn; on the conn's worker. */
 static inline uint64_t conn_bytes_sent_to_kernel(const struct conn *c) { return c->bytes_sent_to_kernel; }
+/* The bytes of c's stream the peer has acknowledged: bytes_sent_to_kernel
+ * minus what the socket still holds (ioctl SIOCOUTQ: sent and not yet
+ * acknowledged, or not sent yet).  0 for a dead connection and for one
+ * with force_unacked.  On the conn's worker. */
+uint64_t conn_bytes_acked(struct conn *c);
+/* The socket's retransmission timeout in ms (TCP_INFO tcpi_rto), 0 when
+ * the kernel does not say.  On the conn's worker. */
+unsigned conn_rto_ms(struct conn *c);
 
 /* Close the connection at `at_ms` (timer_now_ms clock; 0 = no deadline)
  * unless ops->expire_ok says otherwise then.  Cheap to call on every PDU:
