@@ -385,7 +385,11 @@ static void arm_unlock(struct oplock_wait *w, struct file *f, unsigned timeout_s
 	waiters = w;
 	pthread_mutex_unlock(&waiters_lock);
 	pthread_mutex_unlock(&f->lock);
-	w->timer = timer_add(w->wk, w->wk->now_ms + (uint64_t)timeout_s * 1000, waiter_timeout, w);
+	/* From a fresh clock, plus the millisecond the clock truncates: the
+	 * loop's cached now_ms can be a busy iteration old, and a break
+	 * timeout must never end early (smbtorture measures the CREATE:
+	 * multichannel.oplocks.test3_* want more than 35 s). */
+	w->timer = timer_add(w->wk, timer_now_ms() + (uint64_t)timeout_s * 1000 + 1, waiter_timeout, w);
 	if (!w->timer) {
 		/* Out of memory: without a timer the CREATE could wait for
 		 * good, so the break times out now. */
