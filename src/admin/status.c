@@ -12,6 +12,7 @@
 
 #include "crypto/crypto.h"
 #include "loop/timer.h"
+#include "mc/break_deliver.h"
 #include "net/conn.h"
 #include "proto/smb.h"
 #include "proto/srv.h"
@@ -179,6 +180,19 @@ static void print_detached(FILE *f)
 	free(v);
 }
 
+static void print_break(const struct break_status *b, void *arg)
+{
+	FILE *f = arg;
+	if (b->lease)
+		fprintf(f, "  break session 0x%016llx  lease %02x%02x%02x%02x...  to state 0x%x",
+			(unsigned long long)b->session_id, b->key[0], b->key[1], b->key[2], b->key[3], b->to);
+	else
+		fprintf(f, "  break session 0x%016llx  file 0x%llx  to level %u", (unsigned long long)b->session_id,
+			(unsigned long long)b->file, b->to);
+	fprintf(f, "  channel %llu  channels tried %u  for %llu ms\n", (unsigned long long)b->channel, b->tries,
+		(unsigned long long)b->age_ms);
+}
+
 void status_write_text(FILE *f)
 {
 	fprintf(f, "smb3d %s  connections %d  sessions %u  open files %u\n", SMB3D_VERSION,
@@ -189,6 +203,8 @@ void status_write_text(FILE *f)
 	conn_foreach(print_conn, f);
 	fprintf(f, "sessions:\n");
 	session_foreach(print_session, f);
+	fprintf(f, "breaks in progress:\n");
+	break_deliver_foreach(print_break, f);
 	fprintf(f, "open files:\n");
 	unsigned n = 0;
 	struct open **v = open_list(NULL, NULL, &n);
@@ -326,6 +342,24 @@ static void json_open(struct json_list *l, struct open *o)
 	free(v);
 }
 
+static void json_break(const struct break_status *b, void *arg)
+{
+	struct json_list *l = arg;
+	json_sep(l);
+	fprintf(l->f, "{\"session\":\"0x%016llx\",\"kind\":\"%s\",", (unsigned long long)b->session_id,
+		b->lease ? "lease" : "oplock");
+	if (b->lease) {
+		fputs("\"lease_key\":\"", l->f);
+		for (unsigned i = 0; i < sizeof(b->key); i++)
+			fprintf(l->f, "%02x", b->key[i]);
+		fputs("\",", l->f);
+	} else {
+		fprintf(l->f, "\"file\":\"0x%llx\",", (unsigned long long)b->file);
+	}
+	fprintf(l->f, "\"to\":%u,\"channel\":%llu,\"channels_tried\":%u,\"age_ms\":%llu}", b->to,
+		(unsigned long long)b->channel, b->tries, (unsigned long long)b->age_ms);
+}
+
 void status_write_json(FILE *f)
 {
 	fprintf(f, "{\"version\":\"%s\",\"connections\":%d,\"sessions_total\":%u,\"open_files\":%u",
@@ -339,6 +373,9 @@ void status_write_json(FILE *f)
 	fputs("],\"sessions\":[", f);
 	l.first = true;
 	session_foreach(json_session, &l);
+	fputs("],\"breaks\":[", f);
+	l.first = true;
+	break_deliver_foreach(json_break, &l);
 	fputs("],\"files\":[", f);
 	l.first = true;
 	unsigned n = 0;

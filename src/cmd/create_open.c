@@ -20,6 +20,7 @@
 #include "cmd/streams.h"
 #include "mc/lease.h"
 #include "mc/oplock.h"
+#include "net/conn.h"
 #include "util/log.h"
 #include "util/nttime.h"
 #include "util/utf16.h"
@@ -140,6 +141,7 @@ struct open *create_open_new(struct create_state *cs)
 	}
 	o->session = cs->req->session;
 	session_get(o->session);
+	o->conn_id = cs->req->sc->conn->id;
 	o->ident = vfs_ident_ref(cs->req->tree->tok.ident); /* the creator's (or forced) identity, for good */
 	o->tree = cs->req->tree;
 	atomic_fetch_add(&o->tree->refs, 1);

@@ -13,6 +13,7 @@
 #include "loop/worker.h"
 #include "mc/lease.h"
 #include "mc/oplock.h"
+#include "net/conn.h"
 #include "util/coro.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -400,6 +401,12 @@ NTSTATUS durable_reconnect(struct smb2_req *req, const struct durable_req *d)
 		return st;
 	}
 	scavenger_cancel(o);
+	if (o->file) {
+		/* its breaks go to the channel it came back on first */
+		pthread_mutex_lock(&o->file->lock);
+		o->conn_id = req->sc->conn->id;
+		pthread_mutex_unlock(&o->file->lock);
+	}
 	req->file_id_persistent = o->persistent_id;
 	req->file_id_volatile = o->volatile_id;
 	st = reconnect_reply(req, o);

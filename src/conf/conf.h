@@ -136,6 +136,9 @@ struct conf {
 	bool disable_lock_sequence_checking; /* "smb2 disable lock sequence checking": only durable and
 	                               resilient opens detect LOCK replays (Windows), default no */
 	int durable_timeout;        /* "smb3d:durable handle timeout": most seconds a v2 durable open waits detached, default 300 */
+	bool disable_oplock_break_retry; /* "smb2 disable oplock break retry": an oplock break goes once to
+	                               the newest channel, never retried (Windows), default no */
+	bool fsctl_smbtorture;      /* "smbd:FSCTL_SMBTORTURE": Samba's smbtorture test FSCTLs, default no */
 	int max_unauth_conns;       /* "max unauthenticated connections", 0 = no bound, default 1024 */
 	int max_open_files;         /* "max open files": opens in the server, 0 = from RLIMIT_NOFILE (default) */
 	int max_open_files_session; /* "max open files per session", default 16384 */

@@ -789,6 +789,9 @@ static const struct opt options[] = {
 	{ "smb2 disable lock sequence checking", GLOBAL, K_BOOL, G(disable_lock_sequence_checking), 0, 0, NULL },
 	/* Samba has no such option (its cap is fixed at 300 s) */
 	{ "smb3d:durable handle timeout", GLOBAL, K_INT, G(durable_timeout), 1, 86400, NULL },
+	{ "smb2 disable oplock break retry", GLOBAL, K_BOOL, G(disable_oplock_break_retry), 0, 0, NULL },
+	/* Samba's parametric name, so smbtorture's hint about it applies */
+	{ "smbd:FSCTL_SMBTORTURE", GLOBAL, K_BOOL, G(fsctl_smbtorture), 0, 0, NULL },
 	{ "max unauthenticated connections", GLOBAL, K_INT, G(max_unauth_conns), 0, 1000000, NULL },
 	{ "max open files", GLOBAL, K_INT, G(max_open_files), 0, 100000000, NULL },
 	{ "max open files per session", GLOBAL, K_INT, G(max_open_files_session), 1, 100000000, NULL },

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/conn.h"
 #include "loop/timer.h"
 #include "loop/worker.h"
+#include "mc/break_deliver.h"
 #include "mc/lease.h"
 #include "state/state.h"
 #include "util/log.h"
@@ -30,17 +30,14 @@
  * it (wake_list). */
 static pthread_mutex_t waiters_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct oplock_wait *waiters;
-static oplock_send_fn send_fn; /* set once by oplock_init, before any connection */
-static lease_send_fn send_lease_fn; /* likewise, by oplock_init_lease */
-
 void oplock_init(oplock_send_fn send)
 {
-	send_fn = send;
+	break_deliver_init(send);
 }
 
 void oplock_init_lease(lease_send_fn send)
 {
-	send_lease_fn = send;
+	break_deliver_init_lease(send);
 }
 
 /* Wake the waiters of file f (all of them re-check).
@@ -104,98 +101,54 @@ static void waiter_timeout(void *arg)
 		w->wake(w->arg); /* after the lock: the CREATE takes it again */
 }
 
-/* ---- delivering a break to the holder's session ---- */
+/* ---- delivering a break to the holder's session: mc/break_deliver.c ---- */
 
-struct break_job {
-	uint64_t session_id, persistent, volatile_id;
-	uint8_t level;
-	bool lease;                  /* a lease break: `lb`, not `level` */
-	struct wire_lease_break lb;
-	int tries;
-	uint64_t conn_id;    /* the connection it was handed to */
-	struct break_job *next; /* pending_leases */
-};
-
-static void deliver(void *arg);
-
-/* Pick a live channel of the session; prefer one on this worker. */
-static struct conn *pick_channel(struct session *s, struct worker *here, struct worker **other)
+/* break_notice.wanted: the holder neither acknowledged since nor closed. */
+static bool break_wanted(const struct break_notice *n)
 {
-	struct conn *found = NULL;
-	*other = NULL;
-	pthread_mutex_lock(&s->lock);
-	for (unsigned i = 0; i < s->n_channels; i++) {
-		struct conn *c = s->channels[i]->conn;
-		if (s->channels[i]->binding || !c || c->dead)
-			continue;
-		if (c->w == here) {
-			found = c;
-			break;
-		}
-		if (!*other)
-			*other = c->w;
-	}
-	pthread_mutex_unlock(&s->lock);
-	return found;
-}
-
-/* The send of a break completed (on the channel's worker).
- *
- * Hook for multichannel part 2 (break retry, MS-SMB2 3.3.4.6):
- * a break whose channel died before the kernel took it (err < 0) is to be
- * sent again on another live channel of the session not yet tried; one
- * that reached the kernel (stream_end) counts as delivered only once the
- * peer acknowledged stream_end (bytes_sent_to_kernel - SIOCOUTQ), and a
- * channel that dies before that needs the same retry.  Today the break is
- * only logged, and the waiting CREATE proceeds at the ack timeout. */
-static void break_sent(void *arg, int err, uint64_t stream_end)
-{
-	struct break_job *j = arg;
-	(void)stream_end;
-	if (err < 0)
-		log_debug("session %llx: oplock break of file %llu did not reach connection %llu before it died (%s); "
-			  "not retried", (unsigned long long)j->session_id, (unsigned long long)j->volatile_id,
-			  (unsigned long long)j->conn_id, strerror(-err));
-	free(j);
-}
-
-static void deliver(void *arg)
-{
-	struct break_job *j = arg;
-	struct session *s = session_lookup(j->session_id);
-	if (!s) {
-		free(j);
-		return;
-	}
-	struct worker *other;
-	struct conn *c = pick_channel(s, worker_self(), &other);
-	if (!c) {
-		/* The channel lives on another worker (or died): hand over. */
-		if (other && ++j->tries < 8 && worker_post(other, deliver, j) == 0) {
-			session_put(s);
-			return;
-		}
-		log_warn("session %llx: oplock break of file %llu not delivered (%s)", (unsigned long long)j->session_id,
-			 (unsigned long long)j->volatile_id, other ? "no channel took it" : "no live channel");
-		free(j);
-		session_put(s);
-		return;
-	}
-	j->conn_id = c->id;
-	BUG_ON(!send_fn || !send_lease_fn); /* oplock_init() and oplock_init_lease() run at start-up */
-	if (j->lease)
-		send_lease_fn(c->proto, s, &j->lb, break_sent, j);
-	else
-		send_fn(c->proto, s, j->persistent, j->volatile_id, j->level, break_sent, j);
+	struct session *s = session_lookup(n->session_id);
+	if (!s)
+		return false;
+	struct open *o = open_lookup(n->persistent, n->volatile_id, s, NULL);
 	session_put(s);
+	if (!o)
+		return false;
+	bool want = false;
+	if (o->file) {
+		pthread_mutex_lock(&o->file->lock);
+		want = o->oplock_acks == n->acks;
+		pthread_mutex_unlock(&o->file->lock);
+	}
+	open_put(o);
+	return want;
+}
+
+/* Under o->file->lock. */
+static void send_break(struct open *o, uint8_t level)
+{
+	if (!o->session)
+		return;
+	break_deliver(&(struct break_notice){
+		.session_id = o->session->id,
+		.conn_id = o->conn_id,
+		.persistent = o->persistent_id,
+		.volatile_id = o->volatile_id,
+		.level = level,
+		.wanted = break_wanted,
+		.acks = o->oplock_acks,
+	});
 }
 
 /* Lease breaks decided under a file's lock wait here (this thread's) until
- * the lock is dropped; oplock_flush_breaks() then sends them at once, so a
+ * the lock is dropped; oplock_flush_breaks() then starts them at once, so a
  * break goes out before the reply of the request that caused it, as
  * Windows does (smbtorture smb2.lease.unlink checks for the break as soon
  * as the SET_INFO returns).  A posted flush sends whatever a path forgot. */
-static __thread struct break_job *pending_leases;
+struct pending_break {
+	struct break_notice n;
+	struct pending_break *next;
+};
+static __thread struct pending_break *pending_leases;
 
 static void flush_posted(void *arg)
 {
@@ -205,57 +158,30 @@ static void flush_posted(void *arg)
 
 void oplock_flush_breaks(void)
 {
-	struct break_job *j = pending_leases;
+	struct pending_break *p = pending_leases;
 	pending_leases = NULL;
-	while (j) {
-		struct break_job *next = j->next;
-		j->next = NULL;
-		deliver(j);
-		j = next;
+	while (p) {
+		struct pending_break *next = p->next;
+		break_deliver_now(&p->n);
+		free(p);
+		p = next;
 	}
-}
-
-static void post_job(struct break_job *j)
-{
-	struct worker *here = worker_self();
-	if (here && j->lease) {
-		bool first = !pending_leases;
-		struct break_job **pp = &pending_leases;
-		while (*pp)
-			pp = &(*pp)->next; /* in the order decided (a handful at most) */
-		*pp = j;
-		if (first)
-			(void)worker_post(here, flush_posted, NULL);
-		return;
-	}
-	if (here && worker_post(here, deliver, j) == 0) /* from the loop, not this coroutine */
-		return;
-	free(j);
-}
-
-static void send_break(struct open *o, uint8_t level)
-{
-	if (!o->session)
-		return;
-	struct break_job *j = calloc(1, sizeof(*j));
-	if (!j)
-		return;
-	j->session_id = o->session->id;
-	j->persistent = o->persistent_id;
-	j->volatile_id = o->volatile_id;
-	j->level = level;
-	post_job(j);
 }
 
 void oplock_send_lease_break(uint64_t session_id, const struct wire_lease_break *n)
 {
-	struct break_job *j = calloc(1, sizeof(*j));
-	if (!j)
+	struct worker *here = worker_self();
+	struct pending_break *p = here ? calloc(1, sizeof(*p)) : NULL;
+	if (!p)
 		return;
-	j->session_id = session_id;
-	j->lease = true;
-	j->lb = *n;
-	post_job(j);
+	p->n = (struct break_notice){ .session_id = session_id, .lease = true, .lb = *n };
+	bool first = !pending_leases;
+	struct pending_break **pp = &pending_leases;
+	while (*pp)
+		pp = &(*pp)->next; /* in the order decided (a handful at most) */
+	*pp = p;
+	if (first)
+		(void)worker_post(here, flush_posted, NULL);
 }
 
 /* ---- the rules ---- */
@@ -533,6 +459,7 @@ NTSTATUS oplock_ack(struct open *o, uint8_t level)
 		level = o->oplock_break_to;
 	o->oplock_level = level;
 	o->oplock_breaking = false;
+	o->oplock_acks++;
 	pthread_mutex_unlock(&f->lock);
 	wake_file(f);
 	return STATUS_SUCCESS;

@@ -115,6 +115,8 @@ struct open {
 	uint8_t oplock_level;
 	bool oplock_breaking;         /* a break was sent and not yet acknowledged */
 	uint8_t oplock_break_to;
+	unsigned oplock_acks;         /* break acknowledgments received (under file->lock): a break being
+	                                 delivered (mc/break_deliver.c) stops once one came */
 	uint64_t position;            /* FilePositionInformation */
 	uint32_t mode;                /* FileModeInformation */
 	_Atomic bool closed;          /* CLOSE ran; lookups fail (read without the table lock by waiters) */
@@ -126,6 +128,8 @@ struct open {
 	struct attr_cache *attr_cache; /* malloc'd, under file->lock */
 	uint64_t last_write_nt;       /* for "sticky" write times */
 	/* multichannel part 2 fills these */
+	uint64_t conn_id;             /* the connection it was created on (Open.Connection), or reconnected on
+	                                 (under file->lock): its breaks go there first */
 	uint8_t create_guid[16];
 	struct open_chanseq chanseq;  /* mc/chanseq.c */
 	struct open_lockseq lockseq;  /* mc/lockseq.c, under file->lock */

@@ -39,6 +39,10 @@ struct metrics {
 	atomic_ullong durable_kept, durable_reconnected, durable_scavenged, durable_purged;
 	atomic_ullong leases_granted, leases_broken;  /* grants and upgrades; break notifications */
 	atomic_ullong leases_acked, leases_timed_out; /* breaks acknowledged; breaks the timer ended */
+	/* break notifications (mc/break_deliver.c): sends (each channel tried
+	 * counts), acknowledged by the peer's TCP, sent again on another
+	 * channel, channels given up for no acknowledgment */
+	atomic_ullong breaks_sent, breaks_acked, breaks_retried, breaks_timed_out;
 };
 extern struct metrics metrics;
 

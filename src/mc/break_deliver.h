@@ -1,0 +1,64 @@
+/* Delivering a break notification to a session, with retry on another
+ * channel ([MS-SMB2] 3.3.4.6; issue 15).  mc/oplock.c decides which open
+ * breaks to which level; this file decides on which channel, checks that
+ * the peer's TCP acknowledged the notification (mc/break_retry.h), and
+ * tears a channel down and tries the next one when it did not.
+ *
+ * Each break is a job that lives from break_deliver() until the peer has
+ * it, no channel is left, or the session is gone.  A job runs on the
+ * worker of the channel it is trying (it hops through worker_post), holds
+ * a reference to that connection while it waits for the acknowledgment
+ * (a timer on that worker), and is listed for `smb3ctl status`. */
+#ifndef SMB3D_MC_BREAK_DELIVER_H
+#define SMB3D_MC_BREAK_DELIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mc/oplock.h"
+#include "wire/oplock.h"
+
+/* What to send: an oplock break of one open of a session, or a lease
+ * break (`lease`: the notification `lb`; not retried on the open's own
+ * channel first, and "smb2 disable oplock break retry" does not apply). */
+struct break_notice {
+	uint64_t session_id;
+	uint64_t conn_id;             /* the channel the open was created on, tried first */
+	uint64_t persistent, volatile_id;
+	uint8_t level;
+	/* Is the break still worth delivering?  false once the holder
+	 * acknowledged it or closed: no further channel is tried, and a
+	 * pending look at the acknowledgment ends.  `acks` is the holder's
+	 * count of acknowledgments when the break was made.  NULL: always. */
+	bool (*wanted)(const struct break_notice *n);
+	unsigned acks;
+	bool lease;
+	struct wire_lease_break lb;
+};
+
+/* Installed by oplock_init() at start-up, before any connection. */
+void break_deliver_init(oplock_send_fn send);
+void break_deliver_init_lease(lease_send_fn send);
+/* Start delivering n (copied), from the worker's loop: callable under a
+ * file's lock and inside a request.  On a worker. */
+void break_deliver(const struct break_notice *n);
+/* The same, trying the first channel at once (the notification is sent
+ * before the caller's reply when that channel is on this worker).  On a
+ * worker, holding no lock. */
+void break_deliver_now(const struct break_notice *n);
+/* A break in progress, for `smb3ctl status`. */
+struct break_status {
+	uint64_t session_id;
+	bool lease;
+	uint64_t file;           /* the open's volatile FileId (oplock) */
+	uint8_t key[16];         /* the LeaseKey (lease) */
+	unsigned to;             /* the level (oplock) or the new lease state */
+	uint64_t channel;        /* the connection being tried, 0 before the first */
+	unsigned tries;          /* channels tried */
+	uint64_t age_ms;
+};
+/* fn(b, arg) for every break in progress, under the jobs' lock: fn must
+ * be quick and take no lock (it formats).  Any thread. */
+void break_deliver_foreach(void (*fn)(const struct break_status *b, void *arg), void *arg);
+
+#endif
