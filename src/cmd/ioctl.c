@@ -20,6 +20,7 @@
 #include "cmd/ioctl_int.h"
 #include "cmd/ipc.h"
 #include "mc/netif.h"
+#include "net/conn.h"
 #include "proto/srv.h"
 #include "util/log.h"
 #include "vfs/vfs.h"
@@ -29,6 +30,9 @@
 #define FSCTL_GET_INTEGRITY_INFORMATION 0x0009027Cu
 #define FSCTL_SET_INTEGRITY_INFORMATION 0x0009C280u
 #define FSCTL_QUERY_FILE_REGIONS 0x00090284u
+/* Samba's smbtorture test FSCTLs (libcli/smb/smb_constants.h), known only
+ * with "smbd:FSCTL_SMBTORTURE = yes" */
+#define FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT 0x83848003u
 
 static bool fid_is_none(const struct wire_fileid *f)
 {
@@ -281,6 +285,22 @@ static NTSTATUS fsctl_dfs(struct ioctl_ctx *c)
 	return STATUS_FS_DRIVER_REQUIRED;
 }
 
+/* FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT: smbtorture "cuts" a channel (when
+ * it does not use iptables) by sending this on it, with no session and no
+ * tree.  From then on nothing sent on the connection counts as
+ * acknowledged, so a break sent there times out (mc/break_retry.h) as on a
+ * cut link.  No input, as Samba. */
+static NTSTATUS fsctl_force_unacked(struct ioctl_ctx *c)
+{
+	if (c->q.in_len != 0)
+		return STATUS_INVALID_PARAMETER;
+	struct conn *conn = c->req->sc->conn;
+	conn->force_unacked = true;
+	log_info("connection %llu: FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT: nothing sent on it counts as acknowledged",
+		 (unsigned long long)conn->id);
+	return ioctl_rsp_empty(c);
+}
+
 static NTSTATUS fsctl_pipe_wait(struct ioctl_ctx *c)
 {
 	struct tree *t = c->req->tree;
@@ -328,6 +348,7 @@ struct fsctl_desc {
 	 * Windows' need this, Samba's test FSCTLs do (smbtorture). */
 	bool without_session;
 	bool without_tree;
+	bool torture;          /* Samba's test FSCTL: unknown unless "smbd:FSCTL_SMBTORTURE = yes" */
 };
 
 #define WRITE_ACCESS (FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES)
@@ -342,6 +363,9 @@ static const struct fsctl_desc fsctl_table[] = {
 	{ FSCTL_DFS_GET_REFERRALS_EX, fsctl_dfs, FSCTL_ON_SERVER },
 	{ FSCTL_PIPE_WAIT, fsctl_pipe_wait, FSCTL_ON_SERVER },
 	{ FSCTL_PIPE_TRANSCEIVE, fsctl_pipe_transceive, FSCTL_ON_PIPE },
+	/* Samba's test hook (smbtorture), sent without a session */
+	{ FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT, fsctl_force_unacked, FSCTL_ON_SERVER, .fid_none = true,
+	  .without_session = true, .torture = true },
 	/* server-side copy (3.3.5.15.5, 3.3.5.15.6): 32 bytes of key and
 	 * context; the copy-chunk response is 12 */
 	{ FSCTL_SRV_REQUEST_RESUME_KEY, fsctl_request_resume_key, FSCTL_ON_OPEN, .min_out = 32 },
@@ -372,11 +396,11 @@ static const struct fsctl_desc fsctl_table[] = {
 	{ FSCTL_DUPLICATE_EXTENTS_TO_FILE, fsctl_not_supported, FSCTL_ON_FILE },
 };
 
-static const struct fsctl_desc *fsctl_lookup(uint32_t code)
+static const struct fsctl_desc *fsctl_lookup(const struct smb2_req *req, uint32_t code)
 {
 	for (size_t i = 0; i < sizeof(fsctl_table) / sizeof(fsctl_table[0]); i++)
 		if (fsctl_table[i].code == code)
-			return &fsctl_table[i];
+			return fsctl_table[i].torture && !req->sc->conf->fsctl_smbtorture ? NULL : &fsctl_table[i];
 	return NULL;
 }
 
@@ -384,7 +408,7 @@ void cmd_ioctl_needs(const struct smb2_req *req, bool *session, bool *tree)
 {
 	/* 2.2.31: StructureSize, Reserved, then CtlCode (the pipeline has
 	 * checked that the fixed part is there). */
-	const struct fsctl_desc *d = fsctl_lookup(get_le32(req->in.p + 4));
+	const struct fsctl_desc *d = fsctl_lookup(req, get_le32(req->in.p + 4));
 	if (!d)
 		return;
 	if (d->without_session)
@@ -448,7 +472,7 @@ NTSTATUS cmd_ioctl(struct smb2_req *req)
 	if (!ioctl_sizes_ok(req, &c.q))
 		return STATUS_INVALID_PARAMETER;
 	c.id = req->tree ? req->tree->tok.ident : NULL;
-	const struct fsctl_desc *d = fsctl_lookup(c.q.ctl_code);
+	const struct fsctl_desc *d = fsctl_lookup(req, c.q.ctl_code);
 	NTSTATUS st = d ? fsctl_check(&c, d) : fsctl_check_open(&c, NULL);
 	if (st == STATUS_SUCCESS && d)
 		st = d->fn(&c);
