@@ -197,7 +197,10 @@ static void ack_check(void *arg)
 		job_finish(j, "acknowledged by the client");
 		return;
 	}
-	switch (break_retry_check(&j->br, !conn_is_dead(c), conn_bytes_acked(c))) {
+	uint64_t acked = conn_bytes_acked(c);
+	log_debug("connection %" PRIu64 ": %s break ending at %" PRIu64 ": %" PRIu64 " acknowledged (%" PRIu64 " before)",
+		  c->id, kind(j), j->br.stream_end, acked, j->br.acked_seen);
+	switch (break_retry_check(&j->br, !conn_is_dead(c), acked)) {
 	case BREAK_ACKED:
 		metrics_add(&metrics.breaks_acked, 1);
 		job_finish(j, "acknowledged");
@@ -228,6 +231,8 @@ static void break_sent(void *arg, int err, uint64_t stream_end)
 		return;
 	}
 	break_retry_sent(&j->br, stream_end, conn_bytes_acked(c));
+	log_debug("connection %" PRIu64 ": %s break sent, ends at %" PRIu64 ", %" PRIu64 " acknowledged", c->id, kind(j),
+		  stream_end, j->br.acked_seen);
 	j->timer = timer_add(c->w, timer_now_ms() + break_retry_timeout_ms(conn_rto_ms(c)), ack_check, j);
 	if (!j->timer)
 		job_finish(j, "sent (no timer to check its acknowledgment)");
