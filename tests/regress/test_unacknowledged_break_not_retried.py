@@ -53,6 +53,15 @@ time.sleep(0.3)
 status = srv.status()
 check(re.search(r"^  break session 0x%016x .* channel \d+  channels tried 1" % s.id, status, re.M) is not None,
       "smb3ctl status lists the break in progress")
+import json, subprocess
+r = subprocess.run([os.path.join(srv.build, "smb3ctl"), "-c", srv.conf, "status", "--json"], capture_output=True,
+                   text=True, timeout=20)
+try:
+    brks = json.loads(r.stdout).get("breaks", [])
+except ValueError:
+    brks = None
+check(brks and brks[0]["kind"] == "oplock" and brks[0]["channels_tried"] == 1,
+      "smb3ctl status --json lists it too (%s)" % (brks,))
 
 b.sock.settimeout(8)
 brk = b._recv()
