@@ -101,6 +101,14 @@ static struct conn *pick(struct break_job *j, struct session *s, struct worker *
 		ids[n] = c->id;
 		conns[n++] = c;
 	}
+	/* A break with no channel of its own (a lease's) tries one on this
+	 * worker first, if the session has one: it can then be sent at once,
+	 * before the reply of the request that caused it, as Windows does
+	 * (oplock_flush_breaks); the others follow oldest first. */
+	if (!j->br.tries && !j->br.first)
+		for (unsigned i = 0; i < n; i++)
+			if (conns[i]->w == worker_self() && (!j->br.first || ids[i] < j->br.first))
+				j->br.first = ids[i];
 	uint64_t id = break_retry_next(&j->br, ids, n);
 	struct conn *c = NULL;
 	for (unsigned i = 0; id && i < n; i++)
