@@ -90,14 +90,45 @@ static NTSTATUS replay_answer(struct smb2_req *req, const struct wire_create_req
 	return STATUS_SUCCESS;
 }
 
-/* The CreateGuid names open o (a reference, dropped here). */
-static NTSTATUS replay_found(struct smb2_req *req, const struct wire_create_req *q, struct open *o,
-			     bool *answered)
+/* The client lost every channel since the first CREATE: its durable open
+ * waits detached, and the replay reclaims it as a DH2C would (Samba's
+ * behaviour, smbtorture durable-reconnect-replay1), answered as a replay. */
+static NTSTATUS replay_reclaim(struct smb2_req *req, const struct wire_create_req *q, const struct durable_req *d,
+			       struct open *o)
 {
+	struct durable_req r = *d;
+	r.dh2q = false;
+	r.dh2c = true;
+	r.fid.persistent = o->persistent_id;
+	r.fid.volatile_ = o->volatile_id;
+	memcpy(r.create_guid, d->q2.create_guid, 16);
+	r.name = q->name; /* a leased open checks the name */
+	r.name_len = q->name_len;
+	NTSTATUS st = durable_reclaim(req, o, &r);
+	if (st != STATUS_SUCCESS)
+		return st;
+	st = replay_answer(req, q, o);
+	if (st != STATUS_SUCCESS)
+		fileops_close_open(o, NULL); /* attached, and the client will never hear of it */
+	return st;
+}
+
+/* The CreateGuid names open o (a reference, dropped here). */
+static NTSTATUS replay_found(struct smb2_req *req, const struct wire_create_req *q, const struct durable_req *d,
+			     struct open *o, bool *answered)
+{
+	bool replay = req->hdr.flags & SMB2_FLAGS_REPLAY_OPERATION;
+	pthread_mutex_lock(&o->file->lock); /* o->session, o->detached: open.h */
+	bool detached = o->detached, mine = o->session == req->session;
+	pthread_mutex_unlock(&o->file->lock);
 	NTSTATUS st = STATUS_SUCCESS;
-	if (!(req->hdr.flags & SMB2_FLAGS_REPLAY_OPERATION) || o->session != req->session || o->detached) {
-		/* not a replay, or of another session's (or a detached)
-		 * open: the CreateGuid is in use */
+	if (replay && detached) {
+		st = replay_reclaim(req, q, d, o);
+		*answered = st == STATUS_SUCCESS;
+		req->replay_outcome = st == STATUS_SUCCESS ? METRICS_REPLAY_ANSWERED : METRICS_REPLAY_REFUSED;
+	} else if (!replay || !mine) {
+		/* not a replay, or of another session's open: the CreateGuid
+		 * is in use */
 		st = STATUS_DUPLICATE_OBJECTID;
 		req->replay_outcome = METRICS_REPLAY_REFUSED;
 	} else if (atomic_load(&o->replay_eligible)) {
@@ -130,7 +161,7 @@ NTSTATUS create_replay_begin(struct smb2_req *req, const struct wire_create_req 
 		req->replay_outcome = METRICS_REPLAY_RETRY;
 		return STATUS_FILE_NOT_AVAILABLE;
 	case REPLAY_FOUND:
-		return replay_found(req, q, o, answered);
+		return replay_found(req, q, d, o, answered);
 	case REPLAY_NOMEM:
 		break;
 	}

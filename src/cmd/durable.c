@@ -379,15 +379,8 @@ static NTSTATUS reconnect_reply(struct smb2_req *req, struct open *o)
 	return STATUS_SUCCESS;
 }
 
-NTSTATUS durable_reconnect(struct smb2_req *req, const struct durable_req *d)
+NTSTATUS durable_reclaim(struct smb2_req *req, struct open *o, const struct durable_req *d)
 {
-	if (req->tree->ipc)
-		return STATUS_OBJECT_NAME_NOT_FOUND;
-	/* 3.3.5.9.7: looked up by the persistent FileId; an open still
-	 * attached to a session is not found (durable-open.reopen1, reopen5) */
-	struct open *o = open_lookup_detached(d->fid.persistent);
-	if (!o)
-		return STATUS_OBJECT_NAME_NOT_FOUND;
 	NTSTATUS st = reconnect_check(req, o, d);
 	if (st == STATUS_SUCCESS && purge_if_broken(o))
 		st = STATUS_OBJECT_NAME_NOT_FOUND;
@@ -396,8 +389,7 @@ NTSTATUS durable_reconnect(struct smb2_req *req, const struct durable_req *d)
 		st = r == -ENOTCONN ? STATUS_USER_SESSION_DELETED : r < 0 ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_SUCCESS;
 	}
 	if (st != STATUS_SUCCESS) {
-		log_debug("durable reconnect of %llx: %s", (unsigned long long)d->fid.persistent, nt_status_name(st));
-		open_put(o);
+		log_debug("durable reconnect of %llx: %s", (unsigned long long)o->persistent_id, nt_status_name(st));
 		return st;
 	}
 	scavenger_cancel(o);
@@ -409,6 +401,23 @@ NTSTATUS durable_reconnect(struct smb2_req *req, const struct durable_req *d)
 	}
 	req->file_id_persistent = o->persistent_id;
 	req->file_id_volatile = o->volatile_id;
+	return STATUS_SUCCESS;
+}
+
+NTSTATUS durable_reconnect(struct smb2_req *req, const struct durable_req *d)
+{
+	if (req->tree->ipc)
+		return STATUS_OBJECT_NAME_NOT_FOUND;
+	/* 3.3.5.9.7: looked up by the persistent FileId; an open still
+	 * attached to a session is not found (durable-open.reopen1, reopen5) */
+	struct open *o = open_lookup_detached(d->fid.persistent);
+	if (!o)
+		return STATUS_OBJECT_NAME_NOT_FOUND;
+	NTSTATUS st = durable_reclaim(req, o, d);
+	if (st != STATUS_SUCCESS) {
+		open_put(o);
+		return st;
+	}
 	st = reconnect_reply(req, o);
 	if (st != STATUS_SUCCESS) {
 		fileops_close_open(o, NULL); /* attached, and the client will never hear of it */

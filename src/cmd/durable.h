@@ -53,6 +53,11 @@ NTSTATUS durable_check(struct durable_req *d, uint16_t dialect);
 /* DHnC / DH2C: reattach the detached open to this session and tree and
  * answer the CREATE.  Every other field of the request is ignored. */
 NTSTATUS durable_reconnect(struct smb2_req *req, const struct durable_req *d);
+/* The checks and the reattachment of a reconnect, for the detached open o
+ * (the caller's reference), without the answer: a replayed DH2Q CREATE
+ * whose CreateGuid names a detached open reclaims it this way
+ * (cmd/create_replay.c). */
+NTSTATUS durable_reclaim(struct smb2_req *req, struct open *o, const struct durable_req *d);
 
 /* After the oplock grant of a new open: make it durable when it may be
  * (the `durable handles` share option, a batch oplock, not a directory);
