@@ -314,9 +314,37 @@ scen_restart() {
 	return $rc
 }
 
+# chaos: 4 jobs of fio write+verify (O_DIRECT, random offsets, crc32c) in
+# 32 MiB rounds for 2 minutes over a multichannel mount with echo_interval=2
+# (a channel silent for 6 s is reconnected and its requests go to another
+# channel); the host drops one link at a time, 10 s of every 20 s
+# (chaos.start / chaos.done).  kcio.py chaos: no verify error and no I/O
+# longer than 10 s.  The client's counters before and after are printed.
+scen_chaos() {
+	do_mount "hard,echo_interval=2,$(mc_opts)" || { log "mount failed"; return 1; }
+	i=0
+	while [ "$(channels_up)" -lt "${KC_CHANNELS:-2}" ] && [ $i -lt 20 ]; do
+		sleep 0.5; i=$((i + 1))
+	done
+	log "channels up: $(channels_up), session reconnects $(reconnects)"
+	cat /proc/fs/cifs/Stats > "$R/chaos.Stats-before.txt"
+	cat /proc/fs/cifs/DebugData > "$R/chaos.DebugData-before.txt"
+	mkdir -p "$M/chaos"
+	python3 "$R/kcio.py" chaos "$M/chaos" "$R" 140
+	rc=$?
+	inst=$(sed -n 's/.*Instance: *\([0-9]*\).*/\1/p' /proc/fs/cifs/DebugData | tr '\n' ' ')
+	log "after the drops: channels up $(channels_up), connection instances: $inst, session reconnects $(reconnects)"
+	cat /proc/fs/cifs/DebugData > "$R/chaos.DebugData-end.txt"
+	dmesg | grep -i -E 'cifs|smb' | tail -n 12
+	rm -rf "$M/chaos"
+	do_umount
+	return $rc
+}
+
 limit_of() {  # seconds a scenario may take before the watchdog ends the run
 	case $1 in
 	outage | outage_conflict | restart) echo 90 ;;
+	chaos) echo 190 ;;
 	*) echo 400 ;;
 	esac
 }

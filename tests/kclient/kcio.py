@@ -17,6 +17,17 @@ outcome is written to stdout as it happens, so a hang shows where it hung.
       written when every call succeeded; its sha256 goes to
       RESULTS/restart.manifest.  Afterwards read back every written file
       (caches dropped) and compare.
+  kcio.py chaos DIR RESULTS SECONDS
+      Run one fio round (it lays out the files), then create
+      RESULTS/chaos.start (the host then drops one link at a time,
+      10 s of every 20 s), then run fio write+verify rounds in DIR (4 jobs
+      x 8 MiB, 64 KiB blocks at random offsets, O_DIRECT, crc32c) until
+      RESULTS/chaos.done appears or SECONDS pass.  Fails (exit 1) on a
+      verify error, 3 on another fio error, and 1 on a stall over
+      STALL_LIMIT seconds: one I/O (fio's per-job maximum completion
+      latency), or one round's time beyond the median round's (1-4 s,
+      with the machine's load; this covers fio's opens and closes, which
+      fio does not time).
 
 Exit status: 0 the data verified; 3 the client reported an error (a clear
 error, no wrong data) -- its message is printed; 1 data the client reported
@@ -35,6 +46,7 @@ import time
 MIB = 1 << 20
 KILL_AT = 4       # restart: seconds into the load when the host kills the server
 MAX_FILES = 300   # restart: at most this many 1 MiB files
+STALL_LIMIT = 10  # chaos: the longest stall allowed, seconds
 T0 = time.time()
 
 
@@ -183,11 +195,91 @@ def restart(d, res, seconds):
         % (len(written), "; %d clear errors, first: %s" % (len(errors), errors[0]) if errors else ""))
 
 
+def fio_round(d):
+    """One fio write+verify round; (exit code, verify errors, longest I/O in
+    s, output tail)."""
+    import json
+    import subprocess
+    try:
+        r = subprocess.run(["fio", "--name=chaos", "--directory=" + d, "--ioengine=psync",
+                            "--rw=randwrite", "--bs=64k", "--size=8M", "--numjobs=4",
+                            "--randrepeat=0", "--verify=crc32c", "--verify_fatal=1",
+                            "--do_verify=1", "--direct=1", "--output-format=json"],
+                           capture_output=True, text=True, timeout=STALL_LIMIT * 6)
+    except subprocess.TimeoutExpired:
+        return 124, 0, STALL_LIMIT * 6.0, ["the round took over %d s" % (STALL_LIMIT * 6)]
+    verrs = sum(1 for l in r.stderr.splitlines() if "verify" in l.lower())
+    worst = 0.0
+    try:
+        out = json.loads(r.stdout[r.stdout.index("{"):])
+        for j in out["jobs"]:
+            verrs += 1 if j.get("error") == 84 else 0  # EILSEQ: fio's verify failure
+            for rw in ("write", "read"):
+                worst = max(worst, j[rw]["clat_ns"]["max"] / 1e9)
+    except (ValueError, KeyError):
+        pass
+    return r.returncode, verrs, worst, (r.stderr.strip().splitlines() or ["-"])[-3:]
+
+
+def chaos(d, res, seconds):
+    signal.alarm(seconds + 60)
+    # a first round lays out fio's files (extending writes through the page
+    # cache): the drops are for the steady O_DIRECT load
+    t = time.time()
+    rc, v, w, tail = fio_round(d)
+    say("layout round, no drops: fio exit %d, %d verify error(s), longest I/O %.2f s, "
+        "round %.1f s" % (rc, v, w, time.time() - t))
+    if rc or v:
+        say("result: fio failed before the drops: %s" % " | ".join(tail))
+        sys.exit(3)
+    open(os.path.join(res, "chaos.start"), "w").close()
+    say("asked the host for the drops")
+    done = os.path.join(res, "chaos.done")
+    rounds = verrs = errors = 0
+    worst = (0.0, 0)
+    times = []
+    while time.time() - T0 < seconds and not os.path.exists(done):
+        t = time.time()
+        rc, v, w, tail = fio_round(d)
+        rounds += 1
+        verrs += v
+        worst = max(worst, (w, rounds))
+        times.append(time.time() - t)
+        say("round %d: fio exit %d, %d verify error(s), longest I/O %.2f s, round %.1f s"
+            % (rounds, rc, v, w, time.time() - t))
+        if rc:
+            errors += 1
+            say("round %d: fio: %s" % (rounds, " | ".join(tail)))
+    median = sorted(times)[len(times) // 2] if times else 0.0
+    longest = max((x, i + 1) for i, x in enumerate(times)) if times else (0.0, 0)
+    stall = longest[0] - median
+    say("%d rounds of 32 MiB, %d verify error(s), %d failed round(s); longest I/O %.2f s "
+        "(round %d), longest round %.1f s (round %d, median %.1f s); drops by the host: %s"
+        % (rounds, verrs, errors, worst[0], worst[1], longest[0], longest[1], median,
+           "done" if os.path.exists(done) else "NOT DONE"))
+    if verrs:
+        say("result: %d VERIFY ERROR(S)" % verrs)
+        sys.exit(1)
+    if errors:
+        say("result: fio reported an error (no verify error)")
+        sys.exit(3)
+    if max(worst[0], stall) > STALL_LIMIT:
+        say("result: STALL: one I/O took %.1f s, one round %.1f s over the median "
+            "(limit %d s)" % (worst[0], stall, STALL_LIMIT))
+        sys.exit(1)
+    if not os.path.exists(done):
+        say("result: the host did not finish its drops")
+        sys.exit(1)
+    say("result: %d rounds verify, no stall over %d s" % (rounds, STALL_LIMIT))
+
+
 def main():
     if len(sys.argv) == 6 and sys.argv[1] == "outage":
         outage(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     elif len(sys.argv) == 5 and sys.argv[1] == "restart":
         restart(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "chaos":
+        chaos(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         sys.stderr.write(__doc__)
         sys.exit(1)
