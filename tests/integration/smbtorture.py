@@ -137,6 +137,12 @@ TESTS_SID = [
 ]
 SLOW = os.environ.get("SMB3D_TORTURE_SLOW", "") == "1"
 
+# Suites of TESTS whose code paths do not depend on the io backend (break
+# and lease rules, change notify on inotify, ACL evaluation, credits,
+# authentication): tests/run runs them with io_uring only, to keep CI under
+# 30 minutes (README "Tests").  smb2.oplock is also in TESTS_SID.
+IO_INDEPENDENT = {"smb2.notify", "smb2.oplock", "smb2.acls", "smb2.credits", "smb2.session"}
+
 QUICK = {"smb2.connect", "smb2.read", "smb2.rw", "smb2.getinfo", "smb2.compound"}
 
 SPLIT_TIMEOUT = 60  # per subtest of a suite marked "split"
