@@ -337,14 +337,8 @@ static NTSTATUS create_answer(struct create_state *cs, struct open *o, const str
 			create_open_abort(o);
 		return st;
 	}
-	struct wire_create_rsp rsp = {
-		.oplock_level = level,
-		.create_action = cs->action,
-		.create = a.create, .access = a.access, .write = a.write, .change = a.change,
-		.alloc = a.alloc, .eof = a.eof,
-		.attrs = a.attrs,
-		.fid = { o->persistent_id, o->volatile_id },
-	};
+	struct wire_create_rsp rsp;
+	fileops_create_rsp(&rsp, o, &a, level, cs->action);
 	struct wire_create_rsp_ctx ctx[4];
 	unsigned n_ctx = 0;
 	if (want_mxac)

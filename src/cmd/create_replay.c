@@ -62,14 +62,8 @@ static NTSTATUS replay_answer(struct smb2_req *req, const struct wire_create_req
 		st = fileops_stat_open(o, &a);
 	if (st != STATUS_SUCCESS)
 		return st;
-	struct wire_create_rsp rsp = {
-		.oplock_level = level,
-		.create_action = o->create_action,
-		.create = a.create, .access = a.access, .write = a.write, .change = a.change,
-		.alloc = a.alloc, .eof = a.eof,
-		.attrs = a.attrs,
-		.fid = { o->persistent_id, o->volatile_id },
-	};
+	struct wire_create_rsp rsp;
+	fileops_create_rsp(&rsp, o, &a, level, o->create_action);
 	struct wire_create_rsp_ctx ctx[4];
 	unsigned n = 0;
 	if (asks_for(q, WIRE_CTX_MAXIMAL_ACCESS))

@@ -366,14 +366,8 @@ static NTSTATUS reconnect_reply(struct smb2_req *req, struct open *o)
 	pthread_mutex_lock(&o->file->lock);
 	uint8_t level = lrsp.version ? SMB2_OPLOCK_LEVEL_LEASE : o->oplock_level;
 	pthread_mutex_unlock(&o->file->lock);
-	struct wire_create_rsp rsp = {
-		.oplock_level = level,
-		.create_action = FILE_OPENED,
-		.create = a.create, .access = a.access, .write = a.write, .change = a.change,
-		.alloc = a.alloc, .eof = a.eof,
-		.attrs = a.attrs,
-		.fid = { o->persistent_id, o->volatile_id },
-	};
+	struct wire_create_rsp rsp;
+	fileops_create_rsp(&rsp, o, &a, level, FILE_OPENED);
 	if (req_out_reserve(req, 88 + 80) < 0 || wire_create_encode_rsp(&req->out, &rsp, ctx, n_ctx) < 0)
 		return STATUS_INSUFFICIENT_RESOURCES;
 	return STATUS_SUCCESS;

@@ -3,6 +3,7 @@
 #include "cmd/share_policy.h"
 #include "mc/lease.h"
 #include "mc/oplock.h"
+#include "wire/create.h"
 #include "cmd/change_notify.h"
 #include "state/brl.h"
 
@@ -676,4 +677,17 @@ uint32_t fileops_max_access(const struct token *s, const struct tree *t,
 	if (t && t->read_only)
 		m &= ~FILEOPS_WRITE_RIGHTS;
 	return m;
+}
+
+void fileops_create_rsp(struct wire_create_rsp *r, const struct open *o, const struct fileops_attrs *a,
+			uint8_t oplock_level, uint32_t action)
+{
+	*r = (struct wire_create_rsp){
+		.oplock_level = oplock_level,
+		.create_action = action,
+		.create = a->create, .access = a->access, .write = a->write, .change = a->change,
+		.alloc = a->alloc, .eof = a->eof,
+		.attrs = a->attrs,
+		.fid = { o->persistent_id, o->volatile_id },
+	};
 }

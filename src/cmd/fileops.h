@@ -173,6 +173,11 @@ bool fileops_alloc_suspect(const struct statx *st, const struct fileops_attrs *a
  * attributes come from the open's cache while the inode's ctime is
  * unchanged (attrcache.c). */
 NTSTATUS fileops_stat_open(struct open *o, struct fileops_attrs *a);
+/* The CREATE response of open o ([MS-SMB2] 2.2.14): its FileId, its
+ * attributes a, the oplock level and the CreateAction to answer. */
+struct wire_create_rsp;
+void fileops_create_rsp(struct wire_create_rsp *r, const struct open *o, const struct fileops_attrs *a,
+			uint8_t oplock_level, uint32_t action);
 /* fileops_ea_size of an open's fd, cached the same way. */
 uint32_t fileops_ea_size_open(struct open *o);
 /* Seed the cache with vfs_dos_get_ext's result `r` / `x`, read through
