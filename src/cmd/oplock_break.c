@@ -32,7 +32,13 @@ NTSTATUS cmd_oplock_break(struct smb2_req *req)
 	/* the 24-byte form: the pipeline looked its FileId up (fid_form) */
 	struct open *o = req->open;
 	NTSTATUS st = oplock_ack(o, q.level);
-	if (st == STATUS_SUCCESS)
-		wire_oplock_break_encode(&req->out, o->oplock_level, &q.fid);
+	if (st == STATUS_SUCCESS) {
+		/* the level now held, read under the lock that guards it: a
+		 * write on another worker may break it to none meanwhile */
+		pthread_mutex_lock(&o->file->lock);
+		uint8_t level = o->oplock_level;
+		pthread_mutex_unlock(&o->file->lock);
+		wire_oplock_break_encode(&req->out, level, &q.fid);
+	}
 	return st;
 }
