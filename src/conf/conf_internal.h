@@ -9,6 +9,11 @@
 struct pstate; /* parse state, conf.c */
 
 void *conf_xcalloc(size_t n, size_t size);
+/* A decimal in [min, max], the whole string (conf_options.c). */
+bool conf_parse_ll(const char *v, long long min, long long max, long long *out);
+/* "log level" and "log file" (conf_log.c); name: the option as written. */
+void conf_set_log_level(struct pstate *st, const char *name, const char *v);
+void conf_set_log_file(struct pstate *st, const char *name, const char *v);
 void *conf_xrealloc(void *p, size_t size);
 char *conf_xstrdup(const char *s);
 char *conf_xstrndup(const char *s, size_t n);

@@ -55,7 +55,7 @@ static int parse_bool(const char *v)
 	return -1;
 }
 
-static bool parse_ll(const char *v, long long min, long long max, long long *out)
+bool conf_parse_ll(const char *v, long long min, long long max, long long *out)
 {
 	char *end;
 	errno = 0;
@@ -144,7 +144,7 @@ static void set_ports(struct pstate *st, const struct opt *o, const char *v)
 	}
 	for (size_t i = 0; ok && i < n; i++) {
 		long long x;
-		if (!parse_ll(items[i], 1, 65535, &x)) {
+		if (!conf_parse_ll(items[i], 1, 65535, &x)) {
 			conf_error(st, "port '%s' out of range 1-65535 in '%s'", items[i], o->name);
 			ok = false;
 		} else {
@@ -186,14 +186,14 @@ static bool parse_iface(struct pstate *st, const char *item, struct conf_iface *
 		*eq = '\0';
 		char *key = kv, *val = eq + 1;
 		if (!strcasecmp(key, "if_index")) {
-			if (parse_ll(val, 1, UINT32_MAX, &x))
+			if (conf_parse_ll(val, 1, UINT32_MAX, &x))
 				ifc->if_index = (uint32_t)x;
 			else {
 				conf_error(st, "bad if_index '%s' for interface '%s'", val, ifc->name);
 				ok = false;
 			}
 		} else if (!strcasecmp(key, "speed")) {
-			if (parse_ll(val, 1, LLONG_MAX, &x))
+			if (conf_parse_ll(val, 1, LLONG_MAX, &x))
 				ifc->speed = (uint64_t)x;
 			else {
 				conf_error(st, "bad speed '%s' for interface '%s'", val, ifc->name);
@@ -357,102 +357,20 @@ static void set_io_backend(struct pstate *st, const struct opt *o, const char *v
 		conf_pstate_conf(st)->io_backend = x;
 }
 
-/* Samba's debug classes ("log level = 1 auth:3 smb2:5").  The ones with
- * a class of smb3d's own set that class's level; "all" sets every class
- * without a level of its own; the others are Samba's and name nothing
- * smb3d logs, so they are accepted and change nothing (docs/CONFIG.md).
- * A name that is not Samba's is an error, not a silent no-op. */
-static const struct { const char *name; int cls; } log_classes[] = {
-	{ "all", LOG_CLASS_ALL }, { "auth", LOG_CLASS_AUTH }, { "passdb", LOG_CLASS_PASSDB },
-	{ "smb2", LOG_CLASS_SMB2 }, { "vfs", LOG_CLASS_VFS }, { "locking", LOG_CLASS_LOCKING },
-	{ "tdb", -1 }, { "printdrivers", -1 }, { "lanman", -1 }, { "smb", -1 }, { "rpc_parse", -1 },
-	{ "rpc_srv", -1 }, { "rpc_cli", -1 }, { "sam", -1 }, { "winbind", -1 }, { "idmap", -1 },
-	{ "quota", -1 }, { "acls", -1 }, { "msdfs", -1 }, { "dmapi", -1 }, { "registry", -1 },
-	{ "scavenger", -1 }, { "dns", -1 }, { "ldb", -1 }, { "tevent", -1 }, { "auth_audit", -1 },
-	{ "auth_json_audit", -1 }, { "kerberos", -1 }, { "drs_repl", -1 }, { "smb2_credits", -1 },
-	{ "dsdb_audit", -1 }, { "dsdb_json_audit", -1 }, { "dsdb_password_audit", -1 },
-	{ "dsdb_password_json_audit", -1 }, { "dsdb_transaction_audit", -1 },
-	{ "dsdb_transaction_json_audit", -1 }, { "dsdb_group_audit", -1 }, { "dsdb_group_json_audit", -1 },
-};
-
-const char *conf_log_class_name(int cls)
-{
-	for (size_t i = 0; i < sizeof(log_classes) / sizeof(log_classes[0]); i++)
-		if (log_classes[i].cls == cls)
-			return log_classes[i].name;
-	return "?";
-}
-
-/* One "class:N" (or a bare "N", the level of all).  false (error
- * reported) when it is not one. */
-static bool log_level_item(struct pstate *st, const struct opt *o, const char *item, int *all, int *cls)
-{
-	const char *colon = strchr(item, ':');
-	const char *num = colon ? colon + 1 : item;
-	long long x;
-	if (strchr(num, '@')) {
-		conf_error(st, "'%s' in '%s': a log file per debug class is not supported", item, o->name);
-		return false;
-	}
-	if (!parse_ll(num, 0, 10, &x)) {
-		conf_error(st, "bad value '%s' for '%s' (a level 0-10, or class:level)", item, o->name);
-		return false;
-	}
-	if (!colon) {
-		*all = (int)x;
-		return true;
-	}
-	for (size_t i = 0; i < sizeof(log_classes) / sizeof(log_classes[0]); i++) {
-		if (strlen(log_classes[i].name) != (size_t)(colon - item) ||
-		    strncasecmp(log_classes[i].name, item, (size_t)(colon - item)) != 0)
-			continue;
-		if (log_classes[i].cls == LOG_CLASS_ALL)
-			*all = (int)x;
-		else if (log_classes[i].cls > 0)
-			cls[log_classes[i].cls] = (int)x;
-		return true;
-	}
-	conf_error(st, "'%s' in '%s': '%.*s' is not a Samba debug class", item, o->name, (int)(colon - item), item);
-	return false;
-}
-
-/* Samba's "log level": "N class:N ...", separated by spaces, commas or
- * semicolons. */
 static void set_log_level(struct pstate *st, const struct opt *o, const char *v)
 {
-	struct conf *c = conf_pstate_conf(st);
-	int all = 1, cls[LOG_CLASS_N];
-	char item[64];
-	for (int i = 0; i < LOG_CLASS_N; i++)
-		cls[i] = -1;
-	bool any = false;
-	for (const char *p = v; *p;) {
-		p += strspn(p, " \t,;");
-		size_t n = strcspn(p, " \t,;");
-		if (!n)
-			break;
-		if (n >= sizeof(item)) {
-			conf_error(st, "bad value '%s' for '%s'", v, o->name);
-			return;
-		}
-		snprintf(item, sizeof(item), "%.*s", (int)n, p);
-		if (!log_level_item(st, o, item, &all, cls))
-			return;
-		any = true;
-		p += n;
-	}
-	if (!any) {
-		conf_error(st, "bad value '%s' for '%s' (0-10)", v, o->name);
-		return;
-	}
-	c->log_level = all;
-	memcpy(c->log_class_level, cls, sizeof(cls));
+	conf_set_log_level(st, o->name, v); /* conf_log.c */
+}
+
+static void set_log_file(struct pstate *st, const struct opt *o, const char *v)
+{
+	conf_set_log_file(st, o->name, v);
 }
 
 static void set_max_io(struct pstate *st, const struct opt *o, const char *v)
 {
 	long long x;
-	if (!parse_ll(v, 65536, 16 << 20, &x)) {
+	if (!conf_parse_ll(v, 65536, 16 << 20, &x)) {
 		conf_error(st, "bad value '%s' for '%s' (65536-16777216)", v, o->name);
 		return;
 	}
@@ -462,7 +380,7 @@ static void set_max_io(struct pstate *st, const struct opt *o, const char *v)
 static void set_restrict_anon(struct pstate *st, const struct opt *o, const char *v)
 {
 	long long x;
-	if (!parse_ll(v, 0, 2, &x)) {
+	if (!conf_parse_ll(v, 0, 2, &x)) {
 		conf_error(st, "bad value '%s' for '%s' (0, 1 or 2)", v, o->name);
 		return;
 	}
@@ -557,7 +475,7 @@ static void set_hosts_deny(struct pstate *st, const struct opt *o, const char *v
 static void set_max_connections(struct pstate *st, const struct opt *o, const char *v)
 {
 	long long x;
-	if (!parse_ll(v, 0, 1000000, &x)) {
+	if (!conf_parse_ll(v, 0, 1000000, &x)) {
 		conf_error(st, "bad value '%s' for '%s' (0-1000000)", v, o->name);
 		return;
 	}
@@ -624,35 +542,6 @@ static void set_name_patterns(struct pstate *st, const struct opt *o, const char
 	}
 }
 
-/* "log file": absolute; Samba's per-client "%m" has one meaning here (one
- * process, one log): "smb3d".  "" = stderr. */
-static void set_log_file(struct pstate *st, const struct opt *o, const char *v)
-{
-	struct conf *c = conf_pstate_conf(st);
-	free(c->log_file);
-	c->log_file = NULL;
-	if (!*v)
-		return;
-	if (v[0] != '/') {
-		conf_error(st, "'%s' path '%s' is not absolute", o->name, v);
-		return;
-	}
-	size_t cap = strlen(v) * 5 + 1, n = 0;
-	char *out = conf_xcalloc(cap, 1);
-	for (const char *p = v; *p; p++) {
-		if (p[0] == '%' && (p[1] == 'm' || p[1] == 'M')) {
-			memcpy(out + n, "smb3d", 5);
-			n += 5;
-			p++;
-		} else if (p[0] == '%' && p[1] == '%') {
-			out[n++] = '%';
-			p++;
-		} else {
-			out[n++] = *p;
-		}
-	}
-	c->log_file = out;
-}
 
 /* "force group = staff" or "+staff" (members only); the group must exist
  * (looked up when the file is read: a group made later needs a reload). */
@@ -912,7 +801,7 @@ void conf_set_option(struct pstate *st, const char *name, const char *value)
 	}
 	case K_INT:
 	case K_U32:
-		if (!parse_ll(value, o->min, o->max, &x)) {
+		if (!conf_parse_ll(value, o->min, o->max, &x)) {
 			conf_error(st, "bad value '%s' for '%s' (%lld-%lld)", value, o->name, o->min, o->max);
 			return;
 		}
