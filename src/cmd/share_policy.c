@@ -221,7 +221,7 @@ bool share_entry_visible(struct smb2_req *req, int dirfd, const char *name)
 /* Remove everything in directory dfd, then nothing is left to refuse
  * rmdir; no symlink is followed (every call is relative to an fd opened
  * with O_NOFOLLOW).  -errno of the first failure. */
-static int remove_tree(int dfd, int depth);
+static int remove_entries(int dfd, int depth, const struct conf_share *only);
 
 static int remove_entry(int dfd, const char *name, int depth)
 {
@@ -232,14 +232,16 @@ static int remove_entry(int dfd, const char *name, int depth)
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	int r = remove_tree(fd, depth + 1);
+	int r = remove_entries(fd, depth + 1, NULL);
 	close(fd);
 	if (r == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0)
 		r = -errno;
 	return r;
 }
 
-static int remove_tree(int dfd, int depth)
+/* Remove the entries of directory dfd (all, or with `only` the names the
+ * share vetoes), each with what is below it. */
+static int remove_entries(int dfd, int depth, const struct conf_share *only)
 {
 	int fd = dup(dfd);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -251,7 +253,8 @@ static int remove_tree(int dfd, int depth)
 	int r = 0;
 	struct dirent *e;
 	while (r == 0 && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    (!only || share_name_vetoed(only, e->d_name, strlen(e->d_name))))
 			r = remove_entry(dfd, e->d_name, depth);
 	closedir(d);
 	return r;
@@ -265,21 +268,7 @@ struct veto_rm {
 static long veto_rm_fn(void *arg)
 {
 	struct veto_rm *a = arg;
-	int fd = dup(a->fd);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	int r = 0;
-	struct dirent *e;
-	while (r == 0 && (e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-		    share_name_vetoed(a->sh, e->d_name, strlen(e->d_name)))
-			r = remove_entry(a->fd, e->d_name, 0);
-	closedir(d);
-	return r;
+	return remove_entries(a->fd, 0, a->sh);
 }
 
 int share_delete_vetoed(const struct vfs_ident *id, int root, const char *dir, const struct conf_share *sh)
