@@ -273,47 +273,53 @@ int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct se
 	return send_iov(sx, seal_with, iov, 2, NULL);
 }
 
-int smb_send_oplock_break(struct smb_conn *sc, struct session *s, uint64_t persistent, uint64_t volatile_id,
-			  uint8_t level, smb_sent_fn done, void *done_arg)
+/* A break notification of `body` bytes (MS-SMB2 3.3.4.6 oplock, 3.3.4.7
+ * lease): MessageId all ones, SessionId and TreeId zero, not signed.
+ * Returns the buffer with the header written (w positioned at the body),
+ * or NULL after telling `done` of the failure. */
+static uint8_t *break_begin(size_t body, struct wr *w, smb_sent_fn done, void *done_arg)
 {
-	size_t len = SMB2_HDR_SIZE + WIRE_OPLOCK_BREAK_SIZE;
-	uint8_t *buf = calloc(1, len);
+	uint8_t *buf = calloc(1, SMB2_HDR_SIZE + body);
 	if (!buf) {
 		if (done)
 			done(done_arg, -ENOMEM, 0);
-		return -ENOMEM;
+		return NULL;
 	}
-	/* MS-SMB2 3.3.4.6: MessageId all ones, no session, not signed. */
 	struct smb2_hdr h = { 0 };
 	h.command = SMB2_OPLOCK_BREAK;
 	h.flags = SMB2_FLAGS_SERVER_TO_REDIR;
 	h.message_id = UINT64_MAX;
-	struct wr w = wr_init(buf, len);
-	smb2_hdr_encode(&w, &h);
-	wire_oplock_break_encode(&w, level, &(struct wire_fileid){ persistent, volatile_id });
+	*w = wr_init(buf, SMB2_HDR_SIZE + body);
+	smb2_hdr_encode(w, &h);
+	return buf;
+}
+
+/* Send it, sealed when the session encrypts everything. */
+static int break_send(struct smb_conn *sc, struct session *s, uint8_t *buf, size_t body, smb_sent_fn done,
+		      void *done_arg)
+{
 	bool seal_it = s->encrypt_data && s->cipher && s->state == SESSION_VALID;
-	return smb_send_standalone(sc, buf, len, seal_it ? s : NULL, done, done_arg);
+	return smb_send_standalone(sc, buf, SMB2_HDR_SIZE + body, seal_it ? s : NULL, done, done_arg);
+}
+
+int smb_send_oplock_break(struct smb_conn *sc, struct session *s, uint64_t persistent, uint64_t volatile_id,
+			  uint8_t level, smb_sent_fn done, void *done_arg)
+{
+	struct wr w;
+	uint8_t *buf = break_begin(WIRE_OPLOCK_BREAK_SIZE, &w, done, done_arg);
+	if (!buf)
+		return -ENOMEM;
+	wire_oplock_break_encode(&w, level, &(struct wire_fileid){ persistent, volatile_id });
+	return break_send(sc, s, buf, WIRE_OPLOCK_BREAK_SIZE, done, done_arg);
 }
 
 int smb_send_lease_break(struct smb_conn *sc, struct session *s, const struct wire_lease_break *n, smb_sent_fn done,
 			 void *done_arg)
 {
-	size_t len = SMB2_HDR_SIZE + WIRE_LEASE_BREAK_SIZE;
-	uint8_t *buf = calloc(1, len);
-	if (!buf) {
-		if (done)
-			done(done_arg, -ENOMEM, 0);
+	struct wr w;
+	uint8_t *buf = break_begin(WIRE_LEASE_BREAK_SIZE, &w, done, done_arg);
+	if (!buf)
 		return -ENOMEM;
-	}
-	/* MS-SMB2 3.3.4.7: MessageId all ones, SessionId and TreeId zero,
-	 * not signed; sealed when the session encrypts everything. */
-	struct smb2_hdr h = { 0 };
-	h.command = SMB2_OPLOCK_BREAK;
-	h.flags = SMB2_FLAGS_SERVER_TO_REDIR;
-	h.message_id = UINT64_MAX;
-	struct wr w = wr_init(buf, len);
-	smb2_hdr_encode(&w, &h);
 	wire_lease_break_encode(&w, n);
-	bool seal_it = s->encrypt_data && s->cipher && s->state == SESSION_VALID;
-	return smb_send_standalone(sc, buf, len, seal_it ? s : NULL, done, done_arg);
+	return break_send(sc, s, buf, WIRE_LEASE_BREAK_SIZE, done, done_arg);
 }
