@@ -157,6 +157,15 @@ static void print_open(FILE *f, struct open *o)
 	free(v);
 }
 
+/* When the scavenger closes detached open o (under its file's lock). */
+static uint64_t detach_deadline(struct open *o)
+{
+	pthread_mutex_lock(&o->file->lock);
+	uint64_t deadline = o->detach_deadline_ms;
+	pthread_mutex_unlock(&o->file->lock);
+	return deadline;
+}
+
 /* Durable opens waiting for their client (cmd/durable.h), with the time
  * left before the scavenger closes them. */
 static void print_detached(FILE *f)
@@ -167,9 +176,7 @@ static void print_detached(FILE *f)
 	uint64_t now = timer_now_ms();
 	for (unsigned i = 0; i < n; i++) {
 		struct open *o = v[i];
-		pthread_mutex_lock(&o->file->lock);
-		uint64_t deadline = o->detach_deadline_ms;
-		pthread_mutex_unlock(&o->file->lock);
+		uint64_t deadline = detach_deadline(o);
 		uint64_t left = deadline > now ? deadline - now : 0;
 		fprintf(f, "  file 0x%llx  v%u  user %s  share [%s]  %s  %llu.%03llu s left\n",
 			(unsigned long long)o->persistent_id, o->durable, o->owner ? o->owner : "-",
@@ -390,9 +397,7 @@ void status_write_json(FILE *f)
 	uint64_t now = timer_now_ms();
 	for (unsigned i = 0; i < n; i++) {
 		struct open *o = v[i];
-		pthread_mutex_lock(&o->file->lock);
-		uint64_t deadline = o->detach_deadline_ms;
-		pthread_mutex_unlock(&o->file->lock);
+		uint64_t deadline = detach_deadline(o);
 		fprintf(f, "%s{\"id\":\"0x%llx\",\"durable\":%u,\"user\":", i ? "," : "",
 			(unsigned long long)o->persistent_id, (unsigned)o->durable);
 		json_str(f, o->owner);
