@@ -25,7 +25,9 @@ def check(cond, what):
 
 def done(*servers):
     """Stop the servers (SIGTERM must work: a hung worker fails the test),
-    check for sanitizer reports, remove scratch directories, exit."""
+    check for sanitizer reports, remove scratch directories (also after a
+    failure, once the server log's tail is printed; REGRESS_KEEP=1 keeps
+    them), exit."""
     import shutil
     for srv in servers:
         if srv.proc and srv.proc.poll() is None:
@@ -40,8 +42,13 @@ def done(*servers):
         check(not rep, "no sanitizer report")
         if rep:
             print(rep[-6000:])
-        if not _failures:
-            shutil.rmtree(srv.tmp, ignore_errors=True)
-        else:
+        if _failures and os.environ.get("REGRESS_KEEP") == "1":
             print("server log and scratch kept in", srv.tmp)
+            continue
+        if _failures:  # the evidence goes to the output; the scratch never stays behind
+            try:
+                print("--- server log tail\n" + open(srv.log, errors="replace").read()[-3000:])
+            except OSError:
+                pass
+        shutil.rmtree(srv.tmp, ignore_errors=True)
     sys.exit(1 if _failures else 0)
