@@ -1,8 +1,8 @@
 /* IOCTL ([MS-SMB2] 3.3.5.15): FSCTLs of the server (validate negotiate,
  * network interfaces, DFS, pipe wait), of named pipes (transceive), of
  * files (cmd/ioctl_copy.c: resume key and server-side copy;
- * cmd/ioctl_sparse.c: sparse files, zero data, allocated ranges) and small
- * ones here.  Everything else is answered as Windows answers an FSCTL it
+ * cmd/ioctl_sparse.c: sparse files, zero data, allocated ranges), Samba's
+ * test FSCTLs (cmd/ioctl_torture.c) and small ones here.  Everything else is answered as Windows answers an FSCTL it
  * does not implement.
  *
  * One table, fsctl_table below, says for each FSCTL what it works on (the
@@ -20,7 +20,6 @@
 #include "cmd/ioctl_int.h"
 #include "cmd/ipc.h"
 #include "mc/netif.h"
-#include "net/conn.h"
 #include "proto/srv.h"
 #include "util/log.h"
 #include "vfs/vfs.h"
@@ -30,9 +29,6 @@
 #define FSCTL_GET_INTEGRITY_INFORMATION 0x0009027Cu
 #define FSCTL_SET_INTEGRITY_INFORMATION 0x0009C280u
 #define FSCTL_QUERY_FILE_REGIONS 0x00090284u
-/* Samba's smbtorture test FSCTLs (libcli/smb/smb_constants.h), known only
- * with "smbd:FSCTL_SMBTORTURE = yes" */
-#define FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT 0x83848003u
 
 static bool fid_is_none(const struct wire_fileid *f)
 {
@@ -283,22 +279,6 @@ static NTSTATUS fsctl_dfs(struct ioctl_ctx *c)
 {
 	(void)c;
 	return STATUS_FS_DRIVER_REQUIRED;
-}
-
-/* FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT: smbtorture "cuts" a channel (when
- * it does not use iptables) by sending this on it, with no session and no
- * tree.  From then on nothing sent on the connection counts as
- * acknowledged, so a break sent there times out (mc/break_retry.h) as on a
- * cut link.  No input, as Samba. */
-static NTSTATUS fsctl_force_unacked(struct ioctl_ctx *c)
-{
-	if (c->q.in_len != 0)
-		return STATUS_INVALID_PARAMETER;
-	struct conn *conn = c->req->sc->conn;
-	conn->force_unacked = true;
-	log_info("connection %llu: FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT: nothing sent on it counts as acknowledged",
-		 (unsigned long long)conn->id);
-	return ioctl_rsp_empty(c);
 }
 
 static NTSTATUS fsctl_pipe_wait(struct ioctl_ctx *c)

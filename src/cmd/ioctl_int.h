@@ -1,7 +1,8 @@
-/* IOCTL, split in three (cmd/ioctl.c: the FSCTL table, its checks and the
+/* IOCTL, split in four (cmd/ioctl.c: the FSCTL table, its checks and the
  * FSCTLs of the server, pipes and small ones; cmd/ioctl_copy.c: resume key
  * and server-side copy; cmd/ioctl_sparse.c: sparse files, zero data,
- * allocated ranges).  What the three share. */
+ * allocated ranges; cmd/ioctl_torture.c: Samba's smbtorture test FSCTLs).
+ * What the four share. */
 #ifndef SMB3D_CMD_IOCTL_INT_H
 #define SMB3D_CMD_IOCTL_INT_H
 
@@ -36,5 +37,11 @@ NTSTATUS fsctl_copychunk(struct ioctl_ctx *c);
 NTSTATUS fsctl_set_sparse(struct ioctl_ctx *c);
 NTSTATUS fsctl_set_zero_data(struct ioctl_ctx *c);
 NTSTATUS fsctl_query_allocated_ranges(struct ioctl_ctx *c);
+
+/* cmd/ioctl_torture.c: Samba's smbtorture test FSCTLs
+ * (libcli/smb/smb_constants.h), known only with "smbd:FSCTL_SMBTORTURE =
+ * yes" (the table's `torture` flag) */
+#define FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT 0x83848003u
+NTSTATUS fsctl_force_unacked(struct ioctl_ctx *c);
 
 #endif

@@ -1,0 +1,25 @@
+/* Samba's smbtorture test FSCTLs: test hooks, not protocol.  The FSCTL
+ * table (cmd/ioctl.c) knows them only with "smbd:FSCTL_SMBTORTURE = yes"
+ * (off by default); without it they are unknown FSCTLs like any other.
+ * Codes and behaviour as Samba's smbd answers them, so smbtorture's tests
+ * that use them run against smb3d. */
+#include "cmd/ioctl_int.h"
+#include "net/conn.h"
+#include "proto/smb.h"
+#include "util/log.h"
+
+/* FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT: smbtorture "cuts" a channel (when
+ * it does not use iptables) by sending this on it, with no session and no
+ * tree.  From then on nothing sent on the connection counts as
+ * acknowledged, so a break sent there times out (mc/break_retry.h) as on a
+ * cut link.  No input, as Samba. */
+NTSTATUS fsctl_force_unacked(struct ioctl_ctx *c)
+{
+	if (c->q.in_len != 0)
+		return STATUS_INVALID_PARAMETER;
+	struct conn *conn = c->req->sc->conn;
+	conn->force_unacked = true;
+	log_info("connection %llu: FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT: nothing sent on it counts as acknowledged",
+		 (unsigned long long)conn->id);
+	return ioctl_rsp_empty(c);
+}
