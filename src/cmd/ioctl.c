@@ -37,9 +37,9 @@ static bool fid_is_none(const struct wire_fileid *f)
 
 uint8_t *ioctl_rsp_begin(struct ioctl_ctx *c, size_t payload)
 {
-	if (req_out_reserve(c->req, 48 + payload + 8) < 0)
+	if (req_out_reserve(c->req, 48 + (size_t)c->body_pad + payload + 8) < 0)
 		return NULL;
-	return wire_ioctl_rsp_begin(&c->req->out, c->q.ctl_code, &c->q.fid);
+	return wire_ioctl_rsp_begin(&c->req->out, c->q.ctl_code, &c->q.fid, c->body_pad);
 }
 
 NTSTATUS ioctl_rsp_end(struct ioctl_ctx *c, uint8_t *body, NTSTATUS st)
@@ -343,9 +343,13 @@ static const struct fsctl_desc fsctl_table[] = {
 	{ FSCTL_DFS_GET_REFERRALS_EX, fsctl_dfs, FSCTL_ON_SERVER },
 	{ FSCTL_PIPE_WAIT, fsctl_pipe_wait, FSCTL_ON_SERVER },
 	{ FSCTL_PIPE_TRANSCEIVE, fsctl_pipe_transceive, FSCTL_ON_PIPE },
-	/* Samba's test hook (smbtorture), sent without a session */
+	/* Samba's test hooks (smbtorture, cmd/ioctl_torture.c); this one is
+	 * sent without a session */
 	{ FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT, fsctl_force_unacked, FSCTL_ON_SERVER, .fid_none = true,
 	  .without_session = true, .torture = true },
+	/* and the ones it sends in a session (smb2.ioctl.bug14607) */
+	{ FSCTL_SMBTORTURE_IOCTL_RESPONSE_BODY_PADDING8, fsctl_torture_body_padding, FSCTL_ON_SERVER,
+	  .fid_none = true, .torture = true },
 	/* server-side copy (3.3.5.15.5, 3.3.5.15.6): 32 bytes of key and
 	 * context; the copy-chunk response is 12 */
 	{ FSCTL_SRV_REQUEST_RESUME_KEY, fsctl_request_resume_key, FSCTL_ON_OPEN, .min_out = 32 },

@@ -16,6 +16,8 @@ struct ioctl_ctx {
 	struct wire_ioctl_req q;
 	const struct vfs_ident *id;
 	struct open *o;          /* the FileId's open, for the FSCTLs of a file */
+	uint8_t body_pad;        /* zero bytes between the response body and its output
+				  * (only FSCTL_SMBTORTURE_IOCTL_RESPONSE_BODY_PADDING8) */
 };
 
 /* Reserve room for `payload` bytes, then begin the response; the caller
@@ -42,6 +44,8 @@ NTSTATUS fsctl_query_allocated_ranges(struct ioctl_ctx *c);
  * (libcli/smb/smb_constants.h), known only with "smbd:FSCTL_SMBTORTURE =
  * yes" (the table's `torture` flag) */
 #define FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT 0x83848003u
+#define FSCTL_SMBTORTURE_IOCTL_RESPONSE_BODY_PADDING8 0x83848013u
 NTSTATUS fsctl_force_unacked(struct ioctl_ctx *c);
+NTSTATUS fsctl_torture_body_padding(struct ioctl_ctx *c);
 
 #endif

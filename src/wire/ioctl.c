@@ -30,13 +30,13 @@ int wire_ioctl_decode_req(struct rd *r, struct wire_ioctl_req *q)
 	return wire_buf_get(r, out_off, q->out_len, SMB2_HDR_SIZE + IOCTL_REQ_FIXED, &q->out);
 }
 
-uint8_t *wire_ioctl_rsp_begin(struct wr *w, uint32_t ctl_code, const struct wire_fileid *fid)
+uint8_t *wire_ioctl_rsp_begin(struct wr *w, uint32_t ctl_code, const struct wire_fileid *fid, uint8_t pad)
 {
-	uint8_t *b = wr_reserve(w, IOCTL_RSP_FIXED);
+	uint8_t *b = wr_reserve(w, IOCTL_RSP_FIXED + (size_t)pad);
 	if (!b)
 		return NULL;
 	uint32_t buf_off = (uint32_t)wr_pos(w);
-	memset(b, 0, IOCTL_RSP_FIXED);
+	memset(b, 0, IOCTL_RSP_FIXED + (size_t)pad);
 	put_le16(b, 49);
 	put_le32(b + 4, ctl_code);
 	put_le64(b + 8, fid->persistent);
@@ -50,9 +50,10 @@ int wire_ioctl_rsp_end(struct wr *w, uint8_t *body)
 {
 	if (!body || !wr_ok(w))
 		return -ENOSPC;
-	size_t out = (size_t)(w->p - (body + IOCTL_RSP_FIXED));
+	/* the output began at OutputOffset, after any padding */
+	size_t out = wr_pos(w) - get_le32(body + 32);
 	put_le32(body + 36, (uint32_t)out);
-	if (out == 0)
+	if (out == 0 && w->p == body + IOCTL_RSP_FIXED)
 		wr_u8(w, 0); /* StructureSize 49 counts one buffer byte */
 	return wr_ok(w) ? 0 : -ENOSPC;
 }

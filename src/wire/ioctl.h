@@ -48,11 +48,14 @@ struct wire_ioctl_req {
 
 int wire_ioctl_decode_req(struct rd *r, struct wire_ioctl_req *q);
 
-/* Response in two steps: begin writes the 48-byte body (InputCount 0,
- * both offsets 0x70) and returns it; the caller writes the output payload
- * at w->p (with the fsctl encoders below); end patches OutputCount with
- * what was written since.  Returns NULL / -ENOSPC when w is full. */
-uint8_t *wire_ioctl_rsp_begin(struct wr *w, uint32_t ctl_code, const struct wire_fileid *fid);
+/* Response in two steps: begin writes the 48-byte body (InputCount 0)
+ * followed by `pad` zero bytes, both offsets pointing after them (0x70
+ * without padding), and returns the body; the caller writes the output
+ * payload at w->p (with the fsctl encoders below); end patches OutputCount
+ * with what was written since.  Returns NULL / -ENOSPC when w is full.
+ * Only Samba's test FSCTL_SMBTORTURE_IOCTL_RESPONSE_BODY_PADDING8 pads: a
+ * client must follow OutputOffset, not assume 0x70. */
+uint8_t *wire_ioctl_rsp_begin(struct wr *w, uint32_t ctl_code, const struct wire_fileid *fid, uint8_t pad);
 int wire_ioctl_rsp_end(struct wr *w, uint8_t *body);
 
 /* --- FSCTL payloads.  Decoders return 0 or -EINVAL (bad size). */

@@ -385,7 +385,7 @@ static void test_ioctl(void **state)
 	struct wr o = wr_init(out, sizeof(out));
 	o.p += 64;
 	struct wire_fileid fid = { 1, 2 };
-	uint8_t *b = wire_ioctl_rsp_begin(&o, FSCTL_QUERY_NETWORK_INTERFACE_INFO, &fid);
+	uint8_t *b = wire_ioctl_rsp_begin(&o, FSCTL_QUERY_NETWORK_INTERFACE_INFO, &fid, 0);
 	assert_non_null(b);
 	assert_int_equal(wr_pos(&o), WIRE_IOCTL_RSP_BUF_OFFSET);
 	struct wire_netif ifs[2] = {
@@ -408,11 +408,36 @@ static void test_ioctl(void **state)
 
 	o = wr_init(out, sizeof(out));
 	o.p += 64;
-	b = wire_ioctl_rsp_begin(&o, FSCTL_SRV_REQUEST_RESUME_KEY, &fid);
+	b = wire_ioctl_rsp_begin(&o, FSCTL_SRV_REQUEST_RESUME_KEY, &fid, 0);
 	uint8_t key[24] = { 1, 2, 3 };
 	wire_fsctl_resume_key_encode(&o, key);
 	assert_int_equal(wire_ioctl_rsp_end(&o, b), 0);
 	assert_int_equal(get_le32(out + 64 + 36), 28);
+
+	/* padded (Samba's test FSCTL): the output starts after the padding,
+	 * and an empty output needs no extra buffer byte */
+	o = wr_init(out, sizeof(out));
+	o.p += 64;
+	memset(out, 0xee, sizeof(out));
+	b = wire_ioctl_rsp_begin(&o, 0x83848013u, &fid, 8);
+	assert_non_null(b);
+	assert_int_equal(wr_pos(&o), 0x78);
+	wr_u8(&o, 8);
+	assert_int_equal(wire_ioctl_rsp_end(&o, b), 0);
+	assert_int_equal(get_le32(out + 64 + 24), 0x78); /* InputOffset */
+	assert_int_equal(get_le32(out + 64 + 32), 0x78); /* OutputOffset */
+	assert_int_equal(get_le32(out + 64 + 36), 1);    /* OutputCount */
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(out[0x70 + i], 0);
+	o = wr_init(out, sizeof(out));
+	o.p += 64;
+	b = wire_ioctl_rsp_begin(&o, 0x83848013u, &fid, 8);
+	assert_int_equal(wire_ioctl_rsp_end(&o, b), 0);
+	assert_int_equal(get_le32(out + 64 + 36), 0);
+	assert_int_equal(wr_pos(&o), 0x78);
+	o = wr_init(out, 64 + 50);
+	o.p += 64;
+	assert_null(wire_ioctl_rsp_begin(&o, 0x83848013u, &fid, 8)); /* no room */
 
 	struct wire_alloc_range ar[3] = { { 0, 10 }, { 20, 10 }, { 40, 10 } };
 	uint8_t small[40];
