@@ -45,7 +45,9 @@ NTSTATUS fsctl_query_allocated_ranges(struct ioctl_ctx *c);
  * yes" (the table's `torture` flag) */
 #define FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT 0x83848003u
 #define FSCTL_SMBTORTURE_IOCTL_RESPONSE_BODY_PADDING8 0x83848013u
+#define FSCTL_SMBTORTURE_GLOBAL_READ_RESPONSE_BODY_PADDING8 0x83848023u
 NTSTATUS fsctl_force_unacked(struct ioctl_ctx *c);
 NTSTATUS fsctl_torture_body_padding(struct ioctl_ctx *c);
+NTSTATUS fsctl_torture_read_padding(struct ioctl_ctx *c);
 
 #endif

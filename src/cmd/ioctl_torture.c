@@ -43,3 +43,15 @@ NTSTATUS fsctl_torture_body_padding(struct ioctl_ctx *c)
 		memset(out, 8, n);
 	return ioctl_rsp_end(c, out ? b : NULL, STATUS_SUCCESS);
 }
+
+/* FSCTL_SMBTORTURE_GLOBAL_READ_RESPONSE_BODY_PADDING8 (the READ side of
+ * Samba bug 14607): every READ response on this connection from now on
+ * has 8 zero bytes after its body, DataOffset 0x58 instead of 0x50.  No
+ * input, no output; the connection keeps it until it ends. */
+NTSTATUS fsctl_torture_read_padding(struct ioctl_ctx *c)
+{
+	if (c->q.in_len != 0)
+		return STATUS_INVALID_PARAMETER;
+	c->req->sc->read_body_pad = 8;
+	return ioctl_rsp_empty(c);
+}

@@ -1,7 +1,8 @@
 /* SMB2 READ ([MS-SMB2] 3.3.5.12).
  *
  * The data is read into its own buffer and sent as a separate iovec after
- * the 16-byte response body (DataOffset 0x50), never copied into the
+ * the 16-byte response body (DataOffset 0x50; 0x58 after Samba's test
+ * FSCTL that pads READ responses, cmd/ioctl_torture.c), never copied into the
  * response; a zero-copy path (splice) can replace the buffer later without
  * touching the rest. */
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static NTSTATUS read_pipe(struct smb2_req *req, struct open *o, const struct wir
 		return st;
 	}
 	/* STATUS_BUFFER_OVERFLOW (more of the message remains) carries data. */
-	wire_read_encode_rsp(&req->out, n, 0);
+	wire_read_encode_rsp(&req->out, n, 0, req->sc->read_body_pad);
 	if (data && n) {
 		req_add_data(req, data, n);
 		req->data_free = free;
@@ -65,7 +66,7 @@ static NTSTATUS read_spliced(struct smb2_req *req, struct open *o, const struct 
 	if (n == 0 || n < q->minimum_count)
 		return STATUS_END_OF_FILE;
 	o->position = q->offset + n;
-	wire_read_encode_rsp(&req->out, n, 0);
+	wire_read_encode_rsp(&req->out, n, 0, req->sc->read_body_pad);
 	req_add_file_data(req, o->fd, q->offset, n);
 	return STATUS_SUCCESS;
 }
@@ -94,7 +95,7 @@ static NTSTATUS read_copied(struct smb2_req *req, struct open *o, const struct w
 	/* FilePositionInformation follows reads, as Samba does
 	 * (smb2.read.position). */
 	o->position = q->offset + (uint64_t)n;
-	wire_read_encode_rsp(&req->out, (uint32_t)n, 0);
+	wire_read_encode_rsp(&req->out, (uint32_t)n, 0, req->sc->read_body_pad);
 	if (n > 0) {
 		req_add_data(req, buf, (size_t)n);
 		req->data_free = bufpool_put;

@@ -60,6 +60,10 @@ struct smb_conn {
 	unsigned inflight;            /* credits charged by chains not yet sent (async ones excepted) */
 	uint64_t next_async_id;
 	uint64_t requests;
+	/* zero bytes after every READ response body from now on: 0, or 8
+	 * after FSCTL_SMBTORTURE_GLOBAL_READ_RESPONSE_BODY_PADDING8 (a test
+	 * hook, cmd/ioctl_torture.c); on the connection's worker */
+	uint8_t read_body_pad;
 };
 
 /* Requests waiting asynchronously per connection (a blocking LOCK, a

@@ -25,14 +25,15 @@ int wire_read_decode_req(struct rd *r, struct wire_read_req *q)
 			    SMB2_HDR_SIZE + RW_REQ_FIXED, &q->channel_info);
 }
 
-void wire_read_encode_rsp(struct wr *w, uint32_t data_len, uint32_t data_remaining)
+void wire_read_encode_rsp(struct wr *w, uint32_t data_len, uint32_t data_remaining, uint8_t pad)
 {
 	wr_le16(w, 17);
-	wr_u8(w, WIRE_READ_RSP_DATA_OFFSET);
+	wr_u8(w, (uint8_t)(WIRE_READ_RSP_DATA_OFFSET + pad));
 	wr_u8(w, 0);  /* Reserved */
 	wr_le32(w, data_len);
 	wr_le32(w, data_remaining);
 	wr_le32(w, 0); /* Flags (3.1.1) / Reserved2 */
+	wr_zero(w, pad);
 }
 
 int wire_write_decode_req(struct rd *r, struct wire_write_req *q)

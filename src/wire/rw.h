@@ -37,8 +37,11 @@ int wire_read_decode_req(struct rd *r, struct wire_read_req *q);
 
 /* Writes only the 16-byte body, DataOffset 0x50 and DataLength `data_len`;
  * the data itself follows from the caller's own buffer (a second iovec,
- * zero-copy later), right after the body. */
-void wire_read_encode_rsp(struct wr *w, uint32_t data_len, uint32_t data_remaining);
+ * zero-copy later), right after the body.  `pad` (at most 0xaf) zero bytes
+ * after the body move DataOffset on: only Samba's test FSCTL
+ * FSCTL_SMBTORTURE_GLOBAL_READ_RESPONSE_BODY_PADDING8 asks for 8, to check
+ * that a client follows DataOffset instead of assuming 0x50. */
+void wire_read_encode_rsp(struct wr *w, uint32_t data_len, uint32_t data_remaining, uint8_t pad);
 
 struct wire_write_req {
 	uint32_t length;

@@ -129,6 +129,8 @@ TESTS_SID = [
     # IOCTL response body by 8 bytes; the hook is named explicitly, so the
     # subtests fail instead of skipping if the runner's default changes
     ("smb2.ioctl", ["only=bug14607", "conf:smbd:FSCTL_SMBTORTURE=yes"]),
+    # and READ responses (after a hook FSCTL) by 8 bytes
+    ("smb2.read.bug14607", ["conf:smbd:FSCTL_SMBTORTURE=yes"]),
     # named streams and NT ACLs (issue 16): seconds.  4.25 splits 4.17's
     # smb2.acls in two suites and adds acls_non_canonical; the ACL cases of
     # smb2.create run here too

@@ -179,14 +179,24 @@ static void test_read(void **state)
 	len = build_read(0xFFFF, 0);      /* empty: offset ignored */
 	assert_int_equal(dec_copy(wire_read_decode_req_w, len, &q), 0);
 
-	uint8_t out[80];
+	uint8_t out[88];
 	struct wr o = wr_init(out, sizeof(out));
 	o.p += 64;
-	wire_read_encode_rsp(&o, 4096, 0);
+	wire_read_encode_rsp(&o, 4096, 0, 0);
 	assert_int_equal(wr_pos(&o), 0x50);
 	assert_int_equal(get_le16(out + 64), 17);
 	assert_int_equal(out[66], 0x50);
 	assert_int_equal(get_le32(out + 68), 4096);
+	/* padded (Samba's test FSCTL): DataOffset follows the padding */
+	memset(out, 0xee, sizeof(out));
+	o = wr_init(out, sizeof(out));
+	o.p += 64;
+	wire_read_encode_rsp(&o, 4096, 0, 8);
+	assert_true(wr_ok(&o));
+	assert_int_equal(wr_pos(&o), 0x58);
+	assert_int_equal(out[66], 0x58);
+	for (int i = 0x50; i < 0x58; i++)
+		assert_int_equal(out[i], 0);
 }
 
 static size_t build_write(uint16_t data_off, uint32_t data_len, size_t data_bytes)
