@@ -9,6 +9,7 @@ NTSTATUS cmd_close(struct smb2_req *req)
 	if (wire_close_decode_req(&req->in, &q) < 0)
 		return STATUS_INVALID_PARAMETER;
 	struct open *o = req->open;
+	ioctl_torture_close_wait(req, o); /* a test hook's sleep on o ends first */
 	struct wire_close_rsp rsp = { 0 };
 	bool post = q.flags & SMB2_CLOSE_FLAG_POSTQUERY_ATTRIB;
 	bool closed = fileops_close_open(o, post ? &rsp : NULL);

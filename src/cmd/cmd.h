@@ -29,6 +29,9 @@ NTSTATUS cmd_ioctl(struct smb2_req *req);
 /* The dispatch table's .needs for IOCTL: an FSCTL that the FSCTL table
  * allows without a session or a tree connect clears *session / *tree. */
 void cmd_ioctl_needs(const struct smb2_req *req, bool *session, bool *tree);
+/* Samba's test FSCTL_SMBTORTURE_FSP_ASYNC_SLEEP (cmd/ioctl_torture.c): a
+ * CLOSE of an open waits here until no such sleep on it is running. */
+void ioctl_torture_close_wait(struct smb2_req *req, const struct open *o);
 NTSTATUS cmd_cancel(struct smb2_req *req);
 NTSTATUS cmd_echo(struct smb2_req *req);
 NTSTATUS cmd_query_directory(struct smb2_req *req);

@@ -347,11 +347,12 @@ static const struct fsctl_desc fsctl_table[] = {
 	 * sent without a session */
 	{ FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT, fsctl_force_unacked, FSCTL_ON_SERVER, .fid_none = true,
 	  .without_session = true, .torture = true },
-	/* and the ones it sends in a session (smb2.ioctl.bug14607, smb2.read.bug14607) */
+	/* and the ones it sends in a session (smb2.ioctl.bug14607 and bug14769, smb2.read.bug14607) */
 	{ FSCTL_SMBTORTURE_IOCTL_RESPONSE_BODY_PADDING8, fsctl_torture_body_padding, FSCTL_ON_SERVER,
 	  .fid_none = true, .torture = true },
 	{ FSCTL_SMBTORTURE_GLOBAL_READ_RESPONSE_BODY_PADDING8, fsctl_torture_read_padding, FSCTL_ON_SERVER,
 	  .fid_none = true, .torture = true },
+	{ FSCTL_SMBTORTURE_FSP_ASYNC_SLEEP, fsctl_torture_sleep, FSCTL_ON_FILE, .min_in = 1, .torture = true },
 	/* server-side copy (3.3.5.15.5, 3.3.5.15.6): 32 bytes of key and
 	 * context; the copy-chunk response is 12 */
 	{ FSCTL_SRV_REQUEST_RESUME_KEY, fsctl_request_resume_key, FSCTL_ON_OPEN, .min_out = 32 },

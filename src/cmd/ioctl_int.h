@@ -46,8 +46,10 @@ NTSTATUS fsctl_query_allocated_ranges(struct ioctl_ctx *c);
 #define FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT 0x83848003u
 #define FSCTL_SMBTORTURE_IOCTL_RESPONSE_BODY_PADDING8 0x83848013u
 #define FSCTL_SMBTORTURE_GLOBAL_READ_RESPONSE_BODY_PADDING8 0x83848023u
+#define FSCTL_SMBTORTURE_FSP_ASYNC_SLEEP 0x83848043u
 NTSTATUS fsctl_force_unacked(struct ioctl_ctx *c);
 NTSTATUS fsctl_torture_body_padding(struct ioctl_ctx *c);
 NTSTATUS fsctl_torture_read_padding(struct ioctl_ctx *c);
+NTSTATUS fsctl_torture_sleep(struct ioctl_ctx *c);
 
 #endif

@@ -126,9 +126,11 @@ TESTS_SID = [
     ("smb2.multichannel.oplocks.test3_specification", ["break_timeout=35", "slow=*"]),
     ("smb2.multichannel.oplocks.test3_windows", ["break_timeout=35", "conf:smb2 disable oplock break retry=yes"]),
     # Samba's test FSCTLs (cmd/ioctl_torture.c, issue 15): bug14607 pads the
-    # IOCTL response body by 8 bytes; the hook is named explicitly, so the
+    # IOCTL response body by 8 bytes, bug14769 sends an IOCTL that sleeps
+    # 200 ms on an open and a CLOSE of it right behind, and expects the CLOSE
+    # to wait for it; the hook is named explicitly, so the
     # subtests fail instead of skipping if the runner's default changes
-    ("smb2.ioctl", ["only=bug14607", "conf:smbd:FSCTL_SMBTORTURE=yes"]),
+    ("smb2.ioctl", ["only=bug14607,bug14769", "conf:smbd:FSCTL_SMBTORTURE=yes"]),
     # and READ responses (after a hook FSCTL) by 8 bytes
     ("smb2.read.bug14607", ["conf:smbd:FSCTL_SMBTORTURE=yes"]),
     # named streams and NT ACLs (issue 16): seconds.  4.25 splits 4.17's
