@@ -101,6 +101,9 @@ static void write_conf(void)
 		 "\tserver multi channel support = yes\n"
 		 "\tworker threads = 1\n"
 		 "\tcontrol socket = %s/ctl.sock\n"
+		 /* Samba's test FSCTLs (cmd/ioctl_torture.c): off in a real
+		  * server, on here so that the fuzzer reaches them too */
+		 "\tsmbd:FSCTL_SMBTORTURE = yes\n"
 		 "[share]\n\tpath = %s\n\tread only = no\n"
 		 "[sealed]\n\tpath = %s\n\tread only = no\n\tsmb encrypt = required\n",
 		 dir, lvl ? lvl : "0", dir, share, share);

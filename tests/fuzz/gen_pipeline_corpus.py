@@ -425,6 +425,32 @@ def durable_lease_seeds():
                             # Samba's test hooks are sent on no open, before or after a session
                             rec(el(IOCTL, b_ioctl(SMBTORTURE_FORCE_UNACKED_TIMEOUT, ALL, max_out=0)), NOTREE),
                             rec(el(IOCTL, b_ioctl(SMBTORTURE_FORCE_UNACKED_TIMEOUT, ALL, b"x", max_out=0))))
+    # the other test hooks (fakeconn.c enables them): body padding on the
+    # IOCTL response and on every READ after it, and the async sleep with a
+    # CLOSE right behind it, cancelled, in a compound, and cut by a dropped
+    # connection
+    sleep = 0x83848043
+    s["torture_hooks"] = seed(M311_2CH, rec(create("th.txt", disp=5)),
+                              rec(el(WRITE, b_write(FID(), 0, b"x" * 100))),
+                              rec(el(IOCTL, b_ioctl(0x83848013, ALL, max_out=3))),
+                              rec(el(IOCTL, b_ioctl(0x83848013, ALL, b"x", max_out=3))),
+                              rec(el(IOCTL, b_ioctl(0x83848023, ALL, max_out=0))),
+                              rec(el(READ, b_read(FID(), 0, 100))),
+                              rec(el(IOCTL, b_ioctl(sleep, FID(), b"\x02", max_out=0)), NOWAIT),
+                              rec(el(CLOSE, b_close(FID())), 0, 1),
+                              rec(create("th.txt", disp=1)),
+                              rec(el(IOCTL, b_ioctl(sleep, FID(), b"", max_out=0))),
+                              rec(el(IOCTL, b_ioctl(sleep, FID(), b"\x01\x01", max_out=0))),
+                              rec(chain(el(IOCTL, b_ioctl(sleep, FID(), b"\x01", max_out=0)),
+                                        el(CLOSE, b_close(REL), RELATED))),
+                              rec(create("th.txt", disp=1)),
+                              rec(chain(el(READ, b_read(FID(), 0, 10)),
+                                        el(IOCTL, b_ioctl(sleep, REL, b"\x01", max_out=0), RELATED))),
+                              rec(el(IOCTL, b_ioctl(sleep, FID(), b"\x05", max_out=0)), NOWAIT),
+                              rec(el(CANCEL, b_echo())),
+                              rec(el(IOCTL, b_ioctl(sleep, FID(), b"\x03", max_out=0)), NOWAIT),
+                              rec(el(CLOSE, b_close(FID())), NOWAIT),
+                              rec(DROP, RAW))
     return s
 
 
