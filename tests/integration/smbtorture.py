@@ -78,10 +78,11 @@ TESTS = [
     # oplocks: smb2.oplock runs with smbtorture 4.25 (TESTS_SID, the same
     # 42 subtests); `smbtorture.py smb2.oplock` runs the 4.17 copy by hand
     # plus the FSCTLs the FSCTL table (cmd/ioctl.c) answers without a
-    # handler of substance: snapshots, compression, the interface list
+    # handler of substance: snapshots, compression, the interface list, and
+    # Samba's test FSCTLs (the runner's servers have smbd:FSCTL_SMBTORTURE)
     ("smb2.ioctl", ["only=req_resume_key,req_two_resume_keys,copy_chunk_*,"
                     "copy-chunk?streams,sparse_*,shadow_copy,compress_notsup_*,"
-                    "network_interface_info"]),
+                    "network_interface_info,bug14607,bug14769"]),
     ("smb2.streams", []),
     # NT ACLs (ACCESSBASED lists the second share, "hide unreadable")
     ("smb2.acls", []),
