@@ -495,6 +495,23 @@ static unsigned close_app_instance(struct open *o, struct file *f)
 	return n;
 }
 
+/* Close the detached opens v[0..n) (each still the same detached open)
+ * and drop the references; how many were closed. */
+static unsigned purge(struct oplock_victim *v, unsigned n, const char *why)
+{
+	unsigned closed = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (fileops_close_detached(v[i].o, v[i].gen)) {
+			metrics_add(&metrics.durable_purged, 1);
+			log_debug("durable open %llx (%s) purged: %s", (unsigned long long)v[i].o->persistent_id,
+				  v[i].o->path, why);
+			closed++;
+		}
+		open_put(v[i].o);
+	}
+	return closed;
+}
+
 /* MS-SMB2 3.3.4.6: an oplock break that cannot reach a detached open
  * closes it.  Returns how many were closed. */
 static unsigned purge_detached(struct create_state *cs, struct open *o, struct file *f, bool overwrite)
@@ -502,17 +519,19 @@ static unsigned purge_detached(struct create_state *cs, struct open *o, struct f
 	struct oplock_victim v[MAX_VICTIMS];
 	unsigned n = oplock_detached_victims(f, o->access, o->share_access, overwrite, fileops_share_conflict,
 					     cs->lease_self, v, MAX_VICTIMS);
-	unsigned closed = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (fileops_close_detached(v[i].o, v[i].gen)) {
-			metrics_add(&metrics.durable_purged, 1);
-			log_debug("durable open %llx (%s) purged: another open breaks its oplock",
-				  (unsigned long long)v[i].o->persistent_id, v[i].o->path);
-			closed++;
-		}
-		open_put(v[i].o);
+	return purge(v, n, "another open breaks its oplock");
+}
+
+void durable_purge_leased(struct file *f, const uint8_t *spare_key, uint32_t keep, const char *why)
+{
+	struct oplock_victim v[MAX_VICTIMS];
+	/* a batch at a time; each round closes what it found (a reattached
+	 * open is no longer found), so the rounds end */
+	for (unsigned n = MAX_VICTIMS; n == MAX_VICTIMS;) {
+		n = oplock_detached_leased(f, spare_key, keep, v, MAX_VICTIMS);
+		if (!purge(v, n, why) && n)
+			break;
 	}
-	return closed;
 }
 
 bool durable_before_attach(struct create_state *cs, struct open *o, struct file *f, bool overwrite)

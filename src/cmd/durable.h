@@ -72,6 +72,14 @@ unsigned durable_grant(struct smb2_req *req, struct open *o, const struct durabl
  * starts again. */
 bool durable_before_attach(struct create_state *cs, struct open *o, struct file *f, bool overwrite);
 
+/* MS-SMB2 3.3.4.7: a lease break that no channel can carry closes the
+ * detached opens it is for, at once.  Before breaking the leases of f but
+ * those with key spare_key to at most `keep` (a rename or a delete takes
+ * handle caching): close the detached opens whose lease would lose
+ * something, so the break waits for none of them.  In a coroutine (a
+ * close may yield), without a file lock.  `why` goes to the log. */
+void durable_purge_leased(struct file *f, const uint8_t *spare_key, uint32_t keep, const char *why);
+
 /* Session teardown without a close (state_close_opens_of_tree with
  * keep_durable): detach o and arm its scavenger; false when o is not to be
  * kept (the caller closes it).  On the worker that runs the teardown. */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+#include "cmd/durable.h"
 #include "cmd/fileops.h"
 #include "mc/lease.h"
 #include "mc/oplock.h"
@@ -31,6 +32,11 @@ void lease_break_file_handles(struct smb2_req *req, struct file *f, const uint8_
 {
 	if (!f)
 		return;
+	/* 3.3.4.7: the detached opens whose lease loses its handle caching
+	 * cannot hear the break; they are closed now, not at their
+	 * reconnect, and nobody waits for their ack (smbtorture
+	 * durable-v2-open.purge-disconnected-rh-with-rename) */
+	durable_purge_leased(f, spare_key, ~(uint32_t)LEASE_H, "a rename or a delete takes its handle caching");
 	unsigned timeout = req ? (unsigned)req_conf(req)->oplock_break_timeout : 35;
 	for (int round = 0; round < 4; round++) {
 		struct oplock_wait w = { .wake = wake_req, .arg = req };

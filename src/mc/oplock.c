@@ -220,6 +220,26 @@ static uint32_t lease_keep(const struct open *e, uint32_t access, uint32_t share
 	return keep;
 }
 
+/* Would a break of e's lease to at most `keep` reach a detached open?
+ * It cannot (no channel), so the open is closed instead; a lease that
+ * lost its handle caching already cannot be kept either.  Under
+ * e->file->lock. */
+static bool detached_lease_victim(const struct open *e, uint32_t keep)
+{
+	if (!e->detached || !e->lease)
+		return false;
+	uint32_t held = lease_state_locked(e);
+	return lease_breaking_locked(e) || !(held & LEASE_H) || (held & ~keep);
+}
+
+static unsigned add_victim(struct open *e, struct oplock_victim *out, unsigned n)
+{
+	open_get(e);
+	out[n].o = e;
+	out[n].gen = e->detach_gen; /* written under f->lock too (open_detach) */
+	return n + 1;
+}
+
 /* Would the CREATE break the detached open e?  A lease already losing its
  * handle caching (a write, a rename) cannot be kept either. */
 static bool detached_victim(const struct open *e, uint32_t access, uint32_t share, bool overwrite,
@@ -230,12 +250,10 @@ static bool detached_victim(const struct open *e, uint32_t access, uint32_t shar
 		return false;
 	if (!e->lease)
 		return !(is_stat_open(access) && !overwrite) && breaks_exclusive(e, access, share, conflicts);
-	if (lease_breaking_locked(e) || !(lease_state_locked(e) & LEASE_H))
-		return true;
 	if (e->lease == self || (!overwrite && lease_stat_access(access)))
-		return false;
+		return detached_lease_victim(e, ~0u); /* only when broken already */
 	uint32_t delay;
-	return (lease_state_locked(e) & ~lease_keep(e, access, share, overwrite, conflicts, &delay)) != 0;
+	return detached_lease_victim(e, lease_keep(e, access, share, overwrite, conflicts, &delay));
 }
 
 unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share, bool overwrite,
@@ -246,14 +264,21 @@ unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share
 	if (f->is_dir)
 		return 0;
 	pthread_mutex_lock(&f->lock);
-	for (struct open *e = f->opens; e && n < max; e = e->file_next) {
-		if (!detached_victim(e, access, share, overwrite, conflicts, self))
-			continue;
-		open_get(e);
-		out[n].o = e;
-		out[n].gen = e->detach_gen; /* written under f->lock too (open_detach) */
-		n++;
-	}
+	for (struct open *e = f->opens; e && n < max; e = e->file_next)
+		if (detached_victim(e, access, share, overwrite, conflicts, self))
+			n = add_victim(e, out, n);
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+unsigned oplock_detached_leased(struct file *f, const uint8_t *spare_key, uint32_t keep, struct oplock_victim *out,
+				unsigned max)
+{
+	unsigned n = 0;
+	pthread_mutex_lock(&f->lock);
+	for (struct open *e = f->opens; e && n < max; e = e->file_next)
+		if (e->lease && !lease_has_key(e->lease, spare_key) && detached_lease_victim(e, keep))
+			n = add_victim(e, out, n);
 	pthread_mutex_unlock(&f->lock);
 	return n;
 }

@@ -100,6 +100,14 @@ struct oplock_victim {
 unsigned oplock_detached_victims(struct file *f, uint32_t access, uint32_t share, bool overwrite,
 				 bool (*conflicts)(const struct open *e, uint32_t access, uint32_t share),
 				 const struct lease *self, struct oplock_victim *out, unsigned max);
+/* Before a break of the leases of f but those with key `spare_key` to at
+ * most `keep` (oplock_break_leases_start): the detached opens (at most
+ * max) whose lease that break would take something from, or whose lease
+ * lost its handle caching already.  The break cannot reach them: the
+ * caller closes them first (3.3.4.7), so nobody waits for their ack.
+ * Without f->lock held. */
+unsigned oplock_detached_leased(struct file *f, const uint8_t *spare_key, uint32_t keep, struct oplock_victim *out,
+				unsigned max);
 /* After the open joined its file: the level it gets for `requested`. */
 uint8_t oplock_grant(struct open *o, uint8_t requested);
 /* A write, truncation or lock: every level II holder drops to none, the
