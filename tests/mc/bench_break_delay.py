@@ -30,7 +30,7 @@ server having tried A1 first, fails the run.
   tests/mc/bench_break_delay.py [--runs 20] [--kind lease|oplock] [--rate 100] [--port 4489]
 
 Run as root with /usr/bin/python3; SMB3D_BUILD picks the build (mclib).
-About 3 s a run; not part of CI (docs/BENCHMARKS.md has the results)."""
+About 1.4 s a run; tests/run runs 5 of them (docs/BENCHMARKS.md has the results of 20)."""
 import argparse
 import ctypes
 import os
