@@ -522,6 +522,11 @@ static unsigned purge_detached(struct create_state *cs, struct open *o, struct f
 	return purge(v, n, "another open breaks its oplock");
 }
 
+void durable_purge_victims(struct oplock_victim *v, unsigned n, const char *why)
+{
+	(void)purge(v, n, why);
+}
+
 void durable_purge_leased(struct file *f, const uint8_t *spare_key, uint32_t keep, const char *why)
 {
 	struct oplock_victim v[MAX_VICTIMS];

@@ -79,6 +79,10 @@ bool durable_before_attach(struct create_state *cs, struct open *o, struct file 
  * something, so the break waits for none of them.  In a coroutine (a
  * close may yield), without a file lock.  `why` goes to the log. */
 void durable_purge_leased(struct file *f, const uint8_t *spare_key, uint32_t keep, const char *why);
+/* The same for victims found already (oplock_break_level2's); drops their
+ * references. */
+struct oplock_victim;
+void durable_purge_victims(struct oplock_victim *v, unsigned n, const char *why);
 
 /* Session teardown without a close (state_close_opens_of_tree with
  * keep_durable): detach o and arm its scavenger; false when o is not to be

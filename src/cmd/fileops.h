@@ -103,6 +103,11 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
 void lease_break_handles(struct smb2_req *req, struct open *o, bool wait);
 /* The same for the leases of file f but those with key spare_key. */
 void lease_break_file_handles(struct smb2_req *req, struct file *f, const uint8_t *spare_key, bool wait);
+/* A write, truncation or byte-range lock through `by` on f: level II
+ * oplocks and the other leases lose read caching (oplock_break_level2),
+ * and the detached opens of those leases are closed at once (MS-SMB2
+ * 3.3.4.7).  In the request's coroutine, without a file lock. */
+void lease_break_data(struct file *f, const struct open *by);
 struct vfs_ident;
 void lease_break_parent(const struct vfs_ident *id, int root, const struct open *o, const char *path);
 /* The same with the ParentLeaseKey given (NULL: none spared). */

@@ -51,6 +51,17 @@ void lease_break_file_handles(struct smb2_req *req, struct file *f, const uint8_
 	}
 }
 
+void lease_break_data(struct file *f, const struct open *by)
+{
+	if (!f)
+		return;
+	struct oplock_victim v[16];
+	unsigned n = oplock_break_level2(f, by, v, 16);
+	/* more than 16 on one file: the rest go at their reconnect
+	 * (durable.c purge_if_broken) or at a conflicting open */
+	durable_purge_victims(v, n, "a write, a truncation or a lock takes its lease's read caching");
+}
+
 void lease_break_handles(struct smb2_req *req, struct open *o, bool wait)
 {
 	if (!o || !o->file)

@@ -165,7 +165,7 @@ static NTSTATUS do_locks(struct smb2_req *req, struct file *f, struct open *o, c
 	/* MS-FSA 2.1.5.7 (via 2.1.4.12): a byte-range lock breaks every
 	 * level II oplock to none, the locker's own included, before the
 	 * lock is tried (smb2.oplock.brl1, brl3). */
-	oplock_break_level2(f, o);
+	lease_break_data(f, o);
 	bool wait = false;
 	pthread_mutex_lock(&f->lock);
 	NTSTATUS st = open_closing(o) ? STATUS_FILE_CLOSED : STATUS_SUCCESS;

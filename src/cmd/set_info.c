@@ -206,7 +206,7 @@ static NTSTATUS set_eof(struct smb2_req *req, struct open *o, const uint8_t *b, 
 	if (fd < 0)
 		return vfs_nt_status(fd);
 	r = vfs_ftruncate(ident_of(req), fd, eof);
-	oplock_break_level2(o->file, o);
+	lease_break_data(o->file, o);
 	release_fd(fd, owned);
 	return r < 0 ? vfs_nt_status(r) : streams_written(o);
 }
@@ -234,7 +234,7 @@ static NTSTATUS set_allocation(struct smb2_req *req, struct open *o, const uint8
 	const struct vfs_ident *id = ident_of(req);
 	/* MS-FSA 2.1.5.14.1 (via 2.1.4.12): setting the allocation breaks
 	 * level II oplocks, whether it shrinks or grows (smb2.oplock.batch12). */
-	oplock_break_level2(o->file, o);
+	lease_break_data(o->file, o);
 	/* MS-FSA 2.1.5.14.1: an allocation below EndOfFile truncates the
 	 * file; a larger one only reserves space (the size stays). */
 	r = 0;

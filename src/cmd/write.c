@@ -90,7 +90,7 @@ NTSTATUS cmd_write(struct smb2_req *req)
 			goto reply;
 		o->position = offset + (uint64_t)n;
 		/* other opens' level II oplocks no longer describe the data */
-		oplock_break_level2(o->file, o);
+		lease_break_data(o->file, o);
 		/* the size and times a listing shows change: the parent's
 		 * directory leases break at the close (smb2.dirlease.v2_request) */
 		atomic_store(&o->written, true);

@@ -435,10 +435,11 @@ uint8_t oplock_grant(struct open *o, uint8_t requested)
 	return level;
 }
 
-void oplock_break_level2(struct file *f, const struct open *by)
+unsigned oplock_break_level2(struct file *f, const struct open *by, struct oplock_victim *out, unsigned max)
 {
+	unsigned n = 0;
 	if (!f)
-		return;
+		return 0;
 	pthread_mutex_lock(&f->lock);
 	for (struct open *e = f->opens; e; e = e->file_next) {
 		if (e->oplock_level == SMB2_OPLOCK_LEVEL_II) {
@@ -448,12 +449,16 @@ void oplock_break_level2(struct file *f, const struct open *by)
 		/* The read caching of every other lease goes too, without
 		 * waiting for its ack ([MS-FSA] 2.1.4.12; smb2.lease.nobreakself:
 		 * never the writer's own lease). */
-		if (e->lease && !(by && by->lease == e->lease))
+		if (e->lease && !(by && by->lease == e->lease)) {
+			if (n < max && detached_lease_victim(e, 0))
+				n = add_victim(e, out, n);
 			lease_break_plan(e, 0, 0);
+		}
 	}
 	(void)lease_break_commit(f);
 	pthread_mutex_unlock(&f->lock);
 	oplock_flush_breaks();
+	return n;
 }
 
 void oplock_open_closed(struct open *o)

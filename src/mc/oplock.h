@@ -112,8 +112,10 @@ unsigned oplock_detached_leased(struct file *f, const uint8_t *spare_key, uint32
 uint8_t oplock_grant(struct open *o, uint8_t requested);
 /* A write, truncation or lock: every level II holder drops to none, the
  * writer's own open included ([MS-FSA] 2.1.5.17); every lease but the
- * writer's loses its read (and handle) caching, without a wait. */
-void oplock_break_level2(struct file *f, const struct open *by);
+ * writer's loses its read (and handle) caching, without a wait.  The
+ * detached opens among those leases' (at most max, referenced) are put in
+ * `out`: the break cannot reach them, the caller closes them (3.3.4.7). */
+unsigned oplock_break_level2(struct file *f, const struct open *by, struct oplock_victim *out, unsigned max);
 /* The open is closing (it left its file's open list): it leaves its
  * lease, and whoever waits for its break is woken. */
 void oplock_open_closed(struct open *o);

@@ -9,6 +9,8 @@ durable suites do not check.
   owner); through another share, with another CreateGuid or while still
   attached it is OBJECT_NAME_NOT_FOUND; after TREE_DISCONNECT there is
   nothing to reconnect.
+- A write, a truncation or a byte-range lock by another client closes a
+  detached open on an RH lease at once (the break cannot reach it).
 - `durable handles = no` grants nothing.
 
     /usr/bin/python3 tests/integration/test_durable.py    (SMB3D_BUILD=build-asan for ASan)
@@ -26,7 +28,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import harness as h  # noqa: E402
 import smb2raw as R  # noqa: E402
-from hc import H, hdr, b_lock, LOCK, TDIS  # noqa: E402
+from hc import H, hdr, b_lock, b_sinfo, LOCK, SINFO, TDIS  # noqa: E402
 
 BATCH = 0x09
 EXCLUSIVE_NOW = 0x02 | 0x10  # SMB2_LOCKFLAG_EXCLUSIVE_LOCK | FAIL_IMMEDIATELY
@@ -251,6 +253,46 @@ class Durable(h.ServerTestCase):
         self.assertEqual(lease[:16], key)
         self.assertEqual(struct.unpack_from("<I", lease, 16)[0], 0x7, "RWH as it stood")
         R.close(c2, s2, bytes(r.body[64:80]))
+
+    def test_data_change_purges_detached_leased_open_at_once(self):
+        """A write, a truncation or a byte-range lock by another client
+        takes read caching from a detached open's RH lease: the break
+        cannot reach it, so the open is closed then (MS-SMB2 3.3.4.7,
+        smbtorture durable-v2-open.purge-disconnected-rh-with-write), not
+        only when its client comes back or another open conflicts."""
+        for what in ("write", "truncate", "lock"):
+            name = "data-%s.txt" % what
+            client, key, guid = uuid.uuid4().bytes, uuid.uuid4().bytes, uuid.uuid4().bytes
+            c, s = R.connect_session("127.0.0.1", self.server.port, h.USER1[0], h.USER1[1], client_guid=client)
+            r = R.create_full(c, s, name, oplock=0xFF, contexts=[rqls(key, 0x3), dh2q(guid, 60000)])
+            self.assertEqual(r.status, OK, R.status_name(r.status))
+            self.assertIn(b"DH2Q", R.parse_create_contexts(r.body), "durable on an RH lease")
+            fid = bytes(r.body[64:80])
+            c.close()
+            for _ in range(100):
+                if self.detached(name) is not None:
+                    break
+                time.sleep(0.05)
+            self.assertIsNotNone(self.detached(name), "detached")
+            c2 = self.conn()  # another client (ClientGuid), the same user
+            r = R.create_full(c2.c, c2.s, name, access=0x0012019F, disposition=1, oplock=0xFF,
+                              contexts=[rqls(uuid.uuid4().bytes, 0x3)])
+            self.assertEqual(r.status, OK, R.status_name(r.status))
+            self.assertIsNotNone(self.detached(name), "an RH lease next to it leaves it detached")
+            fid2 = bytes(r.body[64:80])
+            if what == "write":
+                c2.write(fid2, 0, b"data")
+            elif what == "truncate":  # FileEndOfFileInformation
+                r = c2.call(hdr(SINFO, c2.mid(), c2.sid, c2.tid) + b_sinfo(fid2, 1, 20, struct.pack("<Q", 3)))
+                self.assertEqual(r.status, OK)
+            else:
+                self.assertEqual(self.lock(c2, fid2, EXCLUSIVE_NOW), OK)
+            self.assertIsNone(self.detached(name), "a %s closes the detached open" % what)
+            c3, s3 = R.connect_session("127.0.0.1", self.server.port, h.USER1[0], h.USER1[1], client_guid=client)
+            self.addCleanup(c3.close)
+            r = R.create_full(c3, s3, name, contexts=[dh2c(fid, guid), rqls(key, 0x3)])
+            self.assertEqual(r.status, NOT_FOUND, "nothing to reconnect after the %s" % what)
+            c2.close_fid(fid2)
 
     def test_v2_contexts_need_smb3(self):
         """DH2Q is a 3.x context: a 2.1 CREATE carrying it gets no durable
