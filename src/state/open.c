@@ -248,6 +248,7 @@ void open_put(struct open *o)
 	if (o->dir && o->dir_free)
 		o->dir_free(o->dir);
 	free(o->attr_cache);
+	outcome_set_clear(&o->outcomes);
 	if (o->fd >= 0)
 		close(o->fd);
 	if (o->file)

@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "state/outcome.h"
+
 struct session;
 struct tree;
 struct worker;
@@ -133,6 +135,8 @@ struct open {
 	uint8_t create_guid[16];
 	struct open_chanseq chanseq;  /* mc/chanseq.c */
 	struct open_lockseq lockseq;  /* mc/lockseq.c, under file->lock */
+	struct outcome_set outcomes;  /* state/outcome.c, under its striped lock: what requests that
+	                                 outlived their channel answered, for their replays */
 	bool replay_cached;           /* replay_lock: in the CreateGuid table (state/replay.c) */
 	_Atomic bool replay_eligible; /* a replayed CREATE may still get this open (cmd/create_replay.h) */
 	uint32_t create_action;       /* what its CREATE answered (FILE_CREATED ...), for a replay */
