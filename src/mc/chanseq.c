@@ -82,6 +82,21 @@ NTSTATUS chanseq_begin(struct open *o, uint16_t seq, bool replay, bool modifying
 	return st;
 }
 
+bool chanseq_end_current(struct open *o, struct chanseq_ticket *t)
+{
+	if (!t->counted)
+		return true;
+	pthread_mutex_t *l = seq_lock(o);
+	pthread_mutex_lock(l);
+	bool current = t->generation == o->chanseq.generation;
+	if (current)
+		chanseq_release(&o->chanseq, t);
+	pthread_mutex_unlock(l);
+	if (current)
+		t->counted = false;
+	return current;
+}
+
 void chanseq_end(struct open *o, struct chanseq_ticket *t)
 {
 	if (!t->counted)

@@ -48,5 +48,11 @@ void chanseq_release(struct open_chanseq *cs, const struct chanseq_ticket *t);
 /* The same on a live open, under the open's sequence lock. */
 NTSTATUS chanseq_begin(struct open *o, uint16_t seq, bool replay, bool modifying, struct chanseq_ticket *t);
 void chanseq_end(struct open *o, struct chanseq_ticket *t);
+/* chanseq_end, but only when no newer sequence came while the request
+ * ran; otherwise the ticket is kept and false returned: the client moved
+ * on (it lost the request's channel, 3.2.4.1.x), so the reply may never
+ * reach it and the caller keeps the outcome for its replay
+ * (state/outcome.h) before it calls chanseq_end. */
+bool chanseq_end_current(struct open *o, struct chanseq_ticket *t);
 
 #endif

@@ -127,6 +127,30 @@ static void counts_across_generations(void **state)
 	assert_int_equal(cs.outstanding, 0);
 }
 
+/* chanseq_end_current: a request that ran while a newer sequence came
+ * keeps its ticket (its outcome is kept first, state/outcome.h), and a
+ * replay stays refused until chanseq_end gives it back. */
+static void overtaken_request_keeps_ticket(void **state)
+{
+	(void)state;
+	static struct open o;
+	o.chanseq.seq = 3;
+	struct chanseq_ticket a, b, r;
+	assert_int_equal(chanseq_begin(&o, 3, false, true, &a), OK);
+	assert_true(chanseq_end_current(&o, &a));            /* nothing newer came */
+	assert_false(a.counted);
+	assert_int_equal(o.chanseq.outstanding, 0);
+	assert_int_equal(chanseq_begin(&o, 3, false, true, &b), OK);
+	assert_int_equal(chanseq_begin(&o, 4, true, true, &r), FNA); /* the replay moves on, refused */
+	assert_false(chanseq_end_current(&o, &b));           /* overtaken: kept */
+	assert_true(b.counted);
+	assert_int_equal(chanseq_begin(&o, 4, true, true, &r), FNA);
+	chanseq_end(&o, &b);
+	assert_int_equal(o.chanseq.pre_outstanding, 0);
+	assert_int_equal(chanseq_begin(&o, 4, true, true, &r), OK);
+	assert_true(chanseq_end_current(&o, &r));
+}
+
 /* 16-bit wrap: 0xffff -> 0 -> 1 is forward, 1 -> 0xffff backward. */
 static void wraps(void **state)
 {
@@ -151,6 +175,7 @@ int main(void)
 		cmocka_unit_test(plain_request_does_not_wait),
 		cmocka_unit_test(counts_across_generations),
 		cmocka_unit_test(wraps),
+		cmocka_unit_test(overtaken_request_keeps_ticket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
