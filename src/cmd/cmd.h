@@ -24,6 +24,10 @@ NTSTATUS cmd_close(struct smb2_req *req);
 NTSTATUS cmd_flush(struct smb2_req *req);
 NTSTATUS cmd_read(struct smb2_req *req);
 NTSTATUS cmd_write(struct smb2_req *req);
+/* The dispatch table's .replay_key (proto/smb.h) of WRITE, SET_INFO, IOCTL. */
+int cmd_write_replay_key(const struct smb2_req *req, uint8_t fixed[32], struct iovec iov[3]);
+int cmd_set_info_replay_key(const struct smb2_req *req, uint8_t fixed[32], struct iovec iov[3]);
+int cmd_ioctl_replay_key(const struct smb2_req *req, uint8_t fixed[32], struct iovec iov[3]);
 NTSTATUS cmd_lock(struct smb2_req *req);
 NTSTATUS cmd_ioctl(struct smb2_req *req);
 /* The dispatch table's .needs for IOCTL: an FSCTL that the FSCTL table

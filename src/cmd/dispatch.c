@@ -57,7 +57,7 @@ static const struct smb2_cmd_desc cmd_table[SMB2_N_COMMANDS] = {
 	[SMB2_WRITE] = {
 		.fn = cmd_write, .body_size = 49,
 		.need_session = true, .need_tree = true, .fid_off = 16,
-		.chan_seq = true, .replayable = true,
+		.chan_seq = true, .replayable = true, .replay_key = cmd_write_replay_key,
 	},
 	[SMB2_LOCK] = {
 		/* Resilient and durable opens replay a LOCK by its LockSequence
@@ -75,7 +75,7 @@ static const struct smb2_cmd_desc cmd_table[SMB2_N_COMMANDS] = {
 		.fn = cmd_ioctl, .body_size = 57,
 		.need_session = true, .need_tree = true, .fid_off = 8, .fid_optional = true,
 		.needs = cmd_ioctl_needs,
-		.chan_seq = true, .replayable = true,
+		.chan_seq = true, .replayable = true, .replay_key = cmd_ioctl_replay_key,
 	},
 	[SMB2_CANCEL] = {
 		.fn = cmd_cancel, .body_size = 4,
@@ -98,7 +98,7 @@ static const struct smb2_cmd_desc cmd_table[SMB2_N_COMMANDS] = {
 	[SMB2_SET_INFO] = {
 		.fn = cmd_set_info, .body_size = 33,
 		.need_session = true, .need_tree = true, .fid_off = 16,
-		.chan_seq = true, .replayable = true,
+		.chan_seq = true, .replayable = true, .replay_key = cmd_set_info_replay_key,
 	},
 	[SMB2_OPLOCK_BREAK] = {
 		/* body_size 0: an oplock acknowledgment (24, with a FileId) or a

@@ -448,6 +448,29 @@ static bool ioctl_sizes_ok(struct smb2_req *req, const struct wire_ioctl_req *q)
 	       q->max_output_response <= max_trans && q->out_len <= max_trans;
 }
 
+/* A replay names the same control code, flags, output sizes and input
+ * (state/outcome.h). */
+int cmd_ioctl_replay_key(const struct smb2_req *req, uint8_t fixed[32], struct iovec iov[3])
+{
+	struct rd r = req_body(req);
+	struct wire_ioctl_req q;
+	if (wire_ioctl_decode_req(&r, &q) < 0)
+		return -1;
+	put_le32(fixed, q.ctl_code);
+	put_le32(fixed + 4, q.flags);
+	put_le32(fixed + 8, q.max_output_response);
+	put_le32(fixed + 12, q.max_input_response);
+	put_le32(fixed + 16, q.in_len);
+	put_le32(fixed + 20, q.out_len);
+	int n = 0;
+	iov[n++] = (struct iovec){fixed, 24};
+	if (q.in_len)
+		iov[n++] = (struct iovec){(void *)q.in, q.in_len};
+	if (q.out_len)
+		iov[n++] = (struct iovec){(void *)q.out, q.out_len};
+	return n;
+}
+
 NTSTATUS cmd_ioctl(struct smb2_req *req)
 {
 	struct ioctl_ctx c = { .req = req };

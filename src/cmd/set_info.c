@@ -850,6 +850,23 @@ static NTSTATUS set_security(struct smb2_req *req, struct open *o, const struct 
 	return acl_set(&req->tree->tok, o->fd, si, q->buf, q->buf_len);
 }
 
+/* A replay names the same information, class, selector and buffer
+ * (state/outcome.h). */
+int cmd_set_info_replay_key(const struct smb2_req *req, uint8_t fixed[32], struct iovec iov[3])
+{
+	struct rd r = req_body(req);
+	struct wire_set_info_req q;
+	if (wire_set_info_decode_req(&r, &q) < 0)
+		return -1;
+	fixed[0] = q.info_type;
+	fixed[1] = q.info_class;
+	put_le32(fixed + 2, q.additional_info);
+	put_le32(fixed + 6, q.buf_len);
+	iov[0] = (struct iovec){fixed, 10};
+	iov[1] = (struct iovec){(void *)q.buf, q.buf_len};
+	return q.buf_len ? 2 : 1;
+}
+
 NTSTATUS cmd_set_info(struct smb2_req *req)
 {
 	struct wire_set_info_req q;

@@ -28,6 +28,21 @@ static NTSTATUS file_size(struct smb2_req *req, struct open *o, uint64_t *size)
 	return STATUS_SUCCESS;
 }
 
+/* A replay names the same range, flags and data (state/outcome.h). */
+int cmd_write_replay_key(const struct smb2_req *req, uint8_t fixed[32], struct iovec iov[3])
+{
+	struct rd r = req_body(req);
+	struct wire_write_req q;
+	if (wire_write_decode_req(&r, &q) < 0)
+		return -1;
+	put_le64(fixed, q.offset);
+	put_le32(fixed + 8, q.length);
+	put_le32(fixed + 12, q.flags);
+	iov[0] = (struct iovec){fixed, 16};
+	iov[1] = (struct iovec){(void *)q.data, q.length};
+	return q.length ? 2 : 1;
+}
+
 NTSTATUS cmd_write(struct smb2_req *req)
 {
 	struct wire_write_req q;

@@ -566,6 +566,7 @@ static void set_defaults(struct conf *c, struct pstate *st)
 	c->pdu_timeout = 60;
 	c->oplock_break_timeout = 35; /* MS-SMB2 3.3.2.1: the Oplock Break Acknowledgment Timer */
 	c->durable_timeout = 300;     /* Windows' and Samba's cap on the DH2Q Timeout */
+	c->replay_outcome_timeout = 60; /* a client's replay comes once it noticed the dead channel */
 	c->max_unauth_conns = 1024;
 	c->max_open_files_session = 16384;
 	c->max_open_files_user = 65536;

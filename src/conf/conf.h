@@ -136,6 +136,8 @@ struct conf {
 	bool disable_lock_sequence_checking; /* "smb2 disable lock sequence checking": only durable and
 	                               resilient opens detect LOCK replays (Windows), default no */
 	int durable_timeout;        /* "smb3d:durable handle timeout": most seconds a v2 durable open waits detached, default 300 */
+	int replay_outcome_timeout; /* "smb3d:replay outcome timeout": seconds the outcome of a request whose
+	                               channel died answers its replay (state/outcome.h), default 60 */
 	bool disable_oplock_break_retry; /* "smb2 disable oplock break retry": an oplock break goes once to
 	                               the newest channel, never retried (Windows), default no */
 	bool fsctl_smbtorture;      /* "smbd:FSCTL_SMBTORTURE": Samba's smbtorture test FSCTLs, default no */

@@ -230,6 +230,7 @@ static void dump_global_limits(const struct conf *c, FILE *out)
 	fprintf(out, "\tsmb3d:oplock break timeout = %d\n", c->oplock_break_timeout);
 	fprintf(out, "\tsmb2 disable lock sequence checking = %s\n", yes_no(c->disable_lock_sequence_checking));
 	fprintf(out, "\tsmb3d:durable handle timeout = %d\n", c->durable_timeout);
+	fprintf(out, "\tsmb3d:replay outcome timeout = %d\n", c->replay_outcome_timeout);
 	fprintf(out, "\tsmb2 disable oplock break retry = %s\n", yes_no(c->disable_oplock_break_retry));
 	fprintf(out, "\tsmbd:FSCTL_SMBTORTURE = %s\n", yes_no(c->fsctl_smbtorture));
 	fprintf(out, "\tmax unauthenticated connections = %d\n", c->max_unauth_conns);

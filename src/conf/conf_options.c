@@ -678,6 +678,8 @@ static const struct opt options[] = {
 	{ "smb2 disable lock sequence checking", GLOBAL, K_BOOL, G(disable_lock_sequence_checking), 0, 0, NULL },
 	/* Samba has no such option (its cap is fixed at 300 s) */
 	{ "smb3d:durable handle timeout", GLOBAL, K_INT, G(durable_timeout), 1, 86400, NULL },
+	/* Samba keeps no such outcomes */
+	{ "smb3d:replay outcome timeout", GLOBAL, K_INT, G(replay_outcome_timeout), 1, 3600, NULL },
 	{ "smb2 disable oplock break retry", GLOBAL, K_BOOL, G(disable_oplock_break_retry), 0, 0, NULL },
 	/* Samba's parametric name, so smbtorture's hint about it applies */
 	{ "smbd:FSCTL_SMBTORTURE", GLOBAL, K_BOOL, G(fsctl_smbtorture), 0, 0, NULL },

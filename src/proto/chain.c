@@ -20,6 +20,7 @@
 #include "proto/chain.h"
 #include "proto/credits.h"
 #include "state/open.h"
+#include "state/outcome.h"
 #include "util/bufpool.h"
 #include "util/coro.h"
 #include "util/log.h"
@@ -184,12 +185,80 @@ static NTSTATUS req_chanseq_begin(struct smb2_req *req, const struct smb2_cmd_de
 			     d->chan_seq, t);
 }
 
+/* ---- requests that outlive their channel (state/outcome.h) ---- */
+
+static bool req_outcome_key(const struct smb2_req *req, const struct smb2_cmd_desc *d, struct outcome_key *k)
+{
+	uint8_t fixed[32];
+	struct iovec iov[3];
+	int n = d->replay_key(req, fixed, iov);
+	return n >= 0 && outcome_key_make(k, req->hdr.command, (uint16_t)req->hdr.status, iov, n);
+}
+
+/* A replay of a request that ran after its channel died: answer with
+ * what it answered then, without running it again. */
+static bool req_outcome_answer(struct smb2_req *req, const struct smb2_cmd_desc *d, NTSTATUS *st)
+{
+	struct outcome_key k;
+	struct outcome rec;
+	if (!req_outcome_key(req, d, &k) || !open_outcome_find(req->open, &k, &rec))
+		return false;
+	wr_bytes(&req->out, rec.body, rec.body_len);
+	*st = rec.status;
+	req->replay_outcome = METRICS_REPLAY_RECORDED;
+	return true;
+}
+
+/* The request ran to its end after its channel died: its reply is lost,
+ * so keep its outcome for the replay the client will send.  The body as
+ * the handler wrote it (none for most errors: the pipeline adds the
+ * error body); a larger one is not kept, and its replay runs again. */
+static void req_outcome_keep(struct smb2_req *req, const struct smb2_cmd_desc *d, NTSTATUS st)
+{
+	const uint8_t *body = req->out_buf + SMB2_HDR_SIZE;
+	size_t len = (size_t)(req->out.p - body);
+	if (req->n_data || req->file_len || req->out.err || len > OUTCOME_BODY_MAX)
+		return;
+	struct outcome rec = {.status = st, .body_len = (uint16_t)len};
+	memcpy(rec.body, body, len);
+	if (req_outcome_key(req, d, &rec.key))
+		open_outcome_record(req->open, &rec, (unsigned)req_conf(req)->replay_outcome_timeout);
+}
+
+/* Run the handler of a request admitted on its open; a replay whose
+ * outcome was kept is answered instead.  *ran: the handler ran (on a
+ * 3.x open, for a command whose outcome can be kept).  Only replays pay
+ * for the look-up (a hash of what they name). */
+static NTSTATUS req_run(struct smb2_req *req, const struct smb2_cmd_desc *d, const struct chanseq_ticket *t,
+			bool *ran)
+{
+	bool keeps = t->counted && d->replay_key; /* a 3.x request on an open */
+	NTSTATUS st;
+	if (keeps && (req->hdr.flags & SMB2_FLAGS_REPLAY_OPERATION) && req_outcome_answer(req, d, &st))
+		return st;
+	*ran = keeps;
+	return d->fn(req);
+}
+
+/* Give the sequence ticket back.  A request that ran while its channel
+ * died, or while the client moved the open to a newer sequence (it gave
+ * the channel up), keeps its outcome first: a replay waits at the
+ * sequence barrier until the ticket is back, and then finds it. */
+static void req_end(struct smb2_req *req, const struct smb2_cmd_desc *d, struct chanseq_ticket *t, bool ran,
+		    NTSTATUS st)
+{
+	if (ran && (conn_is_dead(req->conn) || !chanseq_end_current(req->open, t)))
+		req_outcome_keep(req, d, st);
+	chanseq_end(req->open, t);
+}
+
 /* Look up the open, run the handler, drop the open.  The handler runs to
  * its end whatever happens to the connection, so the open's sequence
  * ticket is given back on every path here. */
 static NTSTATUS req_call(struct smb2_req *req, const struct smb2_cmd_desc *d)
 {
 	struct chanseq_ticket ticket = {0};
+	bool ran = false;
 	req->replay_outcome = -1;
 	NTSTATUS st = req_lookup_open(req, d);
 	if (st == STATUS_SUCCESS) {
@@ -198,12 +267,12 @@ static NTSTATUS req_call(struct smb2_req *req, const struct smb2_cmd_desc *d)
 			req->replay_outcome = METRICS_REPLAY_RETRY;
 	}
 	if (st == STATUS_SUCCESS)
-		st = d->fn(req);
+		st = req_run(req, d, &ticket, &ran);
 	if (req->replay_outcome >= 0 || (req->hdr.flags & SMB2_FLAGS_REPLAY_OPERATION))
 		metrics_replay(req->hdr.command, req->replay_outcome >= 0 ? (enum metrics_replay)req->replay_outcome
 									   : METRICS_REPLAY_EXECUTED);
 	if (req->open) {
-		chanseq_end(req->open, &ticket);
+		req_end(req, d, &ticket, ran, st);
 		open_put(req->open);
 	}
 	req->open = NULL;

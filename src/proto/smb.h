@@ -157,8 +157,15 @@ struct smb2_cmd_desc {
 	 * part in the counting. */
 	bool chan_seq;
 	/* May be resent with SMB2_FLAGS_REPLAY_OPERATION after a channel
-	 * failed (3.x); replay detection comes with multichannel part 2. */
+	 * failed (3.x): CREATE (cmd/create_replay.c), WRITE, SET_INFO, IOCTL. */
 	bool replayable;
+	/* Optional (WRITE, SET_INFO, IOCTL): what identifies the request and
+	 * its replays, for the outcome kept when its channel dies
+	 * (state/outcome.h).  Decodes the body again from its start, puts
+	 * the fixed fields that say what the request does into `fixed` and
+	 * points iov at them and at its buffer; returns the iovecs used (at
+	 * most 3), -1 when the body does not decode (nothing is kept). */
+	int (*replay_key)(const struct smb2_req *req, uint8_t fixed[32], struct iovec iov[3]);
 	/* Optional: this request needs less than need_session / need_tree
 	 * say, by what its body asks (IOCTL: an FSCTL that the FSCTL table
 	 * allows before a session or without a tree connect).  Called after
@@ -174,6 +181,16 @@ extern smb1_negotiate_fn smb1_negotiate;
 /* The handlers live above this layer (src/cmd/dispatch.c, cmd_init()):
  * install them once at start-up, before any connection is accepted. */
 void smb_dispatch_init(const struct smb2_cmd_desc table[SMB2_N_COMMANDS], smb1_negotiate_fn smb1);
+
+/* The body of the request from its start, whatever its handler read
+ * (req->in moves on as the handler decodes). */
+static inline struct rd req_body(const struct smb2_req *req)
+{
+	struct rd r = req->in;
+	r.p = req->in_msg + SMB2_HDR_SIZE;
+	r.err = false;
+	return r;
+}
 
 /* Make room for `body` bytes of response body (beyond what is written). */
 int req_out_reserve(struct smb2_req *req, size_t body);

@@ -35,7 +35,7 @@ void metrics_request(unsigned command, uint32_t status, uint64_t usec)
 }
 
 const char *const metrics_replay_names[METRICS_REPLAY_OUTCOMES] = {
-	"executed", "answered", "retry", "refused",
+	"executed", "answered", "retry", "refused", "recorded",
 };
 
 void metrics_replay(unsigned command, enum metrics_replay outcome)

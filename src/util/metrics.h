@@ -18,6 +18,8 @@ enum metrics_replay {
 	METRICS_REPLAY_ANSWERED,  /* answered with the first one's outcome (CREATE, LOCK) */
 	METRICS_REPLAY_RETRY,     /* STATUS_FILE_NOT_AVAILABLE: the first still runs, or stale */
 	METRICS_REPLAY_REFUSED,   /* refused otherwise (DUPLICATE_OBJECTID, ACCESS_DENIED) */
+	METRICS_REPLAY_RECORDED,  /* answered with the outcome kept when the first one's channel died
+	                             (WRITE, SET_INFO, IOCTL; state/outcome.h) */
 	METRICS_REPLAY_OUTCOMES
 };
 

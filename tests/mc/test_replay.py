@@ -26,6 +26,16 @@ smbtorture's smb2.replay and smb2.lock.replay_* do not reach:
    connection and is reclaimed with a DHnC by the same user; its lock
    sequence is checked; a timeout above the cap or a short input is
    INVALID_PARAMETER.
+7. requests that outlive their channel (Samba bug 14449): a WRITE and an
+   end-of-file running when channel A dies (the FIN comes with their last
+   byte) run to their end; replayed on channel B after another client
+   changed the file, they get the kept outcome and are not applied again;
+   a rename waiting for a lease break when A dies, or when the client moves
+   to a newer sequence, is not cancelled, and its replay waits, then is
+   answered without renaming back what another client renamed since;
+   with a sequence 3 ahead, or past `smb3d:replay outcome timeout` (a
+   second server, 1 s), the replay runs again (observable: the other
+   client's bytes are overwritten).
 
   tests/mc/test_replay.py [--port N]
 Last line: "N passed, N failed"; exit 1 on failure."""
@@ -231,7 +241,8 @@ def replay_metrics(mport):
         return 0
     check(value("smb3d_chanseq_stale_total") >= 4, "stale sequences counted")
     for cmd, outcome in (("CREATE", "answered"), ("CREATE", "retry"), ("CREATE", "refused"),
-                         ("LOCK", "answered"), ("WRITE", "retry"), ("WRITE", "executed")):
+                         ("LOCK", "answered"), ("WRITE", "retry"), ("WRITE", "executed"),
+                         ("WRITE", "recorded"), ("SET_INFO", "recorded")):
         n = value('smb3d_replays_total{command="%s",outcome="%s"}' % (cmd, outcome))
         check(n >= 1, "replays counted: %s %s (%d)" % (cmd, outcome, n))
 
@@ -270,6 +281,225 @@ def resilient_open_survives(srv):
     b.close()
 
 
+# ---- requests that outlive their channel (state/outcome.h) ----------------
+# A request runs on channel A when it dies: a WRITE or end-of-file whose
+# last byte comes with the channel's FIN, or a rename of a file another
+# client holds a handle-caching lease on, which waits for that client's
+# break acknowledgment.
+SET_INFO, OPLOCK_BREAK = 17, 18
+LEASE_R, LEASE_H = 0x1, 0x2
+WRITE_THROUGH = 0x1
+
+
+def rqls(lease_key, state):
+    return (b"RqLs", struct.pack("<16sIIQ", lease_key, state, 0, 0))
+
+
+def set_info_body(fid, info_class, buf):
+    return struct.pack("<HBBIHHI16s", 33, 1, info_class, len(buf), 64 + 32, 0, 0, fid) + buf
+
+
+def rename_buf(name):
+    n = R.utf16(name)
+    return struct.pack("<B7sQI", 0, b"\0" * 7, 0, len(n)) + n
+
+
+def eof_buf(size):
+    return struct.pack("<Q", size)
+
+
+def write_body(fid, off, data, flags=0):
+    return struct.pack("<HHIQ16sIIHHI", 49, 64 + 48, len(data), off, fid, 0, 0, 0, 0, flags) + data
+
+
+def element(c, s, command, body, seq, replay=False):
+    return c.header(command, session_id=s.id, tree_id=s.tree_id, channel_sequence=seq, replay=replay) + body
+
+
+def call_on(c, s, command, body, seq, replay=False):
+    return c.call(element(c, s, command, body, seq, replay), key(c, s))
+
+
+def replay_on(c, s, command, body, seq):
+    """A replay, retried while FILE_NOT_AVAILABLE says the first one still
+    runs, as a client does."""
+    for _ in range(50):
+        r = call_on(c, s, command, body, seq, replay=True)
+        if r.status != FNA:
+            return r
+        time.sleep(0.1)
+    return r
+
+
+def lease_break(holder):
+    """The lease break notification the holder receives; returns its LeaseKey."""
+    r = holder._recv()
+    check(r.command == OPLOCK_BREAK and r.mid == 0xFFFFFFFFFFFFFFFF and len(r.body) >= 44,
+          "the lease holder receives a break (command %d)" % r.command)
+    return bytes(r.body[8:24])
+
+
+def lease_ack(holder, hs, lease_key, state):
+    hdr = holder.header(OPLOCK_BREAK, session_id=hs.id, tree_id=hs.tree_id)
+    r = holder.call(hdr + struct.pack("<HHI16sIQ", 36, 0, 0, lease_key, state, 0), key(holder, hs))
+    check(r.status == 0, "the holder acknowledges the break (%s)" % R.status_name(r.status))
+
+
+class Bench:
+    """A session on two channels (a, b), a lease holder (another client),
+    the file it leases (G, opened on channel A too) and a target file F."""
+
+    def __init__(self, srv, tag):
+        self.tag = tag
+        self.holder, self.hs = R.connect_session("127.0.0.1", srv.port, *USERS[0])
+        self.g_name, self.f_name = "held-%s.bin" % tag, "target-%s.bin" % tag
+        lk = os.urandom(16)
+        r = R.create_full(self.holder, self.hs, self.g_name, oplock=0xFF, contexts=[rqls(lk, LEASE_R | LEASE_H)],
+                          access=0x0012019F | 0x10000)
+        check(r.status == 0, "[%s] the holder opens G with an RH lease" % tag)
+        self.hg = bytes(r.body[64:80])
+        self.hf = R.create(self.holder, self.hs, self.f_name)
+        R.write(self.holder, self.hs, self.hf, 0, b"0" * 4096)
+        self.a, self.s = R.connect_session("127.0.0.1", srv.port, *USERS[0])
+        self.b = R.Conn("127.0.0.1", srv.port, client_guid=self.a.client_guid).negotiate()
+        check(R.session_setup(self.b, *USERS[0], session=self.s, bind=True)[0] == 0, "[%s] a second channel binds" % tag)
+        self.g = R.create(self.a, self.s, self.g_name, access=0x00010080, disposition=1)  # DELETE | READ_ATTRIBUTES
+        self.f = R.create(self.a, self.s, self.f_name, disposition=1)
+
+    def rename(self, src, dst):
+        """Another client renames src to dst, through an open of its own."""
+        r = R.create_full(self.holder, self.hs, src, disposition=1, access=0x10080)
+        if r.status:
+            return r.status
+        fid = bytes(r.body[64:80])
+        hdr = self.holder.header(SET_INFO, session_id=self.hs.id, tree_id=self.hs.tree_id)
+        st = self.holder.call(hdr + set_info_body(fid, 10, rename_buf(dst)), key(self.holder, self.hs)).status
+        R.close(self.holder, self.hs, fid)
+        return st
+
+    def exists(self, name):
+        r = R.create_full(self.holder, self.hs, name, disposition=1, access=0x80)
+        if r.status == 0:
+            R.close(self.holder, self.hs, bytes(r.body[64:80]))
+        return r.status == 0
+
+    def wait_for(self, what, cond):
+        for _ in range(100):
+            if cond():
+                return True
+            time.sleep(0.05)
+        check(False, "[%s] %s" % (self.tag, what))
+        return False
+
+    def size(self):
+        return len(R.read(self.holder, self.hs, self.hf, 0, 65536))
+
+    def end(self):
+        for c, s, fid in ((self.b, self.s, self.f), (self.holder, self.hs, self.hf), (self.holder, self.hs, self.hg)):
+            try:
+                R.close(c, s, fid)
+            except (R.SMBError, OSError):
+                pass
+        for c in (self.a, self.b, self.holder):
+            c.close()
+
+
+def send_then_die(c, s, msg):
+    """Send a request and end the channel with its last byte: the FIN comes
+    in the same segment, so the server sees the channel die while the
+    request runs (it is dispatched once its last byte is in)."""
+    import socket
+    msg = bytes(sign_copy(c, s, msg))
+    wire = struct.pack(">I", len(msg)) + msg
+    c.sock.sendall(wire[:-1])
+    time.sleep(0.2)
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+    c.sock.send(wire[-1:])
+    c.sock.shutdown(socket.SHUT_WR)
+    c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+    c.close()
+
+
+def write_outlives_channel(srv, replay_seq=2, replay_after=0.0, recorded=True):
+    """A WRITE running when its channel dies runs to its end there; its
+    replay on channel B gets its outcome and is not applied again, though
+    another client wrote over the range in between."""
+    tag = "write-seq%d-after%g" % (replay_seq, replay_after)
+    x = Bench(srv, tag)
+    data = b"A" * 65536
+    # write-through: the flush to disk outlasts the server's noticing the FIN
+    send_then_die(x.a, x.s, element(x.a, x.s, R.WRITE, write_body(x.f, 0, data, WRITE_THROUGH), seq=1))
+    x.wait_for("the WRITE lands after its channel died",
+               lambda: R.read(x.holder, x.hs, x.hf, 0, 4) == b"AAAA")
+    R.write(x.holder, x.hs, x.hf, 0, b"XXXX")  # another client writes over the range
+    time.sleep(replay_after)
+    r = replay_on(x.b, x.s, R.WRITE, write_body(x.f, 0, data, WRITE_THROUGH), seq=replay_seq)
+    count = struct.unpack_from("<I", r.body, 4)[0] if r.status == 0 else -1
+    check(r.status == 0 and count == len(data), "[%s] the replayed WRITE on channel B succeeds, count %d (%s)"
+          % (tag, count, R.status_name(r.status)))
+    head = R.read(x.holder, x.hs, x.hf, 0, 4)
+    if recorded:
+        check(head == b"XXXX", "[%s] and is not applied again: the other client's data stays (%r)" % (tag, head))
+    else:
+        check(head == b"AAAA", "[%s] past its bound the outcome is gone: the replay runs again (%r)" % (tag, head))
+    x.end()
+
+
+def eof_outlives_channel(srv):
+    """The same for SET_INFO end of file: not set again by the replay after
+    another client extended the file."""
+    tag = "eof"
+    x = Bench(srv, tag)
+    for off in range(0, 16 * 1024 * 1024, 1024 * 1024):  # a truncation that takes a while
+        R.write(x.holder, x.hs, x.hf, off, b"e" * 1024 * 1024)
+    send_then_die(x.a, x.s, element(x.a, x.s, SET_INFO, set_info_body(x.f, 20, eof_buf(100)), seq=1))
+    x.wait_for("the end of file is set after its channel died", lambda: x.size() == 100)
+    R.write(x.holder, x.hs, x.hf, 299, b"Z")  # another client extends the file to 300
+    r = replay_on(x.b, x.s, SET_INFO, set_info_body(x.f, 20, eof_buf(100)), seq=2)
+    check(r.status == 0, "[eof] the replayed SET_INFO on channel B succeeds (%s)" % R.status_name(r.status))
+    check(x.size() == 300, "[eof] and is not applied again: the file keeps 300 bytes (%d)" % x.size())
+    x.end()
+
+
+def rename_outlives_channel(srv, close_channel):
+    """A rename waiting for a lease break when channel A dies (or when the
+    client moves to a newer sequence without the server seeing A die) is
+    not cancelled: it runs to its end once the holder acknowledges.  Its
+    replay on channel B waits meanwhile, then gets the rename's outcome,
+    and is not run again after another client renamed the file elsewhere."""
+    tag = "rename-closed" if close_channel else "rename-overtaken"
+    x = Bench(srv, tag)
+    moved, third = "moved-%s.bin" % tag, "third-%s.bin" % tag
+    rename = set_info_body(x.g, 10, rename_buf(moved))
+    x.a._send(bytes(sign_copy(x.a, x.s, element(x.a, x.s, SET_INFO, rename, seq=1))))
+    lk = lease_break(x.holder)
+    if close_channel:
+        x.a.close()
+        time.sleep(0.3)
+    r = call_on(x.b, x.s, SET_INFO, rename, seq=2, replay=True)
+    check(r.status == FNA, "[%s] the replay on channel B waits for the rename still running (%s)"
+          % (tag, R.status_name(r.status)))
+    lease_ack(x.holder, x.hs, lk, LEASE_R)
+    if close_channel:
+        x.wait_for("the rename runs to its end on the dead channel", lambda: x.exists(moved))
+    else:
+        r = x.a._recv()
+        check(r.status == 0, "[%s] the rename completes on channel A (%s)" % (tag, R.status_name(r.status)))
+    st = x.rename(moved, third)
+    check(st == 0, "[%s] another client renames it again (%s)" % (tag, R.status_name(st)))
+    r = replay_on(x.b, x.s, SET_INFO, rename, seq=2)
+    check(r.status == 0, "[%s] the replay gets the rename's outcome (%s)" % (tag, R.status_name(r.status)))
+    check(x.exists(third) and not x.exists(moved), "[%s] and is not run again: the file stays where the "
+          "other client put it" % tag)
+    x.end()
+
+
+def sign_copy(c, s, msg):
+    msg = bytearray(msg)
+    R.Conn.sign(msg, key(c, s), c.sign_alg, c.dialect)
+    return msg
+
+
 def smb21_ignores_sequence(srv):
     c = R.Conn("127.0.0.1", srv.port, dialects=(R.D210,)).negotiate()
     st, s = R.session_setup(c, *USERS[0])
@@ -279,6 +509,19 @@ def smb21_ignores_sequence(srv):
     check(write(c, s, fid, 0, b"2", seq=0x9000) == 0, "2.1: the field is not a sequence")
     R.close(c, s, fid)
     c.close()
+
+
+def bounded_in_time():
+    """With `smb3d:replay outcome timeout = 1`, a replay 1.5 s later runs again."""
+    srv = Srv(tag="outcome", build="build", extra={"smb3d:replay outcome timeout": "1"}).start()
+    try:
+        write_outlives_channel(srv, replay_after=1.5, recorded=False)
+    finally:
+        srv.proc.terminate()
+        srv.proc.wait(timeout=20)
+        check(not srv.sanitizer(), "no sanitizer report (second server)")
+        import shutil
+        shutil.rmtree(srv.tmp, ignore_errors=True)
 
 
 def main():
@@ -296,13 +539,22 @@ def main():
         lock_replay_after_channel_loss(srv)
         create_replay_while_pending(srv)
         resilient_open_survives(srv)
+        write_outlives_channel(srv)
+        write_outlives_channel(srv, replay_seq=4, recorded=False)   # the client moved on 3 times
+        eof_outlives_channel(srv)
+        rename_outlives_channel(srv, close_channel=True)
+        rename_outlives_channel(srv, close_channel=False)
         replay_metrics(mport)
+        bounded_in_time()
     except Exception as e:  # a broken exchange is a failure, not a crash of the runner
         check(False, "exchange failed: %r" % e)
     finally:
         srv.proc.terminate()
         srv.proc.wait(timeout=20)
-        check(not srv.sanitizer(), "no sanitizer report")
+        rep = srv.sanitizer()
+        check(not rep, "no sanitizer report")
+        if rep:
+            print(rep[:20000])
         import shutil
         shutil.rmtree(srv.tmp, ignore_errors=True)
     n_fail = len(_failures)
