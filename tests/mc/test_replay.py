@@ -26,8 +26,8 @@ smbtorture's smb2.replay and smb2.lock.replay_* do not reach:
    connection and is reclaimed with a DHnC by the same user; its lock
    sequence is checked; a timeout above the cap or a short input is
    INVALID_PARAMETER.
-7. requests that outlive their channel (Samba bug 14449): a WRITE and an
-   end-of-file running when channel A dies (the FIN comes with their last
+7. requests that outlive their channel (Samba bug 14449): a WRITE, an
+   end-of-file and an FSCTL_SET_ZERO_DATA running when channel A dies (the FIN comes with their last
    byte) run to their end; replayed on channel B after another client
    changed the file, they get the kept outcome and are not applied again;
    a rename waiting for a lease break when A dies, or when the client moves
@@ -242,7 +242,7 @@ def replay_metrics(mport):
     check(value("smb3d_chanseq_stale_total") >= 4, "stale sequences counted")
     for cmd, outcome in (("CREATE", "answered"), ("CREATE", "retry"), ("CREATE", "refused"),
                          ("LOCK", "answered"), ("WRITE", "retry"), ("WRITE", "executed"),
-                         ("WRITE", "recorded"), ("SET_INFO", "recorded")):
+                         ("WRITE", "recorded"), ("SET_INFO", "recorded"), ("IOCTL", "recorded")):
         n = value('smb3d_replays_total{command="%s",outcome="%s"}' % (cmd, outcome))
         check(n >= 1, "replays counted: %s %s (%d)" % (cmd, outcome, n))
 
@@ -461,6 +461,32 @@ def eof_outlives_channel(srv):
     x.end()
 
 
+def ioctl_body(fid, code, data, max_out=0):
+    return struct.pack("<HHI16sIIIIIIII", 57, 0, code, fid, 64 + 56 if data else 0, len(data),
+                       0, 0, 0, max_out, 1, 0) + data
+
+
+def zero_data_outlives_channel(srv):
+    """The same for IOCTL (FSCTL_SET_ZERO_DATA): the replay does not zero
+    again what another client wrote into the range since."""
+    SET_ZERO_DATA, MIB = 0x000980C8, 1024 * 1024
+    tag = "zero-data"
+    x = Bench(srv, tag)
+    for off in range(0, 16 * MIB, MIB):  # a hole punched through cached data takes a while
+        R.write(x.holder, x.hs, x.hf, off, b"z" * MIB)
+    body = ioctl_body(x.f, SET_ZERO_DATA, struct.pack("<QQ", 0, 16 * MIB))
+    send_then_die(x.a, x.s, element(x.a, x.s, R.IOCTL, body, seq=1))
+    x.wait_for("the range is zeroed after its channel died",
+               lambda: R.read(x.holder, x.hs, x.hf, 0, 4) == b"\0" * 4)
+    R.write(x.holder, x.hs, x.hf, 0, b"XXXX")
+    r = replay_on(x.b, x.s, R.IOCTL, body, seq=2)
+    check(r.status == 0 and struct.unpack_from("<I", r.body, 4)[0] == SET_ZERO_DATA,
+          "[%s] the replayed IOCTL on channel B succeeds (%s)" % (tag, R.status_name(r.status)))
+    head = R.read(x.holder, x.hs, x.hf, 0, 4)
+    check(head == b"XXXX", "[%s] and is not applied again: the other client's data stays (%r)" % (tag, head))
+    x.end()
+
+
 def rename_outlives_channel(srv, close_channel):
     """A rename waiting for a lease break when channel A dies (or when the
     client moves to a newer sequence without the server seeing A die) is
@@ -542,6 +568,7 @@ def main():
         write_outlives_channel(srv)
         write_outlives_channel(srv, replay_seq=4, recorded=False)   # the client moved on 3 times
         eof_outlives_channel(srv)
+        zero_data_outlives_channel(srv)
         rename_outlives_channel(srv, close_channel=True)
         rename_outlives_channel(srv, close_channel=False)
         replay_metrics(mport)
