@@ -247,6 +247,10 @@ static NTSTATUS create_grant(struct create_state *cs, struct open *o, uint8_t *l
 	struct wire_ctx_lease rq = cs->lease_rq;
 	if (!sh->level2_oplocks && !(rq.state & SMB2_LEASE_WRITE_CACHING))
 		rq.state = 0; /* "level2 oplocks = no": read caching only alone, with write caching */
+	/* a directory lease other programs' changes could not break caches
+	 * nothing (cmd/lease_watch.c) */
+	if (o->is_dir && dir_ok && rq.state && !lease_watch_dir(o))
+		rq.state = 0;
 	NTSTATUS st = lease_grant(o, cs->req->session->client->guid, &rq, dir_ok, lrsp);
 	*level = lrsp->version ? SMB2_OPLOCK_LEVEL_LEASE : SMB2_OPLOCK_LEVEL_NONE;
 	return st;
@@ -348,8 +352,10 @@ static NTSTATUS create_answer(struct create_state *cs, struct open *o, const str
 	if (lrsp.version)
 		wire_ctx_lease_rsp(&ctx[n_ctx++], &lrsp);
 	n_ctx += durable_grant(req, o, dur, &ctx[n_ctx]); /* after the grant: it looks at the oplock or lease */
-	if (cs->action != FILE_OPENED)
+	if (cs->action != FILE_OPENED) {
+		lease_watch_own(o, o->path);
 		lease_break_parent(cs->id, cs->root, o, o->path); /* a name or a size in the listing changed */
+	}
 	if (cs->q->create_options & FILE_DELETE_ON_CLOSE)
 		lease_break_handles(req, o, false); /* a delete is coming: other handles are not to be cached */
 	if (req_out_reserve(req, 88 + 4 * 80) < 0 ||

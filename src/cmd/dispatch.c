@@ -115,4 +115,5 @@ void cmd_init(void)
 	oplock_init(smb_send_oplock_break);                /* mc decides on breaks, proto sends them */
 	oplock_init_lease(smb_send_lease_break);
 	fileops_init();                                    /* state closes a tree's opens through cmd */
+	lease_watch_init();                                /* vfs hears other programs' changes for the leases */
 }

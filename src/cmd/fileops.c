@@ -124,9 +124,11 @@ static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 	if (!f)
 		return;
 	durable_closed(o);
-	/* Byte-range locks and pending notifies die with the open. */
+	/* Byte-range locks, pending notifies, a lease watch die with the open. */
 	brl_close_open(o);
 	notify_open_closed(o);
+	lease_watch_closed(o);
+	lease_watch_own(o, o->path); /* times set at the close, a delete */
 	bool remove = false;
 	/* who deletes: the directory lease that the opens asking for the
 	 * delete and the last close all name is spared */

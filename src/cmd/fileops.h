@@ -120,6 +120,20 @@ void lease_break_dir(const struct vfs_ident *id, int root, const uint8_t *spare_
 struct file *lease_dir_of(const struct vfs_ident *id, int root, const char *path);
 void lease_dir_break(struct file *d, const uint8_t *spare_key, bool send_now);
 
+/* Directory leases and the changes other programs make (cmd/lease_watch.c).
+ * Installed by cmd_init(). */
+void lease_watch_init(void);
+/* Before a directory lease is granted to the directory open o: watch its
+ * directory; false when that cannot be (the lease then caches nothing:
+ * nothing would tell us to break it).  On a worker. */
+bool lease_watch_dir(struct open *o);
+/* The open closes: its watch, if any, ends. */
+void lease_watch_closed(struct open *o);
+/* A request is changing, or just changed, share-relative `path` of o's
+ * share: what inotify reports of that name now is smb3d's own change,
+ * whose leases broke in-process already.  Cheap when nothing is watched. */
+void lease_watch_own(const struct open *o, const char *path);
+
 /* MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.1.2.1: does a new open with (access,
  * share) conflict with the existing open e?  Only the data rights (read,
  * write, append, execute, delete) take part. */

@@ -84,6 +84,7 @@ static char *parent_of(const char *path)
 
 void lease_break_parent(const struct vfs_ident *id, int root, const struct open *o, const char *path)
 {
+	lease_watch_own(o, path);
 	if (!lease_dirs_leased())
 		return;
 	uint8_t key[16], parent[16];

@@ -624,6 +624,8 @@ static void rename_break_dirs(struct smb2_req *req, struct open *o, const char *
 	uint8_t key[16], parent[16];
 	bool has_parent = false;
 	(void)lease_keys_of(o, key, parent, &has_parent);
+	lease_watch_own(o, old);
+	lease_watch_own(o, target);
 	struct file *from = lease_dir_of(ident_of(req), req->tree->root_fd, old);
 	struct file *to = lease_dir_of(ident_of(req), req->tree->root_fd, target);
 	if (to && to == from) {
@@ -874,6 +876,7 @@ NTSTATUS cmd_set_info(struct smb2_req *req)
 		return STATUS_INVALID_PARAMETER;
 	struct open *o = req->open;
 	NTSTATUS st;
+	lease_watch_own(o, o->path); /* an attribute, a name: its own inotify events */
 	switch (q.info_type) {
 	case SMB2_0_INFO_FILE:
 		st = set_file(req, o, &q);
@@ -891,6 +894,7 @@ NTSTATUS cmd_set_info(struct smb2_req *req)
 		st = STATUS_INVALID_PARAMETER;
 		break;
 	}
+	lease_watch_own(o, o->path); /* a rename's new name */
 	if (st == STATUS_SUCCESS)
 		wire_set_info_encode_rsp(&req->out);
 	return st;

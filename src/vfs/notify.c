@@ -97,8 +97,7 @@ void nt_sub_free(struct nt_sub *s, bool rm)
 				break;
 			}
 		}
-		if (!d->subs)
-			wd_free(d, rm);
+		nt_wd_release(d, rm);
 	}
 	s->w->n_subs--;
 	nt_strv_free(&s->scanned, &s->n_scanned);
@@ -108,7 +107,13 @@ void nt_sub_free(struct nt_sub *s, bool rm)
 	free(s);
 }
 
-static struct nt_wd *wd_get(int wd)
+void nt_wd_release(struct nt_wd *d, bool rm)
+{
+	if (!d->subs && !d->lsubs)
+		wd_free(d, rm);
+}
+
+struct nt_wd *nt_wd_get(int wd)
 {
 	struct nt_wd *d = nt_wd_find(wd);
 	if (d)
@@ -124,7 +129,7 @@ static struct nt_wd *wd_get(int wd)
 
 int nt_sub_add(struct nt_watch *w, int wd, const char *prefix, const char *rel, struct nt_sub **out)
 {
-	struct nt_wd *d = wd_get(wd);
+	struct nt_wd *d = nt_wd_get(wd);
 	if (!d) {
 		if (!nt_wd_find(wd))
 			inotify_rm_watch(nt_fd, wd);
@@ -144,8 +149,7 @@ int nt_sub_add(struct nt_watch *w, int wd, const char *prefix, const char *rel, 
 			free(s->rel);
 			free(s);
 		}
-		if (!d->subs)
-			wd_free(d, true);
+		nt_wd_release(d, true);
 		return -ENOMEM;
 	}
 	s->w = w;

@@ -103,6 +103,26 @@ void vfs_notify_unwatch(const void *owner, uint64_t owner_id);
  * next park so instead. */
 void vfs_notify_delete_pending(const void *group);
 
+/* ---- directory leases ----
+ * A leased directory is watched so that changes other programs make in it
+ * break its leases.  `changed(arg, name)` is called for each name created,
+ * removed, renamed in or out of a watched directory, or whose attributes
+ * changed (not for writes), with name NULL when events were lost; it runs
+ * under the engine's lock on whichever thread read the event, so it must
+ * not block nor take a lock of the layers above.  Installed once, at
+ * start-up. */
+typedef void (*vfs_lease_change_fn)(void *arg, const char *name);
+void vfs_notify_lease_init(vfs_lease_change_fn fn);
+/* Watch the directory `dirfd` (any fd of it; used during the call only)
+ * for (owner, owner_id), handing `arg` to the callback.  0; -EEXIST when
+ * (owner, owner_id) has a watch already (arg is not taken); -ENOSPC when
+ * `max` lease watches exist or inotify's own limit is reached; -ENOSYS
+ * without inotify; -errno. */
+int vfs_notify_lease_watch(const void *owner, uint64_t owner_id, void *arg, int dirfd, unsigned max);
+/* End the watch of (owner, owner_id); its `arg` (NULL: there was none).
+ * After it returns the callback no longer runs for that arg. */
+void *vfs_notify_lease_unwatch(const void *owner, uint64_t owner_id);
+
 /* A directory was just created or moved by the server: record the inotify
  * events queued so far and finish the walks they start, so a WATCH_TREE
  * watch covers the new directory before the client hears of it.  From a

@@ -262,6 +262,11 @@ static bool rename_pair(const char *p, const char *end, int wd, uint32_t cookie)
 /* The directory is gone (or unmounted): its subs go too. */
 static void wd_ignored(struct nt_wd *d)
 {
+	nt_lease_wd_gone(d);
+	if (!d->subs) {
+		nt_wd_release(d, false);
+		return;
+	}
 	while (d->subs) {
 		struct nt_sub *s = d->subs;
 		struct nt_watch *w = s->w;
@@ -369,6 +374,7 @@ static void handle_event(const struct inotify_event *e, const char *next, const 
 	if (e->mask & IN_Q_OVERFLOW) {
 		for (struct nt_watch *w = nt_watches; w; w = w->next)
 			nt_queue_overflow(w);
+		nt_lease_overflow();
 		return;
 	}
 	struct nt_wd *d = nt_wd_find(e->wd);
@@ -382,7 +388,13 @@ static void handle_event(const struct inotify_event *e, const char *next, const 
 	if (!e->len || !e->name[0] || vfs_name_reserved(e->name, strlen(e->name)))
 		return; /* nothing to report about the stream depot */
 	struct nt_ev ev;
-	if (fresh_filter(d, e) && classify(e, next, end, pair, &ev))
+	if (!fresh_filter(d, e) || !classify(e, next, end, pair, &ev))
+		return;
+	/* a directory lease hears of names and attributes, not of writes
+	 * (its holder sees sizes when the writer closes, smb2.dirlease) */
+	if (d->lsubs && ev.cls != NT_WRITE)
+		nt_lease_changed(d, ev.name);
+	if (d->subs)
 		deliver_all(d, e->wd, &ev);
 }
 

@@ -61,11 +61,23 @@ struct nt_sub {
 	struct nt_sub *next_wd, *next_w;
 };
 
+/* One directory lease's watch (vfs_notify_lease_watch): on a wd, with no
+ * queue and no walk; what happens in its directory goes to the lease
+ * callback. */
+struct nt_lsub {
+	const void *owner;
+	uint64_t owner_id;
+	void *arg;           /* the caller's, handed to the callback */
+	struct nt_wd *wd;    /* NULL once the directory is gone (IN_IGNORED) */
+	struct nt_lsub *next_wd, *next;
+};
+
 struct nt_wd {
 	int wd;
 	char *fresh;         /* just created, not yet closed: its IN_ATTRIBs are the
 	                        creator's own xattrs (DOS attributes), not changes */
 	struct nt_sub *subs;
+	struct nt_lsub *lsubs;  /* directory leases watching this directory */
 	struct nt_wd *hnext;
 };
 
@@ -104,6 +116,16 @@ extern struct nt_watch *nt_watches;
 
 /* notify.c (nt_lock held) */
 struct nt_wd *nt_wd_find(int wd);
+/* The nt_wd of wd, made when new (NULL: out of memory). */
+struct nt_wd *nt_wd_get(int wd);
+/* Free d when neither a sub nor a lease watch is left on it (`rm`: and
+ * remove its inotify watch). */
+void nt_wd_release(struct nt_wd *d, bool rm);
+/* notify_lease.c (nt_lock held): the lease watches of d hear of a change
+ * of `name` (NULL: unknown, the queue overflowed); d is gone: they lose it. */
+void nt_lease_changed(struct nt_wd *d, const char *name);
+void nt_lease_overflow(void);
+void nt_lease_wd_gone(struct nt_wd *d);
 struct nt_watch *nt_watch_by_id(uint64_t id);
 /* Subscribe w to `wd` for the directory (prefix, rel).  1 = added, 0 = w
  * already watches that directory (do not descend again), -errno.  A wd

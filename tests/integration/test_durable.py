@@ -12,6 +12,8 @@ durable suites do not check.
 - A write, a truncation or a byte-range lock by another client closes a
   detached open on an RH lease at once (the break cannot reach it).
 - `durable handles = no` grants nothing.
+- (DirLeaseInotify) A directory lease breaks when a local program creates
+  a file in its directory (inotify), and not for its own client's create.
 
     /usr/bin/python3 tests/integration/test_durable.py    (SMB3D_BUILD=build-asan for ASan)
 """
@@ -315,6 +317,65 @@ class Durable(h.ServerTestCase):
         self.assertEqual(r.status, OK)
         self.assertEqual(r.body[2], BATCH)
         self.assertNotIn(b"DH2Q", R.parse_create_contexts(r.body))
+        self.assertServerAlive()
+
+
+def rqls_parent(key, state, parent):
+    """RqLs v2 naming the lease of the parent directory (ParentLeaseKey)."""
+    return (b"RqLs", key + struct.pack("<IIQ16sHH", state, 0x4, 0, parent, 0, 0))
+
+
+class DirLeaseInotify(h.ServerTestCase):
+    """Directory leases and changes other programs make on the server's
+    file system (cmd/lease_watch.c): a leased directory is watched with
+    inotify, and a name created there by a local process breaks its lease
+    within a second; a change smb3d itself makes for the lease's own
+    client (ParentLeaseKey) still breaks nothing."""
+
+    def lease_break(self, c, timeout):
+        """The next lease break notification on c: (key, from, to), or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = c.recv(timeout=max(0.05, deadline - time.monotonic()))
+            if isinstance(r, str):
+                return None
+            if r.command == 0x12 and len(r.body) >= 44 and struct.unpack_from("<H", r.body)[0] == 44:
+                return bytes(r.body[8:24]), struct.unpack_from("<I", r.body, 24)[0], \
+                    struct.unpack_from("<I", r.body, 28)[0]
+        return None
+
+    def test_local_create_breaks_directory_lease(self):
+        c = H(self.server.port)
+        self.addCleanup(c.close)
+        r = R.create_full(c.c, c.s, "dl", access=0x00120089, disposition=3, options=0x1)
+        self.assertEqual(r.status, OK, R.status_name(r.status))
+        c.close_fid(bytes(r.body[64:80]))
+        key = uuid.uuid4().bytes
+        r = R.create_full(c.c, c.s, "dl", access=0x00120089, disposition=1, options=0x1, oplock=0xFF,
+                          contexts=[rqls(key, 0x3)])
+        self.assertEqual(r.status, OK, R.status_name(r.status))
+        lease = R.parse_create_contexts(r.body).get(b"RqLs")
+        self.assertIsNotNone(lease, "a directory lease")
+        self.assertEqual(struct.unpack_from("<I", lease, 16)[0], 0x3, "RH on the directory")
+        dfid = bytes(r.body[64:80])
+        # smb3d's own change for the lease's client breaks nothing, also
+        # not when inotify reports it
+        r = R.create_full(c.c, c.s, "dl\\mine.txt", disposition=2, oplock=0xFF,
+                          contexts=[rqls_parent(uuid.uuid4().bytes, 0x1, key)])
+        self.assertEqual(r.status, OK, R.status_name(r.status))
+        c.close_fid(bytes(r.body[64:80]))
+        self.assertIsNone(self.lease_break(c, 1.0), "no break for the holder's own create")
+        # a local program creates a file there: the lease breaks to none
+        t0 = time.monotonic()
+        with open(os.path.join(self.server.path(), "dl", "local.txt"), "w") as f:
+            f.write("x")
+        b = self.lease_break(c, 2.0)
+        took = time.monotonic() - t0
+        self.assertIsNotNone(b, "a lease break after a local create")
+        self.assertEqual(b[0], key)
+        self.assertEqual((b[1], b[2]), (0x3, 0x0), "RH -> none")
+        self.assertLess(took, 2.0)
+        c.close_fid(dfid)
         self.assertServerAlive()
 
 
