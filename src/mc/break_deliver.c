@@ -85,38 +85,76 @@ static void post(struct worker *w, struct break_job *j)
 		job_finish(j, "not delivered (no worker took it)");
 }
 
-/* The channel to try next (break_retry_next over the session's live
- * channels), and its worker.  The connection may be used after the
- * session lock only on its own worker: nobody else frees it. */
-static struct conn *pick(struct break_job *j, struct session *s, struct worker **w)
+/* The better of the candidate `best` (0: none yet) and channel `id` by
+ * the retry rules (break_retry_next over both: its choice of a set is the
+ * choice between pairs, so channels are considered one at a time and
+ * their number is not bounded). */
+static uint64_t better(const struct break_retry *br, uint64_t best, uint64_t id)
 {
-	uint64_t ids[SESSION_MAX_CHANNELS];
-	struct conn *conns[SESSION_MAX_CHANNELS];
-	unsigned n = 0;
+	uint64_t pair[2] = { id, best };
+	return break_retry_next(br, pair, best ? 2 : 1);
+}
+
+/* A channel to try next, with its worker.  The connection may be used
+ * after the list's lock only on its own worker: nobody else frees it. */
+struct pick {
+	uint64_t id;
+	struct conn *c;
+	struct worker *w;
+};
+
+static void consider(const struct break_job *j, struct pick *p, struct conn *c)
+{
+	if (!c || conn_is_dead(c))
+		return;
+	uint64_t id = better(&j->br, p->id, c->id);
+	if (id && id == c->id && id != p->id)
+		*p = (struct pick){ .id = id, .c = c, .w = c->w };
+}
+
+/* An oplock break: the live, non-binding channels of session s. */
+static struct pick pick_session(const struct break_job *j, struct session *s)
+{
+	struct pick p = { 0 };
 	pthread_mutex_lock(&s->lock);
-	for (unsigned i = 0; i < s->n_channels && n < SESSION_MAX_CHANNELS; i++) {
-		struct conn *c = s->channels[i]->conn;
-		if (s->channels[i]->binding || !c || conn_is_dead(c))
-			continue;
-		ids[n] = c->id;
-		conns[n++] = c;
-	}
-	/* A break with no channel of its own (a lease's) tries one on this
-	 * worker first, if the session has one: it can then be sent at once,
-	 * before the reply of the request that caused it, as Windows does
-	 * (oplock_flush_breaks); the others follow oldest first. */
-	if (!j->br.tries && !j->br.first)
-		for (unsigned i = 0; i < n; i++)
-			if (conns[i]->w == worker_self() && (!j->br.first || ids[i] < j->br.first))
-				j->br.first = ids[i];
-	uint64_t id = break_retry_next(&j->br, ids, n);
-	struct conn *c = NULL;
-	for (unsigned i = 0; id && i < n; i++)
-		if (ids[i] == id)
-			c = conns[i];
-	*w = c ? c->w : NULL;
+	for (unsigned i = 0; i < s->n_channels; i++)
+		if (!s->channels[i]->binding)
+			consider(j, &p, s->channels[i]->conn);
 	pthread_mutex_unlock(&s->lock);
-	return c;
+	return p;
+}
+
+/* A lease break: every live connection of client cl (MS-SMB2 3.3.4.7:
+ * the lease table is the client's; smbtorture smb2.lease.v2_complex1
+ * expects the break of a lease held on a second connection on the
+ * first one, and smb2.multichannel.leases.test2/test4 on another
+ * session's channels of the same client). */
+static struct pick pick_client(const struct break_job *j, struct smb_client *cl)
+{
+	struct pick p = { 0 };
+	pthread_mutex_lock(&cl->lock);
+	for (unsigned i = 0; i < cl->n_channels; i++)
+		consider(j, &p, cl->channels[i]);
+	pthread_mutex_unlock(&cl->lock);
+	return p;
+}
+
+/* The session a lease break is sealed with on channel c: the notice's,
+ * when c is one of its channels (its key means nothing on another
+ * connection); else none, as Samba sends lease breaks.  A reference. */
+static struct session *lease_seal_session(const struct break_job *j, const struct conn *c)
+{
+	struct session *s = j->n.session_id ? session_lookup(j->n.session_id) : NULL;
+	if (!s)
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	bool ours = session_channel_find(s, c) != NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (!ours) {
+		session_put(s);
+		return NULL;
+	}
+	return s;
 }
 
 static void break_sent(void *arg, int err, uint64_t stream_end);
@@ -124,6 +162,33 @@ static void break_sent(void *arg, int err, uint64_t stream_end);
 static bool wanted(const struct break_job *j)
 {
 	return !j->n.wanted || j->n.wanted(&j->n);
+}
+
+/* The next channel for j, or {0} when none is left; false when the
+ * session (oplock) or the client (lease) is gone. */
+static bool pick_next(struct break_job *j, struct pick *p)
+{
+	if (j->n.lease) {
+		struct smb_client *cl = client_lookup(j->n.client_guid);
+		if (!cl)
+			return false;
+		*p = pick_client(j, cl);
+		client_put(cl);
+		return true;
+	}
+	struct session *s = session_lookup(j->n.session_id);
+	if (!s)
+		return false;
+	*p = pick_session(j, s);
+	session_put(s);
+	return true;
+}
+
+/* The session to send j with on c: an oplock break's own (NULL: gone),
+ * a lease break's lease_seal_session (NULL: plain).  A reference. */
+static struct session *send_session(const struct break_job *j, const struct conn *c)
+{
+	return j->n.lease ? lease_seal_session(j, c) : session_lookup(j->n.session_id);
 }
 
 /* Try the next channel (on any worker; hands over to the channel's). */
@@ -134,43 +199,47 @@ static void deliver(void *arg)
 		job_finish(j, "no longer needed (acknowledged or closed)");
 		return;
 	}
-	struct session *s = session_lookup(j->n.session_id);
-	if (!s) {
-		job_finish(j, "dropped (session gone)");
+	struct pick p;
+	if (!pick_next(j, &p)) {
+		job_finish(j, j->n.lease ? "dropped (client gone)" : "dropped (session gone)");
 		return;
 	}
-	struct worker *w, *here = worker_self();
-	struct conn *c = pick(j, s, &w);
-	if (!c) {
-		session_put(s);
+	if (!p.c) {
 		if (j->br.tries)
 			log_warn("session %" PRIx64 ": %s break (file %" PRIu64 ") reached no channel (%u tried)",
 				 j->n.session_id, kind(j), j->n.volatile_id, j->br.tries);
 		job_finish(j, "undelivered");
 		return;
 	}
-	if (w != here) {
-		session_put(s);
+	if (p.w != worker_self()) {
 		if (++j->hops > MAX_HOPS)
 			job_finish(j, "not delivered (channels kept moving)");
 		else
-			post(w, j);
+			post(p.w, j);
+		return;
+	}
+	/* On p.c's worker: p.c is alive (it leaves its lists in its
+	 * teardown, which runs here, before its last reference goes). */
+	struct session *s = send_session(j, p.c);
+	if (!s && !j->n.lease) {
+		job_finish(j, "dropped (session gone)");
 		return;
 	}
 	j->hops = 0;
-	conn_get(c);
-	j->c = c;
-	break_retry_tried(&j->br, c->id);
+	conn_get(p.c);
+	j->c = p.c;
+	break_retry_tried(&j->br, p.c->id);
 	job_status(j);
 	if (j->br.tries > 1)
 		metrics_add(&metrics.breaks_retried, 1);
 	metrics_add(&metrics.breaks_sent, 1);
 	BUG_ON(!send_fn || !send_lease_fn); /* oplock_init() and oplock_init_lease() run at start-up */
 	if (j->n.lease)
-		send_lease_fn(c->proto, s, &j->n.lb, break_sent, j);
+		send_lease_fn(p.c->proto, s, &j->n.lb, break_sent, j);
 	else
-		send_fn(c->proto, s, j->n.persistent, j->n.volatile_id, j->n.level, break_sent, j);
-	session_put(s);
+		send_fn(p.c->proto, s, j->n.persistent, j->n.volatile_id, j->n.level, break_sent, j);
+	if (s)
+		session_put(s);
 }
 
 /* This channel failed the break: tear it down (it is broken, or its peer

@@ -1,11 +1,13 @@
-/* Delivering a break notification to a session, with retry on another
- * channel ([MS-SMB2] 3.3.4.6; issue 15).  mc/oplock.c decides which open
+/* Delivering a break notification to a session (oplock) or a client
+ * (lease), with retry on another channel ([MS-SMB2] 3.3.4.6, 3.3.4.7;
+ * issue 15).  mc/oplock.c decides which open
  * breaks to which level; this file decides on which channel, checks that
  * the peer's TCP acknowledged the notification (mc/break_retry.h), and
  * tears a channel down and tries the next one when it did not.
  *
  * Each break is a job that lives from break_deliver() until the peer has
- * it, no channel is left, or the session is gone.  A job runs on the
+ * it, no channel is left, or the session (oplock) or client (lease) is
+ * gone.  A job runs on the
  * worker of the channel it is trying (it hops through worker_post), holds
  * a reference to that connection while it waits for the acknowledgment
  * (a timer on that worker), and is listed for `smb3ctl status`. */
@@ -19,11 +21,18 @@
 #include "wire/oplock.h"
 
 /* What to send: an oplock break of one open of a session, or a lease
- * break (`lease`: the notification `lb`; not retried on the open's own
- * channel first, and "smb2 disable oplock break retry" does not apply). */
+ * break (`lease`: the notification `lb`).  An oplock break goes to the
+ * session's channels, the open's own first (MS-SMB2 3.3.4.6); a lease
+ * break to any channel of the client `client_guid`, oldest first
+ * (3.3.4.7: the lease is the client's), and "smb2 disable oplock break
+ * retry" does not apply to it. */
 struct break_notice {
+	/* oplock: the holder's session.  lease: the session of one of the
+	 * lease's opens (0: none), whose key seals the break when the channel
+	 * chosen is one of that session's and the session encrypts */
 	uint64_t session_id;
-	uint64_t conn_id;             /* the channel the open was created on, tried first */
+	uint8_t client_guid[16];      /* lease: the lease's client */
+	uint64_t conn_id;             /* oplock: the channel the open was created on, tried first */
 	uint64_t persistent, volatile_id;
 	uint8_t level;
 	/* Is the break still worth delivering?  false once the holder

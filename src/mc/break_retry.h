@@ -10,10 +10,10 @@
  * ends in the stream (`stream_end`, from the send completion).  When it has
  * not, and the peer acknowledged nothing more at all, for 6 x RTO (the RTO
  * clamped to 0.2-1.0 s), the channel is taken for broken: it is torn down
- * and the break goes to the next channel.  The channel the open was
- * created on comes first (MS-SMB2 3.3.4.6: Open.Connection), then the
- * others oldest first (by connection id, which grows with age); each
- * channel at most once.
+ * and the break goes to the next channel.  For an oplock break the
+ * channel the open was created on comes first (MS-SMB2 3.3.4.6:
+ * Open.Connection); then the others oldest first (by connection id, which
+ * grows with age); each channel at most once.
  *
  * With "smb2 disable oplock break retry = yes" the break goes once to the
  * newest channel and is never retried, as Windows does (smbtorture
@@ -45,7 +45,7 @@ enum break_verdict {
 };
 
 void break_retry_init(struct break_retry *br, bool once, uint64_t first);
-/* Of the session's live channels ids[0..n) (any order), the one to try
+/* Of the live channels ids[0..n) (any order), the one to try
  * next: `first` if it is live and nothing was tried, else the oldest not
  * tried yet; with `once` the newest on the first try and none after.  0
  * when none is left. */

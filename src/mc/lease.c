@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mc/break_deliver.h"
 #include "mc/oplock.h"
 #include "state/state.h"
 #include "util/log.h"
@@ -27,6 +28,7 @@ struct lease {
 	uint32_t breaking_to;               /* Lease.BreakToLeaseState: offered by the break sent */
 	uint32_t breaking_to_required;      /* what the opens waiting need (<= breaking_to) */
 	uint16_t epoch;                     /* Lease.Epoch (v2) */
+	unsigned acks;                      /* acknowledgments so far (a break in flight stops with one) */
 	unsigned n_opens;
 	bool planned;                       /* lease_break_plan .. commit */
 	uint32_t plan_keep, plan_delay;
@@ -355,7 +357,7 @@ void lease_break_plan(struct open *e, uint32_t keep, uint32_t delay)
 	l->plan_delay |= delay;
 }
 
-/* A session to send l's break to: one of its opens'. */
+/* The session of one of l's attached opens (0: none is attached). */
 static uint64_t session_of(const struct lease *l)
 {
 	for (const struct open *e = l->file->opens; e; e = e->file_next)
@@ -364,19 +366,45 @@ static uint64_t session_of(const struct lease *l)
 	return 0;
 }
 
+/* break_notice.wanted of a lease break: the lease is still in its
+ * client's table (an open holds it) and no acknowledgment came since the
+ * break was made, on whatever channel (3.3.5.22.2: the ack is looked up
+ * by ClientGUID and LeaseKey).  A break the client did not have to
+ * acknowledge goes on until TCP has it, like one whose ack timed out. */
+static bool lease_break_wanted(const struct break_notice *n)
+{
+	struct lease *l = lease_find(n->client_guid, n->lb.key);
+	if (!l)
+		return false;
+	pthread_mutex_lock(&l->file->lock);
+	bool want = l->acks == n->acks;
+	pthread_mutex_unlock(&l->file->lock);
+	lease_put(l);
+	return want;
+}
+
 static void send_lease_break(struct lease *l, uint32_t from, uint32_t to, bool ack)
 {
-	struct wire_lease_break n = {
-		.new_epoch = l->version == 2 ? l->epoch : 0,
-		.flags = ack ? SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED : 0,
-		.current_state = from,
-		.new_state = to,
+	struct break_notice n = {
+		.lease = true,
+		.session_id = session_of(l),
+		.wanted = lease_break_wanted,
+		.acks = l->acks,
+		.lb = {
+			.new_epoch = l->version == 2 ? l->epoch : 0,
+			.flags = ack ? SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED : 0,
+			.current_state = from,
+			.new_state = to,
+		},
 	};
-	memcpy(n.key, l->key, 16);
+	memcpy(n.lb.key, l->key, 16);
+	memcpy(n.client_guid, l->guid, 16);
 	metrics_add(&metrics.leases_broken, 1);
-	uint64_t sid = session_of(l);
-	if (sid)
-		oplock_send_lease_break(sid, &n);
+	/* Only while one of its opens is attached: a lease whose opens are
+	 * all detached (durable) has no channel to be told on; those opens
+	 * are purged instead (MS-SMB2 3.3.4.7; cmd/durable.c). */
+	if (n.session_id)
+		oplock_send_lease_break(&n);
 }
 
 /* Break l from its state to `to` (a subset): R-only breaks at once
@@ -483,6 +511,7 @@ NTSTATUS lease_ack(const uint8_t guid[16], const struct wire_lease_ack *a, uint3
 	} else {
 		l->state = a->state;
 		l->breaking = false;
+		l->acks++;
 		metrics_add(&metrics.leases_acked, 1);
 	}
 	*state = l->state; /* the response names the state acknowledged */

@@ -168,13 +168,14 @@ void oplock_flush_breaks(void)
 	}
 }
 
-void oplock_send_lease_break(uint64_t session_id, const struct wire_lease_break *n)
+void oplock_send_lease_break(const struct break_notice *n)
 {
 	struct worker *here = worker_self();
 	struct pending_break *p = here ? calloc(1, sizeof(*p)) : NULL;
 	if (!p)
 		return;
-	p->n = (struct break_notice){ .session_id = session_id, .lease = true, .lb = *n };
+	p->n = *n;
+	p->n.lease = true;
 	bool first = !pending_leases;
 	struct pending_break **pp = &pending_leases;
 	while (*pp)

@@ -36,9 +36,11 @@ struct wire_lease_break;
 typedef int (*lease_send_fn)(struct smb_conn *sc, struct session *s, const struct wire_lease_break *n,
 			     oplock_sent_fn done, void *done_arg);
 void oplock_init_lease(lease_send_fn send);
-/* Send a lease break to a live channel of session `session_id` (any
- * worker); the notification is copied. */
-void oplock_send_lease_break(uint64_t session_id, const struct wire_lease_break *n);
+/* Send a lease break (n->lb) to a live channel of client n->client_guid
+ * (mc/break_deliver.h); n is copied.  It waits until
+ * oplock_flush_breaks(), or the worker's loop.  On a worker. */
+struct break_notice;
+void oplock_send_lease_break(const struct break_notice *n);
 /* Send the lease breaks decided on this thread so far (they wait while a
  * file's lock is held); without any file lock held. */
 void oplock_flush_breaks(void);

@@ -31,7 +31,8 @@ int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct se
  * (its worker's thread only); sealed when the session encrypts. */
 int smb_send_oplock_break(struct smb_conn *sc, struct session *s, uint64_t persistent, uint64_t volatile_id,
 			  uint8_t level, smb_sent_fn done, void *done_arg);
-/* A lease break notification (MS-SMB2 2.2.23.2, 3.3.4.7). */
+/* A lease break notification (MS-SMB2 2.2.23.2, 3.3.4.7); s NULL: not
+ * sealed (c is no channel of a session of the lease's opens). */
 struct wire_lease_break;
 int smb_send_lease_break(struct smb_conn *sc, struct session *s, const struct wire_lease_break *n, smb_sent_fn done,
 			 void *done_arg);

@@ -294,11 +294,12 @@ static uint8_t *break_begin(size_t body, struct wr *w, smb_sent_fn done, void *d
 	return buf;
 }
 
-/* Send it, sealed when the session encrypts everything. */
+/* Send it, sealed when the session encrypts everything (s NULL: plain,
+ * a lease break on a channel of none of the lease's sessions). */
 static int break_send(struct smb_conn *sc, struct session *s, uint8_t *buf, size_t body, smb_sent_fn done,
 		      void *done_arg)
 {
-	bool seal_it = s->encrypt_data && s->cipher && s->state == SESSION_VALID;
+	bool seal_it = s && s->encrypt_data && s->cipher && s->state == SESSION_VALID;
 	return smb_send_standalone(sc, buf, SMB2_HDR_SIZE + body, seal_it ? s : NULL, done, done_arg);
 }
 

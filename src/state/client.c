@@ -43,6 +43,19 @@ struct smb_client *client_get_or_create(const uint8_t guid[16], uint16_t dialect
 	return cl;
 }
 
+struct smb_client *client_lookup(const uint8_t guid[16])
+{
+	struct smb_client *found = NULL;
+	pthread_mutex_lock(&clients_lock);
+	for (size_t i = 0; i < n_clients && !found; i++)
+		if (memcmp(clients[i]->guid, guid, 16) == 0) {
+			found = clients[i];
+			atomic_fetch_add(&found->refs, 1);
+		}
+	pthread_mutex_unlock(&clients_lock);
+	return found;
+}
+
 void client_put(struct smb_client *cl)
 {
 	if (!cl)

@@ -49,7 +49,10 @@ struct smb_client {
 	uint16_t dialect;
 	uint32_t capabilities;   /* the client's, from NEGOTIATE */
 	uint16_t security_mode;
-	struct conn **channels;  /* connections of this client (weak: removed on close) */
+	/* Connections of this client (weak: a connection leaves in its
+	 * teardown, before its last reference goes, so one read here under
+	 * `lock` is alive; use it after the lock only on its own worker). */
+	struct conn **channels;
 	unsigned n_channels, cap_channels;
 };
 
@@ -141,6 +144,9 @@ struct tree {
 /* ---- clients ---- */
 struct smb_client *client_get_or_create(const uint8_t guid[16], uint16_t dialect, uint32_t caps, uint16_t sec_mode);
 void client_put(struct smb_client *cl);
+/* The client of `guid` with a reference, or NULL (a lease break looks
+ * for the client's channels: MS-SMB2 3.3.4.7). */
+struct smb_client *client_lookup(const uint8_t guid[16]);
 /* Attach / detach a connection to the client's channel list (locked). */
 int client_attach(struct smb_client *cl, struct conn *c);
 void client_detach(struct smb_client *cl, struct conn *c);
