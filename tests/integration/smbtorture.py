@@ -152,6 +152,29 @@ TESTS_SID = [
 ]
 SLOW = os.environ.get("SMB3D_TORTURE_SLOW", "") == "1"
 
+# --shard K/N: run only the K-th of N parts of the list, so CI can run the
+# parts side by side (each part in its own network namespace, with its own
+# server).  Entries are dealt out by their usual run time (seconds against
+# smb3d in CI, 2026-12-02), longest first, each to the part with the least
+# time so far; an entry not listed counts 5 s.
+SHARD = None  # (k, n), 1 <= k <= n
+EST_SECONDS = {"smb2.lease": 180, "smb2.replay": 140, "smb2.oplock": 80,
+               "smb2.dirlease": 80, "smb2.durable-v2-open": 50,
+               "smb2.multichannel.oplocks.test3_windows": 40,
+               "smb2.multichannel.leases.test4": 40,
+               "smb2.multichannel": 30, "smb2.durable-v2-delay": 10}
+
+
+def shard_of(selected, k, n):
+    """The entries of SELECTED (in their order) that part K of N runs."""
+    load = [0] * n
+    part = {}
+    for t in sorted(selected, key=lambda t: -EST_SECONDS.get(t, 5)):
+        i = load.index(min(load))
+        part[t] = i
+        load[i] += EST_SECONDS.get(t, 5)
+    return [t for t in selected if part[t] == k - 1]
+
 # Suites of TESTS whose code paths do not depend on the io backend (break
 # and lease rules, change notify on inotify, ACL evaluation, credits,
 # authentication): tests/run runs them with io_uring only, to keep CI under
@@ -286,6 +309,8 @@ def _run(target, io_backend, tests, quick, pattern, timeout, out, known_path, ta
         selected = [t for t in selected if t in QUICK]
     if pattern:
         selected = [t for t in selected if pattern in t or fnmatch.fnmatchcase(t, pattern)]
+    if SHARD:
+        selected = shard_of(selected, *SHARD)
     extra_of = dict(table)
     # expand pseudo-arguments (see TESTS) into smbtorture runs
     runs = []
@@ -423,12 +448,20 @@ def main():
                     help="smbtorture | PATH | chroot[:DIR] (default $SMB3D_SMBTORTURE)")
     ap.add_argument("--slow", action="store_true",
                     help="also the subtests a slow= entry of the list leaves out of CI")
+    ap.add_argument("--shard", default=None, metavar="K/N",
+                    help="run only part K of N of the list (parts balanced by run time)")
     ap.add_argument("--suggest", action="store_true",
                     help="print known-failure lines for the failures (to triage, then paste)")
     ap.add_argument("tests", nargs="*")
     a = ap.parse_args()
     global SLOW
     SLOW = SLOW or a.slow
+    if a.shard:
+        k, _, n = a.shard.partition("/")
+        if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+            ap.error("--shard wants K/N with 1 <= K <= N")
+        global SHARD
+        SHARD = (int(k), int(n))
     p, f, failures = run(a.target, a.io_backend, a.tests or None, a.quick, a.pattern, a.timeout,
                          smbtorture=a.smbtorture)
     if a.suggest:
