@@ -242,8 +242,8 @@ static void deliver(void *arg)
 		session_put(s);
 }
 
-/* This channel failed the break: tear it down (it is broken, or its peer
- * does not read) and go on with the next one. */
+/* This channel failed the break: reset it (it is broken, or its peer
+ * does not read; conn_abort) and go on with the next one. */
 static void channel_failed(struct break_job *j, const char *why)
 {
 	struct conn *c = j->c;
@@ -251,7 +251,7 @@ static void channel_failed(struct break_job *j, const char *why)
 	if (!conn_is_dead(c)) {
 		log_info("connection %" PRIu64 ": %s break not acknowledged (%s); closing the channel, trying the next",
 			 c->id, kind(j), why);
-		conn_shutdown(c, "break notification not acknowledged");
+		conn_abort(c, "break notification not acknowledged");
 	}
 	struct worker *w = c->w;
 	conn_put(c);

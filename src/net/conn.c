@@ -213,7 +213,9 @@ static void conn_maybe_release(struct conn *c)
 	conn_put(c);
 }
 
-void conn_shutdown(struct conn *c, const char *why)
+/* how: SHUT_RDWR (a FIN after what is queued) or SHUT_RD (an abort: the
+ * close resets the connection). */
+static void close_down(struct conn *c, const char *why, int how)
 {
 	if (c->dead)
 		return;
@@ -226,7 +228,7 @@ void conn_shutdown(struct conn *c, const char *why)
 	if (!c->authenticated)
 		c->w->n_unauth--; /* counted while alive and unauthenticated */
 	/* Unblock a pending recv: shutdown makes it complete with 0. */
-	shutdown(c->fd, SHUT_RDWR);
+	shutdown(c->fd, how);
 	/* Queued sends that are not in flight fail now. */
 	struct send_item *it = c->sending ? c->sq_head->next : c->sq_head;
 	if (c->sending)
@@ -244,6 +246,25 @@ void conn_shutdown(struct conn *c, const char *why)
 		it = next;
 	}
 	conn_maybe_release(c);
+}
+
+void conn_shutdown(struct conn *c, const char *why)
+{
+	close_down(c, why, SHUT_RDWR);
+}
+
+void conn_abort(struct conn *c, const char *why)
+{
+	/* No FIN: one would queue behind data the peer never acknowledges
+	 * (a peer whose ACKs are lost: TCP retransmits that data and sends
+	 * nothing new, the FIN neither).  Linger 0 makes the close send a
+	 * RST, which goes out at once, and drop what the socket holds.  A
+	 * send in flight may wait for room in the socket: SHUT_WR fails it
+	 * (EPIPE), so the close is not held up. */
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	if (!c->dead)
+		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close_down(c, why, c->sending ? SHUT_RDWR : SHUT_RD);
 }
 
 /* ---- deadlines (negotiate timeout, deadtime, pdu timeout) ---- */

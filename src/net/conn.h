@@ -141,6 +141,10 @@ void conn_resume(struct conn *c);
 
 /* Stop receiving, fail queued sends, and close when the last reference goes. */
 void conn_shutdown(struct conn *c, const char *why);
+/* The same for a connection taken for broken (its peer acknowledges
+ * nothing): the close resets it (SO_LINGER 0), so the peer learns at once
+ * even when its ACKs are lost.  On c's worker. */
+void conn_abort(struct conn *c, const char *why);
 
 /* For the worker loop while it stops (struct worker_sockets): are all of
  * w's connections idle (no request holds one, nothing queued to send)?
