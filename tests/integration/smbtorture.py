@@ -47,6 +47,10 @@ KNOWN_FAILURES_SID = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 #   "slow=G1,G2"     like skip=, unless run with --slow (SMB3D_TORTURE_SLOW=1)
 #   "break_timeout=N" a server of its own with that oplock break timeout
 #   "conf:NAME=VALUE" a server of its own with that option (smb3d only)
+#   "iptables"       when smbtorture cuts channels with iptables (the private
+#                    network namespace), a server of its own without Samba's
+#                    test hook (smbd:FSCTL_SMBTORTURE = no): the test shows
+#                    the break retry on a real cut, not on the hook
 # With only=/skip= the selected subtests still run in one smbtorture process.
 SESSION = ["reconnect1", "reconnect2", "reauth1", "reauth2", "reauth3", "reauth4",
            "reauth5", "reauth6", "two_logoff", "signing-hmac-sha-256",
@@ -122,17 +126,18 @@ TESTS_SID = [
     # and check that the open waited more than 35 s (hard-coded), so they
     # run with Windows' break timeout, about 40 s each; test3_windows
     # expects Windows' behaviour (no retry).
-    ("smb2.multichannel", ["skip=oplocks.test3_*,leases.*"]),
+    ("smb2.multichannel", ["skip=oplocks.test3_*,leases.test2,leases.test4", "iptables"]),
     # leases.test2/test4 count the breaks a blocked channel received: with
     # iptables the client sees one there only when its delayed ACK of the
     # reply before left ahead of the block (else TCP holds the break behind
     # retransmissions), so they "block" with Samba's hook instead.  test4
     # blocks all 32 channels and checks that the open waited more than 35 s
-    ("smb2.multichannel.leases", ["skip=test4", "--option=torture:use_iptables=no"]),
+    ("smb2.multichannel.leases", ["only=test2", "--option=torture:use_iptables=no"]),
     ("smb2.multichannel.leases.test4", ["break_timeout=35", "--option=torture:use_iptables=no"]),
     # test3_specification is FLAKY (known failures) and waits 40 s: --slow
-    ("smb2.multichannel.oplocks.test3_specification", ["break_timeout=35", "slow=*"]),
-    ("smb2.multichannel.oplocks.test3_windows", ["break_timeout=35", "conf:smb2 disable oplock break retry=yes"]),
+    ("smb2.multichannel.oplocks.test3_specification", ["break_timeout=35", "slow=*", "iptables"]),
+    ("smb2.multichannel.oplocks.test3_windows", ["break_timeout=35", "conf:smb2 disable oplock break retry=yes",
+                                                 "iptables"]),
     # Samba's test FSCTLs (cmd/ioctl_torture.c, issue 15): bug14607 pads the
     # IOCTL response body by 8 bytes, bug14769 sends an IOCTL that sleeps
     # 200 ms on an open and a CLOSE of it right behind, and expects the CLOSE
@@ -319,6 +324,9 @@ def _run(target, io_backend, tests, quick, pattern, timeout, out, known_path, ta
         for a in extra_of.get(t, []):
             if a.startswith("break_timeout=") or a.startswith("conf:"):
                 extra.append(a)  # taken out again by the server choice below
+            elif a == "iptables":
+                if "--option=torture:use_iptables=yes" in common:
+                    extra.append("conf:smbd:FSCTL_SMBTORTURE=no")
             elif a == "split":
                 split = True
             elif a.startswith("only="):
