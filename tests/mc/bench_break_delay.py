@@ -7,9 +7,9 @@ Each run, on two links of the bench (netns.py, 198.18.0.0/15):
   1. client A: channel A1 over link 1 and channel A2 over link 2, bound to
      one session (one ClientGUID); A opens brkK.txt on A1 with an RWH lease
      (--kind lease) or a batch oplock (--kind oplock).  A1 is the open's
-     connection and the session's oldest channel, so its break goes there
-     first (the server runs one worker: no channel is preferred for being on
-     the worker of the conflicting CREATE);
+     connection and the oldest channel of A's session and client, so its
+     break goes there first (a lease break to the client's channels oldest
+     first, an oplock break to the open's channel first);
   2. client B (the same user, its own ClientGUID and session, over link 2)
      is logged on;
   3. link 1 is cut: nftables drops its TCP packets both ways;
