@@ -85,16 +85,6 @@ static void post(struct worker *w, struct break_job *j)
 		job_finish(j, "not delivered (no worker took it)");
 }
 
-/* The better of the candidate `best` (0: none yet) and channel `id` by
- * the retry rules (break_retry_next over both: its choice of a set is the
- * choice between pairs, so channels are considered one at a time and
- * their number is not bounded). */
-static uint64_t better(const struct break_retry *br, uint64_t best, uint64_t id)
-{
-	uint64_t pair[2] = { id, best };
-	return break_retry_next(br, pair, best ? 2 : 1);
-}
-
 /* A channel to try next, with its worker.  The connection may be used
  * after the list's lock only on its own worker: nobody else frees it. */
 struct pick {
@@ -107,7 +97,7 @@ static void consider(const struct break_job *j, struct pick *p, struct conn *c)
 {
 	if (!c || conn_is_dead(c))
 		return;
-	uint64_t id = better(&j->br, p->id, c->id);
+	uint64_t id = break_retry_better(&j->br, p->id, c->id);
 	if (id && id == c->id && id != p->id)
 		*p = (struct pick){ .id = id, .c = c, .w = c->w };
 }

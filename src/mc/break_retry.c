@@ -28,6 +28,15 @@ uint64_t break_retry_next(const struct break_retry *br, const uint64_t *ids, uns
 	return best;
 }
 
+uint64_t break_retry_better(const struct break_retry *br, uint64_t best, uint64_t id)
+{
+	/* Each rule picks one member of the set by a total order (first,
+	 * then the least above last_id; with `once` the greatest), so the
+	 * choice of a set is the choice between pairs. */
+	uint64_t pair[2] = { id, best };
+	return break_retry_next(br, pair, best ? 2 : 1);
+}
+
 void break_retry_tried(struct break_retry *br, uint64_t id)
 {
 	br->cur_id = id;

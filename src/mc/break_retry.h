@@ -50,6 +50,11 @@ void break_retry_init(struct break_retry *br, bool once, uint64_t first);
  * tried yet; with `once` the newest on the first try and none after.  0
  * when none is left. */
 uint64_t break_retry_next(const struct break_retry *br, const uint64_t *ids, unsigned n);
+/* The same choice made one channel at a time (a list of unbounded length
+ * read under its lock): the better of the candidate `best` (0: none yet)
+ * and channel `id`.  Folding every live channel through it gives what
+ * break_retry_next gives for the whole set. */
+uint64_t break_retry_better(const struct break_retry *br, uint64_t best, uint64_t id);
 /* The break went to channel `id` (before its send completes). */
 void break_retry_tried(struct break_retry *br, uint64_t id);
 /* Its send completed: the break ends at `stream_end`; `acked` is what the

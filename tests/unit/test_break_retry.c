@@ -56,6 +56,40 @@ static void own_channel_first(void **state)
 	assert_int_equal(break_retry_next(&br, gone, 2), 17);
 }
 
+/* One channel at a time (a client's connection list, of any length) gives
+ * the choice made over the whole set, in every state of the walk: before
+ * the first try, with and without the open's own channel, with `once`,
+ * and after some tries. */
+static void pairwise_is_whole_set(void **state)
+{
+	(void)state;
+	unsigned seed = 12345;
+	for (int round = 0; round < 2000; round++) {
+		struct break_retry br;
+		seed = seed * 1103515245u + 12345u;
+		break_retry_init(&br, (seed >> 16) % 5 == 0, (seed >> 8) % 3 ? (seed >> 20) % 12 + 1 : 0);
+		unsigned tries = (seed >> 4) % 4;
+		for (unsigned t = 0; t < tries; t++) {
+			seed = seed * 1103515245u + 12345u;
+			break_retry_tried(&br, (seed >> 16) % 12 + 1);
+		}
+		uint64_t ids[8];
+		seed = seed * 1103515245u + 12345u;
+		unsigned n = (seed >> 16) % 9;
+		for (unsigned i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			ids[i] = (seed >> 16) % 12 + 1 + 12 * i; /* distinct */
+		}
+		uint64_t best = 0;
+		for (unsigned i = 0; i < n; i++) {
+			uint64_t b = break_retry_better(&br, best, ids[i]);
+			if (b)
+				best = b;
+		}
+		assert_int_equal(best, break_retry_next(&br, ids, n));
+	}
+}
+
 /* "smb2 disable oplock break retry": the newest channel, once (Windows,
  * smb2.multichannel.oplocks.test3_windows). */
 static void once_newest(void **state)
@@ -131,6 +165,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(oldest_first_each_once),
 		cmocka_unit_test(own_channel_first),
+		cmocka_unit_test(pairwise_is_whole_set),
 		cmocka_unit_test(once_newest),
 		cmocka_unit_test(acked),
 		cmocka_unit_test(stuck_or_dead),
