@@ -8,9 +8,41 @@
 
 #include "crypto/crypto.h"
 #include "state/open.h"
+#include "util/keycount.h"
 #include "util/log.h"
 
+/* ---- what the records count against ----
+ *
+ * Records in the server (n_total) and per owner (the user an open is
+ * charged to). */
+static struct keycount per_owner = KEYCOUNT_INIT;
 static atomic_uint n_total;
+
+/* Room for one more record of owner: within the server's total and its
+ * share, and charged to both; false when not (nothing charged). */
+static bool charge(uint64_t owner)
+{
+	if (atomic_fetch_add(&n_total, 1) >= OUTCOME_TOTAL) {
+		atomic_fetch_sub(&n_total, 1);
+		return false;
+	}
+	if (!keycount_charge(&per_owner, owner, OUTCOME_PER_USER)) {
+		atomic_fetch_sub(&n_total, 1);
+		return false;
+	}
+	return true;
+}
+
+static void uncharge(uint64_t owner)
+{
+	keycount_uncharge(&per_owner, owner);
+	atomic_fetch_sub(&n_total, 1);
+}
+
+unsigned outcome_count_of(uint64_t owner)
+{
+	return keycount_of(&per_owner, owner);
+}
 
 /* ---- the key ---- */
 
@@ -70,7 +102,7 @@ static void drop_stale(struct outcome_set *s, uint16_t seq, uint64_t now)
 		if (s->tail == e)
 			s->tail = prev;
 		s->n--;
-		atomic_fetch_sub(&n_total, 1);
+		uncharge(s->owner);
 		free(e);
 	}
 }
@@ -104,7 +136,7 @@ static void drop_oldest(struct outcome_set *s)
 	if (!s->head)
 		s->tail = NULL;
 	s->n--;
-	atomic_fetch_sub(&n_total, 1);
+	uncharge(s->owner);
 	free(e);
 }
 
@@ -113,13 +145,11 @@ bool outcome_set_add(struct outcome_set *s, const struct outcome *rec, uint64_t 
 	drop_stale(s, rec->key.seq, now);
 	if (s->n >= OUTCOME_PER_OPEN)
 		drop_oldest(s);
-	if (atomic_fetch_add(&n_total, 1) >= OUTCOME_TOTAL) {
-		atomic_fetch_sub(&n_total, 1);
+	if (!charge(s->owner))
 		return false;
-	}
 	struct outcome *e = malloc(sizeof(*e));
 	if (!e) {
-		atomic_fetch_sub(&n_total, 1);
+		uncharge(s->owner);
 		return false;
 	}
 	*e = *rec;
@@ -180,10 +210,12 @@ bool open_outcome_record(struct open *o, const struct outcome *rec, unsigned ttl
 {
 	pthread_mutex_t *l = outcome_lock(o);
 	pthread_mutex_lock(l);
+	/* charge_uid: set by open_register before the open could be found */
+	o->outcomes.owner = o->charge_uid;
 	bool ok = outcome_set_add(&o->outcomes, rec, now_ms(), (uint64_t)ttl_s * 1000);
 	pthread_mutex_unlock(l);
 	if (!ok)
-		log_debug("outcome of a %u request lost with its channel not kept (%u kept)", rec->key.command,
-			  outcome_count());
+		log_debug("outcome of a %u request lost with its channel not kept (%u kept, %u of its user's)",
+			  rec->key.command, outcome_count(), outcome_count_of(o->charge_uid));
 	return ok;
 }

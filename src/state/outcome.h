@@ -22,15 +22,22 @@
  * identical request under it is a new one).
  *
  * Bounds: OUTCOME_PER_OPEN records per open (the oldest goes first),
- * OUTCOME_TOTAL in the server (past it nothing more is recorded: a replay
- * then runs again, as without this cache), OUTCOME_BODY_MAX bytes of
+ * OUTCOME_PER_USER for all the opens of one user (the uid the open is
+ * charged to, state/open.c: all its sessions and ClientGUIDs together,
+ * which a client chooses freely), OUTCOME_TOTAL in the server (past
+ * either nothing more is recorded for it: a replay then runs again, as
+ * without this cache).  The per-user share keeps one user from taking the
+ * whole server's room: it takes OUTCOME_TOTAL / OUTCOME_PER_USER users
+ * (8) to fill it, and a user below its share loses records only then.
+ * OUTCOME_BODY_MAX bytes of
  * response body each (a larger response is not recorded), and a lifetime
  * (`smb3d:replay outcome timeout`, default 60 s).  A record too old is
  * never answered and is freed at the next look at its open's set; the set
  * goes with its open (open_put).
  *
- * Lock: one of a few striped mutexes chosen by the open's address, a leaf
- * (nothing is taken under it; the hash is computed before it is taken).
+ * Lock: one of a few striped mutexes chosen by the open's address; under
+ * it only the per-user counts' lock, a leaf (the hash is computed before
+ * either is taken).
  * The record of a request is made before the request gives its channel
  * sequence ticket back (proto/chain.c), so a replay that passed the
  * sequence barrier (it waits for the older requests to drain) finds it. */
@@ -43,6 +50,7 @@
 
 #define OUTCOME_PER_OPEN 16
 #define OUTCOME_TOTAL 4096
+#define OUTCOME_PER_USER 512
 #define OUTCOME_BODY_MAX 128
 #define OUTCOME_SEQ_WINDOW 2
 
@@ -70,6 +78,8 @@ struct outcome {
 struct outcome_set {
 	struct outcome *head, *tail;
 	unsigned n;
+	uint64_t owner;               /* the user its records count against (the open's charge_uid;
+	                                 0: none), set before the first record and never changed */
 };
 
 /* The key of a request: command, sequence and the hash of iov[0..n)
@@ -83,11 +93,13 @@ bool outcome_key_make(struct outcome_key *k, uint16_t command, uint16_t seq, con
 bool outcome_set_find(struct outcome_set *s, const struct outcome_key *k, uint64_t now, struct outcome *out);
 /* add: records rec (copied) until now + ttl_ms; drops what expired, what
  * rec's sequence left behind, and the oldest at OUTCOME_PER_OPEN.  False
- * when OUTCOME_TOTAL records exist or out of memory (nothing recorded). */
+ * when OUTCOME_TOTAL records exist, when s's owner holds OUTCOME_PER_USER,
+ * or out of memory (nothing recorded). */
 bool outcome_set_add(struct outcome_set *s, const struct outcome *rec, uint64_t now, uint64_t ttl_ms);
 void outcome_set_clear(struct outcome_set *s);
-/* Records in the server (tests, status). */
+/* Records in the server, and of one owner (tests, status). */
 unsigned outcome_count(void);
+unsigned outcome_count_of(uint64_t owner);
 
 /* The same on a live open, under its striped lock; the clock is
  * CLOCK_MONOTONIC. */

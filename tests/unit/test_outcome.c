@@ -152,7 +152,8 @@ static void total_bound(void **state)
 	static struct outcome_set sets[SETS];
 	struct outcome rec = {0};
 	unsigned added = 0;
-	for (int i = 0; i < SETS; i++)
+	for (int i = 0; i < SETS; i++) {
+		sets[i].owner = 1000 + (uint64_t)i; /* each open its own user: no share is reached */
 		for (int j = 0; j < OUTCOME_PER_OPEN; j++) {
 			char what[16];
 			snprintf(what, sizeof(what), "%d/%d", i, j);
@@ -160,6 +161,7 @@ static void total_bound(void **state)
 			assert_true(outcome_key_make(&rec.key, W, 0, &v, 1));
 			added += outcome_set_add(&sets[i], &rec, 0, TTL);
 		}
+	}
 	assert_int_equal(added, OUTCOME_TOTAL);
 	assert_int_equal(outcome_count(), OUTCOME_TOTAL);
 	assert_false(outcome_set_add(&sets[SETS - 1], &rec, 0, TTL));
@@ -168,6 +170,42 @@ static void total_bound(void **state)
 	for (int i = 0; i < SETS; i++)
 		outcome_set_clear(&sets[i]);
 	assert_int_equal(outcome_count(), 0);
+}
+
+/* Bounded per user: one user's opens together hold at most
+ * OUTCOME_PER_USER records, and another user still records (one client
+ * cannot take the server's whole room, docs/SECURITY.md). */
+static void per_user_bound(void **state)
+{
+	(void)state;
+	enum { SETS = OUTCOME_TOTAL / OUTCOME_PER_OPEN };
+	static struct outcome_set sets[SETS];
+	struct outcome rec = {0};
+	unsigned added = 0;
+	for (int i = 0; i < SETS; i++) {
+		sets[i].owner = 7;
+		for (int j = 0; j < OUTCOME_PER_OPEN; j++) {
+			char what[16];
+			snprintf(what, sizeof(what), "%d/%d", i, j);
+			struct iovec v = {what, strlen(what)};
+			assert_true(outcome_key_make(&rec.key, W, 0, &v, 1));
+			added += outcome_set_add(&sets[i], &rec, 0, TTL);
+		}
+	}
+	assert_int_equal(added, OUTCOME_PER_USER);
+	assert_int_equal(outcome_count_of(7), OUTCOME_PER_USER);
+	struct outcome_set other = {.owner = 8};
+	assert_true(outcome_set_add(&other, &rec, 0, TTL));
+	assert_int_equal(outcome_count_of(8), 1);
+	/* a record of the full user that goes (its open closed) makes room for it */
+	outcome_set_clear(&sets[0]);
+	assert_true(outcome_set_add(&sets[SETS - 1], &rec, 0, TTL));
+	for (int i = 0; i < SETS; i++)
+		outcome_set_clear(&sets[i]);
+	outcome_set_clear(&other);
+	assert_int_equal(outcome_count(), 0);
+	assert_int_equal(outcome_count_of(7), 0);
+	assert_int_equal(outcome_count_of(8), 0);
 }
 
 /* Two threads record into and look up one open (TSan: the striped lock). */
@@ -212,6 +250,7 @@ int main(void)
 		cmocka_unit_test(sequence_window),
 		cmocka_unit_test(per_open_bound),
 		cmocka_unit_test(total_bound),
+		cmocka_unit_test(per_user_bound),
 		cmocka_unit_test(concurrent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
