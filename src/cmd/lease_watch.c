@@ -3,9 +3,13 @@
  *
  * A directory open that asks for a directory lease gets an inotify watch
  * of its directory first (vfs_notify_lease_watch); when none can be had
- * (LEASE_WATCH_MAX lease watches, fs.inotify.max_user_watches, no
- * inotify), the lease is granted with no caching at all, since nothing
- * would tell us to break it (fail safe).  The watch ends with the open.
+ * (LEASE_WATCH_MAX lease watches, LEASE_WATCH_PER_USER of its user's,
+ * fs.inotify.max_user_watches, no inotify), the lease is granted with no
+ * caching at all, since nothing would tell us to break it (fail safe).
+ * The watch ends with the open.  The per-user share (the uid the open is
+ * charged to, all its sessions and ClientGUIDs together) keeps one user
+ * who opens thousands of leased directories from leaving every other
+ * client's directory leases without caching.
  *
  * A change inotify reports in a watched directory (a name created,
  * removed, renamed in or out, an attribute changed; not a write) breaks
@@ -36,10 +40,12 @@
 #include "state/state.h"
 #include "loop/timer.h"
 #include "loop/worker.h"
+#include "util/keycount.h"
 #include "util/log.h"
 #include "vfs/notify.h"
 
 #define LEASE_WATCH_MAX 4096       /* leased directory opens watched at once */
+#define LEASE_WATCH_PER_USER 512   /* of them, by the opens of one user */
 #define LEASE_WATCH_GRACE_MS 300   /* how long an own request may take to note its change */
 #define LEASE_WATCH_OWN_MS 1000    /* how old a note may be and still cover a change */
 #define LEASE_WATCH_NAMES 32       /* changes collected per directory before a check; more: break */
@@ -51,6 +57,7 @@ struct lease_watch {
 	atomic_int refs;
 	struct file *dir;          /* referenced */
 	struct worker *wk;         /* the granting worker: checks and breaks run there */
+	uint64_t owner;            /* the user it counts against (the open's charge_uid) */
 	uint64_t dir_hash;         /* of (share, directory path) */
 	pthread_mutex_t lock;      /* leaf: the fields below */
 	bool armed;                /* a check is posted or its timer runs */
@@ -60,6 +67,7 @@ struct lease_watch {
 };
 
 static atomic_uint n_watches;
+static struct keycount per_user = KEYCOUNT_INIT; /* watches per owner */
 
 /* ---- the notes of smb3d's own changes ---- */
 
@@ -210,10 +218,17 @@ bool lease_watch_dir(struct open *o)
 	w->dir = o->file;
 	w->wk = worker_self();
 	w->dir_hash = hash_dir(share_of(o), o->path);
+	w->owner = o->charge_uid; /* set by open_register, before anyone could find o */
+	if (!keycount_charge(&per_user, w->owner, LEASE_WATCH_PER_USER)) {
+		log_debug("directory lease: its user holds %u watches already", LEASE_WATCH_PER_USER);
+		watch_put(w);
+		return false;
+	}
 	atomic_fetch_add(&n_watches, 1); /* notes are taken from now on */
 	int r = vfs_notify_lease_watch(o, o->volatile_id, w, o->fd, LEASE_WATCH_MAX);
 	if (r < 0) {
 		atomic_fetch_sub(&n_watches, 1);
+		keycount_uncharge(&per_user, w->owner);
 		watch_put(w);
 	}
 	return r == 0 || r == -EEXIST; /* EEXIST: the open is watched already */
@@ -227,5 +242,6 @@ void lease_watch_closed(struct open *o)
 	if (!w)
 		return;
 	atomic_fetch_sub(&n_watches, 1);
+	keycount_uncharge(&per_user, w->owner);
 	watch_put(w);
 }
