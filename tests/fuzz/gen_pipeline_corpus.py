@@ -451,6 +451,21 @@ def durable_lease_seeds():
                               rec(el(IOCTL, b_ioctl(sleep, FID(), b"\x03", max_out=0)), NOWAIT),
                               rec(el(CLOSE, b_close(FID())), NOWAIT),
                               rec(DROP, RAW))
+    # outcomes kept for replays (state/outcome.h): a sleep overtaken by a
+    # READ under a newer ChannelSequence on the other channel, its replay
+    # there (answered from the record), a replay with another input (run
+    # again), and a sleep whose channel is dropped under it, replayed
+    s["outcome_replay"] = seed(M311_2CH, rec(create("or.txt", disp=5)),
+                               rec(el_cs(IOCTL, b_ioctl(sleep, FID(), b"\x04", max_out=0), 1), NOWAIT),
+                               rec(el_cs(READ, b_read(FID(), 0, 10), 2), chan=1),
+                               rec(el_cs(IOCTL, b_ioctl(sleep, FID(), b"\x04", max_out=0), 2, REPLAY), chan=1),
+                               rec(el_cs(IOCTL, b_ioctl(sleep, FID(), b"\x01", max_out=0), 2, REPLAY), chan=1),
+                               rec(el_cs(WRITE, b_write(FID(), 0, b"w" * 64), 2), chan=1),
+                               rec(el_cs(IOCTL, b_ioctl(sleep, FID(), b"\x06", max_out=0), 3), NOWAIT),
+                               rec(DROP, RAW),
+                               rec(el_cs(IOCTL, b_ioctl(sleep, FID(), b"\x06", max_out=0), 4, REPLAY), chan=1),
+                               rec(el_cs(WRITE, b_write(FID(), 0, b"w" * 64), 4, REPLAY), chan=1),
+                               rec(el_cs(SINFO, b_sinfo(FID(), 1, 20, struct.pack("<Q", 1)), 4, REPLAY), chan=1))
     return s
 
 
