@@ -5,6 +5,11 @@
 # Settings arrive as environment variables from the kernel command line:
 #   KC_RESULTS  results directory (host path, shared through hostfs)
 #   KC_SERVER   server address;  KC_LINKS  number of vecN links (1-4)
+#   KC_LINK_BASE  the tap index of vec0 (default 0): vecK has the address
+#               198.19.10.(4(BASE+K)+2)/30; with a base above 0 (the second
+#               guest of scenario shared) the server is reached through a
+#               default route via vec0's host address
+#   KC_HOST     the guest's host name (default kc-a)
 #   KC_USER / KC_PASS, KC_SHARE, KC_CHANNELS (max_channels), KC_SIZE_MB
 #   (smoke), KC_FIO_MB (fio)
 #   KC_SCENARIOS  comma-separated scenario names (scen_NAME below)
@@ -24,12 +29,15 @@ setup() {
 	mount -t tmpfs -o size=300m tmpfs /run
 	mkdir -p "$L" "$M"
 	ip link set lo up
+	hostname "${KC_HOST:-kc-a}"
+	base=${KC_LINK_BASE:-0}
 	k=0
 	while [ "$k" -lt "${KC_LINKS:-1}" ]; do
 		ip link set "vec$k" up
-		ip addr add "198.19.10.$((4 * k + 2))/30" dev "vec$k"
+		ip addr add "198.19.10.$((4 * (base + k) + 2))/30" dev "vec$k"
 		k=$((k + 1))
 	done
+	[ "$base" -eq 0 ] || ip route add default via "198.19.10.$((4 * base + 1))" dev vec0
 	modprobe cifs || log "modprobe cifs failed"
 }
 
@@ -341,10 +349,49 @@ scen_chaos() {
 	return $rc
 }
 
+# shared (issue 15): two clients write and verify their own region of one
+# file, with leases, while the host cuts the first of this client's two
+# channels.  This guest (client A: max_channels=2, echo_interval=2 as in
+# chaos) creates the file and asks for the second client (shared.start);
+# the host boots the second guest (scen_shared_b) and starts both loads
+# at once (shared.go), cuts kctap0 for 10 s, and checks both regions on
+# the server.  kcio.py shared: every round opens, writes, closes, reopens
+# and reads back its region; every call is timed.
+scen_shared() {
+	do_mount "hard,echo_interval=2,multichannel,max_channels=2" || { log "mount failed"; return 1; }
+	i=0
+	while [ "$(channels_up)" -lt 2 ] && [ $i -lt 20 ]; do
+		sleep 0.5; i=$((i + 1))
+	done
+	log "channels up: $(channels_up), session reconnects $(reconnects)"
+	cat /proc/fs/cifs/Stats > "$R/shared.Stats-before.txt"
+	python3 "$R/kcio.py" shared "$M/shared.bin" "$R" 0 "${KC_SHARED_SECONDS:-30}"
+	rc=$?
+	inst=$(sed -n 's/.*Instance: *\([0-9]*\).*/\1/p' /proc/fs/cifs/DebugData | tr '\n' ' ')
+	log "shared, client A after the cut: channels up $(channels_up), connection instances: $inst, session reconnects $(reconnects)"
+	cat /proc/fs/cifs/DebugData > "$R/shared.DebugData-end.txt"
+	dmesg | grep -i -E 'cifs|smb' | tail -n 12
+	do_umount
+	return $rc
+}
+
+# shared_b: the second client of scenario shared (the second guest, its own
+# tap link, one channel): its region of the same file.
+scen_shared_b() {
+	do_mount "hard" || { log "mount failed"; return 1; }
+	cat /proc/fs/cifs/Stats > "$R/shared_b.Stats-before.txt"
+	python3 "$R/kcio.py" shared "$M/shared.bin" "$R" 1 "${KC_SHARED_SECONDS:-30}"
+	rc=$?
+	log "shared, client B: session reconnects $(reconnects)"
+	do_umount
+	return $rc
+}
+
 limit_of() {  # seconds a scenario may take before the watchdog ends the run
 	case $1 in
 	outage | outage_conflict | restart) echo 90 ;;
 	chaos) echo 190 ;;
+	shared | shared_b) echo 120 ;;
 	*) echo 400 ;;
 	esac
 }

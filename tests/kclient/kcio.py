@@ -28,6 +28,18 @@ outcome is written to stdout as it happens, so a hang shows where it hung.
       latency), or one round's time beyond the median round's (1-4 s,
       with the machine's load; this covers fio's opens and closes, which
       fio does not time).
+  kcio.py shared FILE RESULTS INDEX SECONDS
+      One of the two clients of scenario shared: region INDEX (REGION
+      bytes at INDEX x REGION) of FILE is this client's.  Client 0 creates
+      FILE (two regions of zeros) and then RESULTS/shared.start (the host
+      boots the second client); client 1 creates RESULTS/shared.ready once
+      it is mounted.  Both wait for RESULTS/shared.go, then for SECONDS run
+      rounds: open, write SHARED_WRITES blocks of 64 KiB at random offsets
+      of the region, close, open, read the region back, close, compare
+      with what it wrote.  Every call is timed.  At the end the caches are
+      dropped and the region read back once more; its sha256 goes to
+      RESULTS/shared.sha256 (the host compares the server's copy).  Fails
+      (exit 1) on wrong data or on a call longer than STALL_LIMIT seconds.
 
 Exit status: 0 the data verified; 3 the client reported an error (a clear
 error, no wrong data) -- its message is printed; 1 data the client reported
@@ -273,6 +285,109 @@ def chaos(d, res, seconds):
     say("result: %d rounds verify, no stall over %d s" % (rounds, STALL_LIMIT))
 
 
+REGION = 4 * MIB   # shared: each client's part of the file
+SHARED_WRITES = 8  # shared: 64 KiB writes per round
+
+
+class Timed:
+    """shared: runs the I/O calls, keeps the longest one."""
+
+    def __init__(self):
+        self.worst = (0.0, "-", 0.0)  # seconds, what, when (since T0)
+        self.calls = 0
+
+    def __call__(self, what, fn, *args):
+        t = time.time()
+        try:
+            r = fn(*args)
+        except OSError as e:
+            say("%s: ERROR %s (errno %d) after %.1f s" % (what, e.strerror, e.errno,
+                                                          time.time() - t))
+            self.report()
+            say("result: the client reported an error (no wrong data)")
+            sys.exit(3)
+        dt = time.time() - t
+        self.calls += 1
+        if dt > self.worst[0]:
+            self.worst = (dt, what, t - T0)
+        if dt > 2:
+            say("%s took %.1f s" % (what, dt))
+        return r
+
+    def report(self):
+        say("longest call: %s, %.2f s, at %.1f s (%d calls)" % (
+            self.worst[1], self.worst[0], self.worst[2], self.calls))
+
+
+def pread_all(fd, n, off):
+    out = b""
+    while len(out) < n:
+        b = os.pread(fd, n - len(out), off + len(out))
+        if not b:
+            break
+        out += b
+    return out
+
+
+def shared(path, res, index, seconds):
+    import random
+    signal.alarm(seconds + 80)
+    base = index * REGION
+    if index == 0:
+        fd = step("create the file (2 regions)", os.open, path,
+                  os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        step("size it", os.ftruncate, fd, 2 * REGION)
+        step("close", os.close, fd)
+        open(os.path.join(res, "shared.start"), "w").close()
+    else:
+        open(os.path.join(res, "shared.ready"), "w").close()
+    if not wait_for(os.path.join(res, "shared.go"), 60):
+        say("the host never started the load")
+        sys.exit(1)
+    say("go: region %d (offset %d MiB)" % (index, base // MIB))
+    model = bytearray(REGION)
+    timed = Timed()
+    rounds = 0
+    t = time.time()
+    while time.time() - t < seconds:
+        rounds += 1
+        fd = timed("open (round %d)" % rounds, os.open, path, os.O_RDWR)
+        for _ in range(SHARED_WRITES):
+            off = random.randrange(REGION // (64 * 1024)) * 64 * 1024
+            data = b"%d:%d:%d " % (index, rounds, off) + os.urandom(64 * 1024)
+            data = data[:64 * 1024]
+            timed("write at %d (round %d)" % (off, rounds), os.pwrite, fd, data, base + off)
+            model[off:off + len(data)] = data
+        timed("close (round %d)" % rounds, os.close, fd)
+        fd = timed("reopen (round %d)" % rounds, os.open, path, os.O_RDONLY)
+        got = timed("read back (round %d)" % rounds, pread_all, fd, REGION, base)
+        timed("close after reading (round %d)" % rounds, os.close, fd)
+        if got != model:
+            bad = next(i for i in range(REGION) if i >= len(got) or got[i] != model[i])
+            timed.report()
+            say("result: SILENTLY WRONG: round %d reads back different data at offset %d "
+                "of region %d" % (rounds, bad, index))
+            sys.exit(1)
+    drop_caches()
+    fd = timed("open for the final check", os.open, path, os.O_RDONLY)
+    got = timed("final read (caches dropped)", pread_all, fd, REGION, base)
+    timed("close", os.close, fd)
+    timed.report()
+    with open(os.path.join(res, "shared.sha256"), "w") as f:
+        f.write(hashlib.sha256(model).hexdigest() + "\n")
+    say("%d rounds of %d x 64 KiB writes and a %d MiB read-back in %.1f s"
+        % (rounds, SHARED_WRITES, REGION // MIB, time.time() - t))
+    if got != model:
+        say("result: SILENTLY WRONG: region %d differs after the caches were dropped" % index)
+        sys.exit(1)
+    if timed.worst[0] > STALL_LIMIT:
+        say("result: STALL: %s took %.1f s (limit %d s)" % (timed.worst[1], timed.worst[0],
+                                                            STALL_LIMIT))
+        sys.exit(1)
+    say("result: region %d verifies, %d rounds, no call over %d s" % (
+        index, rounds, STALL_LIMIT))
+
+
 def main():
     if len(sys.argv) == 6 and sys.argv[1] == "outage":
         outage(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
@@ -280,6 +395,8 @@ def main():
         restart(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif len(sys.argv) == 5 and sys.argv[1] == "chaos":
         chaos(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif len(sys.argv) == 6 and sys.argv[1] == "shared":
+        shared(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     else:
         sys.stderr.write(__doc__)
         sys.exit(1)
