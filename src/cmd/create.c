@@ -352,12 +352,16 @@ static NTSTATUS create_answer(struct create_state *cs, struct open *o, const str
 	if (lrsp.version)
 		wire_ctx_lease_rsp(&ctx[n_ctx++], &lrsp);
 	n_ctx += durable_grant(req, o, dur, &ctx[n_ctx]); /* after the grant: it looks at the oplock or lease */
+	/* a delete is coming: other handles are not to be cached, and their
+	 * breaks go before this reply (smb2.lease.unlink: smb2_util_unlink);
+	 * first, since it waits and the directory's breaks must not go
+	 * before the reply */
+	if (cs->q->create_options & FILE_DELETE_ON_CLOSE)
+		lease_break_handles_first(req, o);
 	if (cs->action != FILE_OPENED) {
 		lease_watch_own(o, o->path);
 		lease_break_parent(cs->id, cs->root, o, o->path); /* a name or a size in the listing changed */
 	}
-	if (cs->q->create_options & FILE_DELETE_ON_CLOSE)
-		lease_break_handles(req, o, false); /* a delete is coming: other handles are not to be cached */
 	if (req_out_reserve(req, 88 + 4 * 80) < 0 ||
 	    wire_create_encode_rsp(&req->out, &rsp, ctx, n_ctx) < 0) {
 		create_open_abort(o);

@@ -101,6 +101,13 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
  * through o (NULL: none): the directory's leases break to none, but the
  * one o's lease names as its parent. */
 void lease_break_handles(struct smb2_req *req, struct open *o, bool wait);
+/* The same without waiting for acks, for a delete through o (pending, or
+ * a CREATE with FILE_DELETE_ON_CLOSE): the
+ * request waits (up to 250 ms, not async) until the kernel took the
+ * breaks, so its reply follows them, also when the holders' channels are
+ * on other workers (smbtorture smb2.lease.unlink).  Decide no directory
+ * lease break before it in the same request: it yields. */
+void lease_break_handles_first(struct smb2_req *req, struct open *o);
 /* The same for the leases of file f but those with key spare_key. */
 void lease_break_file_handles(struct smb2_req *req, struct file *f, const uint8_t *spare_key, bool wait);
 /* A write, truncation or byte-range lock through `by` on f: level II

@@ -20,12 +20,27 @@
 #include "mc/lease.h"
 #include "mc/oplock.h"
 #include "proto/pipeline.h"
+#include "util/coro.h"
 #include "util/log.h"
 #include "vfs/vfs.h"
 
 static void wake_req(void *arg)
 {
 	req_wake(arg);
+}
+
+/* A delete's breaks go out before its reply, as Windows sends them: the
+ * request waits (briefly, not async) until the kernel took each break,
+ * also on another worker's channel. */
+#define FENCE_TIMEOUT_MS 250
+
+static void break_handles_fenced(struct smb2_req *req, struct file *f, const uint8_t *spare_key)
+{
+	struct break_fence *fence = coro_self() ? oplock_fence_begin(wake_req, req) : NULL;
+	(void)oplock_break_leases_start(NULL, f, spare_key, ~(uint32_t)LEASE_H, LEASE_H, 0, true);
+	if (oplock_fence_end(fence, FENCE_TIMEOUT_MS))
+		req_wait(req); /* exactly one wake: the last send, or the timer */
+	oplock_fence_done(fence);
 }
 
 void lease_break_file_handles(struct smb2_req *req, struct file *f, const uint8_t *spare_key, bool wait)
@@ -60,6 +75,18 @@ void lease_break_data(struct file *f, const struct open *by)
 	/* more than 16 on one file: the rest go at their reconnect
 	 * (durable.c purge_if_broken) or at a conflicting open */
 	durable_purge_victims(v, n, "a write, a truncation or a lock takes its lease's read caching");
+}
+
+void lease_break_handles_first(struct smb2_req *req, struct open *o)
+{
+	if (!o || !o->file)
+		return;
+	uint8_t key[16], parent[16];
+	bool has_parent;
+	bool leased = lease_keys_of(o, key, parent, &has_parent);
+	durable_purge_leased(o->file, leased ? key : NULL, ~(uint32_t)LEASE_H,
+			     "a rename or a delete takes its handle caching");
+	break_handles_fenced(req, o->file, leased ? key : NULL);
 }
 
 void lease_break_handles(struct smb2_req *req, struct open *o, bool wait)

@@ -324,7 +324,7 @@ static NTSTATUS set_delete(struct smb2_req *req, struct open *o, bool del, bool 
 	pthread_mutex_unlock(&o->file->lock);
 	if (del) {
 		notify_delete_pending(o->file); /* pending notifies end with DELETE_PENDING */
-		lease_break_handles(req, o, false); /* [MS-FSA] 2.1.5.14.3 (smb2.lease.unlink) */
+		lease_break_handles_first(req, o); /* [MS-FSA] 2.1.5.14.3 (smb2.lease.unlink) */
 	}
 	return STATUS_SUCCESS;
 }

@@ -18,7 +18,7 @@
 #define MAX_HOPS 8   /* hand-overs between workers for one try */
 
 struct break_job {
-	struct break_notice n;
+	struct break_notice n;     /* n.fence: held until the first send ends */
 	struct break_retry br;     /* touched by the worker the job runs on */
 	unsigned hops;
 	struct conn *c;            /* the channel being tried: a reference, on its worker; NULL between tries */
@@ -59,8 +59,44 @@ static void job_status(struct break_job *j)
 	pthread_mutex_unlock(&jobs_lock);
 }
 
+void break_fence_hold(struct break_fence *f)
+{
+	atomic_fetch_add(&f->refs, 1);
+	atomic_fetch_add(&f->pending, 1);
+	f->held++;
+}
+
+void break_fence_put(struct break_fence *f)
+{
+	if (atomic_fetch_sub(&f->refs, 1) == 1)
+		free(f);
+}
+
+void break_fence_fire(struct break_fence *f)
+{
+	if (!atomic_exchange(&f->fired, true))
+		f->wake(f->arg);
+}
+
+void break_fence_release(struct break_fence *f)
+{
+	if (atomic_fetch_sub(&f->pending, 1) == 1)
+		break_fence_fire(f);
+	break_fence_put(f);
+}
+
+/* The job's break went to the kernel, or will not: its fence goes. */
+static void job_unfence(struct break_job *j)
+{
+	if (j->n.fence) {
+		break_fence_release(j->n.fence);
+		j->n.fence = NULL;
+	}
+}
+
 static void job_finish(struct break_job *j, const char *how)
 {
+	job_unfence(j);
 	log_debug("session %" PRIx64 ": %s break (file %" PRIu64 ") %s after %u channel(s), %" PRIu64 " ms",
 		  j->n.session_id, kind(j), j->n.volatile_id, how, j->br.tries, timer_now_ms() - j->started_ms);
 	if (j->c)
@@ -289,6 +325,7 @@ static void break_sent(void *arg, int err, uint64_t stream_end)
 {
 	struct break_job *j = arg;
 	struct conn *c = j->c;
+	job_unfence(j); /* sent (or failed): the request behind it may reply */
 	if (err < 0) {
 		channel_failed(j, "the connection died before the kernel took it");
 		return;
@@ -330,6 +367,8 @@ void break_deliver(const struct break_notice *n)
 	struct break_job *j = job_new(n);
 	if (j)
 		post(worker_self(), j); /* from the loop, not from the caller's coroutine or lock */
+	else if (n->fence)
+		break_fence_release(n->fence);
 }
 
 void break_deliver_now(const struct break_notice *n)
@@ -337,6 +376,8 @@ void break_deliver_now(const struct break_notice *n)
 	struct break_job *j = job_new(n);
 	if (j)
 		deliver(j);
+	else if (n->fence)
+		break_fence_release(n->fence);
 }
 
 void break_deliver_foreach(void (*fn)(const struct break_status *b, void *arg), void *arg)

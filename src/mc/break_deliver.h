@@ -14,11 +14,34 @@
 #ifndef SMB3D_MC_BREAK_DELIVER_H
 #define SMB3D_MC_BREAK_DELIVER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "mc/oplock.h"
 #include "wire/oplock.h"
+
+/* A fence a request puts behind the lease breaks it causes, so its reply
+ * goes out after them (oplock_fence_begin in oplock.h).  Each break made
+ * in the fence's window holds it until the kernel took the break, or the
+ * break could not be sent; the last release, or the request's timer,
+ * fires it: wake(arg) exactly once.  Counted references: the request's,
+ * each hold's, the timer's. */
+struct break_fence {
+	atomic_int refs;
+	atomic_int pending;       /* holds not yet released */
+	atomic_bool fired;
+	unsigned held;            /* holds taken (the request's thread, in the window) */
+	void (*wake)(void *arg);
+	void *arg;
+	struct worker *wk;        /* the request's: its timer */
+	uint64_t timer;           /* timer_id on wk, 0: none */
+};
+void break_fence_hold(struct break_fence *f);
+void break_fence_release(struct break_fence *f);
+void break_fence_put(struct break_fence *f);
+/* Fire f (once; later calls do nothing). */
+void break_fence_fire(struct break_fence *f);
 
 /* What to send: an oplock break of one open of a session, or a lease
  * break (`lease`: the notification `lb`).  An oplock break goes to the
@@ -43,6 +66,7 @@ struct break_notice {
 	unsigned acks;
 	bool lease;
 	struct wire_lease_break lb;
+	struct break_fence *fence;    /* a hold of it (lease breaks only), released once sent */
 };
 
 /* Installed by oplock_init() at start-up, before any connection. */

@@ -149,6 +149,9 @@ struct pending_break {
 	struct pending_break *next;
 };
 static __thread struct pending_break *pending_leases;
+/* The fence of the request running on this thread (oplock_fence_begin);
+ * the lease breaks queued while it is set hold it. */
+static __thread struct break_fence *cur_fence;
 
 static void flush_posted(void *arg)
 {
@@ -176,6 +179,9 @@ void oplock_send_lease_break(const struct break_notice *n)
 		return;
 	p->n = *n;
 	p->n.lease = true;
+	p->n.fence = cur_fence;
+	if (cur_fence)
+		break_fence_hold(cur_fence);
 	bool first = !pending_leases;
 	struct pending_break **pp = &pending_leases;
 	while (*pp)
@@ -183,6 +189,53 @@ void oplock_send_lease_break(const struct break_notice *n)
 	*pp = p;
 	if (first)
 		(void)worker_post(here, flush_posted, NULL);
+}
+
+/* ---- a request's reply after its breaks ---- */
+
+struct break_fence *oplock_fence_begin(void (*wake)(void *arg), void *arg)
+{
+	struct worker *wk = worker_self();
+	struct break_fence *f = wk && !cur_fence ? calloc(1, sizeof(*f)) : NULL;
+	if (!f)
+		return NULL;
+	atomic_init(&f->refs, 1); /* the request's */
+	f->wake = wake;
+	f->arg = arg;
+	f->wk = wk;
+	cur_fence = f;
+	return f;
+}
+
+static void fence_timeout(void *arg)
+{
+	struct break_fence *f = arg;
+	f->timer = 0;
+	break_fence_fire(f);
+	break_fence_put(f); /* the timer's */
+}
+
+bool oplock_fence_end(struct break_fence *f, unsigned timeout_ms)
+{
+	if (!f)
+		return false;
+	cur_fence = NULL;
+	if (!f->held)
+		return false; /* no break: nothing will wake the caller */
+	atomic_fetch_add(&f->refs, 1); /* the timer's */
+	f->timer = timer_add(f->wk, timer_now_ms() + timeout_ms, fence_timeout, f);
+	if (!f->timer)
+		fence_timeout(f); /* no timer: do not wait for the sends */
+	return true;
+}
+
+void oplock_fence_done(struct break_fence *f)
+{
+	if (!f)
+		return;
+	if (f->timer && timer_cancel(f->wk, f->timer))
+		break_fence_put(f); /* the timer's: it will not run */
+	break_fence_put(f);
 }
 
 /* ---- the rules ---- */

@@ -44,6 +44,20 @@ void oplock_send_lease_break(const struct break_notice *n);
 /* Send the lease breaks decided on this thread so far (they wait while a
  * file's lock is held); without any file lock held. */
 void oplock_flush_breaks(void);
+/* A request whose reply must follow the lease breaks it causes, as on
+ * Windows, also when the holder's channel is on another worker
+ * (smbtorture smb2.lease.unlink reads the other connection's break as soon
+ * as its SET_INFO returns): between oplock_fence_begin and
+ * oplock_fence_end the lease breaks this thread decides hold the fence
+ * until the kernel took them.  When end returns true the caller waits
+ * for exactly one wake(arg) (the last break sent, or timeout_ms), then
+ * calls oplock_fence_done; when false (no break, or NULL: no fence) it
+ * calls oplock_fence_done at once.  On a worker; begin returns NULL when
+ * a fence is open already on this thread (or out of memory). */
+struct break_fence;
+struct break_fence *oplock_fence_begin(void (*wake)(void *arg), void *arg);
+bool oplock_fence_end(struct break_fence *f, unsigned timeout_ms);
+void oplock_fence_done(struct break_fence *f);
 /* Wake the CREATEs waiting on breaks of file f (a lease ack); without
  * f->lock held. */
 void oplock_wake_file(struct file *f);
