@@ -147,7 +147,7 @@ static void print_open(FILE *f, struct open *o)
 	view_open(o, v);
 	if (!v->detached) { /* detached ones are listed on their own */
 		fprintf(f, "  file 0x%llx  session 0x%016llx  share [%s]  %s%s\n", (unsigned long long)o->volatile_id,
-			v->sid, v->share, o->path ? o->path : "", o->pipe ? " (pipe)" : o->is_dir ? "/" : "");
+			v->sid, v->share, o->path ? o->path->s : "", o->pipe ? " (pipe)" : o->is_dir ? "/" : "");
 		for (unsigned i = 0; i < v->n_shown; i++)
 			fprintf(f, "    lock %s  offset %llu  length %llu\n", v->locks[i].exclusive ? "exclusive" : "shared",
 				(unsigned long long)v->locks[i].offset, (unsigned long long)v->locks[i].length);
@@ -180,7 +180,7 @@ static void print_detached(FILE *f)
 		uint64_t left = deadline > now ? deadline - now : 0;
 		fprintf(f, "  file 0x%llx  v%u  user %s  share [%s]  %s  %llu.%03llu s left\n",
 			(unsigned long long)o->persistent_id, o->durable, o->owner ? o->owner : "-",
-			o->share ? o->share : "-", o->path, (unsigned long long)(left / 1000),
+			o->share ? o->share : "-", o->path->s, (unsigned long long)(left / 1000),
 			(unsigned long long)(left % 1000));
 		open_put(o);
 	}
@@ -338,7 +338,7 @@ static void json_open(struct json_list *l, struct open *o)
 			(unsigned long long)o->volatile_id, v->sid);
 		json_str(l->f, v->share);
 		fputs(",\"path\":", l->f);
-		json_str(l->f, o->path);
+		json_str(l->f, o->path->s);
 		fprintf(l->f, ",\"kind\":\"%s\",\"locks\":[", o->pipe ? "pipe" : o->is_dir ? "directory" : "file");
 		for (unsigned i = 0; i < v->n_shown; i++)
 			fprintf(l->f, "%s{\"offset\":%llu,\"length\":%llu,\"exclusive\":%s}", i ? "," : "",
@@ -404,7 +404,7 @@ void status_write_json(FILE *f)
 		fputs(",\"share\":", f);
 		json_str(f, o->share);
 		fputs(",\"path\":", f);
-		json_str(f, o->path);
+		json_str(f, o->path->s);
 		fprintf(f, ",\"ms_left\":%llu}", (unsigned long long)(deadline > now ? deadline - now : 0));
 		open_put(o);
 	}

@@ -138,11 +138,11 @@ void fileops_attr_cache_drop(struct open *o)
  * allocation are its own.  Read as the server: the open was authorized. */
 static void stream_overlay(struct open *o, struct fileops_attrs *a)
 {
-	const char *colon = o->path ? strchr(o->path, ':') : NULL;
+	const char *colon = o->path ? strchr(o->path->s, ':') : NULL;
 	int root = colon ? open_root_fd(o) : -1;
 	if (root < 0)
 		return;
-	char *base = strndup(o->path, (size_t)(colon - o->path));
+	char *base = strndup(o->path->s, (size_t)(colon - o->path->s));
 	int fd = base ? vfs_open(NULL, root, base[0] ? base : ".", O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0) : -ENOMEM;
 	free(base);
 	if (fd < 0)

@@ -134,7 +134,7 @@ struct open *create_open_new(struct create_state *cs)
 	if (!o)
 		return NULL;
 	o->fd = -1;
-	o->path = strdup(cs->path);
+	o->path = open_path_new(cs->path, strlen(cs->path)); /* nobody else sees o yet */
 	if (!o->path) {
 		free(o);
 		return NULL;

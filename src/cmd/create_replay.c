@@ -80,7 +80,7 @@ static NTSTATUS replay_answer(struct smb2_req *req, const struct wire_create_req
 		return STATUS_INSUFFICIENT_RESOURCES;
 	req->file_id_persistent = o->persistent_id;
 	req->file_id_volatile = o->volatile_id;
-	log_debug("create replay '%s' -> fid %llu", o->path, (unsigned long long)o->volatile_id);
+	log_debug("create replay '%s' -> fid %llu", o->path->s, (unsigned long long)o->volatile_id);
 	return STATUS_SUCCESS;
 }
 

@@ -102,7 +102,7 @@ static void scavenge_co(void *arg)
 	if (fileops_close_detached(j->o, j->gen)) {
 		metrics_add(&metrics.durable_scavenged, 1);
 		log_info("durable open %llx (%s) not reconnected in time: closed", (unsigned long long)j->persistent_id,
-			 j->o->path);
+			 j->o->path->s);
 	}
 	open_put(j->o);
 	free(j);
@@ -248,7 +248,7 @@ bool durable_keep(struct open *o)
 	if (!id) {
 		uint32_t gen = j->gen;
 		free(j);
-		log_warn("durable open %s: no timer for its scavenger, closed now", o->path);
+		log_warn("durable open %s: no timer for its scavenger, closed now", o->path->s);
 		fileops_close_detached(o, gen);
 		return true;
 	}
@@ -262,7 +262,7 @@ bool durable_keep(struct open *o)
 	}
 	pthread_mutex_unlock(&o->file->lock);
 	metrics_add(&metrics.durable_kept, 1);
-	log_debug("durable open %llx (%s) kept for %u ms", (unsigned long long)o->persistent_id, o->path,
+	log_debug("durable open %llx (%s) kept for %u ms", (unsigned long long)o->persistent_id, o->path->s,
 		  o->durable_timeout_ms);
 	return true;
 }
@@ -275,7 +275,7 @@ static bool same_name(const struct durable_req *d, const struct open *o)
 {
 	char *name = NULL;
 	if (!d->name_len)
-		return !o->path[0];
+		return !o->path->s[0];
 	if (utf16le_to_utf8(d->name, d->name_len, &name, NULL) < 0 || !name)
 		return false;
 	for (char *p = name; *p; p++)
@@ -284,7 +284,7 @@ static bool same_name(const struct durable_req *d, const struct open *o)
 	const char *n = name;
 	while (*n == '/')
 		n++;
-	bool same = !strcasecmp(n, o->path);
+	bool same = !strcasecmp(n, o->path->s);
 	free(name);
 	return same;
 }
@@ -321,7 +321,7 @@ static bool purge_if_broken(struct open *o)
 	if (broken && fileops_close_detached(o, gen)) {
 		metrics_add(&metrics.durable_purged, 1);
 		log_debug("durable open %llx (%s) purged: its lease was broken while detached",
-			  (unsigned long long)o->persistent_id, o->path);
+			  (unsigned long long)o->persistent_id, o->path->s);
 	}
 	return broken;
 }
@@ -417,7 +417,7 @@ NTSTATUS durable_reconnect(struct smb2_req *req, const struct durable_req *d)
 		fileops_close_open(o, NULL); /* attached, and the client will never hear of it */
 	} else {
 		metrics_add(&metrics.durable_reconnected, 1);
-		log_debug("durable open %llx (%s) reconnected as %llu", (unsigned long long)o->persistent_id, o->path,
+		log_debug("durable open %llx (%s) reconnected as %llu", (unsigned long long)o->persistent_id, o->path->s,
 			  (unsigned long long)o->volatile_id);
 	}
 	open_put(o);
@@ -480,14 +480,14 @@ static unsigned close_app_instance(struct open *o, struct file *f)
 	for (struct open *e = f->opens; e && n < MAX_VICTIMS; e = e->file_next) {
 		if (e->has_app_instance && !memcmp(e->app_instance_id, o->app_instance_id, 16) && e->owner &&
 		    !strcasecmp(e->owner, o->owner) && e->share && !strcasecmp(e->share, o->share) &&
-		    !strcmp(e->path, o->path)) {
+		    !strcmp(e->path->s, o->path->s)) {
 			open_get(e);
 			v[n++] = e;
 		}
 	}
 	pthread_mutex_unlock(&f->lock);
 	for (unsigned i = 0; i < n; i++) {
-		log_debug("open %s: app instance reopened, closing the older open %llx", o->path,
+		log_debug("open %s: app instance reopened, closing the older open %llx", o->path->s,
 			  (unsigned long long)v[i]->persistent_id);
 		fileops_close_open(v[i], NULL);
 		open_put(v[i]);
@@ -504,7 +504,7 @@ static unsigned purge(struct oplock_victim *v, unsigned n, const char *why)
 		if (fileops_close_detached(v[i].o, v[i].gen)) {
 			metrics_add(&metrics.durable_purged, 1);
 			log_debug("durable open %llx (%s) purged: %s", (unsigned long long)v[i].o->persistent_id,
-				  v[i].o->path, why);
+				  v[i].o->path->s, why);
 			closed++;
 		}
 		open_put(v[i].o);
@@ -550,7 +550,7 @@ bool durable_before_attach(struct create_state *cs, struct open *o, struct file 
 	/* A closed open may have been the last of a delete-on-close file:
 	 * then the name is gone (or names another file) and the CREATE starts
 	 * again (smbtorture durable-open.delete_on_close1). */
-	if (strchr(o->path, ':'))
+	if (strchr(o->path->s, ':'))
 		return false; /* a named stream: its base file stays */
 	struct statx st;
 	int r = vfs_statx(cs->id, cs->root, cs->path, 0, STATX_INO, &st);

@@ -49,15 +49,15 @@ static int remove_path(struct open *o)
 {
 	int flags = o->is_dir ? AT_REMOVEDIR : 0;
 	int root = open_root_fd(o);
-	if (root < 0 || !o->path || !o->path[0])
+	if (root < 0 || !o->path || !o->path->s[0])
 		return -EINVAL;
 	if (!coro_self())
 		return -EAGAIN;
 	const struct vfs_ident *id = o->ident;
-	char *colon = strchr(o->path, ':');
+	char *colon = strchr(o->path->s, ':');
 	if (colon) {
 		/* a named stream (streams.h): "base:stream" */
-		char *base = strndup(o->path, (size_t)(colon - o->path));
+		char *base = strndup(o->path->s, (size_t)(colon - o->path->s));
 		if (!base)
 			return -ENOMEM;
 		struct statx st;
@@ -75,10 +75,10 @@ static int remove_path(struct open *o)
 	}
 	/* the last name of a file takes its streams along */
 	struct statx st;
-	int sr = vfs_statx(id, root, o->path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st);
+	int sr = vfs_statx(id, root, o->path->s, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st);
 	if (o->is_dir && o->tree) /* "delete veto files": they go first */
-		(void)share_delete_vetoed(id, root, o->path, o->tree->share);
-	int r = vfs_unlinkat(id, root, o->path, flags);
+		(void)share_delete_vetoed(id, root, o->path->s, o->tree->share);
+	int r = vfs_unlinkat(id, root, o->path->s, flags);
 	if (r == 0 && sr == 0 && (o->is_dir || st.stx_nlink <= 1))
 		streams_remove_all(root, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino);
 	return r;
@@ -128,7 +128,7 @@ static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 	brl_close_open(o);
 	notify_open_closed(o);
 	lease_watch_closed(o);
-	lease_watch_own(o, o->path); /* times set at the close, a delete */
+	lease_watch_own(o, o->path->s); /* times set at the close, a delete */
 	bool remove = false;
 	/* who deletes: the directory lease that the opens asking for the
 	 * delete and the last close all name is spared */
@@ -164,13 +164,13 @@ static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 	if (remove) {
 		int r = remove_path(o);
 		if (r < 0)
-			log_debug("delete on close of %s: %s", o->path, strerror(-r));
+			log_debug("delete on close of %s: %s", o->path->s, strerror(-r));
 		else if (post)
 			post->flags = 0, post->attrs = 0; /* gone */
 		if (r == 0)
-			lease_break_dir(o->ident, open_root_fd(o), spared ? spare : NULL, o->path);
+			lease_break_dir(o->ident, open_root_fd(o), spared ? spare : NULL, o->path->s);
 	} else if (atomic_load(&o->written) && coro_self()) {
-		lease_break_dir(o->ident, open_root_fd(o), has_parent ? parent : NULL, o->path);
+		lease_break_dir(o->ident, open_root_fd(o), has_parent ? parent : NULL, o->path->s);
 	}
 }
 

@@ -205,10 +205,10 @@ NTSTATUS ipc_open(struct smb2_req *req, const char *name, struct open **out)
 	if (!p)
 		return st;
 	struct open *o = calloc(1, sizeof(*o));
-	char *path = strdup(name);
+	struct open_path *path = open_path_new(name, strlen(name)); /* a pipe's never changes */
 	if (!o || !path) {
 		free(o);
-		free(path);
+		open_path_put(path);
 		rpc_pipe_close(p);
 		return STATUS_NO_MEMORY;
 	}

@@ -217,7 +217,7 @@ bool lease_watch_dir(struct open *o)
 	atomic_fetch_add(&o->file->refs, 1);
 	w->dir = o->file;
 	w->wk = worker_self();
-	w->dir_hash = hash_dir(share_of(o), o->path);
+	w->dir_hash = hash_dir(share_of(o), o->path->s);
 	w->owner = o->charge_uid; /* set by open_register, before anyone could find o */
 	if (!keycount_charge(&per_user, w->owner, LEASE_WATCH_PER_USER)) {
 		log_debug("directory lease: its user holds %u watches already", LEASE_WATCH_PER_USER);

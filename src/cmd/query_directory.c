@@ -77,7 +77,7 @@ static NTSTATUS qdir_open_fd(struct smb2_req *req, struct open *o, struct qdir_s
 {
 	if (s->fd >= 0)
 		close(s->fd);
-	s->fd = vfs_open(ident_of(req), req->tree->root_fd, o->path[0] ? o->path : ".",
+	s->fd = vfs_open(ident_of(req), req->tree->root_fd, o->path->s[0] ? o->path->s : ".",
 			 O_RDONLY | O_DIRECTORY, 0);
 	if (s->fd < 0) {
 		int e = s->fd;

@@ -191,12 +191,12 @@ static NTSTATUS query_streams(struct smb2_req *req, struct open *o, const struct
 			      unsigned *n_named)
 {
 	struct fscc_stream data = { "::$DATA", a->eof, a->alloc };
-	const char *colon = strchr(o->path, ':');
+	const char *colon = strchr(o->path->s, ':');
 	uint64_t dev, ino = a->ino;
 	bool base_is_dir = a->is_dir;
 	if (colon) {
 		struct statx bst;
-		char *base = strndup(o->path, (size_t)(colon - o->path));
+		char *base = strndup(o->path->s, (size_t)(colon - o->path->s));
 		int r = base ? vfs_statx(ident_of(req), req->tree->root_fd, base, 0, STATX_BASIC_STATS, &bst)
 			     : -ENOMEM;
 		free(base);
@@ -212,7 +212,7 @@ static NTSTATUS query_streams(struct smb2_req *req, struct open *o, const struct
 	}
 	int lr;
 	if (req->tree->share && req->tree->share->streams_xattr) {
-		char *base = colon ? strndup(o->path, (size_t)(colon - o->path)) : strdup(o->path);
+		char *base = colon ? strndup(o->path->s, (size_t)(colon - o->path->s)) : strdup(o->path->s);
 		lr = base ? streams_xattr_list(req->tree->root_fd, base[0] ? base : ".", named, n_named) : -ENOMEM;
 		free(base);
 	} else {
@@ -251,7 +251,7 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 	if ((st = fileops_stat_open(o, &a)))
 		return st;
 	/* "hide dot files" / "hide files", as in directory listings */
-	if (o->path && o->path[0] && share_name_hidden(req->tree->share, o->path)) /* req->tree: the open's */
+	if (o->path && o->path->s[0] && share_name_hidden(req->tree->share, o->path->s)) /* req->tree: the open's */
 		a.attrs = (a.attrs & ~FILE_ATTRIBUTE_NORMAL) | FILE_ATTRIBUTE_HIDDEN;
 	if (wr_left(&req->out) < windows_min_file(cls) && !(cls == FileStreamInformation && a.is_dir))
 		return STATUS_INFO_LENGTH_MISMATCH;
@@ -262,13 +262,13 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 	char *name = NULL;
 	char alt[13];
 	if (cls == FileAlternateNameInformation) {
-		fileops_short_name(o->path, alt);
+		fileops_short_name(o->path->s, alt);
 		fi.name = alt;
 		cls = FileNameInformation; /* same layout (2.4.5) */
 	} else if (cls == FileNameInformation || cls == FileAllInformation) {
-		fi.name = name = nt_path(o->path, true);
+		fi.name = name = nt_path(o->path->s, true);
 	} else if (cls == FileNormalizedNameInformation) {
-		fi.name = name = nt_path(o->path, false);
+		fi.name = name = nt_path(o->path->s, false);
 	} else if (cls == FileStreamInformation) {
 		st = query_streams(req, o, &a, &fi, &all, &named, &n_named);
 	}

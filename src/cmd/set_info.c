@@ -57,7 +57,7 @@ static int usable_fd(struct smb2_req *req, struct open *o, bool write, bool *own
 	if (fl >= 0 && !(fl & O_PATH) && (!write || (fl & O_ACCMODE) != O_RDONLY))
 		return o->fd;
 	int flags = O_NOFOLLOW | (o->is_dir ? O_DIRECTORY | O_RDONLY : write ? O_WRONLY : O_RDONLY);
-	int fd = vfs_open(ident_of(req), req->tree->root_fd, o->path[0] ? o->path : ".", flags, 0);
+	int fd = vfs_open(ident_of(req), req->tree->root_fd, o->path->s[0] ? o->path->s : ".", flags, 0);
 	if (fd >= 0)
 		*owned = true;
 	return fd;
@@ -75,10 +75,10 @@ static void release_fd(int fd, bool owned)
  * SET_INFO on the stream's open sets the base file's. */
 static int basic_fd(struct smb2_req *req, struct open *o, bool *owned)
 {
-	const char *colon = strchr(o->path, ':');
+	const char *colon = strchr(o->path->s, ':');
 	if (!colon)
 		return usable_fd(req, o, false, owned);
-	char *base = strndup(o->path, (size_t)(colon - o->path));
+	char *base = strndup(o->path->s, (size_t)(colon - o->path->s));
 	int fd = base ? vfs_open(ident_of(req), req->tree->root_fd, base[0] ? base : ".",
 				 O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0) : -ENOMEM;
 	free(base);
@@ -299,7 +299,7 @@ static NTSTATUS set_delete(struct smb2_req *req, struct open *o, bool del, bool 
 	if (!o->file)
 		return STATUS_INVALID_PARAMETER;
 	if (del) {
-		if (!o->path[0])
+		if (!o->path->s[0])
 			return STATUS_ACCESS_DENIED; /* the share root */
 		struct fileops_attrs a;
 		if ((st = fileops_stat_open(o, &a)))
@@ -396,7 +396,7 @@ static bool path_has_opens(struct open *self, const char *path, bool below, bool
 	for (unsigned i = 0; i < n; i++) {
 		struct open *x = v[i];
 		if (!found && x != self && x->path && x->fd >= 0 && same_share(self, x) &&
-		    ((below && under(x->path, path)) || (exact && !strcmp(x->path, path))))
+		    ((below && under(x->path->s, path)) || (exact && !strcmp(x->path->s, path))))
 			found = true;
 		open_put(x);
 	}
@@ -415,7 +415,7 @@ static void break_below(struct smb2_req *req, struct open *self, const char *pat
 	struct file **files = v ? calloc(n ? n : 1, sizeof(*files)) : NULL;
 	for (unsigned i = 0; i < n; i++) {
 		struct open *x = v[i];
-		if (files && x != self && x->file && x->path && same_share(self, x) && under(x->path, path)) {
+		if (files && x != self && x->file && x->path && same_share(self, x) && under(x->path->s, path)) {
 			atomic_fetch_add(&x->file->refs, 1);
 			files[nf++] = x->file;
 		}
@@ -491,30 +491,33 @@ static char *with_written_name(const char *resolved, const uint8_t *u16, size_t 
 	return s;
 }
 
-static void set_path(struct open *x, const char *newpath)
-{
-	char *p = strdup(newpath);
-	if (p) {
-		free(x->path);
-		x->path = p;
-	}
-}
-
-/* Every open of the renamed file follows the new name. */
+/* Every open of the renamed file follows the new name: one new path, which
+ * each of them references, replaces theirs (struct open_path: readers that
+ * hold a reference to an old one keep reading it).  o itself too when it
+ * left the file's list (closed meanwhile).  Only files have renames
+ * (set_file refuses pipes), so o->file is set. */
 static void rename_opens(struct open *o, const char *newpath)
 {
 	struct file *f = o->file;
-	bool done = false;
-	if (f) {
-		pthread_mutex_lock(&f->lock);
-		for (struct open *x = f->opens; x; x = x->file_next) {
-			set_path(x, newpath);
-			done |= x == o;
-		}
-		pthread_mutex_unlock(&f->lock);
+	struct open_path *p = open_path_new(newpath, strlen(newpath));
+	if (!f || !p) {
+		open_path_put(p);
+		log_warn("rename: the file's opens keep their old name (no memory)");
+		return;
 	}
-	if (!done)
-		set_path(o, newpath);
+	bool done = false;
+	pthread_mutex_lock(&f->lock);
+	for (struct open *x = f->opens; x; x = x->file_next) {
+		atomic_fetch_add(&p->refs, 1);
+		open_path_replace_locked(x, p);
+		done |= x == o;
+	}
+	if (!done) {
+		atomic_fetch_add(&p->refs, 1);
+		open_path_replace_locked(o, p);
+	}
+	pthread_mutex_unlock(&f->lock);
+	open_path_put(p); /* ours */
 }
 
 /* Windows renames through an implicit open of the parent directory for
@@ -571,9 +574,9 @@ static NTSTATUS rename_check_target(struct smb2_req *req, struct open *o, const 
 	*nothing = false;
 	if (same) {
 		/* the same file under its own name (or another case of it) */
-		if (!strcmp(*target, o->path)) {
+		if (!strcmp(*target, o->path->s)) {
 			char *w = with_written_name(*target, ri->name, ri->name_len, req);
-			if (w && !strcmp(w, o->path)) {
+			if (w && !strcmp(w, o->path->s)) {
 				free(w);
 				*nothing = true;
 				return STATUS_SUCCESS;
@@ -591,10 +594,10 @@ static NTSTATUS rename_check_target(struct smb2_req *req, struct open *o, const 
 		if (S_ISDIR(tst->stx_mode) || path_has_opens(o, *target, false, true))
 			return STATUS_ACCESS_DENIED;
 	}
-	if (o->is_dir && under(*target, o->path))
+	if (o->is_dir && under(*target, o->path->s))
 		return STATUS_INVALID_PARAMETER; /* into itself */
 	/* Windows: a directory with opens below it cannot be renamed. */
-	if (o->is_dir && path_has_opens(o, o->path, true, false))
+	if (o->is_dir && path_has_opens(o, o->path->s, true, false))
 		return STATUS_ACCESS_DENIED;
 	return STATUS_SUCCESS;
 }
@@ -605,9 +608,9 @@ static NTSTATUS rename_on_disk(struct smb2_req *req, struct open *o, const char 
 {
 	const struct vfs_ident *id = ident_of(req);
 	int root = req->tree->root_fd;
-	int r = vfs_renameat(id, root, o->path, root, target, exists && !same ? 0 : RENAME_NOREPLACE);
+	int r = vfs_renameat(id, root, o->path->s, root, target, exists && !same ? 0 : RENAME_NOREPLACE);
 	if (r == -EEXIST && same)
-		r = vfs_renameat(id, root, o->path, root, target, 0);
+		r = vfs_renameat(id, root, o->path->s, root, target, 0);
 	if (r < 0)
 		return r == -EEXIST || r == -ENOTEMPTY ? STATUS_OBJECT_NAME_COLLISION :
 		       r == -ENOENT ? STATUS_OBJECT_PATH_NOT_FOUND : vfs_nt_status(r);
@@ -641,7 +644,7 @@ static void rename_break_dirs(struct smb2_req *req, struct open *o, const char *
 /* A file or directory (not a stream) to another path of the share. */
 static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct fscc_rename *ri)
 {
-	NTSTATUS st = parent_share_check(req, o->path, false);
+	NTSTATUS st = parent_share_check(req, o->path->s, false);
 	if (st)
 		return st;
 	char *target = NULL;
@@ -664,7 +667,7 @@ static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct f
 		 * (smb2.lease.v2_rename_target_overwrite) */
 		lease_break_handles(req, o, true);
 		if (o->is_dir)
-			break_below(req, o, o->path);
+			break_below(req, o, o->path->s);
 		if (exists && !same && ri->replace_if_exists) {
 			struct file *tf = file_get(makedev(tst.stx_dev_major, tst.stx_dev_minor), tst.stx_ino,
 						   S_ISDIR(tst.stx_mode));
@@ -672,7 +675,7 @@ static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct f
 			file_put(tf);
 		}
 		st = rename_check_target(req, o, ri, &target, exists, same, &tst, &nothing);
-		char *old = st == STATUS_SUCCESS && !nothing ? strdup(o->path) : NULL;
+		char *old = st == STATUS_SUCCESS && !nothing ? strdup(o->path->s) : NULL;
 		if (st == STATUS_SUCCESS && !nothing)
 			st = rename_on_disk(req, o, target, exists, same);
 		if (st == STATUS_SUCCESS && old)
@@ -692,7 +695,7 @@ static NTSTATUS set_rename(struct smb2_req *req, struct open *o, const uint8_t *
 	NTSTATUS st = fileops_check_access(o, DELETE_ACCESS);
 	if (st)
 		return st;
-	if (!o->path[0])
+	if (!o->path->s[0])
 		return STATUS_ACCESS_DENIED;
 	if (ri.name_len >= 2 && get_le16(ri.name) == ':') {
 		char *np = NULL;
@@ -702,7 +705,7 @@ static NTSTATUS set_rename(struct smb2_req *req, struct open *o, const uint8_t *
 		free(np);
 		return st;
 	}
-	if (strchr(o->path, ':'))
+	if (strchr(o->path->s, ':'))
 		return STATUS_INVALID_PARAMETER; /* a named stream's open */
 	return rename_path(req, o, &ri);
 }
@@ -736,7 +739,7 @@ static NTSTATUS set_link(struct smb2_req *req, struct open *o, const uint8_t *b,
 			goto out;
 		}
 	}
-	r = vfs_linkat(id, req->tree->root_fd, o->path, req->tree->root_fd, target);
+	r = vfs_linkat(id, req->tree->root_fd, o->path->s, req->tree->root_fd, target);
 	st = r == -EEXIST ? STATUS_OBJECT_NAME_COLLISION : r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
 	if (st == STATUS_SUCCESS)
 		lease_break_parent(id, req->tree->root_fd, o, target);
@@ -826,7 +829,7 @@ static NTSTATUS set_file(struct smb2_req *req, struct open *o, const struct wire
 	/* what a listing of the parent shows changed: its leases break */
 	if (st == STATUS_SUCCESS && (c->cls == FileBasicInformation || c->cls == FileEndOfFileInformation ||
 				     c->cls == FileAllocationInformation))
-		lease_break_parent(ident_of(req), req->tree->root_fd, o, o->path);
+		lease_break_parent(ident_of(req), req->tree->root_fd, o, o->path->s);
 	return st;
 }
 
@@ -876,7 +879,7 @@ NTSTATUS cmd_set_info(struct smb2_req *req)
 		return STATUS_INVALID_PARAMETER;
 	struct open *o = req->open;
 	NTSTATUS st;
-	lease_watch_own(o, o->path); /* an attribute, a name: its own inotify events */
+	lease_watch_own(o, o->path->s); /* an attribute, a name: its own inotify events */
 	switch (q.info_type) {
 	case SMB2_0_INFO_FILE:
 		st = set_file(req, o, &q);
@@ -894,7 +897,7 @@ NTSTATUS cmd_set_info(struct smb2_req *req)
 		st = STATUS_INVALID_PARAMETER;
 		break;
 	}
-	lease_watch_own(o, o->path); /* a rename's new name */
+	lease_watch_own(o, o->path->s); /* a rename's new name */
 	if (st == STATUS_SUCCESS)
 		wire_set_info_encode_rsp(&req->out);
 	return st;

@@ -420,7 +420,7 @@ static long xsync_fn(void *arg)
  * into its xattr. */
 static NTSTATUS xattr_written(struct open *o, const char *colon, int root, const char *share)
 {
-	char *base = strndup(o->path, (size_t)(colon - o->path));
+	char *base = strndup(o->path->s, (size_t)(colon - o->path->s));
 	if (!base)
 		return STATUS_NO_MEMORY;
 	struct xsync a = { .wfd = o->fd, .ondisk = colon + 1 };
@@ -430,7 +430,7 @@ static NTSTATUS xattr_written(struct open *o, const char *colon, int root, const
 		vfs_close(a.base);
 	if (r == -E2BIG || r == -ENOSPC || r == -ERANGE) {
 		log_warn("share [%s]: stream %s: %llu bytes do not fit in an extended attribute "
-		           "(vfs objects = streams_xattr); write refused", share, o->path,
+		           "(vfs objects = streams_xattr); write refused", share, o->path->s,
 		           (unsigned long long)a.size);
 		free(base);
 		return STATUS_DISK_FULL;
@@ -441,7 +441,7 @@ static NTSTATUS xattr_written(struct open *o, const char *colon, int root, const
 
 NTSTATUS streams_written(struct open *o)
 {
-	const char *colon = o->path ? strchr(o->path, ':') : NULL;
+	const char *colon = o->path ? strchr(o->path->s, ':') : NULL;
 	struct tree *t = colon ? open_tree_get(o) : NULL; /* NULL: detached meanwhile */
 	bool xattr = t && t->share && t->share->streams_xattr;
 	int root = xattr ? t->root_fd : -1;

@@ -259,7 +259,7 @@ void open_put(struct open *o)
 	vfs_ident_put(o->ident);
 	if (o->detached)
 		share_root_put(o->root);
-	free(o->path);
+	open_path_put(o->path);
 	free(o->owner);
 	free(o->share);
 	free(o);
@@ -273,6 +273,57 @@ int open_root_fd(struct open *o)
 	if (o->file)
 		pthread_mutex_unlock(&o->file->lock);
 	return fd;
+}
+
+struct open_path *open_path_new(const char *s, size_t len)
+{
+	if (len > SIZE_MAX - sizeof(struct open_path) - 1)
+		return NULL;
+	struct open_path *p = malloc(sizeof(*p) + len + 1);
+	if (!p)
+		return NULL;
+	atomic_init(&p->refs, 1);
+	p->len = len;
+	memcpy(p->s, s, len);
+	p->s[len] = '\0';
+	return p;
+}
+
+/* The lock makes the load and the new reference one step: without it, a
+ * rename on another thread could drop the last reference between them. */
+struct open_path *open_path_get(const struct open *o)
+{
+	if (o->file)
+		pthread_mutex_lock(&o->file->lock);
+	struct open_path *p = o->path;
+	if (p)
+		atomic_fetch_add(&p->refs, 1);
+	if (o->file)
+		pthread_mutex_unlock(&o->file->lock);
+	return p;
+}
+
+void open_path_put(struct open_path *p)
+{
+	if (p && REF_DROP(&p->refs))
+		free(p);
+}
+
+bool open_path_is_root(const struct open *o)
+{
+	struct open_path *p = open_path_get(o);
+	bool root = p && !p->s[0];
+	open_path_put(p);
+	return root;
+}
+
+void open_path_replace_locked(struct open *o, struct open_path *p)
+{
+	if (o->file)
+		LOCK_HELD(&o->file->lock);
+	struct open_path *old = o->path;
+	o->path = p;
+	open_path_put(old); /* only free(): nothing else is taken under the lock */
 }
 
 struct tree *open_tree_get(struct open *o)

@@ -69,6 +69,40 @@ struct share_root {
 };
 void share_root_put(struct share_root *r);
 
+/* An open's path, relative to the share root, '/'-separated ("" = the
+ * root; "base:stream" for a named stream).  Immutable once made: a rename
+ * never writes into one, it replaces o->path with a new one.
+ *   Owner: each holder of a reference (the open holds one).
+ *   Lock: o->path (the pointer) changes only under o->file->lock, and only
+ *     through open_path_replace_locked(): set_info.c rename_opens, for every
+ *     open of the renamed file (a rename of a file or of one of its named
+ *     streams).  Nothing else changes it after the CREATE that made the open
+ *     (a durable reconnect keeps it; a renamed directory's opens below it are
+ *     refused, so their paths never go stale).  An open without a file (an
+ *     IPC$ pipe) keeps its path for its whole life.
+ *   Readers: code holding o->file->lock may read o->path->s directly; any
+ *     other reader takes a reference with open_path_get() and drops it with
+ *     open_path_put(), never keeping a pointer into o->path past the lock:
+ *     a rename through another open, on another worker, frees the old one.
+ *   Lifetime: freed when its last reference is dropped. */
+struct open_path {
+	atomic_int refs;
+	size_t len;                   /* strlen(s) */
+	char s[];
+};
+/* A new path (one reference) with the first len bytes of s; NULL on ENOMEM. */
+struct open_path *open_path_new(const char *s, size_t len);
+/* o's path, referenced (open_path_put), or NULL when it has none (an open
+ * not fully made).  Takes o->file->lock: never call it holding that lock. */
+struct open_path *open_path_get(const struct open *o);
+void open_path_put(struct open_path *p);
+/* Does o open the share root (its path is "")?  No rename makes a path
+ * "" or changes one that is. */
+bool open_path_is_root(const struct open *o);
+/* Make p (the caller's reference passes to o) o's path and drop the old
+ * one; the caller holds o->file->lock when o has a file. */
+void open_path_replace_locked(struct open *o, struct open_path *p);
+
 struct brl_waiter;            /* a blocked LOCK request (src/cmd/lock.c) */
 struct notify_watch;          /* a pending CHANGE_NOTIFY (src/cmd/change_notify.c) */
 struct attr_cache;            /* cached DOS attributes of an open (src/cmd/attrcache.c) */
@@ -106,7 +140,8 @@ struct open {
 	struct file *file;            /* reference; NULL for pipes */
 	struct open *file_next;
 	int fd;                       /* -1 for pipes */
-	char *path;                   /* relative to the share root, '/'-separated, "" = root */
+	struct open_path *path;       /* reference; replaced by a rename under file->lock: read it through
+	                                 open_path_get() unless holding file->lock (struct open_path) */
 	uint32_t access;              /* granted access mask */
 	uint32_t share_access;        /* FILE_SHARE_READ/WRITE/DELETE */
 	uint32_t create_options;
