@@ -138,11 +138,13 @@ void fileops_attr_cache_drop(struct open *o)
  * allocation are its own.  Read as the server: the open was authorized. */
 static void stream_overlay(struct open *o, struct fileops_attrs *a)
 {
-	const char *colon = o->path ? strchr(o->path->s, ':') : NULL;
+	struct open_path *p = open_path_get(o);
+	const char *colon = p ? strchr(p->s, ':') : NULL;
 	int root = colon ? open_root_fd(o) : -1;
+	char *base = root < 0 ? NULL : strndup(p->s, (size_t)(colon - p->s));
+	open_path_put(p);
 	if (root < 0)
 		return;
-	char *base = strndup(o->path->s, (size_t)(colon - o->path->s));
 	int fd = base ? vfs_open(NULL, root, base[0] ? base : ".", O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0) : -ENOMEM;
 	free(base);
 	if (fd < 0)

@@ -359,15 +359,15 @@ static NTSTATUS create_answer(struct create_state *cs, struct open *o, const str
 	if (cs->q->create_options & FILE_DELETE_ON_CLOSE)
 		lease_break_handles_first(req, o);
 	if (cs->action != FILE_OPENED) {
-		lease_watch_own(o, o->path->s);
-		lease_break_parent(cs->id, cs->root, o, o->path->s); /* a name or a size in the listing changed */
+		lease_watch_own(o, cs->path);
+		lease_break_parent(cs->id, cs->root, o, cs->path); /* a name or a size in the listing changed */
 	}
 	if (req_out_reserve(req, 88 + 4 * 80) < 0 ||
 	    wire_create_encode_rsp(&req->out, &rsp, ctx, n_ctx) < 0) {
 		create_open_abort(o);
 		return STATUS_INSUFFICIENT_RESOURCES;
 	}
-	log_debug("create '%s' -> fid %llu action %u access %#x", o->path->s,
+	log_debug("create '%s' -> fid %llu action %u access %#x", cs->path,
 		  (unsigned long long)o->volatile_id, cs->action, o->access);
 	o->create_action = cs->action; /* for a replay (cmd/create_replay.c) */
 	*out = o;

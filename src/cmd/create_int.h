@@ -63,11 +63,12 @@ NTSTATUS create_open_stream(struct create_state *cs, const char *stream);
 /* OVERWRITE / SUPERSEDE of a file (fd): its named streams are removed
  * (smbtorture smb2.streams.create-disposition, as Windows). */
 void create_drop_streams(struct create_state *cs, int fd);
-/* SET_INFO FileRenameInformation of a named stream's open to ":NAME" or
+/* SET_INFO FileRenameInformation of a named stream's open, at path
+ * ("base:stream", the open's path when the rename began), to ":NAME" or
  * ":NAME:$DATA" ([MS-FSA] 2.1.5.14.11): the stream gets the new name (an
  * empty stream of that name is replaced when `replace`); *newpath is the
  * open's new path "base:NAME" (malloc'd). */
-NTSTATUS create_stream_rename(struct smb2_req *req, struct open *o, const uint8_t *name16, size_t len,
+NTSTATUS create_stream_rename(struct smb2_req *req, const char *path, const uint8_t *name16, size_t len,
 			      bool replace, char **newpath);
 
 #endif

@@ -80,7 +80,11 @@ static NTSTATUS replay_answer(struct smb2_req *req, const struct wire_create_req
 		return STATUS_INSUFFICIENT_RESOURCES;
 	req->file_id_persistent = o->persistent_id;
 	req->file_id_volatile = o->volatile_id;
-	log_debug("create replay '%s' -> fid %llu", o->path->s, (unsigned long long)o->volatile_id);
+	if (log_level_current >= LOG_DEBUG) {
+		struct open_path *p = open_path_get(o);
+		log_debug("create replay '%s' -> fid %llu", p->s, (unsigned long long)o->volatile_id);
+		open_path_put(p);
+	}
 	return STATUS_SUCCESS;
 }
 

@@ -279,11 +279,11 @@ static NTSTATUS stream_target(char *t, char **name)
 	return STATUS_SUCCESS;
 }
 
-NTSTATUS create_stream_rename(struct smb2_req *req, struct open *o, const uint8_t *name16, size_t len,
+NTSTATUS create_stream_rename(struct smb2_req *req, const char *path, const uint8_t *name16, size_t len,
 			      bool replace, char **newpath)
 {
 	*newpath = NULL;
-	const char *colon = strchr(o->path->s, ':');
+	const char *colon = strchr(path, ':');
 	if (!colon || !req->tree || req->tree->root_fd < 0)
 		return STATUS_INVALID_PARAMETER; /* a file's data stream does not become a named one */
 	char *t = NULL, *to = NULL, *base = NULL;
@@ -292,7 +292,7 @@ NTSTATUS create_stream_rename(struct smb2_req *req, struct open *o, const uint8_
 		return STATUS_OBJECT_NAME_INVALID;
 	NTSTATUS st = strlen(t) != tl ? STATUS_OBJECT_NAME_INVALID : stream_target(t, &to);
 	struct statx bst;
-	base = st ? NULL : strndup(o->path->s, (size_t)(colon - o->path->s));
+	base = st ? NULL : strndup(path, (size_t)(colon - path));
 	int r = st ? 0 : !base ? -ENOMEM
 		: vfs_statx(req->tree->tok.ident, req->tree->root_fd, base, 0, STATX_BASIC_STATS, &bst);
 	if (!st && r == 0) {

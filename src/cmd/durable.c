@@ -101,8 +101,10 @@ static void scavenge_co(void *arg)
 	struct scavenge_job *j = arg;
 	if (fileops_close_detached(j->o, j->gen)) {
 		metrics_add(&metrics.durable_scavenged, 1);
+		struct open_path *p = open_path_get(j->o);
 		log_info("durable open %llx (%s) not reconnected in time: closed", (unsigned long long)j->persistent_id,
-			 j->o->path->s);
+			 p->s);
+		open_path_put(p);
 	}
 	open_put(j->o);
 	free(j);
@@ -248,7 +250,9 @@ bool durable_keep(struct open *o)
 	if (!id) {
 		uint32_t gen = j->gen;
 		free(j);
-		log_warn("durable open %s: no timer for its scavenger, closed now", o->path->s);
+		struct open_path *p = open_path_get(o);
+		log_warn("durable open %s: no timer for its scavenger, closed now", p->s);
+		open_path_put(p);
 		fileops_close_detached(o, gen);
 		return true;
 	}
@@ -262,8 +266,7 @@ bool durable_keep(struct open *o)
 	}
 	pthread_mutex_unlock(&o->file->lock);
 	metrics_add(&metrics.durable_kept, 1);
-	log_debug("durable open %llx (%s) kept for %u ms", (unsigned long long)o->persistent_id, o->path->s,
-		  o->durable_timeout_ms);
+	log_debug("durable open %llx kept for %u ms", (unsigned long long)o->persistent_id, o->durable_timeout_ms);
 	return true;
 }
 
@@ -275,7 +278,7 @@ static bool same_name(const struct durable_req *d, const struct open *o)
 {
 	char *name = NULL;
 	if (!d->name_len)
-		return !o->path->s[0];
+		return open_path_is_root(o);
 	if (utf16le_to_utf8(d->name, d->name_len, &name, NULL) < 0 || !name)
 		return false;
 	for (char *p = name; *p; p++)
@@ -284,7 +287,9 @@ static bool same_name(const struct durable_req *d, const struct open *o)
 	const char *n = name;
 	while (*n == '/')
 		n++;
-	bool same = !strcasecmp(n, o->path->s);
+	struct open_path *p = open_path_get(o); /* a rename through another open may replace it */
+	bool same = !strcasecmp(n, p->s);
+	open_path_put(p);
 	free(name);
 	return same;
 }
@@ -320,8 +325,8 @@ static bool purge_if_broken(struct open *o)
 	pthread_mutex_unlock(&o->file->lock);
 	if (broken && fileops_close_detached(o, gen)) {
 		metrics_add(&metrics.durable_purged, 1);
-		log_debug("durable open %llx (%s) purged: its lease was broken while detached",
-			  (unsigned long long)o->persistent_id, o->path->s);
+		log_debug("durable open %llx purged: its lease was broken while detached",
+			  (unsigned long long)o->persistent_id);
 	}
 	return broken;
 }
@@ -417,7 +422,7 @@ NTSTATUS durable_reconnect(struct smb2_req *req, const struct durable_req *d)
 		fileops_close_open(o, NULL); /* attached, and the client will never hear of it */
 	} else {
 		metrics_add(&metrics.durable_reconnected, 1);
-		log_debug("durable open %llx (%s) reconnected as %llu", (unsigned long long)o->persistent_id, o->path->s,
+		log_debug("durable open %llx reconnected as %llu", (unsigned long long)o->persistent_id,
 			  (unsigned long long)o->volatile_id);
 	}
 	open_put(o);
@@ -476,7 +481,7 @@ static unsigned close_app_instance(struct open *o, struct file *f)
 {
 	struct open *v[MAX_VICTIMS];
 	unsigned n = 0;
-	pthread_mutex_lock(&f->lock);
+	pthread_mutex_lock(&f->lock); /* the paths of f's opens (and o's: o->file is f) are read under it */
 	for (struct open *e = f->opens; e && n < MAX_VICTIMS; e = e->file_next) {
 		if (e->has_app_instance && !memcmp(e->app_instance_id, o->app_instance_id, 16) && e->owner &&
 		    !strcasecmp(e->owner, o->owner) && e->share && !strcasecmp(e->share, o->share) &&
@@ -487,8 +492,7 @@ static unsigned close_app_instance(struct open *o, struct file *f)
 	}
 	pthread_mutex_unlock(&f->lock);
 	for (unsigned i = 0; i < n; i++) {
-		log_debug("open %s: app instance reopened, closing the older open %llx", o->path->s,
-			  (unsigned long long)v[i]->persistent_id);
+		log_debug("app instance reopened: closing the older open %llx", (unsigned long long)v[i]->persistent_id);
 		fileops_close_open(v[i], NULL);
 		open_put(v[i]);
 	}
@@ -503,8 +507,7 @@ static unsigned purge(struct oplock_victim *v, unsigned n, const char *why)
 	for (unsigned i = 0; i < n; i++) {
 		if (fileops_close_detached(v[i].o, v[i].gen)) {
 			metrics_add(&metrics.durable_purged, 1);
-			log_debug("durable open %llx (%s) purged: %s", (unsigned long long)v[i].o->persistent_id,
-				  v[i].o->path->s, why);
+			log_debug("durable open %llx purged: %s", (unsigned long long)v[i].o->persistent_id, why);
 			closed++;
 		}
 		open_put(v[i].o);
@@ -550,7 +553,10 @@ bool durable_before_attach(struct create_state *cs, struct open *o, struct file 
 	/* A closed open may have been the last of a delete-on-close file:
 	 * then the name is gone (or names another file) and the CREATE starts
 	 * again (smbtorture durable-open.delete_on_close1). */
-	if (strchr(o->path->s, ':'))
+	struct open_path *p = open_path_get(o);
+	bool stream = strchr(p->s, ':') != NULL;
+	open_path_put(p);
+	if (stream)
 		return false; /* a named stream: its base file stays */
 	struct statx st;
 	int r = vfs_statx(cs->id, cs->root, cs->path, 0, STATX_INO, &st);

@@ -41,23 +41,23 @@ NTSTATUS fileops_check_access(const struct open *o, uint32_t needed)
 	return (o->access & needed) == needed ? STATUS_SUCCESS : STATUS_ACCESS_DENIED;
 }
 
-/* Remove the file now: called for the last open of a delete-pending file.
- * Always through the vfs, as the session's user and beneath the share root
- * (a teardown at disconnect runs in a coroutine of its own for this:
- * proto/conn.c); outside a coroutine nothing is removed. */
-static int remove_path(struct open *o)
+/* Remove the file at path (o's) now: called for the last open of a
+ * delete-pending file.  Always through the vfs, as the session's user and
+ * beneath the share root (a teardown at disconnect runs in a coroutine of
+ * its own for this: proto/conn.c); outside a coroutine nothing is removed. */
+static int remove_path(struct open *o, const char *path)
 {
 	int flags = o->is_dir ? AT_REMOVEDIR : 0;
 	int root = open_root_fd(o);
-	if (root < 0 || !o->path || !o->path->s[0])
+	if (root < 0 || !path[0])
 		return -EINVAL;
 	if (!coro_self())
 		return -EAGAIN;
 	const struct vfs_ident *id = o->ident;
-	char *colon = strchr(o->path->s, ':');
+	const char *colon = strchr(path, ':');
 	if (colon) {
 		/* a named stream (streams.h): "base:stream" */
-		char *base = strndup(o->path->s, (size_t)(colon - o->path->s));
+		char *base = strndup(path, (size_t)(colon - path));
 		if (!base)
 			return -ENOMEM;
 		struct statx st;
@@ -75,10 +75,10 @@ static int remove_path(struct open *o)
 	}
 	/* the last name of a file takes its streams along */
 	struct statx st;
-	int sr = vfs_statx(id, root, o->path->s, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st);
+	int sr = vfs_statx(id, root, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st);
 	if (o->is_dir && o->tree) /* "delete veto files": they go first */
-		(void)share_delete_vetoed(id, root, o->path->s, o->tree->share);
-	int r = vfs_unlinkat(id, root, o->path->s, flags);
+		(void)share_delete_vetoed(id, root, path, o->tree->share);
+	int r = vfs_unlinkat(id, root, path, flags);
 	if (r == 0 && sr == 0 && (o->is_dir || st.stx_nlink <= 1))
 		streams_remove_all(root, makedev(st.stx_dev_major, st.stx_dev_minor), st.stx_ino);
 	return r;
@@ -128,7 +128,7 @@ static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 	brl_close_open(o);
 	notify_open_closed(o);
 	lease_watch_closed(o);
-	lease_watch_own(o, o->path->s); /* times set at the close, a delete */
+	lease_watch_own_open(o); /* times set at the close, a delete */
 	bool remove = false;
 	/* who deletes: the directory lease that the opens asking for the
 	 * delete and the last close all name is spared */
@@ -161,17 +161,19 @@ static void close_unregistered(struct open *o, struct wire_close_rsp *post)
 		lease_break_handles(NULL, o, false); /* the delete is pending now (smb2.lease.initial_delete_*) */
 	}
 	oplock_open_closed(o);
+	struct open_path *p = remove || (atomic_load(&o->written) && coro_self()) ? open_path_get(o) : NULL;
 	if (remove) {
-		int r = remove_path(o);
+		int r = remove_path(o, p->s);
 		if (r < 0)
-			log_debug("delete on close of %s: %s", o->path->s, strerror(-r));
+			log_debug("delete on close of %s: %s", p->s, strerror(-r));
 		else if (post)
 			post->flags = 0, post->attrs = 0; /* gone */
 		if (r == 0)
-			lease_break_dir(o->ident, open_root_fd(o), spared ? spare : NULL, o->path->s);
-	} else if (atomic_load(&o->written) && coro_self()) {
-		lease_break_dir(o->ident, open_root_fd(o), has_parent ? parent : NULL, o->path->s);
+			lease_break_dir(o->ident, open_root_fd(o), spared ? spare : NULL, p->s);
+	} else if (p) {
+		lease_break_dir(o->ident, open_root_fd(o), has_parent ? parent : NULL, p->s);
 	}
+	open_path_put(p);
 }
 
 bool fileops_close_open(struct open *o, struct wire_close_rsp *post)

@@ -140,6 +140,9 @@ void lease_watch_closed(struct open *o);
  * share: what inotify reports of that name now is smb3d's own change,
  * whose leases broke in-process already.  Cheap when nothing is watched. */
 void lease_watch_own(const struct open *o, const char *path);
+/* The same for o's own path, read (struct open_path) only when something
+ * is watched. */
+void lease_watch_own_open(const struct open *o);
 
 /* MS-SMB2 3.3.5.9 / MS-FSA 2.1.5.1.2.1: does a new open with (access,
  * share) conflict with the existing open e?  Only the data rights (read,

@@ -45,9 +45,9 @@ NTSTATUS fsctl_set_sparse(struct ioctl_ctx *c)
 		d.attrs |= FILE_ATTRIBUTE_SPARSE_FILE;
 	else
 		d.attrs &= ~FILE_ATTRIBUTE_SPARSE_FILE;
-	lease_watch_own(o, o->path->s); /* the attribute's xattr: not another program's change */
+	lease_watch_own_open(o); /* the attribute's xattr: not another program's change */
 	int r = vfs_dos_set(c->id, o->fd, &d);
-	lease_watch_own(o, o->path->s);
+	lease_watch_own_open(o);
 	fileops_attr_cache_drop(o);
 	if (r < 0)
 		return vfs_nt_status(r);

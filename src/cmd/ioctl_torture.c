@@ -168,7 +168,8 @@ NTSTATUS fsctl_torture_sleep(struct ioctl_ctx *c)
 	NTSTATUS st = req_go_async(req);
 	if (st)
 		return st;
-	log_debug("FSCTL_SMBTORTURE_FSP_ASYNC_SLEEP: %u ms on %s", (unsigned)ms, c->o->path->s);
+	log_debug("FSCTL_SMBTORTURE_FSP_ASYNC_SLEEP: %u ms on fid %llu", (unsigned)ms,
+		  (unsigned long long)c->o->volatile_id);
 	struct torture_sleep s = { .req = req, .o = c->o, .w = req->conn->w };
 	s.timer = timer_add(s.w, timer_now_ms() + ms, sleep_timer_fired, &s);
 	if (!s.timer)

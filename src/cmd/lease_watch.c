@@ -126,6 +126,15 @@ void lease_watch_own(const struct open *o, const char *path)
 	pthread_mutex_unlock(&own_lock);
 }
 
+void lease_watch_own_open(const struct open *o)
+{
+	if (!atomic_load_explicit(&n_watches, memory_order_relaxed) || !o)
+		return;
+	struct open_path *p = open_path_get(o);
+	lease_watch_own(o, p ? p->s : NULL);
+	open_path_put(p);
+}
+
 static bool is_own(uint64_t h, uint64_t ms)
 {
 	bool found = false;
@@ -207,7 +216,7 @@ void lease_watch_init(void)
 
 bool lease_watch_dir(struct open *o)
 {
-	if (!o->is_dir || !o->file || !share_of(o) || !o->path || !worker_self())
+	if (!o->is_dir || !o->file || !share_of(o) || !worker_self())
 		return false;
 	struct lease_watch *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -217,7 +226,9 @@ bool lease_watch_dir(struct open *o)
 	atomic_fetch_add(&o->file->refs, 1);
 	w->dir = o->file;
 	w->wk = worker_self();
-	w->dir_hash = hash_dir(share_of(o), o->path->s);
+	struct open_path *p = open_path_get(o);
+	w->dir_hash = hash_dir(share_of(o), p->s);
+	open_path_put(p);
 	w->owner = o->charge_uid; /* set by open_register, before anyone could find o */
 	if (!keycount_charge(&per_user, w->owner, LEASE_WATCH_PER_USER)) {
 		log_debug("directory lease: its user holds %u watches already", LEASE_WATCH_PER_USER);

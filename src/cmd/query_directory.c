@@ -77,8 +77,9 @@ static NTSTATUS qdir_open_fd(struct smb2_req *req, struct open *o, struct qdir_s
 {
 	if (s->fd >= 0)
 		close(s->fd);
-	s->fd = vfs_open(ident_of(req), req->tree->root_fd, o->path->s[0] ? o->path->s : ".",
-			 O_RDONLY | O_DIRECTORY, 0);
+	struct open_path *p = open_path_get(o);
+	s->fd = vfs_open(ident_of(req), req->tree->root_fd, p->s[0] ? p->s : ".", O_RDONLY | O_DIRECTORY, 0);
+	open_path_put(p);
 	if (s->fd < 0) {
 		int e = s->fd;
 		s->fd = -1;

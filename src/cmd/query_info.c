@@ -184,19 +184,20 @@ static void query_file_fill(struct open *o, uint8_t cls, const struct fileops_at
 		fi->write = o->last_write_nt;
 }
 
-/* FileStreamInformation: "::$DATA" (files) and the named streams of the
- * base file; *all (malloc'd) and *named (streams_list) are the caller's. */
-static NTSTATUS query_streams(struct smb2_req *req, struct open *o, const struct fileops_attrs *a,
+/* FileStreamInformation of the open at path: "::$DATA" (files) and the
+ * named streams of the base file; *all (malloc'd) and *named
+ * (streams_list) are the caller's. */
+static NTSTATUS query_streams(struct smb2_req *req, const char *path, const struct fileops_attrs *a,
 			      struct fscc_file_info *fi, struct fscc_stream **all, struct fscc_stream **named,
 			      unsigned *n_named)
 {
 	struct fscc_stream data = { "::$DATA", a->eof, a->alloc };
-	const char *colon = strchr(o->path->s, ':');
+	const char *colon = strchr(path, ':');
 	uint64_t dev, ino = a->ino;
 	bool base_is_dir = a->is_dir;
 	if (colon) {
 		struct statx bst;
-		char *base = strndup(o->path->s, (size_t)(colon - o->path->s));
+		char *base = strndup(path, (size_t)(colon - path));
 		int r = base ? vfs_statx(ident_of(req), req->tree->root_fd, base, 0, STATX_BASIC_STATS, &bst)
 			     : -ENOMEM;
 		free(base);
@@ -212,7 +213,7 @@ static NTSTATUS query_streams(struct smb2_req *req, struct open *o, const struct
 	}
 	int lr;
 	if (req->tree->share && req->tree->share->streams_xattr) {
-		char *base = colon ? strndup(o->path->s, (size_t)(colon - o->path->s)) : strdup(o->path->s);
+		char *base = colon ? strndup(path, (size_t)(colon - path)) : strdup(path);
 		lr = base ? streams_xattr_list(req->tree->root_fd, base[0] ? base : ".", named, n_named) : -ENOMEM;
 		free(base);
 	} else {
@@ -250,11 +251,15 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 	struct fileops_attrs a;
 	if ((st = fileops_stat_open(o, &a)))
 		return st;
+	/* one name for the whole answer (a rename may replace o's meanwhile) */
+	struct open_path *p = open_path_get(o);
 	/* "hide dot files" / "hide files", as in directory listings */
-	if (o->path && o->path->s[0] && share_name_hidden(req->tree->share, o->path->s)) /* req->tree: the open's */
+	if (p->s[0] && share_name_hidden(req->tree->share, p->s)) /* req->tree: the open's */
 		a.attrs = (a.attrs & ~FILE_ATTRIBUTE_NORMAL) | FILE_ATTRIBUTE_HIDDEN;
-	if (wr_left(&req->out) < windows_min_file(cls) && !(cls == FileStreamInformation && a.is_dir))
+	if (wr_left(&req->out) < windows_min_file(cls) && !(cls == FileStreamInformation && a.is_dir)) {
+		open_path_put(p);
 		return STATUS_INFO_LENGTH_MISMATCH;
+	}
 	struct fscc_file_info fi;
 	query_file_fill(o, cls, &a, &fi);
 	struct fscc_stream *named = NULL, *all = NULL;
@@ -262,16 +267,17 @@ static NTSTATUS query_file(struct smb2_req *req, struct open *o, const struct wi
 	char *name = NULL;
 	char alt[13];
 	if (cls == FileAlternateNameInformation) {
-		fileops_short_name(o->path->s, alt);
+		fileops_short_name(p->s, alt);
 		fi.name = alt;
 		cls = FileNameInformation; /* same layout (2.4.5) */
 	} else if (cls == FileNameInformation || cls == FileAllInformation) {
-		fi.name = name = nt_path(o->path->s, true);
+		fi.name = name = nt_path(p->s, true);
 	} else if (cls == FileNormalizedNameInformation) {
-		fi.name = name = nt_path(o->path->s, false);
+		fi.name = name = nt_path(p->s, false);
 	} else if (cls == FileStreamInformation) {
-		st = query_streams(req, o, &a, &fi, &all, &named, &n_named);
+		st = query_streams(req, p->s, &a, &fi, &all, &named, &n_named);
 	}
+	open_path_put(p);
 	if (!st && (cls == FileNameInformation || cls == FileAllInformation ||
 		    cls == FileNormalizedNameInformation) && !fi.name)
 		st = STATUS_NO_MEMORY;

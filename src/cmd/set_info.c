@@ -57,7 +57,9 @@ static int usable_fd(struct smb2_req *req, struct open *o, bool write, bool *own
 	if (fl >= 0 && !(fl & O_PATH) && (!write || (fl & O_ACCMODE) != O_RDONLY))
 		return o->fd;
 	int flags = O_NOFOLLOW | (o->is_dir ? O_DIRECTORY | O_RDONLY : write ? O_WRONLY : O_RDONLY);
-	int fd = vfs_open(ident_of(req), req->tree->root_fd, o->path->s[0] ? o->path->s : ".", flags, 0);
+	struct open_path *p = open_path_get(o);
+	int fd = vfs_open(ident_of(req), req->tree->root_fd, p->s[0] ? p->s : ".", flags, 0);
+	open_path_put(p);
 	if (fd >= 0)
 		*owned = true;
 	return fd;
@@ -75,10 +77,12 @@ static void release_fd(int fd, bool owned)
  * SET_INFO on the stream's open sets the base file's. */
 static int basic_fd(struct smb2_req *req, struct open *o, bool *owned)
 {
-	const char *colon = strchr(o->path->s, ':');
+	struct open_path *p = open_path_get(o);
+	const char *colon = strchr(p->s, ':');
+	char *base = colon ? strndup(p->s, (size_t)(colon - p->s)) : NULL;
+	open_path_put(p);
 	if (!colon)
 		return usable_fd(req, o, false, owned);
-	char *base = strndup(o->path->s, (size_t)(colon - o->path->s));
 	int fd = base ? vfs_open(ident_of(req), req->tree->root_fd, base[0] ? base : ".",
 				 O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0) : -ENOMEM;
 	free(base);
@@ -257,7 +261,7 @@ static NTSTATUS set_allocation(struct smb2_req *req, struct open *o, const uint8
 
 /* ---- delete disposition ---- */
 
-/* 1 when the directory at o->path holds anything besides . and .. (and,
+/* 1 when the directory o opens holds anything besides . and .. (and,
  * with "delete veto files", the vetoed names it will take along) */
 static int dir_nonempty(struct smb2_req *req, struct open *o)
 {
@@ -299,7 +303,7 @@ static NTSTATUS set_delete(struct smb2_req *req, struct open *o, bool del, bool 
 	if (!o->file)
 		return STATUS_INVALID_PARAMETER;
 	if (del) {
-		if (!o->path->s[0])
+		if (open_path_is_root(o))
 			return STATUS_ACCESS_DENIED; /* the share root */
 		struct fileops_attrs a;
 		if ((st = fileops_stat_open(o, &a)))
@@ -395,9 +399,11 @@ static bool path_has_opens(struct open *self, const char *path, bool below, bool
 	bool found = false;
 	for (unsigned i = 0; i < n; i++) {
 		struct open *x = v[i];
-		if (!found && x != self && x->path && x->fd >= 0 && same_share(self, x) &&
-		    ((below && under(x->path->s, path)) || (exact && !strcmp(x->path->s, path))))
+		struct open_path *xp = found || x == self || x->fd < 0 ? NULL : open_path_get(x);
+		if (xp && same_share(self, x) &&
+		    ((below && under(xp->s, path)) || (exact && !strcmp(xp->s, path))))
 			found = true;
+		open_path_put(xp);
 		open_put(x);
 	}
 	free(v);
@@ -415,10 +421,12 @@ static void break_below(struct smb2_req *req, struct open *self, const char *pat
 	struct file **files = v ? calloc(n ? n : 1, sizeof(*files)) : NULL;
 	for (unsigned i = 0; i < n; i++) {
 		struct open *x = v[i];
-		if (files && x != self && x->file && x->path && same_share(self, x) && under(x->path->s, path)) {
+		struct open_path *xp = files && x != self && x->file ? open_path_get(x) : NULL;
+		if (xp && same_share(self, x) && under(xp->s, path)) {
 			atomic_fetch_add(&x->file->refs, 1);
 			files[nf++] = x->file;
 		}
+		open_path_put(xp);
 		open_put(x);
 	}
 	free(v);
@@ -564,19 +572,20 @@ static NTSTATUS parent_share_check(struct smb2_req *req, const char *path, bool 
 	return c ? STATUS_SHARING_VIOLATION : STATUS_SUCCESS;
 }
 
-/* May o be renamed to *target (exists: something is there, tst its statx;
- * same: that is o's own file)?  A case-only rename to its own name takes
- * the client's spelling into *target; *nothing: the name does not change. */
-static NTSTATUS rename_check_target(struct smb2_req *req, struct open *o, const struct fscc_rename *ri,
-				   char **target, bool exists, bool same, const struct statx *tst,
-				   bool *nothing)
+/* May o, at src, be renamed to *target (exists: something is there, tst
+ * its statx; same: that is o's own file)?  A case-only rename to its own
+ * name takes the client's spelling into *target; *nothing: the name does
+ * not change. */
+static NTSTATUS rename_check_target(struct smb2_req *req, struct open *o, const char *src,
+				   const struct fscc_rename *ri, char **target, bool exists, bool same,
+				   const struct statx *tst, bool *nothing)
 {
 	*nothing = false;
 	if (same) {
 		/* the same file under its own name (or another case of it) */
-		if (!strcmp(*target, o->path->s)) {
+		if (!strcmp(*target, src)) {
 			char *w = with_written_name(*target, ri->name, ri->name_len, req);
-			if (w && !strcmp(w, o->path->s)) {
+			if (w && !strcmp(w, src)) {
 				free(w);
 				*nothing = true;
 				return STATUS_SUCCESS;
@@ -594,23 +603,24 @@ static NTSTATUS rename_check_target(struct smb2_req *req, struct open *o, const 
 		if (S_ISDIR(tst->stx_mode) || path_has_opens(o, *target, false, true))
 			return STATUS_ACCESS_DENIED;
 	}
-	if (o->is_dir && under(*target, o->path->s))
+	if (o->is_dir && under(*target, src))
 		return STATUS_INVALID_PARAMETER; /* into itself */
 	/* Windows: a directory with opens below it cannot be renamed. */
-	if (o->is_dir && path_has_opens(o, o->path->s, true, false))
+	if (o->is_dir && path_has_opens(o, src, true, false))
 		return STATUS_ACCESS_DENIED;
 	return STATUS_SUCCESS;
 }
 
-/* The rename on disk; then every open of the file follows the new name. */
-static NTSTATUS rename_on_disk(struct smb2_req *req, struct open *o, const char *target, bool exists,
-			       bool same)
+/* The rename on disk of o, at src; then every open of the file follows
+ * the new name. */
+static NTSTATUS rename_on_disk(struct smb2_req *req, struct open *o, const char *src, const char *target,
+			       bool exists, bool same)
 {
 	const struct vfs_ident *id = ident_of(req);
 	int root = req->tree->root_fd;
-	int r = vfs_renameat(id, root, o->path->s, root, target, exists && !same ? 0 : RENAME_NOREPLACE);
+	int r = vfs_renameat(id, root, src, root, target, exists && !same ? 0 : RENAME_NOREPLACE);
 	if (r == -EEXIST && same)
-		r = vfs_renameat(id, root, o->path->s, root, target, 0);
+		r = vfs_renameat(id, root, src, root, target, 0);
 	if (r < 0)
 		return r == -EEXIST || r == -ENOTEMPTY ? STATUS_OBJECT_NAME_COLLISION :
 		       r == -ENOENT ? STATUS_OBJECT_PATH_NOT_FOUND : vfs_nt_status(r);
@@ -641,10 +651,12 @@ static void rename_break_dirs(struct smb2_req *req, struct open *o, const char *
 	lease_dir_break(to, has_parent ? parent : NULL, false);
 }
 
-/* A file or directory (not a stream) to another path of the share. */
-static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct fscc_rename *ri)
+/* A file or directory (not a stream) at src (o's path as the rename
+ * began: a rename through another open may replace o->path meanwhile) to
+ * another path of the share. */
+static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const char *src, const struct fscc_rename *ri)
 {
-	NTSTATUS st = parent_share_check(req, o->path->s, false);
+	NTSTATUS st = parent_share_check(req, src, false);
 	if (st)
 		return st;
 	char *target = NULL;
@@ -667,20 +679,18 @@ static NTSTATUS rename_path(struct smb2_req *req, struct open *o, const struct f
 		 * (smb2.lease.v2_rename_target_overwrite) */
 		lease_break_handles(req, o, true);
 		if (o->is_dir)
-			break_below(req, o, o->path->s);
+			break_below(req, o, src);
 		if (exists && !same && ri->replace_if_exists) {
 			struct file *tf = file_get(makedev(tst.stx_dev_major, tst.stx_dev_minor), tst.stx_ino,
 						   S_ISDIR(tst.stx_mode));
 			lease_break_file_handles(req, tf, NULL, true);
 			file_put(tf);
 		}
-		st = rename_check_target(req, o, ri, &target, exists, same, &tst, &nothing);
-		char *old = st == STATUS_SUCCESS && !nothing ? strdup(o->path->s) : NULL;
+		st = rename_check_target(req, o, src, ri, &target, exists, same, &tst, &nothing);
 		if (st == STATUS_SUCCESS && !nothing)
-			st = rename_on_disk(req, o, target, exists, same);
-		if (st == STATUS_SUCCESS && old)
-			rename_break_dirs(req, o, old, target);
-		free(old);
+			st = rename_on_disk(req, o, src, target, exists, same);
+		if (st == STATUS_SUCCESS && !nothing)
+			rename_break_dirs(req, o, src, target);
 	}
 	free(target);
 	return st;
@@ -695,19 +705,22 @@ static NTSTATUS set_rename(struct smb2_req *req, struct open *o, const uint8_t *
 	NTSTATUS st = fileops_check_access(o, DELETE_ACCESS);
 	if (st)
 		return st;
-	if (!o->path->s[0])
-		return STATUS_ACCESS_DENIED;
-	if (ri.name_len >= 2 && get_le16(ri.name) == ':') {
+	struct open_path *src = open_path_get(o); /* one name for the whole rename */
+	if (!src->s[0]) {
+		st = STATUS_ACCESS_DENIED;
+	} else if (ri.name_len >= 2 && get_le16(ri.name) == ':') {
 		char *np = NULL;
-		st = create_stream_rename(req, o, ri.name, ri.name_len, ri.replace_if_exists, &np);
+		st = create_stream_rename(req, src->s, ri.name, ri.name_len, ri.replace_if_exists, &np);
 		if (st == STATUS_SUCCESS)
 			rename_opens(o, np);
 		free(np);
-		return st;
+	} else if (strchr(src->s, ':')) {
+		st = STATUS_INVALID_PARAMETER; /* a named stream's open */
+	} else {
+		st = rename_path(req, o, src->s, &ri);
 	}
-	if (strchr(o->path->s, ':'))
-		return STATUS_INVALID_PARAMETER; /* a named stream's open */
-	return rename_path(req, o, &ri);
+	open_path_put(src);
+	return st;
 }
 
 static NTSTATUS set_link(struct smb2_req *req, struct open *o, const uint8_t *b, size_t len)
@@ -739,7 +752,9 @@ static NTSTATUS set_link(struct smb2_req *req, struct open *o, const uint8_t *b,
 			goto out;
 		}
 	}
-	r = vfs_linkat(id, req->tree->root_fd, o->path->s, req->tree->root_fd, target);
+	struct open_path *src = open_path_get(o);
+	r = vfs_linkat(id, req->tree->root_fd, src->s, req->tree->root_fd, target);
+	open_path_put(src);
 	st = r == -EEXIST ? STATUS_OBJECT_NAME_COLLISION : r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
 	if (st == STATUS_SUCCESS)
 		lease_break_parent(id, req->tree->root_fd, o, target);
@@ -828,8 +843,11 @@ static NTSTATUS set_file(struct smb2_req *req, struct open *o, const struct wire
 	NTSTATUS st = c->fn(req, o, q->buf, q->buf_len);
 	/* what a listing of the parent shows changed: its leases break */
 	if (st == STATUS_SUCCESS && (c->cls == FileBasicInformation || c->cls == FileEndOfFileInformation ||
-				     c->cls == FileAllocationInformation))
-		lease_break_parent(ident_of(req), req->tree->root_fd, o, o->path->s);
+				     c->cls == FileAllocationInformation)) {
+		struct open_path *p = open_path_get(o);
+		lease_break_parent(ident_of(req), req->tree->root_fd, o, p->s);
+		open_path_put(p);
+	}
 	return st;
 }
 
@@ -879,7 +897,7 @@ NTSTATUS cmd_set_info(struct smb2_req *req)
 		return STATUS_INVALID_PARAMETER;
 	struct open *o = req->open;
 	NTSTATUS st;
-	lease_watch_own(o, o->path->s); /* an attribute, a name: its own inotify events */
+	lease_watch_own_open(o); /* an attribute, a name: its own inotify events */
 	switch (q.info_type) {
 	case SMB2_0_INFO_FILE:
 		st = set_file(req, o, &q);
@@ -897,7 +915,7 @@ NTSTATUS cmd_set_info(struct smb2_req *req)
 		st = STATUS_INVALID_PARAMETER;
 		break;
 	}
-	lease_watch_own(o, o->path->s); /* a rename's new name */
+	lease_watch_own_open(o); /* a rename's new name */
 	if (st == STATUS_SUCCESS)
 		wire_set_info_encode_rsp(&req->out);
 	return st;

@@ -418,9 +418,10 @@ static long xsync_fn(void *arg)
 
 /* streams_written() for a streams_xattr share: copy the stream's data
  * into its xattr. */
-static NTSTATUS xattr_written(struct open *o, const char *colon, int root, const char *share)
+static NTSTATUS xattr_written(struct open *o, const char *path, const char *colon, int root,
+			      const char *share)
 {
-	char *base = strndup(o->path->s, (size_t)(colon - o->path->s));
+	char *base = strndup(path, (size_t)(colon - path));
 	if (!base)
 		return STATUS_NO_MEMORY;
 	struct xsync a = { .wfd = o->fd, .ondisk = colon + 1 };
@@ -430,7 +431,7 @@ static NTSTATUS xattr_written(struct open *o, const char *colon, int root, const
 		vfs_close(a.base);
 	if (r == -E2BIG || r == -ENOSPC || r == -ERANGE) {
 		log_warn("share [%s]: stream %s: %llu bytes do not fit in an extended attribute "
-		           "(vfs objects = streams_xattr); write refused", share, o->path->s,
+		           "(vfs objects = streams_xattr); write refused", share, path,
 		           (unsigned long long)a.size);
 		free(base);
 		return STATUS_DISK_FULL;
@@ -441,12 +442,14 @@ static NTSTATUS xattr_written(struct open *o, const char *colon, int root, const
 
 NTSTATUS streams_written(struct open *o)
 {
-	const char *colon = o->path ? strchr(o->path->s, ':') : NULL;
+	struct open_path *p = open_path_get(o);
+	const char *colon = p ? strchr(p->s, ':') : NULL;
 	struct tree *t = colon ? open_tree_get(o) : NULL; /* NULL: detached meanwhile */
 	bool xattr = t && t->share && t->share->streams_xattr;
 	int root = xattr ? t->root_fd : -1;
 	const char *share = xattr ? t->share->name : "";
-	NTSTATUS st = xattr ? xattr_written(o, colon, root, share) : STATUS_SUCCESS;
+	NTSTATUS st = xattr ? xattr_written(o, p->s, colon, root, share) : STATUS_SUCCESS;
 	tree_put(t);
+	open_path_put(p);
 	return st;
 }
