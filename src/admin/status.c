@@ -107,8 +107,10 @@ static void print_session(struct session *s, void *arg)
 #define STATUS_LOCKS_MAX 64 /* byte-range locks shown per open */
 
 /* What is shown of an open, copied under its file's lock: its session and
- * tree change under it (a detach), and so do its locks. */
+ * tree change under it (a detach), and so do its locks; its path is
+ * referenced (a rename replaces it: struct open_path), view_done drops it. */
 struct open_view {
+	struct open_path *path;
 	char share[128];
 	unsigned long long sid;
 	bool detached;
@@ -123,6 +125,9 @@ static void view_open(struct open *o, struct open_view *v)
 	if (o->file)
 		pthread_mutex_lock(&o->file->lock);
 	v->detached = o->detached;
+	v->path = o->path;
+	if (v->path)
+		atomic_fetch_add(&v->path->refs, 1);
 	if (o->session)
 		v->sid = o->session->id;
 	if (o->tree && o->tree->share)
@@ -138,6 +143,12 @@ static void view_open(struct open *o, struct open_view *v)
 		pthread_mutex_unlock(&o->file->lock);
 }
 
+static void view_done(struct open_view *v)
+{
+	open_path_put(v->path);
+	free(v);
+}
+
 /* One attached open and its byte-range locks. */
 static void print_open(FILE *f, struct open *o)
 {
@@ -147,14 +158,14 @@ static void print_open(FILE *f, struct open *o)
 	view_open(o, v);
 	if (!v->detached) { /* detached ones are listed on their own */
 		fprintf(f, "  file 0x%llx  session 0x%016llx  share [%s]  %s%s\n", (unsigned long long)o->volatile_id,
-			v->sid, v->share, o->path ? o->path->s : "", o->pipe ? " (pipe)" : o->is_dir ? "/" : "");
+			v->sid, v->share, v->path ? v->path->s : "", o->pipe ? " (pipe)" : o->is_dir ? "/" : "");
 		for (unsigned i = 0; i < v->n_shown; i++)
 			fprintf(f, "    lock %s  offset %llu  length %llu\n", v->locks[i].exclusive ? "exclusive" : "shared",
 				(unsigned long long)v->locks[i].offset, (unsigned long long)v->locks[i].length);
 		if (v->n_locks > v->n_shown)
 			fprintf(f, "    ... %u more locks\n", v->n_locks - v->n_shown);
 	}
-	free(v);
+	view_done(v);
 }
 
 /* When the scavenger closes detached open o (under its file's lock). */
@@ -178,10 +189,12 @@ static void print_detached(FILE *f)
 		struct open *o = v[i];
 		uint64_t deadline = detach_deadline(o);
 		uint64_t left = deadline > now ? deadline - now : 0;
+		struct open_path *p = open_path_get(o);
 		fprintf(f, "  file 0x%llx  v%u  user %s  share [%s]  %s  %llu.%03llu s left\n",
 			(unsigned long long)o->persistent_id, o->durable, o->owner ? o->owner : "-",
-			o->share ? o->share : "-", o->path->s, (unsigned long long)(left / 1000),
+			o->share ? o->share : "-", p ? p->s : "", (unsigned long long)(left / 1000),
 			(unsigned long long)(left % 1000));
+		open_path_put(p);
 		open_put(o);
 	}
 	free(v);
@@ -338,7 +351,7 @@ static void json_open(struct json_list *l, struct open *o)
 			(unsigned long long)o->volatile_id, v->sid);
 		json_str(l->f, v->share);
 		fputs(",\"path\":", l->f);
-		json_str(l->f, o->path->s);
+		json_str(l->f, v->path ? v->path->s : "");
 		fprintf(l->f, ",\"kind\":\"%s\",\"locks\":[", o->pipe ? "pipe" : o->is_dir ? "directory" : "file");
 		for (unsigned i = 0; i < v->n_shown; i++)
 			fprintf(l->f, "%s{\"offset\":%llu,\"length\":%llu,\"exclusive\":%s}", i ? "," : "",
@@ -346,7 +359,7 @@ static void json_open(struct json_list *l, struct open *o)
 				v->locks[i].exclusive ? "true" : "false");
 		fprintf(l->f, "],\"locks_total\":%u}", v->n_locks);
 	}
-	free(v);
+	view_done(v);
 }
 
 static void json_break(const struct break_status *b, void *arg)
@@ -404,7 +417,9 @@ void status_write_json(FILE *f)
 		fputs(",\"share\":", f);
 		json_str(f, o->share);
 		fputs(",\"path\":", f);
-		json_str(f, o->path->s);
+		struct open_path *p = open_path_get(o);
+		json_str(f, p ? p->s : "");
+		open_path_put(p);
 		fprintf(f, ",\"ms_left\":%llu}", (unsigned long long)(deadline > now ? deadline - now : 0));
 		open_put(o);
 	}
