@@ -499,6 +499,56 @@ static char *with_written_name(const char *resolved, const uint8_t *u16, size_t 
 	return s;
 }
 
+/* Renames of one file take turns (struct file: renaming): a rename reads
+ * its open's path, renames on disk, then gives every open the new path,
+ * and a second one in between would read a name the first is moving (two
+ * renames crossing could even leave the opens naming the old one, which a
+ * delete on close then unlinks, whatever file holds it by then).  The
+ * waiters park in req_wait, never under a lock, and each is handed the
+ * turn by the one before it; a rename waits at most as long as the one
+ * ahead takes (its lease breaks: the break timeout). */
+struct rename_turn {
+	struct smb2_req *req;
+	struct rename_turn *next;
+};
+
+static void rename_turn_take(struct smb2_req *req, struct file *f)
+{
+	pthread_mutex_lock(&f->lock);
+	bool busy = f->renaming;
+	pthread_mutex_unlock(&f->lock);
+	if (busy && req_go_async(req) != STATUS_SUCCESS)
+		log_debug("message %llu waits for another rename inside a compound",
+			  (unsigned long long)req->hdr.message_id);
+	struct rename_turn t = { .req = req };
+	pthread_mutex_lock(&f->lock);
+	if (!f->renaming) {
+		f->renaming = true;
+		pthread_mutex_unlock(&f->lock);
+		return;
+	}
+	struct rename_turn **pp = &f->rename_waiters;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = &t;
+	pthread_mutex_unlock(&f->lock);
+	req_wait(req); /* rename_turn_give unlinked t and handed us the turn */
+}
+
+static void rename_turn_give(struct file *f)
+{
+	pthread_mutex_lock(&f->lock);
+	struct rename_turn *t = f->rename_waiters;
+	struct smb2_req *next = t ? t->req : NULL; /* t is on its waiter's stack: read before the wake */
+	if (t)
+		f->rename_waiters = t->next;
+	else
+		f->renaming = false;
+	pthread_mutex_unlock(&f->lock);
+	if (next)
+		req_wake(next);
+}
+
 /* Every open of the renamed file follows the new name: one new path, which
  * each of them references, replaces theirs (struct open_path: readers that
  * hold a reference to an old one keep reading it).  o itself too when it
@@ -705,6 +755,9 @@ static NTSTATUS set_rename(struct smb2_req *req, struct open *o, const uint8_t *
 	NTSTATUS st = fileops_check_access(o, DELETE_ACCESS);
 	if (st)
 		return st;
+	if (!o->file)
+		return STATUS_INVALID_PARAMETER;
+	rename_turn_take(req, o->file);
 	struct open_path *src = open_path_get(o); /* one name for the whole rename */
 	if (!src->s[0]) {
 		st = STATUS_ACCESS_DENIED;
@@ -720,6 +773,7 @@ static NTSTATUS set_rename(struct smb2_req *req, struct open *o, const uint8_t *
 		st = rename_path(req, o, src->s, &ri);
 	}
 	open_path_put(src);
+	rename_turn_give(o->file);
 	return st;
 }
 
@@ -731,6 +785,8 @@ static NTSTATUS set_link(struct smb2_req *req, struct open *o, const uint8_t *b,
 		return decode_status(r);
 	if (o->is_dir)
 		return STATUS_FILE_IS_A_DIRECTORY;
+	if (!o->file)
+		return STATUS_INVALID_PARAMETER;
 	char *target = NULL;
 	bool exists = false;
 	struct statx tst;
@@ -752,9 +808,11 @@ static NTSTATUS set_link(struct smb2_req *req, struct open *o, const uint8_t *b,
 			goto out;
 		}
 	}
+	rename_turn_take(req, o->file); /* not a name a rename is moving */
 	struct open_path *src = open_path_get(o);
 	r = vfs_linkat(id, req->tree->root_fd, src->s, req->tree->root_fd, target);
 	open_path_put(src);
+	rename_turn_give(o->file);
 	st = r == -EEXIST ? STATUS_OBJECT_NAME_COLLISION : r < 0 ? vfs_nt_status(r) : STATUS_SUCCESS;
 	if (st == STATUS_SUCCESS)
 		lease_break_parent(id, req->tree->root_fd, o, target);

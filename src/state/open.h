@@ -107,6 +107,7 @@ struct brl_waiter;            /* a blocked LOCK request (src/cmd/lock.c) */
 struct notify_watch;          /* a pending CHANGE_NOTIFY (src/cmd/change_notify.c) */
 struct attr_cache;            /* cached DOS attributes of an open (src/cmd/attrcache.c) */
 struct lease;                 /* a lease (src/mc/lease.c) */
+struct rename_turn;           /* a rename waiting for its turn (src/cmd/set_info.c) */
 
 struct file {
 	atomic_int refs;
@@ -126,6 +127,11 @@ struct file {
 	unsigned n_locks, cap_locks;
 	struct brl_waiter *waiters;   /* blocked lock requests to retry on unlock */
 	struct notify_watch *watches; /* on directories */
+	/* One rename (or link) through its opens at a time, from the read of
+	 * the open's path to the update of every open's (cmd/set_info.c): two
+	 * at once could leave the opens naming what the file was called. */
+	bool renaming;
+	struct rename_turn *rename_waiters; /* the next ones, first come first served */
 	struct file *hash_next;
 };
 
