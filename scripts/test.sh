@@ -63,6 +63,7 @@ echo "=== ThreadSanitizer smb3d: the concurrency regression tests and the channe
 setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug
 ninja -C build-tsan
 /usr/bin/python3 tests/regress/run --build build-tsan -k churn -k logoff -k zero_key -k oplock -k lease -k session_setup \
+    -k renames_free \
     2>&1 | tee "$logdir/tsan.log" || true
 add_counts "$logdir/tsan.log"
 /usr/bin/python3 tests/run --build build-tsan --no-unit --no-torture --no-regress --no-mc --quick -k test_durable \
