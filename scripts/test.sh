@@ -36,30 +36,34 @@ add_counts() {  # add_counts LOGFILE: add the "N passed, N failed" closing line
     failed=$((failed + $(echo "$line" | awk '{print $3}')))
 }
 
+stage() {  # stage TITLE: its header, with the time CI has taken so far
+    echo "=== $1 (CI at $(( $(date +%s) - start ))s)"
+}
+
 logdir=$(mktemp -d)
 trap 'rm -rf "$logdir"' EXIT
 
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-echo "=== ASan/UBSan: unit tests and fuzz corpus replay"
+stage "ASan/UBSan: unit tests and fuzz corpus replay"
 /usr/bin/python3 tests/run --build build-asan --unit --no-integration --suite unit --suite fuzz \
     2>&1 | tee "$logdir/asan.log" || true
 add_counts "$logdir/asan.log"
 
-echo "=== ASan/UBSan smb3d: core integration tests (a sanitizer report fails them)"
+stage "ASan/UBSan smb3d: core integration tests (a sanitizer report fails them)"
 /usr/bin/python3 tests/run --build build-asan --no-unit --no-torture --quick -k test_core \
     2>&1 | tee "$logdir/asan-int.log" || true
 add_counts "$logdir/asan-int.log"
 
-echo "=== ASan/UBSan smb3d: durable handles (opens that outlive their session)"
+stage "ASan/UBSan smb3d: durable handles (opens that outlive their session)"
 /usr/bin/python3 tests/run --build build-asan --no-unit --no-torture --no-regress --no-mc --quick -k test_durable \
     2>&1 | tee "$logdir/asan-durable.log" || true
 add_counts "$logdir/asan-durable.log"
 
-echo "=== ASan/UBSan smb3d: regression tests of fixed bugs (tests/regress)"
+stage "ASan/UBSan smb3d: regression tests of fixed bugs (tests/regress)"
 /usr/bin/python3 tests/regress/run --build build-asan 2>&1 | tee "$logdir/regress.log" || true
 add_counts "$logdir/regress.log"
 
-echo "=== ThreadSanitizer smb3d: the concurrency regression tests and the channel-churn stress"
+stage "ThreadSanitizer smb3d: the concurrency regression tests and the channel-churn stress"
 setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug
 ninja -C build-tsan
 /usr/bin/python3 tests/regress/run --build build-tsan -k churn -k logoff -k zero_key -k oplock -k lease -k session_setup \
@@ -70,13 +74,13 @@ add_counts "$logdir/tsan.log"
     2>&1 | tee "$logdir/tsan-durable.log" || true
 add_counts "$logdir/tsan-durable.log"
 
-echo "=== tests/run (unit + integration against smb3d, io_uring and threads)"
+stage "tests/run (unit + integration against smb3d, io_uring and threads)"
 /usr/bin/python3 tests/run --build build --no-regress 2>&1 | tee "$logdir/run.log" || true
 add_counts "$logdir/run.log"
 
 # The Debian sid chroot (scripts/sid-chroot.sh, made by deps.sh above): both
 # stages print "skip ... reason" and count nothing when it is missing.
-echo "=== smbtorture 4.25 (sid chroot) against smb3d/io_uring: TESTS_SID of tests/integration/smbtorture.py"
+stage "smbtorture 4.25 (sid chroot) against smb3d/io_uring: TESTS_SID of tests/integration/smbtorture.py"
 t=$(date +%s)
 # two halves side by side (each its own namespace and server; the suites
 # mostly wait for break timeouts): about 5 minutes instead of 10
@@ -91,7 +95,7 @@ for k in 1 2; do
 done
 echo "(smbtorture 4.25: $(( $(date +%s) - t ))s)"
 
-echo "=== kernel client: Linux 7.2 (user-mode Linux) against smb3d, 4 links, 4 channels"
+stage "kernel client: Linux 7.2 (user-mode Linux) against smb3d, 4 links, 4 channels"
 # One guest boot per server: smoke and fio with small sizes (the checks are
 # the same: checksums in the guest and on the server, 4 channels, fio's
 # crc32c verify), drop, outage, and chaos (issue 14: 2 minutes of channel
@@ -106,7 +110,7 @@ timeout 300 tests/kclient/run --build build --links 4 --channels 4 --size 16 --f
 add_counts "$logdir/kclient-threads.log"
 echo "(kernel client: $(( $(date +%s) - t ))s)"
 
-echo "=== bench/run --quick (smoke: every benchmark script still runs against smbd and smb3d)"
+stage "bench/run --quick (smoke: every benchmark script still runs against smbd and smb3d)"
 if SMB3D=build/smb3d SMB3CTL=build/smb3ctl SMB3C=build/tools/smb3c/smb3c timeout 600 bench/run --quick \
     > "$logdir/bench.log" 2>&1; then
     echo "ok    bench/run --quick"
