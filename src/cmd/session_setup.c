@@ -195,7 +195,7 @@ static NTSTATUS finish_session(struct smb2_req *req, struct session *s, const st
 	s->state = SESSION_VALID;
 	/* authenticated: the negotiate timeout and the pre-authentication
 	 * PDU cap are over ("deadtime" may follow) */
-	smb_conn_authenticated(sc);
+	smb_conn_authenticated(sc, (uint64_t)s->uid + 1);
 	return STATUS_SUCCESS;
 }
 
@@ -436,7 +436,7 @@ static NTSTATUS cmd_session_bind(struct smb2_req *req, const struct sess_setup_r
 	}
 	session_channel_put(ch);
 	holder_free(h);
-	smb_conn_authenticated(req->sc); /* a bound channel is authenticated too */
+	smb_conn_authenticated(req->sc, (uint64_t)s->uid + 1); /* a bound channel is authenticated too */
 	req->sign = true; /* signed with the new channel's key */
 	st = reply(req, s->encrypt_data ? SMB2_SESSION_FLAG_ENCRYPT_DATA : 0, tok, tok_len);
 	free(tok);

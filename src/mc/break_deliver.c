@@ -154,13 +154,18 @@ static struct pick pick_session(const struct break_job *j, struct session *s)
  * the lease table is the client's; smbtorture smb2.lease.v2_complex1
  * expects the break of a lease held on a second connection on the
  * first one, and smb2.multichannel.leases.test2/test4 on another
- * session's channels of the same client). */
+ * session's channels of the same client) on which one of the lease's
+ * users authenticated.  The ClientGUID is whatever a NEGOTIATE says: a
+ * connection of another user, or of nobody, that claims it must not
+ * take the breaks (they would be lost for the lease's holder, whose
+ * cache then goes stale, and would tell a stranger its lease keys). */
 static struct pick pick_client(const struct break_job *j, struct smb_client *cl)
 {
 	struct pick p = { 0 };
 	pthread_mutex_lock(&cl->lock);
 	for (unsigned i = 0; i < cl->n_channels; i++)
-		consider(j, &p, cl->channels[i]);
+		if (client_channel_has_user(cl, i, j->n.users, j->n.n_users))
+			consider(j, &p, cl->channels[i]);
 	pthread_mutex_unlock(&cl->lock);
 	return p;
 }

@@ -49,12 +49,19 @@ void break_fence_fire(struct break_fence *f);
  * break to any channel of the client `client_guid`, oldest first
  * (3.3.4.7: the lease is the client's), and "smb2 disable oplock break
  * retry" does not apply to it. */
+#define BREAK_USERS 4
 struct break_notice {
 	/* oplock: the holder's session.  lease: the session of one of the
 	 * lease's opens (0: none), whose key seals the break when the channel
 	 * chosen is one of that session's and the session encrypts */
 	uint64_t session_id;
 	uint8_t client_guid[16];      /* lease: the lease's client */
+	/* lease: the users (uid + 1) of the lease's attached opens, the first
+	 * BREAK_USERS of them; only a channel of the client on which one of
+	 * them authenticated carries the break (a ClientGUID proves nothing:
+	 * another user's connection could claim it) */
+	uint64_t users[BREAK_USERS];
+	unsigned n_users;
 	uint64_t conn_id;             /* oplock: the channel the open was created on, tried first */
 	uint64_t persistent, volatile_id;
 	uint8_t level;

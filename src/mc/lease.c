@@ -366,6 +366,21 @@ static uint64_t session_of(const struct lease *l)
 	return 0;
 }
 
+/* The users of l's attached opens, the first BREAK_USERS of them: the
+ * channels their break may go to (mc/break_deliver.c pick_client). */
+static void users_of(const struct lease *l, struct break_notice *n)
+{
+	for (const struct open *e = l->file->opens; e; e = e->file_next) {
+		if (e->lease != l || !e->session || !e->charge_uid)
+			continue;
+		bool known = false;
+		for (unsigned k = 0; k < n->n_users && !known; k++)
+			known = n->users[k] == e->charge_uid;
+		if (!known && n->n_users < BREAK_USERS)
+			n->users[n->n_users++] = e->charge_uid;
+	}
+}
+
 /* break_notice.wanted of a lease break: the lease is still in its
  * client's table (an open holds it) and no acknowledgment came since the
  * break was made, on whatever channel (3.3.5.22.2: the ack is looked up
@@ -399,6 +414,7 @@ static void send_lease_break(struct lease *l, uint32_t from, uint32_t to, bool a
 	};
 	memcpy(n.lb.key, l->key, 16);
 	memcpy(n.client_guid, l->guid, 16);
+	users_of(l, &n);
 	metrics_add(&metrics.leases_broken, 1);
 	/* Only while one of its opens is attached: a lease whose opens are
 	 * all detached (durable) has no channel to be told on; those opens

@@ -228,9 +228,11 @@ static void smb_freed(struct conn *c)
 	c->proto = NULL;
 }
 
-void smb_conn_authenticated(struct smb_conn *sc)
+void smb_conn_authenticated(struct smb_conn *sc, uint64_t uid_key)
 {
 	struct conn *c = sc->conn;
+	if (sc->client)
+		client_channel_user(sc->client, c, uid_key);
 	if (c->deadline_negotiate) {
 		c->deadline_negotiate = false;
 		conn_set_deadline(c, 0);

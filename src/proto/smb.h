@@ -225,9 +225,11 @@ void req_wait(struct smb2_req *req);
 /* Wake a request parked in req_wait (thread-safe). */
 void req_wake(struct smb2_req *req);
 
-/* A session was established or bound on this connection: the negotiate
- * timeout and the pre-authentication PDU cap no longer apply. */
-void smb_conn_authenticated(struct smb_conn *sc);
+/* A session of user uid_key (uid + 1) was established or bound on this
+ * connection: the negotiate timeout and the pre-authentication PDU cap no
+ * longer apply, and the client's lease breaks for that user may go here
+ * (state.h client_channel_user). */
+void smb_conn_authenticated(struct smb_conn *sc, uint64_t uid_key);
 /* End the connection (MS-SMB2 "disconnect"): handlers ask the pipeline
  * instead of closing the socket themselves.  req_disconnect() also drops
  * the request's response. */

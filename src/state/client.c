@@ -79,6 +79,7 @@ void client_put(struct smb_client *cl)
 	if (left == 0) {
 		pthread_mutex_destroy(&cl->lock);
 		free(cl->channels);
+		free(cl->channel_users);
 		free(cl);
 	}
 }
@@ -89,13 +90,17 @@ int client_attach(struct smb_client *cl, struct conn *c)
 	if (cl->n_channels == cl->cap_channels) {
 		unsigned ncap = cl->cap_channels ? cl->cap_channels * 2 : 4;
 		struct conn **n = realloc(cl->channels, ncap * sizeof(*n));
-		if (!n) {
+		if (n)
+			cl->channels = n;
+		struct client_channel_users *u = n ? realloc(cl->channel_users, ncap * sizeof(*u)) : NULL;
+		if (!u) {
 			pthread_mutex_unlock(&cl->lock);
 			return -ENOMEM;
 		}
-		cl->channels = n;
+		cl->channel_users = u;
 		cl->cap_channels = ncap;
 	}
+	cl->channel_users[cl->n_channels] = (struct client_channel_users){ .n = 0 };
 	cl->channels[cl->n_channels++] = c;
 	pthread_mutex_unlock(&cl->lock);
 	return 0;
@@ -107,10 +112,41 @@ void client_detach(struct smb_client *cl, struct conn *c)
 	for (unsigned i = 0; i < cl->n_channels; i++) {
 		if (cl->channels[i] == c) {
 			cl->channels[i] = cl->channels[--cl->n_channels];
+			cl->channel_users[i] = cl->channel_users[cl->n_channels];
 			break;
 		}
 	}
 	pthread_mutex_unlock(&cl->lock);
+}
+
+void client_channel_user(struct smb_client *cl, const struct conn *c, uint64_t uid_key)
+{
+	pthread_mutex_lock(&cl->lock);
+	for (unsigned i = 0; i < cl->n_channels; i++) {
+		if (cl->channels[i] != c)
+			continue;
+		struct client_channel_users *u = &cl->channel_users[i];
+		bool known = false;
+		for (unsigned k = 0; k < u->n && !known; k++)
+			known = u->uid_key[k] == uid_key;
+		/* past CLIENT_CHANNEL_USERS a further user's lease breaks go
+		 * to its other channels only */
+		if (!known && u->n < CLIENT_CHANNEL_USERS)
+			u->uid_key[u->n++] = uid_key;
+		break;
+	}
+	pthread_mutex_unlock(&cl->lock);
+}
+
+bool client_channel_has_user(struct smb_client *cl, unsigned i, const uint64_t *uid_keys, unsigned n)
+{
+	LOCK_HELD(&cl->lock);
+	const struct client_channel_users *u = &cl->channel_users[i];
+	for (unsigned k = 0; k < u->n; k++)
+		for (unsigned j = 0; j < n; j++)
+			if (u->uid_key[k] == uid_keys[j])
+				return true;
+	return false;
 }
 
 void client_foreach(void (*fn)(struct smb_client *cl, void *arg), void *arg)

@@ -54,6 +54,17 @@ struct smb_client {
 	 * `lock` is alive; use it after the lock only on its own worker). */
 	struct conn **channels;
 	unsigned n_channels, cap_channels;
+	/* for each of channels[]: the users (uid + 1) that established or
+	 * bound a session on it, the first CLIENT_CHANNEL_USERS of them.  A
+	 * ClientGUID is the client's word only: a lease break goes only to a
+	 * channel one of the lease's users authenticated on (mc/break_deliver.c) */
+	struct client_channel_users *channel_users;
+};
+
+#define CLIENT_CHANNEL_USERS 4
+struct client_channel_users {
+	uint64_t uid_key[CLIENT_CHANNEL_USERS];
+	unsigned n;
 };
 
 /* SESSION_EXPIRED: destroyed (logoff, failed authentication, last channel
@@ -150,6 +161,12 @@ struct smb_client *client_lookup(const uint8_t guid[16]);
 /* Attach / detach a connection to the client's channel list (locked). */
 int client_attach(struct smb_client *cl, struct conn *c);
 void client_detach(struct smb_client *cl, struct conn *c);
+/* A session of user uid_key (uid + 1) was established or bound on c, one
+ * of cl's channels (locked). */
+void client_channel_user(struct smb_client *cl, const struct conn *c, uint64_t uid_key);
+/* Has a user among uid_keys[0..n) authenticated on cl->channels[i]?
+ * Under cl->lock. */
+bool client_channel_has_user(struct smb_client *cl, unsigned i, const uint64_t *uid_keys, unsigned n);
 /* Call fn for every client (the table lock is held; fn must not block). */
 void client_foreach(void (*fn)(struct smb_client *cl, void *arg), void *arg);
 
