@@ -420,11 +420,12 @@ static NTSTATUS create_fresh(struct smb2_req *req, struct wire_create_req *q, st
 		free(name);
 		return st;
 	}
-	free(name);
 	struct open *o = cs.o;
 	req->file_id_persistent = o->persistent_id;
 	req->file_id_volatile = o->volatile_id;
-	return create_answer(&cs, o, dur, want_mxac, want_qfid, out);
+	st = create_answer(&cs, o, dur, want_mxac, want_qfid, out);
+	free(name); /* after the answer: it reads cs.path (the parent's breaks, the notes of own changes) */
+	return st;
 }
 
 NTSTATUS cmd_create(struct smb2_req *req)
