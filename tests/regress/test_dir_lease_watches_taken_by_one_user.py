@@ -10,7 +10,7 @@ User 1 opens directory d 4,100 times, each with an RH lease of its own
 key; user 2 then opens d2 with an RH lease and must get RH."""
 import os, struct, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from regress import Srv, H, USERS, check, done, R
+from regress import Srv, H, USERS, check, done, hdr, b_echo, ECHO, R
 
 OPENS, BATCH = 4100, 400
 RH = 0x3
@@ -31,20 +31,34 @@ def lease_state(r):
 
 
 def open_leased(h, name, keys):
-    """Pipelined CREATEs of directory name, one per lease key; the granted
-    lease states in order (None: the CREATE failed)."""
-    mids = []
+    """Pipelined CREATEs of directory name, one per lease key, within the
+    credits the server granted (a MessageId past them ends the
+    connection); the granted lease states in order (None: failed)."""
+    avail = 1
+    for _ in range(8):  # what we know we hold: 1, plus each ECHO's grant less its charge
+        r = h.call(hdr(ECHO, h.mid(), h.sid) + b_echo())
+        avail += r.credits - 1
+    mids, got, pending = [], {}, 0
+
+    def take():
+        nonlocal avail, pending
+        r = h.recv(20)
+        if isinstance(r, str):
+            raise R.SMBError(0, "no answer: " + r)
+        got[r.mid] = lease_state(r)
+        avail += r.credits
+        pending -= 1
     for k in keys:
+        while avail < 1:
+            take()
         msg = R.create_request(h.c, h.s, name, access=READ_ATTRS, disposition=3, options=DIR,
                                oplock=0xFF, contexts=[rqls(k)])
         mids.append(struct.unpack_from("<Q", msg, 24)[0])
         h.send(msg)
-    got = {}
-    for _ in keys:
-        r = h.recv(20)
-        if isinstance(r, str):
-            break
-        got[r.mid] = lease_state(r)
+        avail -= 1
+        pending += 1
+    while pending:
+        take()
     return [got.get(m) for m in mids]
 
 
