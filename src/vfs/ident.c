@@ -134,6 +134,11 @@ nomem:
 	return NULL;
 }
 
+uid_t vfs_ident_uid(const struct vfs_ident *id)
+{
+	return id->uid;
+}
+
 struct vfs_ident *vfs_ident_ref(struct vfs_ident *id)
 {
 	if (id)

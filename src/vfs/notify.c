@@ -22,6 +22,7 @@
 pthread_mutex_t nt_lock = PTHREAD_MUTEX_INITIALIZER;
 unsigned nt_watching;
 struct nt_watch *nt_watches;
+struct keycount nt_user_subs = KEYCOUNT_INIT;
 static struct nt_wd *nt_wds[NT_WD_BUCKETS];
 static uint64_t nt_next_id = 1, nt_next_sub_id = 1;
 
@@ -100,6 +101,7 @@ void nt_sub_free(struct nt_sub *s, bool rm)
 		nt_wd_release(d, rm);
 	}
 	s->w->n_subs--;
+	keycount_uncharge(&nt_user_subs, s->w->user);
 	nt_strv_free(&s->scanned, &s->n_scanned);
 	nt_strv_free(&s->seen, &s->n_seen);
 	free(s->prefix);
@@ -138,6 +140,10 @@ int nt_sub_add(struct nt_watch *w, int wd, const char *prefix, const char *rel, 
 	for (struct nt_sub *s = d->subs; s; s = s->next_wd)
 		if (s->w == w)
 			return 0; /* the same directory twice (bind mounts, a race with a rename) */
+	if (!keycount_charge(&nt_user_subs, w->user, NT_MAX_DIRS_PER_USER)) {
+		nt_wd_release(d, true);
+		return -ENOSPC;
+	}
 	struct nt_sub *s = calloc(1, sizeof(*s));
 	if (s) {
 		s->prefix = strdup(prefix);
@@ -149,6 +155,7 @@ int nt_sub_add(struct nt_watch *w, int wd, const char *prefix, const char *rel, 
 			free(s->rel);
 			free(s);
 		}
+		keycount_uncharge(&nt_user_subs, w->user);
 		nt_wd_release(d, true);
 		return -ENOMEM;
 	}
@@ -320,6 +327,7 @@ static struct nt_watch *watch_new(const void *owner, uint64_t owner_id, const vo
 	w->group = group;
 	w->id = nt_next_id++;
 	w->ident = vfs_ident_ref(id);
+	w->user = (uint64_t)vfs_ident_uid(id) + 1;
 	w->root = -1;
 	w->filter = filter;
 	w->tree = tree;

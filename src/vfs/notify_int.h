@@ -30,11 +30,19 @@
 #include <stdint.h>
 #include <sys/inotify.h>
 
+#include "util/keycount.h"
 #include "vfs/notify.h"
 
 #define NT_MASK (IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB | IN_MOVED_FROM | IN_MOVED_TO | \
 		 IN_CLOSE | IN_ONLYDIR | IN_EXCL_UNLINK)
 #define NT_MAX_DIRS 4096     /* inotify watches per WATCH_TREE watch */
+/* Watched directories (subs) of all the watches of one uid (the identity
+ * that walks them): each may hold one of fs.inotify.max_user_watches,
+ * which count the server's uid, so one user's WATCH_TREE requests over
+ * many directories must not take them all from the others' notifies and
+ * directory leases.  Past it the user's further directories go unwatched,
+ * as when inotify itself runs out. */
+#define NT_MAX_DIRS_PER_USER 16384
 #define NT_MAX_DEPTH 32
 #define NT_MAX_EVENTS 4096   /* queued changes per watch before ENUM_DIR */
 #define NT_WD_BUCKETS 256
@@ -99,6 +107,7 @@ struct nt_watch {
 	struct vfs_notify_waiter *pend;
 	struct nt_sub *subs;
 	unsigned n_subs;
+	uint64_t user;       /* uid + 1 of ident: what its subs count against (nt_user_subs) */
 	struct nt_watch *next;
 };
 
@@ -132,6 +141,8 @@ struct nt_watch *nt_watch_by_id(uint64_t id);
  * left with no sub is removed from inotify. */
 int nt_sub_add(struct nt_watch *w, int wd, const char *prefix, const char *rel, struct nt_sub **out);
 void nt_sub_free(struct nt_sub *s, bool rm);
+/* Subs per watch user, under their own leaf lock (util/keycount.h). */
+extern struct keycount nt_user_subs;
 /* Is the sub `id` of w on `wd` still there? */
 bool nt_sub_alive(struct nt_watch *w, int wd, uint64_t id);
 void nt_tree_remove(struct nt_watch *w, const char *prefix);

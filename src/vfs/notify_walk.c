@@ -171,6 +171,8 @@ static int reg_dir(struct walk *k, int fd, const char *prefix, const char *rel, 
 	} else if (wd >= 0) {
 		struct nt_sub *s = NULL;
 		r = nt_sub_add(w, wd, prefix, rel, &s);
+		if (r == -ENOSPC)
+			k->stop = true; /* the user's share of watches (NT_MAX_DIRS_PER_USER) */
 		if (r > 0) {
 			s->scanning = scanning;
 			*self = (struct dirref){ wd, s->id };

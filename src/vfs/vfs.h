@@ -55,6 +55,8 @@ struct vfs_ident *vfs_ident_get(uid_t uid, gid_t gid, const gid_t *groups, int n
 void vfs_ident_put(struct vfs_ident *id);
 /* Another reference to id (NULL stays NULL). */
 struct vfs_ident *vfs_ident_ref(struct vfs_ident *id);
+/* The uid id acts as. */
+uid_t vfs_ident_uid(const struct vfs_ident *id);
 
 /* ---- operations (all return >= 0 or -errno) ---- */
 /* openat2 with RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS (+ RESOLVE_NO_SYMLINKS
