@@ -227,7 +227,7 @@ static void deliver(void *arg)
 {
 	struct break_job *j = arg;
 	if (j->br.tries && !wanted(j)) {
-		job_finish(j, "no longer needed (acknowledged or closed)");
+		job_finish(j, "no longer needed (acknowledged, closed, or superseded)");
 		return;
 	}
 	struct pick p;
@@ -299,10 +299,11 @@ static void ack_check(void *arg)
 	struct conn *c = j->c;
 	j->timer = 0;
 	if (!wanted(j)) {
-		/* The holder answered the break (on some channel) or closed:
-		 * it got the break, whatever the socket says. */
+		/* The holder answered the break (on some channel) or closed, or
+		 * the break was superseded (a newer break, the lease made again):
+		 * nothing more to deliver, whatever the socket says. */
 		metrics_add(&metrics.breaks_acked, 1);
-		job_finish(j, "acknowledged by the client");
+		job_finish(j, "acknowledged by the client, or superseded");
 		return;
 	}
 	uint64_t acked = conn_bytes_acked(c);

@@ -68,9 +68,14 @@ struct break_notice {
 	/* Is the break still worth delivering?  false once the holder
 	 * acknowledged it or closed: no further channel is tried, and a
 	 * pending look at the acknowledgment ends.  `acks` is the holder's
-	 * count of acknowledgments when the break was made.  NULL: always. */
+	 * count of acknowledgments when the break was made; a lease break
+	 * also names the lease instance it was made for and its number among
+	 * that lease's breaks (`seq`), so that a retry never resends a break
+	 * that a newer grant or break superseded.  NULL: always. */
 	bool (*wanted)(const struct break_notice *n);
 	unsigned acks;
+	unsigned seq;
+	uint64_t lease_instance;
 	bool lease;
 	struct wire_lease_break lb;
 	struct break_fence *fence;    /* a hold of it (lease breaks only), released once sent */

@@ -18,6 +18,7 @@
 struct lease {
 	atomic_int refs;
 	uint8_t guid[16], key[16];          /* the identity: never change */
+	uint64_t instance;                  /* this lease of the key, from a global count: never changes */
 	struct file *file;                  /* reference; never changes */
 	uint16_t version;                   /* 1 or 2: of the request that made it */
 	uint8_t parent_key[16];
@@ -29,6 +30,7 @@ struct lease {
 	uint32_t breaking_to_required;      /* what the opens waiting need (<= breaking_to) */
 	uint16_t epoch;                     /* Lease.Epoch (v2) */
 	unsigned acks;                      /* acknowledgments so far (a break in flight stops with one) */
+	unsigned breaks;                    /* breaks made so far: a newer one supersedes the older */
 	unsigned n_opens;
 	bool planned;                       /* lease_break_plan .. commit */
 	uint32_t plan_keep, plan_delay;
@@ -42,6 +44,10 @@ struct lease {
 static pthread_mutex_t leases_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_uint dir_leases; /* leases on directories: 0 spares the parent look-ups */
 static struct lease *buckets[LEASE_BUCKETS];
+/* Numbers the leases made, so that a lease made again under the same key
+ * (the last open closed, a new open came) is told from the one before:
+ * a break of the old one is stale to the new one (issue 15). */
+static atomic_uint_fast64_t instances;
 
 static unsigned bucket_of(const uint8_t guid[16], const uint8_t key[16])
 {
@@ -216,6 +222,7 @@ static struct lease *lease_new(const uint8_t guid[16], const struct wire_ctx_lea
 	if (!l)
 		return NULL;
 	atomic_init(&l->refs, 1); /* the table's */
+	l->instance = atomic_fetch_add(&instances, 1) + 1;
 	memcpy(l->guid, guid, 16);
 	memcpy(l->key, rq->key, 16);
 	l->version = rq->version == 2 ? 2 : 1;
@@ -381,19 +388,30 @@ static void users_of(const struct lease *l, struct break_notice *n)
 	}
 }
 
-/* break_notice.wanted of a lease break: the lease is still in its
- * client's table (an open holds it) and no acknowledgment came since the
- * break was made, on whatever channel (3.3.5.22.2: the ack is looked up
- * by ClientGUID and LeaseKey).  A break the client did not have to
- * acknowledge goes on until TCP has it, like one whose ack timed out. */
+/* break_notice.wanted of a lease break: the break is still the one the
+ * client should be told.  Stale, and never sent again (issue 15), once
+ * - the lease it was made for is gone, even when a lease with the same
+ *   key was granted since (another instance: a break of the old one
+ *   would reach the client with an epoch and states it does not hold);
+ * - an acknowledgment came since it was made, on whatever channel
+ *   (3.3.5.22.2: the ack is looked up by ClientGUID and LeaseKey);
+ * - a newer break of the lease was made (it carries the state now);
+ * - a break that needed an ack no longer runs (the break timer ended
+ *   it, 3.3.6.5).
+ * A break the client did not have to acknowledge goes on until TCP has
+ * it, like one whose ack timed out. */
 static bool lease_break_wanted(const struct break_notice *n)
 {
 	struct lease *l = lease_find(n->client_guid, n->lb.key);
 	if (!l)
 		return false;
-	pthread_mutex_lock(&l->file->lock);
-	bool want = l->acks == n->acks;
-	pthread_mutex_unlock(&l->file->lock);
+	bool want = false;
+	if (l->instance == n->lease_instance) {
+		pthread_mutex_lock(&l->file->lock);
+		want = l->acks == n->acks && l->breaks == n->seq &&
+		       (l->breaking || !(n->lb.flags & SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED));
+		pthread_mutex_unlock(&l->file->lock);
+	}
 	lease_put(l);
 	return want;
 }
@@ -405,6 +423,8 @@ static void send_lease_break(struct lease *l, uint32_t from, uint32_t to, bool a
 		.session_id = session_of(l),
 		.wanted = lease_break_wanted,
 		.acks = l->acks,
+		.lease_instance = l->instance,
+		.seq = ++l->breaks,
 		.lb = {
 			.new_epoch = l->version == 2 ? l->epoch : 0,
 			.flags = ack ? SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED : 0,
