@@ -226,7 +226,7 @@ static struct session *send_session(const struct break_job *j, const struct conn
 static void deliver(void *arg)
 {
 	struct break_job *j = arg;
-	if (j->br.tries && !wanted(j)) {
+	if (j->br.tries && !(j->n.refresh ? j->n.refresh(&j->n) : wanted(j))) {
 		job_finish(j, "no longer needed (acknowledged, closed, or superseded)");
 		return;
 	}

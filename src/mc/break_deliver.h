@@ -73,6 +73,9 @@ struct break_notice {
 	 * that lease's breaks (`seq`), so that a retry never resends a break
 	 * that a newer grant or break superseded.  NULL: always. */
 	bool (*wanted)(const struct break_notice *n);
+	/* Before a resend on another channel: wanted(), and n brought up to
+	 * date (a lease break's epoch).  NULL: wanted(). */
+	bool (*refresh)(struct break_notice *n);
 	unsigned acks;
 	unsigned seq;
 	uint64_t lease_instance;
