@@ -32,6 +32,7 @@ struct lease {
 	unsigned acks;                      /* acknowledgments so far (a break in flight stops with one) */
 	unsigned breaks;                    /* breaks made so far: a newer one supersedes the older */
 	bool break_told;                    /* a CREATE response showed the running break's epoch */
+	bool renewed;                       /* the running break was sent again after a refused ack */
 	unsigned n_opens;
 	bool planned;                       /* lease_break_plan .. commit */
 	uint32_t plan_keep, plan_delay;
@@ -490,6 +491,7 @@ static void break_to(struct lease *l, uint32_t to, bool new_epoch)
 	if (l->version == 2 && new_epoch)
 		l->epoch++;
 	l->break_told = false;
+	l->renewed = false;
 	if (from == LEASE_R) {
 		l->state = to;
 		send_lease_break(l, from, to, false);
@@ -570,6 +572,28 @@ static void next_step(struct lease *l)
 		next_step(l); /* R -> none went without an ack */
 }
 
+/* A v2 ack that names the whole state the lease holds says the client
+ * did not apply the break: a client that applies a v2 break only when
+ * its epoch is newer than the one it holds (Linux) ignores a break whose
+ * epoch it already learnt, from a CREATE response during the break or a
+ * grant that raced with it, and acks what it holds.  The ack is refused
+ * all the same (3.3.5.22.2); the break is sent once more, with the next
+ * epoch, so the client can apply it (issue 15: otherwise the conflicting
+ * open waits until the client closes or the break times out).  Once per
+ * break: a client that refuses again waits for the break timer.  Under
+ * f->lock. */
+static void renew_break(struct lease *l, uint32_t acked)
+{
+	if (l->version != 2 || acked != l->state || l->renewed)
+		return;
+	l->epoch++;
+	l->renewed = true;
+	l->break_told = false;
+	log_debug("lease ack of the whole state %x refused; break %x -> %x sent again with epoch %u", acked, l->state,
+		  l->breaking_to, (unsigned)l->epoch);
+	send_lease_break(l, l->state, l->breaking_to, true);
+}
+
 NTSTATUS lease_ack(const uint8_t guid[16], const struct wire_lease_ack *a, uint32_t *state)
 {
 	struct lease *l = lease_find(guid, a->key);
@@ -584,6 +608,7 @@ NTSTATUS lease_ack(const uint8_t guid[16], const struct wire_lease_ack *a, uint3
 		/* more than the break leaves: refused; the break goes on
 		 * (smbtorture smb2.lease.breaking2) */
 		st = STATUS_REQUEST_NOT_ACCEPTED;
+		renew_break(l, a->state);
 	} else {
 		l->state = a->state;
 		l->breaking = false;
