@@ -270,7 +270,19 @@ void nt_queue_event(struct nt_watch *w, uint32_t action, char *name)
 	}
 	w->ev[w->n_ev++] = (struct vfs_notify_event){ action, name, size };
 	w->queued_bytes += size;
-	wake_first(w);
+	/* A rename's OLD_NAME is answered together with its NEW_NAME, which
+	 * the same inotify batch queues next ([MS-FSA] 2.1.4.1: one report
+	 * of both; smb2.notify.mask): a waiter woken now would take only the
+	 * first.  nt_queue_flush wakes it if the NEW_NAME never comes. */
+	if (action != FILE_ACTION_RENAMED_OLD_NAME)
+		wake_first(w);
+}
+
+void nt_queue_flush(void)
+{
+	for (struct nt_watch *w = nt_watches; w; w = w->next)
+		if (w->n_ev || w->overflow)
+			wake_first(w);
 }
 
 /* ---- watches (nt_lock held) ---- */

@@ -430,6 +430,7 @@ int nt_drain(void)
 			handle_event(e, next, end, &pair);
 			p = next;
 		}
+		nt_queue_flush();
 		pthread_mutex_unlock(&nt_lock);
 	}
 	pthread_mutex_unlock(&nt_read_lock);

@@ -148,6 +148,9 @@ bool nt_sub_alive(struct nt_watch *w, int wd, uint64_t id);
 void nt_tree_remove(struct nt_watch *w, const char *prefix);
 void nt_queue_event(struct nt_watch *w, uint32_t action, char *name);
 void nt_queue_overflow(struct nt_watch *w);
+/* Wake a parked waiter of every watch with changes queued: the end of an
+ * inotify batch, where a rename's OLD_NAME has its NEW_NAME (nt_lock). */
+void nt_queue_flush(void);
 bool nt_strv_add(char ***v, unsigned *n, const char *s);
 bool nt_strv_take(char **v, unsigned *n, const char *s);
 void nt_strv_free(char ***v, unsigned *n);
