@@ -172,7 +172,7 @@ SHARD = None  # (k, n), 1 <= k <= n
 EST_SECONDS = {"smb2.lease": 180, "smb2.replay": 140, "smb2.oplock": 80,
                "smb2.dirlease": 80, "smb2.durable-v2-open": 50,
                "smb2.multichannel.oplocks.test3_windows": 40,
-               "smb2.multichannel.leases.test4": 40,
+               "smb2.multichannel.leases.test4": 67,
                "smb2.multichannel": 30, "smb2.notify.mask": 80,
                "smb2.durable-v2-delay": 10}
 
