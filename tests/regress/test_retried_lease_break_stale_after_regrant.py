@@ -21,49 +21,14 @@ acknowledged, and the conflicting open completes at once."""
 import os, struct, sys, time, uuid
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from regress import *  # noqa: F403
+from leasebrk import *  # noqa: F403
 
-FORCE_UNACKED = 0x83848003
-NOFID = b"\xff" * 16
-RH, RWH = 0x3, 0x7
-ACK_REQUIRED = 1
 U1 = USERS[0]
 NAME = "stale.txt"
 
 
-def rqls(key, state, epoch=0):
-    return (b"RqLs", key + struct.pack("<IIQ16sHH", state, 0, 0, b"\0" * 16, epoch, 0))
-
-
-def lease_of(r):
-    """(state, epoch) of a CREATE response's v2 lease context, or None."""
-    d = R.parse_create_contexts(r.body).get(b"RqLs", b"")
-    if len(d) < 52:
-        return None
-    return struct.unpack_from("<I", d, 16)[0], struct.unpack_from("<H", d, 48)[0]
-
-
-def send(c, s, msg):
-    c.sign(msg, s.keys[c], c.sign_alg, c.dialect)
-    c._send(bytes(msg))
-
-
-def recv(c, timeout):
-    c.sock.settimeout(timeout)
-    return c._recv()
-
-
-def parse_break(r):
-    """(key, flags, epoch, current, new) of a lease break notification."""
-    ss, epoch, flags, key, cur, new = struct.unpack_from("<HHI16sII", r.body, 0)
-    return key, flags, epoch, cur, new
-
-
 srv = Srv(tag="stalebrk", extra={"smbd:FSCTL_SMBTORTURE": "yes", "worker threads": "1"}).start()
-a1, s = R.connect_session("127.0.0.1", srv.port, *U1)
-a2 = R.Conn("127.0.0.1", srv.port, client_guid=a1.client_guid).negotiate()
-st_, _ = R.session_setup(a2, U1[0], U1[1], session=s, bind=True)
-check(st_ == 0, "A's second channel binds (0x%x)" % st_)
-b, sb = R.connect_session("127.0.0.1", srv.port, *U1)  # client B: its own ClientGUID
+a1, a2, s, b, sb = two_clients(srv.port, U1)
 key_a = uuid.uuid4().bytes
 
 # A holds RWH (A1 is A's oldest channel: its lease breaks go there first).

@@ -16,41 +16,10 @@ ends it)."""
 import os, struct, sys, time, uuid
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from regress import *  # noqa: F403
+from leasebrk import *  # noqa: F403
 
-FORCE_UNACKED = 0x83848003
-NOFID = b"\xff" * 16
-RH, RWH = 0x3, 0x7
-ACK_REQUIRED = 1
 U1 = USERS[0]
 NAME = "stale.txt"
-
-
-def rqls(key, state, epoch=0):
-    return (b"RqLs", key + struct.pack("<IIQ16sHH", state, 0, 0, b"\0" * 16, epoch, 0))
-
-
-def lease_of(r):
-    """(state, epoch) of a CREATE response's v2 lease context, or None."""
-    d = R.parse_create_contexts(r.body).get(b"RqLs", b"")
-    if len(d) < 52:
-        return None
-    return struct.unpack_from("<I", d, 16)[0], struct.unpack_from("<H", d, 48)[0]
-
-
-def send(c, s, msg):
-    c.sign(msg, s.keys[c], c.sign_alg, c.dialect)
-    c._send(bytes(msg))
-
-
-def recv(c, timeout):
-    c.sock.settimeout(timeout)
-    return c._recv()
-
-
-def parse_break(r):
-    """(key, flags, epoch, current, new) of a lease break notification."""
-    ss, epoch, flags, key, cur, new = struct.unpack_from("<HHI16sII", r.body, 0)
-    return key, flags, epoch, cur, new
 
 
 srv = Srv(tag="brkrenew").start()

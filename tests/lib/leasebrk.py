@@ -1,0 +1,52 @@
+"""v2 lease helpers of the break-retry regression tests: the RqLs context,
+the lease of a CREATE response, a lease break notification, and a client A
+with two channels (A1 oldest, so its lease breaks go there first) plus a
+client B of its own ClientGUID."""
+import struct
+
+import smb2raw as R
+from regress import check  # noqa: F401
+
+FORCE_UNACKED = 0x83848003  # Samba's FSCTL_SMBTORTURE_FORCE_UNACKED_TIMEOUT
+NOFID = b"\xff" * 16
+RH, RWH = 0x3, 0x7
+ACK_REQUIRED = 1
+
+
+def rqls(key, state, epoch=0):
+    return (b"RqLs", key + struct.pack("<IIQ16sHH", state, 0, 0, b"\0" * 16, epoch, 0))
+
+
+def lease_of(r):
+    """(state, epoch) of a CREATE response's v2 lease context, or None."""
+    d = R.parse_create_contexts(r.body).get(b"RqLs", b"")
+    if len(d) < 52:
+        return None
+    return struct.unpack_from("<I", d, 16)[0], struct.unpack_from("<H", d, 48)[0]
+
+
+def send(c, s, msg):
+    c.sign(msg, s.keys[c], c.sign_alg, c.dialect)
+    c._send(bytes(msg))
+
+
+def recv(c, timeout):
+    c.sock.settimeout(timeout)
+    return c._recv()
+
+
+def parse_break(r):
+    """(key, flags, epoch, current, new) of a lease break notification."""
+    ss, epoch, flags, key, cur, new = struct.unpack_from("<HHI16sII", r.body, 0)
+    return key, flags, epoch, cur, new
+
+
+def two_clients(port, user):
+    """(a1, a2, s, b, sb): client A's session s on channels a1 (oldest) and
+    a2, and client B's session sb on b."""
+    a1, s = R.connect_session("127.0.0.1", port, *user)
+    a2 = R.Conn("127.0.0.1", port, client_guid=a1.client_guid).negotiate()
+    st_, _ = R.session_setup(a2, user[0], user[1], session=s, bind=True)
+    check(st_ == 0, "A's second channel binds (0x%x)" % st_)
+    b, sb = R.connect_session("127.0.0.1", port, *user)  # client B: its own ClientGUID
+    return a1, a2, s, b, sb
