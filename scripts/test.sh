@@ -106,14 +106,16 @@ echo "(smbtorture 4.25: $(( $(date +%s) - t ))s)"
 stage "kernel client: Linux 7.2 (user-mode Linux) against smb3d, 4 links, 4 channels"
 # One guest boot per server: smoke and fio with small sizes (the checks are
 # the same: checksums in the guest and on the server, 4 channels, fio's
-# crc32c verify), drop, outage, and chaos (issue 14: 2 minutes of channel
+# crc32c verify), drop, outage and outage_conflict (issue 13: the durable
+# open reclaimed after 20 s without links; a second client's conflicting
+# open during the outage purges it), chaos (issue 14: 2 minutes of channel
 # drops under fio write+verify), and shared (issue 15: two guests writing
 # one file with leases while a channel of the first is cut; after chaos, whose
 # metrics are read before it).  idle runs by hand: drop, 25 s with no
 # reconnect allowed, guards the same regression (docs/TESTING.md).
 t=$(date +%s)
 timeout 600 tests/kclient/run --build build --links 4 --channels 4 --size 16 --fio-size 64 \
-    --io-backend io_uring smoke fio drop outage chaos shared 2>&1 | tee "$logdir/kclient.log" || true
+    --io-backend io_uring smoke fio drop outage outage_conflict chaos shared 2>&1 | tee "$logdir/kclient.log" || true
 add_counts "$logdir/kclient.log"
 timeout 300 tests/kclient/run --build build --links 4 --channels 4 --size 16 --fio-size 64 \
     --io-backend threads smoke fio 2>&1 | tee "$logdir/kclient-threads.log" || true
