@@ -1,4 +1,4 @@
-"""v2 lease helpers of the break-retry regression tests: the RqLs context,
+"""Helpers of the break-retry regression tests: Samba's unacked-timeout hook, the RqLs context,
 the lease of a CREATE response, a lease break notification, and a client A
 with two channels (A1 oldest, so its lease breaks go there first) plus a
 client B of its own ClientGUID."""
@@ -41,12 +41,18 @@ def parse_break(r):
     return key, flags, epoch, cur, new
 
 
-def two_clients(port, user):
-    """(a1, a2, s, b, sb): client A's session s on channels a1 (oldest) and
-    a2, and client B's session sb on b."""
+def bound_pair(port, user, what="A's second channel"):
+    """(a1, a2, s): a session s on channel a1 (the oldest) and a2, bound to it."""
     a1, s = R.connect_session("127.0.0.1", port, *user)
     a2 = R.Conn("127.0.0.1", port, client_guid=a1.client_guid).negotiate()
     st_, _ = R.session_setup(a2, user[0], user[1], session=s, bind=True)
-    check(st_ == 0, "A's second channel binds (0x%x)" % st_)
+    check(st_ == 0, "%s binds (0x%x)" % (what, st_))
+    return a1, a2, s
+
+
+def two_clients(port, user):
+    """(a1, a2, s, b, sb): client A's session s on channels a1 (oldest) and
+    a2, and client B's session sb on b."""
+    a1, a2, s = bound_pair(port, user)
     b, sb = R.connect_session("127.0.0.1", port, *user)  # client B: its own ClientGUID
     return a1, a2, s, b, sb

@@ -18,17 +18,13 @@ import os, socket, struct, sys, time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from regress import *  # noqa: F403
 from opl import *  # noqa: F403
+from leasebrk import FORCE_UNACKED, NOFID, bound_pair
 
-FORCE_UNACKED = 0x83848003
 TIMEOUT = 10
 srv = Srv(tag="brkreset", extra={"smb3d:oplock break timeout": str(TIMEOUT), "smbd:FSCTL_SMBTORTURE": "yes"}).start()
 U1 = USERS[0]
-NOFID = b"\xff" * 16
 
-a, s = R.connect_session("127.0.0.1", srv.port, *U1)
-b = R.Conn("127.0.0.1", srv.port, client_guid=a.client_guid).negotiate()
-st_, _ = R.session_setup(b, U1[0], U1[1], session=s, bind=True)
-check(st_ == 0, "a second channel binds (0x%x)" % st_)
+a, b, s = bound_pair(srv.port, U1, "a second channel")
 
 r = a.call(a.header(CREATE, session_id=s.id, tree_id=s.tree_id) + b_create(U16("reset.txt"), disp=OPEN_IF,
                                                                          oplock=BATCH), s.keys[a])
