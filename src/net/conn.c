@@ -51,6 +51,7 @@ struct send_item {
 	send_done_fn done;
 	void *arg;
 	size_t mem;           /* bytes of iovecs counted in c->sq_bytes */
+	bool elicit_ack;      /* CONN_SEND_ELICIT_ACK */
 };
 
 /* A frame's length is fixed when it is queued: if the file shrank under a
@@ -621,12 +622,15 @@ static void conn_send_next(struct conn *c)
 		return;
 	struct io_uring_sqe *sqe = worker_sqe(c->w, &c->send_op);
 	if (it->n) {
+		/* CONN_SEND_ELICIT_ACK: the framing header (iov[0]) alone first;
+		 * TCP_NODELAY (net/listener.c) sends it at once */
+		int n = it->elicit_ack && it->first == 0 && it->n > 1 ? 1 : it->n;
 		memset(&c->send_msg, 0, sizeof(c->send_msg));
 		c->send_msg.msg_iov = it->iov + it->first;
-		c->send_msg.msg_iovlen = (size_t)it->n;
+		c->send_msg.msg_iovlen = (size_t)n;
 		/* MSG_MORE: file data follows at once */
-		io_uring_prep_sendmsg(sqe, c->fd, &c->send_msg,
-				      MSG_NOSIGNAL | (it->splice_left || it->in_pipe ? MSG_MORE : 0));
+		bool more = n == it->n && (it->splice_left || it->in_pipe);
+		io_uring_prep_sendmsg(sqe, c->fd, &c->send_msg, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 		c->send_phase = SEND_IOV;
 	} else if (it->in_pipe) {
 		io_uring_prep_splice(sqe, c->pipe_fds[0], -1, c->fd, -1, (unsigned)it->in_pipe,
@@ -641,13 +645,13 @@ static void conn_send_next(struct conn *c)
 	c->sending = true;
 }
 
-int conn_send(struct conn *c, const struct iovec *iov, int n, send_done_fn done, void *arg)
+int conn_send(struct conn *c, const struct iovec *iov, int n, unsigned flags, send_done_fn done, void *arg)
 {
-	return conn_send_file(c, iov, n, -1, 0, 0, done, arg);
+	return conn_send_file(c, iov, n, -1, 0, 0, flags, done, arg);
 }
 
 int conn_send_file(struct conn *c, const struct iovec *iov, int n, int fd, uint64_t off, size_t flen,
-		   send_done_fn done, void *arg)
+		   unsigned flags, send_done_fn done, void *arg)
 {
 	if (c->dead)
 		return -ECONNRESET;
@@ -687,6 +691,7 @@ int conn_send_file(struct conn *c, const struct iovec *iov, int n, int fd, uint6
 	}
 	it->done = done;
 	it->arg = arg;
+	it->elicit_ack = flags & CONN_SEND_ELICIT_ACK;
 	it->mem = len - flen;
 	c->sq_bytes += it->mem;
 	if (c->sq_tail)

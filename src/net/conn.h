@@ -109,7 +109,16 @@ void conn_put(struct conn *c);
  * connection died first (not called when conn_send returns an error).
  * `n` at most CONN_MAX_IOV.  May be called from the conn's worker only. */
 #define CONN_MAX_IOV 16
-int conn_send(struct conn *c, const struct iovec *iov, int n, send_done_fn done, void *arg);
+/* flags of conn_send / conn_send_file:
+ * CONN_SEND_ELICIT_ACK: the 4-byte framing header goes out as a segment of
+ * its own, the message after it.  A Linux peer that answers requests
+ * delays its ACK of a lone small segment (by 40 ms or more) to ride on its
+ * next request, but ACKs two small segments, or more than a segment's
+ * worth, as soon as the application has read them (tcp_measure_rcv_mss,
+ * __tcp_cleanup_rbuf).  For a message after which the connection falls
+ * idle, that keeps bytes_acked current: see proto/reply.c for who asks. */
+#define CONN_SEND_ELICIT_ACK 1u
+int conn_send(struct conn *c, const struct iovec *iov, int n, unsigned flags, send_done_fn done, void *arg);
 
 static inline bool conn_is_dead(const struct conn *c) { return c->dead; }
 /* See struct conn; on the conn's worker. */
@@ -133,7 +142,7 @@ void conn_set_deadline(struct conn *c, uint64_t at_ms);
  * the socket with splice (no copy through user space).  The fd is dup'ed;
  * if the file is shorter, zeroes are sent in its place. */
 int conn_send_file(struct conn *c, const struct iovec *iov, int n, int fd, uint64_t off, size_t flen,
-		   send_done_fn done, void *arg);
+		   unsigned flags, send_done_fn done, void *arg);
 
 /* The SMB layer is no longer busy (conn_ops.busy): hand up the PDUs that
  * wait and read on, soon, from the worker loop.  On c's worker only. */

@@ -8,6 +8,7 @@
 
 #include "net/conn.h"
 #include "proto/chain.h"
+#include "state/state.h"
 #include "util/log.h"
 #include "wire/oplock.h"
 
@@ -167,7 +168,7 @@ static struct send_ctx *send_ctx_new(struct conn *c, uint8_t *standalone, smb_se
  * lone, unsigned, unsealed element).  On failure send_done has run:
  * -EIO (sealing failed) or -ECONNRESET. */
 static int send_iov(struct send_ctx *sx, struct session *seal_with, struct iovec *iov, int n,
-		    const struct smb2_req *file_req)
+		    const struct smb2_req *file_req, unsigned flags)
 {
 	struct iovec *first = iov + 1;
 	int cnt = n - 1;
@@ -181,8 +182,8 @@ static int send_iov(struct send_ctx *sx, struct session *seal_with, struct iovec
 	}
 	int ret = file_req && !seal_with
 		? conn_send_file(sx->conn, first, cnt, file_req->file_fd, file_req->file_off, file_req->file_len,
-				 send_done, sx)
-		: conn_send(sx->conn, first, cnt, send_done, sx);
+				 flags, send_done, sx)
+		: conn_send(sx->conn, first, cnt, flags, send_done, sx);
 	if (ret < 0) {
 		send_done(sx, -ECONNRESET);
 		return -ECONNRESET;
@@ -234,6 +235,25 @@ static int send_flatten(struct send_ctx *sx, struct iovec *iov, int n, size_t to
 	return 2;
 }
 
+/* Whether a response (or interim response) of sc asks the peer for a
+ * prompt ACK (CONN_SEND_ELICIT_ACK): when no other request of sc runs
+ * (those waiting asynchronously aside), so the connection falls idle after
+ * it, on a client with more than one channel.  Its breaks go out on any of
+ * its channels and are retried on the next when a channel does not
+ * acknowledge one (mc/break_deliver.c).  A channel that stops
+ * acknowledging while the peer still delays its ACK of this response would
+ * leave TCP retransmitting the response, with a later break held behind
+ * it, never reaching that channel; smbtorture's multichannel tests, which
+ * drop only what the client sends, count the break there.  The price, one
+ * more segment and ACK, falls only on responses that leave a
+ * connection idle. */
+static unsigned reply_send_flags(struct smb_conn *sc)
+{
+	if (sc->running > 1 + sc->n_async || !sc->client)
+		return 0;
+	return client_n_channels(sc->client) > 1 ? CONN_SEND_ELICIT_ACK : 0;
+}
+
 void chain_send_range(struct smb2_chain *ch, unsigned from, unsigned to, struct session *seal_with,
 		      uint8_t *extra, size_t extra_len, smb_sent_fn done, void *done_arg)
 {
@@ -256,7 +276,8 @@ void chain_send_range(struct smb2_chain *ch, unsigned from, unsigned to, struct 
 		return;
 	}
 	struct smb2_req *last = to > from ? &ch->reqs[to - 1] : NULL;
-	send_iov(sx, seal_with, iov, n, last && last->file_len && !extra ? last : NULL);
+	unsigned flags = to == ch->n || extra ? reply_send_flags(ch->sc) : 0;
+	send_iov(sx, seal_with, iov, n, last && last->file_len && !extra ? last : NULL, flags);
 }
 
 int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct session *seal_with, smb_sent_fn done,
@@ -270,7 +291,7 @@ int smb_send_standalone(struct smb_conn *sc, uint8_t *buf, size_t len, struct se
 		return -ENOMEM;
 	}
 	struct iovec iov[2] = { { NULL, 0 }, { buf, len } };
-	return send_iov(sx, seal_with, iov, 2, NULL);
+	return send_iov(sx, seal_with, iov, 2, NULL, 0);
 }
 
 /* A break notification of `body` bytes (MS-SMB2 3.3.4.6 oplock, 3.3.4.7

@@ -101,9 +101,16 @@ int client_attach(struct smb_client *cl, struct conn *c)
 		cl->cap_channels = ncap;
 	}
 	cl->channel_users[cl->n_channels] = (struct client_channel_users){ .n = 0 };
-	cl->channels[cl->n_channels++] = c;
+	cl->channels[cl->n_channels] = c;
+	/* atomic: client_n_channels() reads it without the lock */
+	__atomic_store_n(&cl->n_channels, cl->n_channels + 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&cl->lock);
 	return 0;
+}
+
+unsigned client_n_channels(const struct smb_client *cl)
+{
+	return __atomic_load_n(&cl->n_channels, __ATOMIC_RELAXED);
 }
 
 void client_detach(struct smb_client *cl, struct conn *c)
@@ -111,8 +118,10 @@ void client_detach(struct smb_client *cl, struct conn *c)
 	pthread_mutex_lock(&cl->lock);
 	for (unsigned i = 0; i < cl->n_channels; i++) {
 		if (cl->channels[i] == c) {
-			cl->channels[i] = cl->channels[--cl->n_channels];
-			cl->channel_users[i] = cl->channel_users[cl->n_channels];
+			unsigned last = cl->n_channels - 1;
+			cl->channels[i] = cl->channels[last];
+			cl->channel_users[i] = cl->channel_users[last];
+			__atomic_store_n(&cl->n_channels, last, __ATOMIC_RELAXED);
 			break;
 		}
 	}

@@ -161,6 +161,9 @@ struct smb_client *client_lookup(const uint8_t guid[16]);
 /* Attach / detach a connection to the client's channel list (locked). */
 int client_attach(struct smb_client *cl, struct conn *c);
 void client_detach(struct smb_client *cl, struct conn *c);
+/* How many connections the client has now, without its lock (a snapshot
+ * that may be stale at once: for heuristics only). */
+unsigned client_n_channels(const struct smb_client *cl);
 /* A session of user uid_key (uid + 1) was established or bound on c, one
  * of cl's channels (locked). */
 void client_channel_user(struct smb_client *cl, const struct conn *c, uint64_t uid_key);
