@@ -52,6 +52,9 @@ KNOWN_FAILURES_SID = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 #                    test hook (smbd:FSCTL_SMBTORTURE = no): the test shows
 #                    the break retry on a real cut, not on the hook
 # With only=/skip= the selected subtests still run in one smbtorture process.
+# An entry "NAME@label" runs the suite NAME once more, with its own
+# arguments (the same names in the results and the known failures); it runs
+# only when named (CI names the @hook entries for its threads parts).
 SESSION = ["reconnect1", "reconnect2", "reauth1", "reauth2", "reauth3", "reauth4",
            "reauth5", "reauth6", "two_logoff", "signing-hmac-sha-256",
            "signing-aes-128-cmac", "signing-aes-128-gmac", "encryption-aes-128-ccm",
@@ -123,23 +126,26 @@ TESTS_SID = [
     ("smb2.lock.replay_smb3_specification_multi", []),
     ("smb2.lock.replay_smb3_specification_durable", []),
     ("smb2.lock.replay_broken_windows", []),
-    # oplocks.test2 cuts a channel with iptables: the break is retried on
-    # another channel (mc/break_deliver.c).  test3_* block all 32 channels
-    # and check that the open waited more than 35 s (hard-coded), so they
-    # run with Windows' break timeout, about 40 s each; test3_windows
-    # expects Windows' behaviour (no retry).
-    ("smb2.multichannel", ["skip=oplocks.test3_*,leases.test2,leases.test4", "iptables"]),
-    # leases.test2/test4 count the breaks a blocked channel received: with
-    # iptables the client sees one there only when its delayed ACK of the
-    # reply before left ahead of the block (else TCP holds the break behind
-    # retransmissions), so they "block" with Samba's hook instead.  test4
-    # blocks all 32 channels and checks that the open waited more than 35 s
-    ("smb2.multichannel.leases", ["only=test2", "--option=torture:use_iptables=no"]),
-    ("smb2.multichannel.leases.test4", ["break_timeout=35", "--option=torture:use_iptables=no"]),
-    # test3_specification is FLAKY (known failures) and waits 40 s: --slow
-    ("smb2.multichannel.oplocks.test3_specification", ["break_timeout=35", "slow=*", "iptables"]),
+    # Issue 15: every subtest of smb2.multichannel twice, the client's
+    # channels cut with iptables (smbtorture drops what the client sends:
+    # the server's breaks still arrive, unacknowledged, and are retried on
+    # the next channel, mc/break_deliver.c) and with Samba's hook instead
+    # (NAME@hook below).  test3_* and leases.test4 block all 32 channels and
+    # check that the open waited more than 35 s (hard-coded), so they run
+    # with Windows' break timeout, about 40 s each; test3_windows expects
+    # Windows' behaviour (no oplock break retry).
+    ("smb2.multichannel", ["skip=oplocks.test3_*,leases.test4", "iptables"]),
+    ("smb2.multichannel.leases.test4", ["break_timeout=35", "iptables"]),
+    ("smb2.multichannel.oplocks.test3_specification", ["break_timeout=35", "iptables"]),
     ("smb2.multichannel.oplocks.test3_windows", ["break_timeout=35", "conf:smb2 disable oplock break retry=yes",
                                                  "iptables"]),
+    ("smb2.multichannel@hook", ["skip=oplocks.test3_*,leases.test4", "--option=torture:use_iptables=no"]),
+    ("smb2.multichannel.leases.test4@hook", ["break_timeout=35", "--option=torture:use_iptables=no"]),
+    ("smb2.multichannel.oplocks.test3_specification@hook", ["break_timeout=35",
+                                                            "--option=torture:use_iptables=no"]),
+    ("smb2.multichannel.oplocks.test3_windows@hook", ["break_timeout=35",
+                                                      "conf:smb2 disable oplock break retry=yes",
+                                                      "--option=torture:use_iptables=no"]),
     # Samba's test FSCTLs (cmd/ioctl_torture.c, issue 15): bug14607 pads the
     # IOCTL response body by 8 bytes, bug14769 sends an IOCTL that sleeps
     # 200 ms on an open and a CLOSE of it right behind, and expects the CLOSE
@@ -173,6 +179,10 @@ EST_SECONDS = {"smb2.lease": 180, "smb2.replay": 140, "smb2.oplock": 80,
                "smb2.dirlease": 80, "smb2.durable-v2-open": 50,
                "smb2.multichannel.oplocks.test3_windows": 40,
                "smb2.multichannel.leases.test4": 67,
+               "smb2.multichannel.oplocks.test3_specification": 45,
+               "smb2.multichannel@hook": 30, "smb2.multichannel.leases.test4@hook": 67,
+               "smb2.multichannel.oplocks.test3_specification@hook": 45,
+               "smb2.multichannel.oplocks.test3_windows@hook": 40,
                "smb2.multichannel": 30, "smb2.notify.mask": 80,
                "smb2.durable-v2-delay": 10}
 
@@ -316,7 +326,7 @@ def run(target=None, io_backend=None, tests=None, quick=False, pattern=None,
 
 def _run(target, io_backend, tests, quick, pattern, timeout, out, known_path, table, root,
          port=None, common=COMMON_EXTRA):
-    selected = tests or [t for t, _ in table]
+    selected = tests or [t for t, _ in table if "@" not in t]
     if quick and not tests:
         selected = [t for t in selected if t in QUICK]
     if pattern:
@@ -326,9 +336,11 @@ def _run(target, io_backend, tests, quick, pattern, timeout, out, known_path, ta
     extra_of = dict(table)
     # expand pseudo-arguments (see TESTS) into smbtorture runs
     runs = []
-    for t in selected:
+    for name in selected:
+        # NAME@label: the suite NAME once more, with other arguments
+        t = name.split("@", 1)[0]
         extra, only, skip, split = [], None, [], False
-        for a in extra_of.get(t, []):
+        for a in extra_of.get(name, []):
             if a.startswith("break_timeout=") or a.startswith("conf:"):
                 extra.append(a)  # taken out again by the server choice below
             elif a == "iptables":
