@@ -691,7 +691,9 @@ int conn_send_file(struct conn *c, const struct iovec *iov, int n, int fd, uint6
 	}
 	it->done = done;
 	it->arg = arg;
-	it->elicit_ack = flags & CONN_SEND_ELICIT_ACK;
+	/* a message longer than the largest TCP segment (64 KiB) is more
+	 * than one segment's worth, which Linux ACKs at once anyway */
+	it->elicit_ack = (flags & CONN_SEND_ELICIT_ACK) && len < 65536;
 	it->mem = len - flen;
 	c->sq_bytes += it->mem;
 	if (c->sq_tail)

@@ -116,7 +116,8 @@ void conn_put(struct conn *c);
  * next request, but ACKs two small segments, or more than a segment's
  * worth, as soon as the application has read them (tcp_measure_rcv_mss,
  * __tcp_cleanup_rbuf).  For a message after which the connection falls
- * idle, that keeps bytes_acked current: see proto/reply.c for who asks. */
+ * idle, that keeps bytes_acked current: see proto/reply.c for who asks.
+ * A message of 64 KiB or more is sent as it is. */
 #define CONN_SEND_ELICIT_ACK 1u
 int conn_send(struct conn *c, const struct iovec *iov, int n, unsigned flags, send_done_fn done, void *arg);
 
