@@ -105,7 +105,7 @@ static NTSTATUS reader_wait(struct smb2_req *req, struct open *o)
 	if (!o->pipe)
 		st = STATUS_FILE_CLOSED;
 	else if (rpc_pipe_msg_pending(o->pipe))
-		st = STATUS_SUCCESS; /* came while the interim response went out */
+		st = STATUS_SUCCESS; /* came since the first look, without the lock */
 	else if (req->cancelled)
 		st = STATUS_CANCELLED;
 	else {

@@ -100,7 +100,7 @@ static NTSTATUS lock_wait(struct smb2_req *req, struct open *o, const struct wir
 
 	NTSTATUS st;
 	pthread_mutex_lock(&f->lock);
-	/* The holder may have gone while the interim response was built. */
+	/* The holder may have gone since the first try, without the lock. */
 	st = open_closing(o) ? STATUS_FILE_CLOSED : brl_lock_locked(f, o, e->offset, e->length, exclusive);
 	if (st != STATUS_LOCK_NOT_GRANTED) {
 		pthread_mutex_unlock(&f->lock);

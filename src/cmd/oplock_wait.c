@@ -23,7 +23,8 @@ void oplock_break_for_create(struct smb2_req *req, struct file *f, uint32_t acce
 		if (!oplock_break_start(&w, f, access, share, overwrite, conflicts,
 					(unsigned)req_conf(req)->oplock_break_timeout, self))
 			return;
-		/* Wait (async: the client sees STATUS_PENDING and may cancel). */
+		/* Wait async: the client may cancel, and it gets STATUS_PENDING
+		 * a moment later, behind the breaks (proto/async.c). */
 		if (req_go_async(req) != STATUS_SUCCESS) {
 			/* Not the last element of a compound: it cannot go async
 			 * (MS-SMB2 3.3.4.2), so it waits for the break without an

@@ -6,7 +6,8 @@
  * need, act, and write their response body into req->out.  A handler that
  * waits (vfs I/O, a blocking lock, a notify) simply calls a function that
  * yields its coroutine; one that waits long first calls req_go_async() so the
- * client gets an interim STATUS_PENDING answer and can CANCEL it. */
+ * client can CANCEL it and, if it still waits a moment later, gets an interim
+ * STATUS_PENDING answer. */
 #ifndef SMB3D_PROTO_SMB_H
 #define SMB3D_PROTO_SMB_H
 
@@ -16,6 +17,7 @@
 #include <sys/uio.h>
 
 #include "conf/conf.h"
+#include "loop/timer.h"
 #include "state/state.h"
 #include "wire/cursor.h"
 #include "wire/ntstatus.h"
@@ -117,8 +119,11 @@ struct smb2_req {
 	bool no_response;             /* e.g. CANCEL, or a dropped request */
 	uint8_t *preauth_hash;        /* 3.1.1: hash to extend with the response */
 	struct session_channel *preauth_channel; /* reference: owns preauth_hash during a bind */
-	/* async */
-	bool is_async;
+	/* async (proto/async.c) */
+	bool async_linked;            /* in sc->async_list: CANCEL finds it, SMB_MAX_ASYNC counts it */
+	bool is_async;                /* its interim response went out: the final one is async
+				       * (ASYNC flag, AsyncId) and grants no credits */
+	timer_id interim_timer;       /* the deferred interim response, 0 when none is due */
 	uint64_t async_id;
 	bool cancelled;
 	struct coro *co;              /* the coroutine running this request */
@@ -213,12 +218,14 @@ bool req_zero_copy_ok(const struct smb2_req *req);
  * duplicated; the caller keeps its own). Only when req_zero_copy_ok(). */
 void req_add_file_data(struct smb2_req *req, int fd, uint64_t off, size_t len);
 
-/* Send an interim STATUS_PENDING response now and make the request
- * cancellable (MS-SMB2 3.3.4.2).  The responses of the compound elements
- * before it go out first, in one message with the interim response.  Only
- * the last element of a compound may wait: for any other this returns
- * STATUS_INTERNAL_ERROR (what Windows answers, MS-SMB2 <159>) and the
- * handler must fail with it instead of waiting. */
+/* Make the request cancellable now and send an interim STATUS_PENDING
+ * response if it still runs a millisecond later (MS-SMB2 3.3.4.2; a
+ * request that ends sooner gets one synchronous answer, no interim).  The
+ * responses of the compound elements before it go out with the interim
+ * response, in one message.  Only the last element of a compound may
+ * wait: for any other this returns STATUS_INTERNAL_ERROR (what Windows
+ * answers, MS-SMB2 <159>) and the handler must fail with it instead of
+ * waiting.  STATUS_INSUFFICIENT_RESOURCES past SMB_MAX_ASYNC. */
 NTSTATUS req_go_async(struct smb2_req *req);
 /* Yield until woken by req_wake() (from any thread) or cancelled. */
 void req_wait(struct smb2_req *req);
