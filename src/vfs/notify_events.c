@@ -14,7 +14,9 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -403,53 +405,116 @@ static void handle_event(const struct inotify_event *e, const char *next, const 
  * that causes it, so a change smb3d made for a client is in the queue
  * before that client saw the reply: a CHANGE_NOTIFY drains the queue first
  * and never misses a change the client itself just made, however late the
- * notify thread runs.  nt_read_lock keeps the readers in order. */
+ * notify thread runs.  nt_read_lock keeps the readers in order.
+ *
+ * A rename queues IN_MOVED_FROM and IN_MOVED_TO one after the other in
+ * its syscall, and a read between the two sees the first alone: it would
+ * report REMOVED, then ADDED, instead of the rename's OLD_NAME + NEW_NAME
+ * (MS-FSA 2.1.4.1).  So an IN_MOVED_FROM that ends what was read waits in
+ * nt_carry for the next read, in front of what that brings; the notify
+ * thread flushes it alone (a move out to a directory nobody watches has
+ * no IN_MOVED_TO) once nothing more came for NT_CARRY_MS. */
 static char nt_buf[64 * 1024] __attribute__((aligned(8)));
+static char nt_carry[sizeof(struct inotify_event) + NAME_MAX + 1] __attribute__((aligned(8)));
+static size_t nt_carry_len;   /* nt_read_lock */
+static int nt_wake_fd = -1;   /* eventfd: a carry waits, the thread times it */
+#define NT_CARRY_MS 10
 
-int nt_drain(void)
+static bool trailing_move_from(const struct inotify_event *e, const char *next, const char *end)
+{
+	return (e->mask & IN_MOVED_FROM) && next == end && (size_t)(end - (const char *)e) <= sizeof(nt_carry);
+}
+
+/* Handle events [nt_buf, end); without `flush`, a trailing IN_MOVED_FROM
+ * is kept in nt_carry instead.  nt_read_lock held. */
+static void handle_batch(const char *end, bool flush)
+{
+	uint32_t pair = 0;
+	pthread_mutex_lock(&nt_lock);
+	for (const char *p = nt_buf; p + sizeof(struct inotify_event) <= end;) {
+		const struct inotify_event *e = (const void *)p;
+		const char *next = p + sizeof(*e) + e->len;
+		if (next > end)
+			break;
+		if (!flush && trailing_move_from(e, next, end)) {
+			nt_carry_len = (size_t)(end - p);
+			memcpy(nt_carry, p, nt_carry_len);
+			break;
+		}
+		handle_event(e, next, end, &pair);
+		p = next;
+	}
+	nt_queue_flush();
+	pthread_mutex_unlock(&nt_lock);
+}
+
+static int drain(bool flush)
 {
 	int ret = 0;
 	pthread_mutex_lock(&nt_read_lock);
+	bool carried = nt_carry_len > 0;
 	for (;;) {
-		ssize_t n = read(nt_fd, nt_buf, sizeof(nt_buf));
-		if (n < 0 && errno == EINTR)
+		size_t have = nt_carry_len;
+		memcpy(nt_buf, nt_carry, have);
+		nt_carry_len = 0;
+		ssize_t n = read(nt_fd, nt_buf + have, sizeof(nt_buf) - have);
+		if (n < 0 && errno == EINTR) {
+			nt_carry_len = have;
 			continue;
+		}
 		if (n <= 0) {
 			if (n < 0 && errno != EAGAIN)
 				ret = -errno;
+			if (have && (flush || ret))
+				handle_batch(nt_buf + have, true);
+			else
+				nt_carry_len = have;
 			break;
 		}
-		const char *end = nt_buf + n;
-		uint32_t pair = 0;
-		pthread_mutex_lock(&nt_lock);
-		for (const char *p = nt_buf; p + sizeof(struct inotify_event) <= end;) {
-			const struct inotify_event *e = (const void *)p;
-			const char *next = p + sizeof(*e) + e->len;
-			if (next > end)
-				break;
-			handle_event(e, next, end, &pair);
-			p = next;
-		}
-		nt_queue_flush();
-		pthread_mutex_unlock(&nt_lock);
+		handle_batch(nt_buf + have + n, false);
 	}
+	bool wake = nt_carry_len > 0 && !carried;
 	pthread_mutex_unlock(&nt_read_lock);
+	if (wake && nt_wake_fd >= 0) {
+		uint64_t one = 1;
+		if (write(nt_wake_fd, &one, sizeof(one)) < 0)
+			log_debug("notify: eventfd write: %m");
+	}
 	jobs_kick();
 	return ret;
+}
+
+int nt_drain(void)
+{
+	return drain(false);
 }
 
 static void *nt_thread(void *arg)
 {
 	(void)arg;
+	bool timed_out = false;
 	for (;;) {
-		struct pollfd pfd = { .fd = nt_fd, .events = POLLIN };
-		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+		/* the carry goes alone once nothing came for NT_CARRY_MS */
+		int ret = drain(timed_out);
+		if (ret < 0) {
+			errno = -ret;
+			log_err("inotify read: %m; change notify stops");
+			break;
+		}
+		pthread_mutex_lock(&nt_read_lock);
+		int timeout = nt_carry_len ? NT_CARRY_MS : -1;
+		pthread_mutex_unlock(&nt_read_lock);
+		struct pollfd pfd[2] = { { .fd = nt_fd, .events = POLLIN }, { .fd = nt_wake_fd, .events = POLLIN } };
+		int r = poll(pfd, nt_wake_fd >= 0 ? 2 : 1, timeout);
+		if (r < 0 && errno != EINTR) {
 			log_err("inotify poll: %m; change notify stops");
 			break;
 		}
-		if (nt_drain() < 0) {
-			log_err("inotify read: %m; change notify stops");
-			break;
+		timed_out = r == 0;
+		if (r > 0 && (pfd[1].revents & POLLIN)) {
+			uint64_t v;
+			if (read(nt_wake_fd, &v, sizeof(v)) < 0)
+				log_debug("notify: eventfd read: %m");
 		}
 	}
 	return NULL;
@@ -466,6 +531,9 @@ static void nt_init(void)
 		log_warn("inotify_init1: %m; CHANGE_NOTIFY is not supported");
 		return;
 	}
+	nt_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (nt_wake_fd < 0)
+		log_warn("eventfd: %m; a rename's two inotify events read apart wait for the next event");
 	pthread_t t;
 	pthread_attr_t a;
 	pthread_attr_init(&a);
