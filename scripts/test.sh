@@ -87,12 +87,14 @@ t=$(date +%s)
 # in two more, all four side by side: each its own namespace and server,
 # and the suites mostly wait for break timeouts.  The threads parts also
 # run smb2.multichannel with Samba's hook instead of iptables (the
-# NAME@hook entries; issue 15 asks for both).  About 6 minutes; one after
+# NAME@hook entries; issue 15 asks for both), and two io-independent
+# entries (NAME@threads) that balance the four parts.  About 6 minutes; one after
 # the other they took 17.
 SID_THREADS="smb2.oplock smb2.lease smb2.dirlease smb2.durable-open smb2.durable-open-disconnect
              smb2.durable-v2-open smb2.durable-v2-delay smb2.durable-v2-regressions
              smb2.multichannel@hook smb2.multichannel.leases.test4@hook
-             smb2.multichannel.oplocks.test3_specification@hook smb2.multichannel.oplocks.test3_windows@hook"
+             smb2.multichannel.oplocks.test3_specification@hook smb2.multichannel.oplocks.test3_windows@hook
+             smb2.multichannel.oplocks.test3_windows@threads smb2.notify.mask@threads"
 for k in 1 2; do
     /usr/bin/python3 tests/integration/smbtorture.py --smbtorture chroot --io-backend io_uring \
         --shard $k/2 > "$logdir/torture425-$k.log" 2>&1 &

@@ -54,7 +54,10 @@ KNOWN_FAILURES_SID = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 # With only=/skip= the selected subtests still run in one smbtorture process.
 # An entry "NAME@label" runs the suite NAME once more, with its own
 # arguments (the same names in the results and the known failures); it runs
-# only when named (CI names the @hook entries for its threads parts).
+# only when named (CI names the @hook and @threads entries for its threads
+# parts, which would otherwise finish a minute before the io_uring ones;
+# notify.mask and the iptables run of test3_windows do not depend on the
+# io backend).
 SESSION = ["reconnect1", "reconnect2", "reauth1", "reauth2", "reauth3", "reauth4",
            "reauth5", "reauth6", "two_logoff", "signing-hmac-sha-256",
            "signing-aes-128-cmac", "signing-aes-128-gmac", "encryption-aes-128-ccm",
@@ -137,7 +140,8 @@ TESTS_SID = [
     ("smb2.multichannel", ["skip=oplocks.test3_*,leases.test4", "iptables"]),
     ("smb2.multichannel.leases.test4", ["break_timeout=35", "iptables"]),
     ("smb2.multichannel.oplocks.test3_specification", ["break_timeout=35", "iptables"]),
-    ("smb2.multichannel.oplocks.test3_windows", ["break_timeout=35", "conf:smb2 disable oplock break retry=yes",
+    ("smb2.multichannel.oplocks.test3_windows@threads", ["break_timeout=35",
+                                                         "conf:smb2 disable oplock break retry=yes",
                                                  "iptables"]),
     ("smb2.multichannel@hook", ["skip=oplocks.test3_*,leases.test4", "--option=torture:use_iptables=no"]),
     ("smb2.multichannel.leases.test4@hook", ["break_timeout=35", "--option=torture:use_iptables=no"]),
@@ -165,7 +169,7 @@ TESTS_SID = [
     # a rename's RENAMED_OLD_NAME and RENAMED_NEW_NAME in one response
     # (fixed in 4.25's "rename file" case); waits 200 ms for each of 32
     # filter bits in a dozen cases: about 80 s
-    ("smb2.notify.mask", []),
+    ("smb2.notify.mask@threads", []),
 ]
 SLOW = os.environ.get("SMB3D_TORTURE_SLOW", "") == "1"
 
@@ -177,13 +181,13 @@ SLOW = os.environ.get("SMB3D_TORTURE_SLOW", "") == "1"
 SHARD = None  # (k, n), 1 <= k <= n
 EST_SECONDS = {"smb2.lease": 180, "smb2.replay": 140, "smb2.oplock": 80,
                "smb2.dirlease": 80, "smb2.durable-v2-open": 50,
-               "smb2.multichannel.oplocks.test3_windows": 40,
+               "smb2.multichannel.oplocks.test3_windows@threads": 40,
                "smb2.multichannel.leases.test4": 67,
                "smb2.multichannel.oplocks.test3_specification": 45,
                "smb2.multichannel@hook": 30, "smb2.multichannel.leases.test4@hook": 67,
                "smb2.multichannel.oplocks.test3_specification@hook": 45,
                "smb2.multichannel.oplocks.test3_windows@hook": 40,
-               "smb2.multichannel": 30, "smb2.notify.mask": 80,
+               "smb2.multichannel": 30, "smb2.notify.mask@threads": 80,
                "smb2.durable-v2-delay": 10}
 
 
