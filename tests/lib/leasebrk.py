@@ -2,7 +2,10 @@
 the lease of a CREATE response, a lease break notification, and a client A
 with two channels (A1 oldest, so its lease breaks go there first) plus a
 client B of its own ClientGUID."""
+import os
 import struct
+import subprocess
+import sys
 
 import smb2raw as R
 from regress import check  # noqa: F401
@@ -56,3 +59,22 @@ def two_clients(port, user):
     a1, a2, s = bound_pair(port, user)
     b, sb = R.connect_session("127.0.0.1", port, *user)  # client B: its own ClientGUID
     return a1, a2, s, b, sb
+
+
+def in_own_netns(tools="unshare nft ip"):
+    """Re-run this test in a network namespace of its own (unshare --net,
+    loopback up), so its nftables rules touch nothing else; returns only
+    inside it.  Exits 77 (skip) without root or the tools."""
+    if os.environ.get("SMB3D_REGRESS_NETNS") == "1":
+        return
+    if os.geteuid() != 0 or subprocess.run(["sh", "-c", "command -v " + tools],
+                                           capture_output=True).returncode:
+        print("skip: needs root and " + tools)
+        sys.exit(77)
+    env = dict(os.environ, SMB3D_REGRESS_NETNS="1")
+    sys.exit(subprocess.run(["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
+                             sys.executable] + sys.argv, env=env).returncode)
+
+
+def nft(*args):
+    subprocess.run(["nft"] + list(args), check=True)

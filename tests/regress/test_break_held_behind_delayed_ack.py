@@ -18,28 +18,16 @@ The test runs in a network namespace of its own (unshare), where an
 nftables rule drops what channel A1 sends, a few milliseconds after its
 CREATE response; the break must then arrive on A1 (where nobody
 acknowledges it) and be resent on A2 after about 6 x RTO."""
-import os, struct, subprocess, sys, time, uuid
-
-if os.environ.get("SMB3D_REGRESS_NETNS") != "1":
-    if os.geteuid() != 0 or subprocess.run(["sh", "-c", "command -v unshare nft ip"],
-                                           capture_output=True).returncode:
-        print("skip: needs root, unshare, nft and ip")
-        sys.exit(77)
-    env = dict(os.environ, SMB3D_REGRESS_NETNS="1")
-    sys.exit(subprocess.run(["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
-                             sys.executable] + sys.argv, env=env).returncode)
+import os, struct, sys, time, uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from regress import *  # noqa: F403,E402
 from leasebrk import *  # noqa: F403,E402
 
+in_own_netns()
+
 U1 = USERS[0]
 NAME = "held.txt"
-
-
-def nft(*args):
-    subprocess.run(["nft"] + list(args), check=True)
-
 
 srv = Srv(tag="brkheld", extra={"smb3d:oplock break timeout": "10"}).start()
 a1, a2, s, b, sb = two_clients(srv.port, U1)
