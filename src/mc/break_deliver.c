@@ -341,9 +341,10 @@ static void break_sent(void *arg, int err, uint64_t stream_end)
 		return;
 	}
 	break_retry_sent(&j->br, stream_end, conn_bytes_acked(c));
-	log_debug("connection %" PRIu64 ": %s break sent, ends at %" PRIu64 ", %" PRIu64 " acknowledged", c->id, kind(j),
-		  stream_end, j->br.acked_seen);
-	j->timer = timer_add(c->w, timer_now_ms() + break_retry_timeout_ms(conn_rto_ms(c)), ack_check, j);
+	unsigned wait_ms = break_retry_timeout_ms(conn_rto_ms(c));
+	log_debug("connection %" PRIu64 ": %s break sent, ends at %" PRIu64 ", %" PRIu64 " acknowledged, checked in %u ms",
+		  c->id, kind(j), stream_end, j->br.acked_seen, wait_ms);
+	j->timer = timer_add(c->w, timer_now_ms() + wait_ms, ack_check, j);
 	if (!j->timer)
 		job_finish(j, "sent (no timer to check its acknowledgment)");
 }

@@ -9,8 +9,9 @@
  * counts as delivered only once the peer has acknowledged the byte where it
  * ends in the stream (`stream_end`, from the send completion).  When it has
  * not, and the peer acknowledged nothing more at all, for 6 x RTO (the RTO
- * clamped to 0.2-1.0 s), the channel is taken for broken: it is torn down
- * and the break goes to the next channel.  For an oplock break the
+ * without its exponential backoff, conn_rto_ms, clamped to 0.2-1.0 s),
+ * the channel is taken for broken: it is torn down and the break goes to
+ * the next channel.  For an oplock break the
  * channel the open was created on comes first (MS-SMB2 3.3.4.6:
  * Open.Connection); then the others oldest first (by connection id, which
  * grows with age); each channel at most once.

@@ -192,7 +192,13 @@ unsigned conn_rto_ms(struct conn *c)
 	memset(&ti, 0, sizeof(ti));
 	if (getsockopt(c->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || len < offsetof(struct tcp_info, tcpi_rto) + 4)
 		return 0;
-	return ti.tcpi_rto / 1000; /* microseconds */
+	/* tcpi_rto has doubled once for each retransmission timeout since
+	 * the peer last acknowledged anything (tcpi_backoff; Linux caps it
+	 * at 120 s, far beyond any break's wait).  Undo that: see conn.h. */
+	unsigned rto_us = ti.tcpi_rto;
+	if (ti.tcpi_backoff)
+		rto_us = ti.tcpi_backoff < 32 ? rto_us >> ti.tcpi_backoff : 0;
+	return rto_us / 1000;
 }
 
 void conn_put(struct conn *c)

@@ -129,8 +129,13 @@ static inline uint64_t conn_bytes_sent_to_kernel(const struct conn *c) { return 
  * acknowledged, or not sent yet).  0 for a dead connection and for one
  * with force_unacked.  On the conn's worker. */
 uint64_t conn_bytes_acked(struct conn *c);
-/* The socket's retransmission timeout in ms (TCP_INFO tcpi_rto), 0 when
- * the kernel does not say.  On the conn's worker. */
+/* The socket's retransmission timeout in ms as its measured round trips
+ * set it (TCP_INFO tcpi_rto before exponential backoff: tcpi_rto >>
+ * tcpi_backoff), 0 when the kernel does not say.  The backoff doubles the
+ * RTO for every retransmission the peer left unanswered; a wait derived
+ * from the RTO (a break's acknowledgment, mc/break_deliver.c) must not
+ * grow with the very evidence that the path is broken.  On the conn's
+ * worker. */
 unsigned conn_rto_ms(struct conn *c);
 
 /* Close the connection at `at_ms` (timer_now_ms clock; 0 = no deadline)
