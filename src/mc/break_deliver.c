@@ -97,8 +97,12 @@ static void job_unfence(struct break_job *j)
 static void job_finish(struct break_job *j, const char *how)
 {
 	job_unfence(j);
-	log_debug("session %" PRIx64 ": %s break (file %" PRIu64 ") %s after %u channel(s), %" PRIu64 " ms",
-		  j->n.session_id, kind(j), j->n.volatile_id, how, j->br.tries, timer_now_ms() - j->started_ms);
+	/* A break that needed another channel is worth an admin's eye (a
+	 * channel failed under it), as is the channel_failed line before. */
+	int lvl = j->br.tries > 1 ? LOG_INFO : LOG_DEBUG;
+	if (log_level_current >= lvl)
+		log_msg(lvl, "session %" PRIx64 ": %s break (file %" PRIu64 ") %s after %u channel(s), %" PRIu64 " ms",
+			j->n.session_id, kind(j), j->n.volatile_id, how, j->br.tries, timer_now_ms() - j->started_ms);
 	if (j->c)
 		conn_put(j->c); /* on its worker: the job runs there */
 	pthread_mutex_lock(&jobs_lock);
