@@ -124,11 +124,12 @@ static void emit(FILE *f)
 	fprintf(f, "smb3d_lease_events_total{event=\"timed_out\"} %llu\n", (unsigned long long)metrics.leases_timed_out);
 	fprintf(f, "# HELP smb3d_break_notifications_total Oplock and lease break notifications: sent (each channel "
 		   "tried), acknowledged (by the peer's TCP or the client), retried on another channel, channels given up "
-		   "for no acknowledgment.\n# TYPE smb3d_break_notifications_total counter\n");
+		   "for no acknowledgment, lease breaks sent again for an answer a lost channel may have taken.\n# TYPE smb3d_break_notifications_total counter\n");
 	fprintf(f, "smb3d_break_notifications_total{event=\"sent\"} %llu\n", (unsigned long long)metrics.breaks_sent);
 	fprintf(f, "smb3d_break_notifications_total{event=\"acked\"} %llu\n", (unsigned long long)metrics.breaks_acked);
 	fprintf(f, "smb3d_break_notifications_total{event=\"retried\"} %llu\n", (unsigned long long)metrics.breaks_retried);
 	fprintf(f, "smb3d_break_notifications_total{event=\"timed_out\"} %llu\n", (unsigned long long)metrics.breaks_timed_out);
+	fprintf(f, "smb3d_break_notifications_total{event=\"reasked\"} %llu\n", (unsigned long long)metrics.breaks_reasked);
 }
 
 static void serve(int fd)

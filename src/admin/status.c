@@ -209,8 +209,8 @@ static void print_break(const struct break_status *b, void *arg)
 	else
 		fprintf(f, "  break session 0x%016llx  file 0x%llx  to level %u", (unsigned long long)b->session_id,
 			(unsigned long long)b->file, b->to);
-	fprintf(f, "  channel %llu  channels tried %u  for %llu ms\n", (unsigned long long)b->channel, b->tries,
-		(unsigned long long)b->age_ms);
+	fprintf(f, "  channel %llu  channels tried %u  for %llu ms%s\n", (unsigned long long)b->channel, b->tries,
+		(unsigned long long)b->age_ms, b->awaiting_answer ? "  (delivered, awaiting the ack)" : "");
 }
 
 void status_write_text(FILE *f)
@@ -376,8 +376,9 @@ static void json_break(const struct break_status *b, void *arg)
 	} else {
 		fprintf(l->f, "\"file\":\"0x%llx\",", (unsigned long long)b->file);
 	}
-	fprintf(l->f, "\"to\":%u,\"channel\":%llu,\"channels_tried\":%u,\"age_ms\":%llu}", b->to,
-		(unsigned long long)b->channel, b->tries, (unsigned long long)b->age_ms);
+	fprintf(l->f, "\"to\":%u,\"channel\":%llu,\"channels_tried\":%u,\"awaiting_answer\":%s,\"age_ms\":%llu}",
+		b->to, (unsigned long long)b->channel, b->tries, b->awaiting_answer ? "true" : "false",
+		(unsigned long long)b->age_ms);
 }
 
 void status_write_json(FILE *f)

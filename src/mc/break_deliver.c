@@ -15,7 +15,9 @@
 #include "util/log.h"
 #include "util/metrics.h"
 
-#define MAX_HOPS 8   /* hand-overs between workers for one try */
+#define MAX_HOPS 8            /* hand-overs between workers for one try */
+#define REASK_MAX 3           /* sends of a lease break again for a lost answer */
+#define ANSWER_WAIT_MS 1000u  /* for the answer, once the client's TCP has the break */
 
 struct break_job {
 	struct break_notice n;     /* n.fence: held until the first send ends */
@@ -24,10 +26,18 @@ struct break_job {
 	struct conn *c;            /* the channel being tried: a reference, on its worker; NULL between tries */
 	timer_id timer;
 	uint64_t started_ms;
+	uint64_t deadline_ms;      /* the verdict on the channel being tried (6 x RTO) */
+	unsigned poll_ms;          /* its acknowledgment is looked at every RTO until then */
+	/* a lease break's wait for the client's answer (await_answer) */
+	bool lost_known;           /* lost_seen is set (the first pick) */
+	unsigned lost_seen;        /* the client's channels lost when the job began */
+	unsigned reasks;           /* sent again for a lost answer */
+	unsigned answer_ms;        /* how long to wait for it each time (ANSWER_WAIT_MS) */
 	/* under jobs_lock: the list and what status shows */
 	struct break_job *next, *prev;
 	uint64_t st_channel;
 	unsigned st_tries;
+	bool st_awaiting;          /* TCP has it; the client's answer is awaited */
 };
 
 /* Lock order: leaf.  Guards the list of jobs and their st_* fields. */
@@ -51,11 +61,12 @@ static const char *kind(const struct break_job *j)
 	return j->n.lease ? "lease" : "oplock";
 }
 
-static void job_status(struct break_job *j)
+static void job_status(struct break_job *j, bool awaiting)
 {
 	pthread_mutex_lock(&jobs_lock);
 	j->st_channel = j->br.cur_id;
 	j->st_tries = j->br.tries;
+	j->st_awaiting = awaiting;
 	pthread_mutex_unlock(&jobs_lock);
 }
 
@@ -207,6 +218,10 @@ static bool pick_next(struct break_job *j, struct pick *p)
 		struct smb_client *cl = client_lookup(j->n.client_guid);
 		if (!cl)
 			return false;
+		if (!j->lost_known) {
+			j->lost_seen = client_channels_lost(cl);
+			j->lost_known = true;
+		}
 		*p = pick_client(j, cl);
 		client_put(cl);
 		return true;
@@ -264,7 +279,7 @@ static void deliver(void *arg)
 	conn_get(p.c);
 	j->c = p.c;
 	break_retry_tried(&j->br, p.c->id);
-	job_status(j);
+	job_status(j, false);
 	if (j->br.tries > 1)
 		metrics_add(&metrics.breaks_retried, 1);
 	metrics_add(&metrics.breaks_sent, 1);
@@ -296,6 +311,88 @@ static void channel_failed(struct break_job *j, const char *why)
 		post(w, j);
 }
 
+/* Has a channel of j's client gone since j began?  (It may have taken
+ * the client's answer along.) */
+static bool client_lost_channel(const struct break_job *j)
+{
+	struct smb_client *cl = client_lookup(j->n.client_guid);
+	if (!cl)
+		return false;
+	bool lost = client_channels_lost(cl) != j->lost_seen;
+	client_put(cl);
+	return lost;
+}
+
+static void answer_check(void *arg);
+
+/* A lease break the client must answer, once its TCP has it: the answer
+ * can still be lost.  The Linux client sends it once, on whichever
+ * channel it picks, and not again when that channel dies; a channel cut
+ * under the break (the one this break gave up on, whose end the client
+ * has not seen yet) takes it along, and the open waiting for the break
+ * waits for the break timer (issue 15, kernel-client scenario shared).
+ * So the job stays until the answer comes; once a channel of the client
+ * has gone since the break began, every second without an answer sends
+ * the break again, REASK_MAX times at most.  A client
+ * answers a break it already applied with the state it holds, which is
+ * the state the break asked for ([MS-SMB2] 3.2.5.19.2): the break ends.
+ * Not for oplock breaks (a break from level II needs no answer, and the
+ * job cannot tell).  true: the job waits. */
+static bool await_answer(struct break_job *j)
+{
+	if (!j->n.lease || !(j->n.lb.flags & SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED) || j->reasks >= REASK_MAX)
+		return false;
+	j->answer_ms = ANSWER_WAIT_MS;
+	j->timer = timer_add(j->c->w, timer_now_ms() + j->answer_ms, answer_check, j);
+	if (!j->timer)
+		return false;
+	job_status(j, true);
+	return true;
+}
+
+/* The answer timer (on the worker of the channel that carried the break). */
+static void answer_check(void *arg)
+{
+	struct break_job *j = arg;
+	j->timer = 0;
+	if (!wanted(j)) {
+		job_finish(j, "answered by the client (or superseded)");
+		return;
+	}
+	if (!client_lost_channel(j)) {
+		/* nothing lost it yet: wait on, until the answer or the break
+		 * timer (3.3.6.5) ends the break */
+		j->timer = timer_add(j->c->w, timer_now_ms() + j->answer_ms, answer_check, j);
+		if (!j->timer)
+			job_finish(j, "acknowledged (no timer to wait for the answer)");
+		return;
+	}
+	j->reasks++;
+	metrics_add(&metrics.breaks_reasked, 1);
+	log_info("session %" PRIx64 ": lease break not answered %" PRIu64 " ms after it began, and a channel of the "
+		 "client went since: sending it again (%u of %u)",
+		 j->n.session_id, timer_now_ms() - j->started_ms, j->reasks, REASK_MAX);
+	break_retry_restart(&j->br);
+	struct worker *w = j->c->w;
+	conn_put(j->c);
+	j->c = NULL;
+	post(w, j);
+}
+
+static void ack_check(void *arg);
+
+/* Wait 6 x RTO for the peer's TCP to acknowledge the break on c, looking
+ * every RTO: a break it has is known delivered one RTO later, not 6.
+ * j->timer 0: no timer. */
+static void arm_ack_check(struct break_job *j, struct conn *c)
+{
+	unsigned wait_ms = break_retry_timeout_ms(conn_rto_ms(c));
+	uint64_t now = timer_now_ms();
+	j->deadline_ms = now + wait_ms;
+	j->poll_ms = wait_ms / BREAK_RTO_FACTOR;
+	j->timer = timer_add(c->w, now + j->poll_ms, ack_check, j);
+}
+
 /* The acknowledgment timer (on the channel's worker). */
 static void ack_check(void *arg)
 {
@@ -310,16 +407,24 @@ static void ack_check(void *arg)
 		job_finish(j, "acknowledged by the client, or superseded");
 		return;
 	}
-	uint64_t acked = conn_bytes_acked(c);
+	uint64_t acked = conn_bytes_acked(c), now = timer_now_ms();
+	bool alive = !conn_is_dead(c);
+	if (alive && acked < j->br.stream_end && now < j->deadline_ms) {
+		/* not yet, and no verdict due: look again in one RTO */
+		j->timer = timer_add(c->w, now + j->poll_ms, ack_check, j);
+		if (j->timer)
+			return;
+	}
 	log_debug("connection %" PRIu64 ": %s break ending at %" PRIu64 ": %" PRIu64 " acknowledged (%" PRIu64 " before)",
 		  c->id, kind(j), j->br.stream_end, acked, j->br.acked_seen);
-	switch (break_retry_check(&j->br, !conn_is_dead(c), acked)) {
+	switch (break_retry_check(&j->br, alive, acked)) {
 	case BREAK_ACKED:
 		metrics_add(&metrics.breaks_acked, 1);
-		job_finish(j, "acknowledged");
+		if (!await_answer(j))
+			job_finish(j, "acknowledged");
 		return;
 	case BREAK_WAIT:
-		j->timer = timer_add(c->w, timer_now_ms() + break_retry_timeout_ms(conn_rto_ms(c)), ack_check, j);
+		arm_ack_check(j, c);
 		if (j->timer)
 			return;
 		/* fall through: no timer, no way to wait */
@@ -345,10 +450,9 @@ static void break_sent(void *arg, int err, uint64_t stream_end)
 		return;
 	}
 	break_retry_sent(&j->br, stream_end, conn_bytes_acked(c));
-	unsigned wait_ms = break_retry_timeout_ms(conn_rto_ms(c));
-	log_debug("connection %" PRIu64 ": %s break sent, ends at %" PRIu64 ", %" PRIu64 " acknowledged, checked in %u ms",
-		  c->id, kind(j), stream_end, j->br.acked_seen, wait_ms);
-	j->timer = timer_add(c->w, timer_now_ms() + wait_ms, ack_check, j);
+	arm_ack_check(j, c);
+	log_debug("connection %" PRIu64 ": %s break sent, ends at %" PRIu64 ", %" PRIu64 " acknowledged, given up in %u ms",
+		  c->id, kind(j), stream_end, j->br.acked_seen, (unsigned)(j->deadline_ms - timer_now_ms()));
 	if (!j->timer)
 		job_finish(j, "sent (no timer to check its acknowledgment)");
 }
@@ -403,6 +507,7 @@ void break_deliver_foreach(void (*fn)(const struct break_status *b, void *arg), 
 			.to = j->n.lease ? j->n.lb.new_state : j->n.level,
 			.channel = j->st_channel,
 			.tries = j->st_tries,
+			.awaiting_answer = j->st_awaiting,
 			.age_ms = now - j->started_ms,
 		};
 		memcpy(b.key, j->n.lb.key, sizeof(b.key));

@@ -7,7 +7,9 @@
  *
  * Each break is a job that lives from break_deliver() until the peer has
  * it, no channel is left, or the session (oplock) or client (lease) is
- * gone.  A job runs on the
+ * gone, and a lease break that needs an answer until the answer comes
+ * (it is sent again when a channel lost may have taken the answer along:
+ * await_answer in break_deliver.c).  A job runs on the
  * worker of the channel it is trying (it hops through worker_post), holds
  * a reference to that connection while it waits for the acknowledgment
  * (a timer on that worker), and is listed for `smb3ctl status`. */
@@ -103,6 +105,7 @@ struct break_status {
 	unsigned to;             /* the level (oplock) or the new lease state */
 	uint64_t channel;        /* the connection being tried, 0 before the first */
 	unsigned tries;          /* channels tried */
+	bool awaiting_answer;    /* the client's TCP has it; its answer (a lease break ack) is awaited */
 	uint64_t age_ms;
 };
 /* fn(b, arg) for every break in progress, under the jobs' lock: fn must

@@ -37,6 +37,13 @@ uint64_t break_retry_better(const struct break_retry *br, uint64_t best, uint64_
 	return break_retry_next(br, pair, best ? 2 : 1);
 }
 
+void break_retry_restart(struct break_retry *br)
+{
+	br->first = 0;
+	br->cur_id = 0;
+	br->last_id = 0;
+}
+
 void break_retry_tried(struct break_retry *br, uint64_t id)
 {
 	br->cur_id = id;

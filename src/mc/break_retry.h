@@ -56,6 +56,10 @@ uint64_t break_retry_next(const struct break_retry *br, const uint64_t *ids, uns
  * and channel `id`.  Folding every live channel through it gives what
  * break_retry_next gives for the whole set. */
 uint64_t break_retry_better(const struct break_retry *br, uint64_t best, uint64_t id);
+/* Walk the channels again from the oldest, as for a new break, keeping
+ * the count of tries: a break sent again because the client's answer to
+ * it may have been lost (mc/break_deliver.c). */
+void break_retry_restart(struct break_retry *br);
 /* The break went to channel `id` (before its send completes). */
 void break_retry_tried(struct break_retry *br, uint64_t id);
 /* Its send completed: the break ends at `stream_end`; `acked` is what the

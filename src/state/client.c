@@ -113,6 +113,11 @@ unsigned client_n_channels(const struct smb_client *cl)
 	return __atomic_load_n(&cl->n_channels, __ATOMIC_RELAXED);
 }
 
+unsigned client_channels_lost(struct smb_client *cl)
+{
+	return atomic_load(&cl->channels_lost);
+}
+
 void client_detach(struct smb_client *cl, struct conn *c)
 {
 	pthread_mutex_lock(&cl->lock);
@@ -122,6 +127,7 @@ void client_detach(struct smb_client *cl, struct conn *c)
 			cl->channels[i] = cl->channels[last];
 			cl->channel_users[i] = cl->channel_users[last];
 			__atomic_store_n(&cl->n_channels, last, __ATOMIC_RELAXED);
+			atomic_fetch_add(&cl->channels_lost, 1);
 			break;
 		}
 	}

@@ -59,6 +59,10 @@ struct smb_client {
 	 * ClientGUID is the client's word only: a lease break goes only to a
 	 * channel one of the lease's users authenticated on (mc/break_deliver.c) */
 	struct client_channel_users *channel_users;
+	/* connections that left channels[] so far (client_detach): a lease
+	 * break whose answer is overdue looks whether one went while it ran,
+	 * taking the answer with it (mc/break_deliver.c) */
+	atomic_uint channels_lost;
 };
 
 #define CLIENT_CHANNEL_USERS 4
@@ -164,6 +168,8 @@ void client_detach(struct smb_client *cl, struct conn *c);
 /* How many connections the client has now, without its lock (a snapshot
  * that may be stale at once: for heuristics only). */
 unsigned client_n_channels(const struct smb_client *cl);
+/* How many connections have left the client so far (any thread, no lock). */
+unsigned client_channels_lost(struct smb_client *cl);
 /* A session of user uid_key (uid + 1) was established or bound on c, one
  * of cl's channels (locked). */
 void client_channel_user(struct smb_client *cl, const struct conn *c, uint64_t uid_key);

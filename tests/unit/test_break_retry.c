@@ -29,6 +29,25 @@ static void oldest_first_each_once(void **state)
 	assert_int_equal(break_retry_next(&br, NULL, 0), 0);
 }
 
+/* A break sent again because its answer may have been lost: the walk
+ * starts over from the oldest live channel, the tries still counted. */
+static void restart_walks_again(void **state)
+{
+	(void)state;
+	struct break_retry br;
+	break_retry_init(&br, false, 9);
+	uint64_t ids[] = { 5, 9, 17 };
+	break_retry_tried(&br, 9);
+	break_retry_tried(&br, 5);
+	assert_int_equal(break_retry_next(&br, ids, 3), 17);
+	break_retry_restart(&br);
+	uint64_t live[] = { 17, 9 };
+	assert_int_equal(break_retry_next(&br, live, 2), 9);
+	break_retry_tried(&br, 9);
+	assert_int_equal(br.tries, 3);
+	assert_int_equal(break_retry_next(&br, live, 2), 17);
+}
+
 /* The open's own channel first, then the others oldest first, skipping it
  * (smb2.multichannel.oplocks.test2: the open's channel is not the one a
  * test blocked); a dead own channel is skipped. */
@@ -165,6 +184,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(oldest_first_each_once),
 		cmocka_unit_test(own_channel_first),
+		cmocka_unit_test(restart_walks_again),
 		cmocka_unit_test(pairwise_is_whole_set),
 		cmocka_unit_test(once_newest),
 		cmocka_unit_test(acked),
