@@ -6,6 +6,7 @@ import os
 import struct
 import subprocess
 import sys
+import time
 
 import smb2raw as R
 from regress import check  # noqa: F401
@@ -42,6 +43,50 @@ def parse_break(r):
     """(key, flags, epoch, current, new) of a lease break notification."""
     ss, epoch, flags, key, cur, new = struct.unpack_from("<HHI16sII", r.body, 0)
     return key, flags, epoch, cur, new
+
+
+def lease_ack(c, s, key, state=RH):
+    """A lease break acknowledgment of `key` on channel c of session s."""
+    return c.header(0x12, session_id=s.id, tree_id=s.tree_id) + \
+        struct.pack("<HHI16sIQ", 36, 0, 0, key, state, 0)
+
+
+def expect_break(c, key, timeout, what, t0):
+    """Wait for a lease break of `key` on channel c; check it (`what`, with
+    the seconds since t0).  The break, or None when none came."""
+    try:
+        brk = recv(c, timeout)
+    except OSError as e:
+        check(False, "%s (%s after %.2f s)" % (what, e, time.monotonic() - t0))
+        return None
+    check(brk.command == 0x12 and parse_break(brk)[0] == key, "%s (%.2f s)" % (what, time.monotonic() - t0))
+    return brk
+
+
+def open_leased(c, s, name, key):
+    """Client A's open of `name` with an RWH lease of `key`, on channel c."""
+    r = c.call(R.create_request(c, s, name, disposition=3, oplock=0xFF, contexts=[rqls(key, RWH)]), s.keys[c])
+    ls = lease_of(r) if r.status == 0 else None
+    check(ls is not None and ls[0] == RWH, "A1 gets an RWH lease (%s)" % (ls,))
+
+
+def open_conflicting(b, sb, name):
+    """Client B's open of `name` that breaks A's lease (sent; not waited for)."""
+    send(b, sb, R.create_request(b, sb, name, disposition=3, oplock=0xFF, contexts=[rqls(os.urandom(16), RWH)]))
+
+
+def conflict_answered(b, timeout):
+    """Wait for the answer to B's open (past an interim one); check that
+    it succeeded.  False when none came in time."""
+    try:
+        r = recv(b, timeout)
+        if r.status == 0x103:
+            r = recv(b, timeout)
+    except OSError as e:
+        check(False, "B's open is answered (%s)" % e)
+        return False
+    check(r.status == 0 and lease_of(r) is not None, "B's open succeeds (0x%x)" % r.status)
+    return True
 
 
 def bound_pair(port, user, what="A's second channel"):
