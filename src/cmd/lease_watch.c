@@ -64,7 +64,38 @@ struct lease_watch {
 	bool unknown;              /* a change whose name is unknown, or too many */
 	unsigned n;
 	struct { uint64_t hash, ms; } seen[LEASE_WATCH_NAMES];
+	struct lease_watch *chk_next, *chk_prev; /* in `checking`, under checking_lock */
 };
+
+/* The watches a check holds, from its post to its end.  A stopping worker
+ * drops its pending timers without running them; a check's watch whose
+ * open has closed meanwhile is then referenced from here only, as what
+ * the process still held at exit, not a leak (ASan's leak check). */
+static pthread_mutex_t checking_lock = PTHREAD_MUTEX_INITIALIZER; /* leaf */
+static struct lease_watch *checking;
+
+static void checking_add(struct lease_watch *w)
+{
+	pthread_mutex_lock(&checking_lock);
+	w->chk_prev = NULL;
+	w->chk_next = checking;
+	if (checking)
+		checking->chk_prev = w;
+	checking = w;
+	pthread_mutex_unlock(&checking_lock);
+}
+
+static void checking_remove(struct lease_watch *w)
+{
+	pthread_mutex_lock(&checking_lock);
+	if (w->chk_prev)
+		w->chk_prev->chk_next = w->chk_next;
+	else
+		checking = w->chk_next;
+	if (w->chk_next)
+		w->chk_next->chk_prev = w->chk_prev;
+	pthread_mutex_unlock(&checking_lock);
+}
 
 static atomic_uint n_watches;
 static struct keycount per_user = KEYCOUNT_INIT; /* watches per owner */
@@ -173,6 +204,7 @@ static void check_fire(void *arg)
 		atomic_fetch_add(&w->dir->refs, 1);      /* lease_dir_break takes one */
 		lease_dir_break(w->dir, NULL, true); /* nobody spared: no holder made it */
 	}
+	checking_remove(w);
 	watch_put(w);
 }
 
@@ -201,7 +233,9 @@ static void changed(void *arg, const char *name)
 	if (!post)
 		return;
 	atomic_fetch_add(&w->refs, 1); /* the check's */
+	checking_add(w);
 	if (worker_post(w->wk, check_arm, w) < 0) {
+		checking_remove(w);
 		pthread_mutex_lock(&w->lock);
 		w->armed = false; /* the worker stops: nothing to break for */
 		pthread_mutex_unlock(&w->lock);
