@@ -33,6 +33,7 @@ struct break_job {
 	unsigned lost_seen;        /* the client's channels lost when the job began */
 	unsigned reasks;           /* sent again for a lost answer */
 	unsigned answer_ms;        /* how long to wait for it each time (ANSWER_WAIT_MS) */
+	struct worker *answer_w;   /* the worker of its timer (the job holds no connection then) */
 	/* under jobs_lock: the list and what status shows */
 	struct break_job *next, *prev;
 	uint64_t st_channel;
@@ -343,14 +344,20 @@ static bool await_answer(struct break_job *j)
 	if (!j->n.lease || !(j->n.lb.flags & SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED) || j->reasks >= REASK_MAX)
 		return false;
 	j->answer_ms = ANSWER_WAIT_MS;
-	j->timer = timer_add(j->c->w, timer_now_ms() + j->answer_ms, answer_check, j);
+	j->answer_w = j->c->w;
+	j->timer = timer_add(j->answer_w, timer_now_ms() + j->answer_ms, answer_check, j);
 	if (!j->timer)
 		return false;
+	/* The channel's part is done: holding it would keep a client that
+	 * went away, and its session and opens, until the break timer. */
+	conn_put(j->c);
+	j->c = NULL;
 	job_status(j, true);
 	return true;
 }
 
-/* The answer timer (on the worker of the channel that carried the break). */
+/* The answer timer (on the worker of the channel that carried the break;
+ * the job holds no connection). */
 static void answer_check(void *arg)
 {
 	struct break_job *j = arg;
@@ -362,7 +369,7 @@ static void answer_check(void *arg)
 	if (!client_lost_channel(j)) {
 		/* nothing lost it yet: wait on, until the answer or the break
 		 * timer (3.3.6.5) ends the break */
-		j->timer = timer_add(j->c->w, timer_now_ms() + j->answer_ms, answer_check, j);
+		j->timer = timer_add(j->answer_w, timer_now_ms() + j->answer_ms, answer_check, j);
 		if (!j->timer)
 			job_finish(j, "acknowledged (no timer to wait for the answer)");
 		return;
@@ -373,10 +380,7 @@ static void answer_check(void *arg)
 		 "client went since: sending it again (%u of %u)",
 		 j->n.session_id, timer_now_ms() - j->started_ms, j->reasks, REASK_MAX);
 	break_retry_restart(&j->br);
-	struct worker *w = j->c->w;
-	conn_put(j->c);
-	j->c = NULL;
-	post(w, j);
+	post(j->answer_w, j);
 }
 
 static void ack_check(void *arg);
