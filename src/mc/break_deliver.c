@@ -32,7 +32,6 @@ struct break_job {
 	bool lost_known;           /* lost_seen is set (the first pick) */
 	unsigned lost_seen;        /* the client's channels lost when the job began */
 	unsigned reasks;           /* sent again for a lost answer */
-	unsigned answer_ms;        /* how long to wait for it each time (ANSWER_WAIT_MS) */
 	struct worker *answer_w;   /* the worker of its timer (the job holds no connection then) */
 	/* under jobs_lock: the list and what status shows */
 	struct break_job *next, *prev;
@@ -343,9 +342,8 @@ static bool await_answer(struct break_job *j)
 {
 	if (!j->n.lease || !(j->n.lb.flags & SMB2_NOTIFY_BREAK_LEASE_FLAG_ACK_REQUIRED) || j->reasks >= REASK_MAX)
 		return false;
-	j->answer_ms = ANSWER_WAIT_MS;
 	j->answer_w = j->c->w;
-	j->timer = timer_add(j->answer_w, timer_now_ms() + j->answer_ms, answer_check, j);
+	j->timer = timer_add(j->answer_w, timer_now_ms() + ANSWER_WAIT_MS, answer_check, j);
 	if (!j->timer)
 		return false;
 	/* The channel's part is done: holding it would keep a client that
@@ -369,7 +367,7 @@ static void answer_check(void *arg)
 	if (!client_lost_channel(j)) {
 		/* nothing lost it yet: wait on, until the answer or the break
 		 * timer (3.3.6.5) ends the break */
-		j->timer = timer_add(j->answer_w, timer_now_ms() + j->answer_ms, answer_check, j);
+		j->timer = timer_add(j->answer_w, timer_now_ms() + ANSWER_WAIT_MS, answer_check, j);
 		if (!j->timer)
 			job_finish(j, "acknowledged (no timer to wait for the answer)");
 		return;
