@@ -8,7 +8,7 @@
  * Each break is a job that lives from break_deliver() until the peer has
  * it, no channel is left, or the session (oplock) or client (lease) is
  * gone, and a lease break that needs an answer until the answer comes
- * (it is sent again when a channel lost may have taken the answer along:
+ * (it is sent again when the answer may have gone on a cut channel:
  * await_answer in break_deliver.c).  A job runs on the
  * worker of the channel it is trying (it hops through worker_post), holds
  * a reference to that connection while it waits for the acknowledgment
