@@ -123,3 +123,47 @@ def in_own_netns(tools="unshare nft ip"):
 
 def nft(*args):
     subprocess.run(["nft"] + list(args), check=True)
+
+
+def cut_both_ways(table, c):
+    """Drop everything to and from channel c's port (nftables table `table`
+    of this network namespace)."""
+    port = str(c.sock.getsockname()[1])
+    nft("add", "table", "inet", table)
+    nft("add", "chain", "inet", table, "in", "{ type filter hook input priority 0; }")
+    nft("add", "rule", "inet", table, "in", "tcp", "dport", port, "drop")
+    nft("add", "rule", "inet", table, "in", "tcp", "sport", port, "drop")
+
+
+def lease_answer_lost(tag, name, cut_first, limit):
+    """Client A (channels A1, oldest, and A2) holds an RWH lease that
+    client B's open breaks; one of A's channels is cut both ways: A1 when
+    cut_first (the break moves from A1 to A2), else A2 (the break goes to
+    A1 and is delivered there).  A answers on the cut channel (lost); the
+    break must come again on the live one, whose answer ends it, and B's
+    open must be answered within `limit` s (the break timer is 20 s)."""
+    from regress import Srv, USERS, done
+    srv = Srv(tag=tag, extra={"smb3d:oplock break timeout": "20"}).start()
+    a1, a2, s, b, sb = two_clients(srv.port, USERS[0])
+    key_a = os.urandom(16)
+    open_leased(a1, s, name, key_a)
+    cut, live = (a1, a2) if cut_first else (a2, a1)
+    cut_both_ways(tag, cut)
+    t0 = time.monotonic()
+    open_conflicting(b, sb, name)
+    first = "the break moves from the cut A1 to A2" if cut_first else "the break goes to the live A1"
+    if expect_break(live, key_a, 10, first, t0):
+        send(cut, s, lease_ack(cut, s, key_a))  # the answer goes on the cut channel: lost
+        again = expect_break(live, key_a, 8, "with its answer lost, the break comes again on the live channel", t0)
+        if again:
+            check(parse_break(again)[4] == RH, "to RH (0x%x)" % parse_break(again)[4])
+            r = live.call(lease_ack(live, s, key_a), s.keys[live])
+            check(r.status == 0, "the answer on the live channel is accepted (0x%x)" % r.status)
+    if conflict_answered(b, 25):
+        dt = time.monotonic() - t0
+        check(dt < limit, "B's open is answered within %.0f s, not at the break timer (%.2f s)" % (limit, dt))
+    cut.sock.close()
+    live.close()
+    b.close()
+    check(srv.healthy(), "a well-behaved client still works")
+    done(srv)
