@@ -45,7 +45,7 @@ struct metrics {
 	 * counts), acknowledged by the peer's TCP, sent again on another
 	 * channel, channels given up for no acknowledgment */
 	atomic_ullong breaks_sent, breaks_acked, breaks_retried, breaks_timed_out;
-	atomic_ullong breaks_reasked;   /* lease breaks sent again: the answer overdue, a channel lost */
+	atomic_ullong breaks_reasked;   /* lease breaks sent again: the answer overdue, maybe on a cut channel */
 };
 extern struct metrics metrics;
 
